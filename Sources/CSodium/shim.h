@@ -1,0 +1,4 @@
+#ifndef VRM_CSODIUM_SHIM_H
+#define VRM_CSODIUM_SHIM_H
+#include <sodium.h>
+#endif

@@ -1,0 +1,41 @@
+/// The kinds of share-history entries (stored in the clear: they name no one).
+public enum AuditEvent: String, Sendable, Codable, CaseIterable {
+    case grantIssued = "grant.issued"
+    case grantRevoked = "grant.revoked"
+    case shareRematerialised = "share.rematerialised"
+    case shareRedeemed = "share.redeemed"
+    case shareDenied = "share.denied"
+}
+
+/// The sealed body of an entry: who, what, from where. Readable only with the vault key.
+public struct AuditBody: Codable, Sendable, Equatable {
+    public var grantID: String?
+    public var vendorID: String?
+    public var vendor: String?
+    public var scopes: [String]?
+    public var purpose: String?
+    public var version: Int?
+    public var client: String?
+    public var userAgent: String?
+    /// For denials: `invalid_token`, `revoked`, `expired`, `used_up`.
+    public var reason: String?
+
+    public init(grantID: String? = nil, vendorID: String? = nil, vendor: String? = nil, scopes: [String]? = nil,
+                purpose: String? = nil, version: Int? = nil, client: String? = nil, userAgent: String? = nil,
+                reason: String? = nil) {
+        self.grantID = grantID
+        self.vendorID = vendorID
+        self.vendor = vendor
+        self.scopes = scopes
+        self.purpose = purpose
+        self.version = version
+        self.client = client
+        self.userAgent = userAgent
+        self.reason = reason
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case vendor, scopes, purpose, version, client, reason
+        case grantID = "grant_id", vendorID = "vendor_id", userAgent = "user_agent"
+    }
+}

@@ -1,0 +1,90 @@
+public import Foundation
+
+/// How a grant's share is protected.
+public enum GrantBinding: String, Sendable, Codable {
+    /// Encrypted under a key derived from the token secret; the server decrypts it on redemption.
+    case bearer
+    /// Sealed to the vendor's X25519 public key; only the vendor opens it.
+    case key
+}
+
+/// Where a grant stands at a given moment.
+public enum GrantState: String, Sendable, Codable, CaseIterable {
+    case active
+    case expired
+    case usedUp = "used-up"
+    case revoked
+
+    /// The single rule for grant state, used by the CLI and the server alike.
+    /// Revocation wins over expiry, expiry over the use limit.
+    public static func evaluate(revokedAt: Int64?, expiresAt: Int64?, maxUses: Int?, useCount: Int, nowMillis: Int64) -> GrantState {
+        if revokedAt != nil { return .revoked }
+        if let expiresAt, expiresAt <= nowMillis { return .expired }
+        if let maxUses, useCount >= maxUses { return .usedUp }
+        return .active
+    }
+}
+
+/// The sealed part of a grant row (`grants.sealed`): everything that names who or what.
+struct GrantMetadata: Codable {
+    var vendorID: String
+    var scopes: [String]
+    var purpose: Purpose
+    var terms: String?
+    var jurisdiction: String?
+    /// The vendor key the share is sealed to (key-bound grants), as raw bytes in base64.
+    var vendorPublicKey: String?
+}
+
+/// A share grant as the customer sees it.
+public struct Grant: Sendable, Equatable {
+    public var id: String
+    public var vendorID: String
+    /// The grantee's name, or nil when the vendor entry was removed.
+    public var vendorName: String?
+    public var scopes: [Scope]
+    public var purpose: Purpose
+    public var terms: String?
+    public var jurisdiction: String?
+    public var binding: GrantBinding
+    public var createdAt: Date
+    public var expiresAt: Date?
+    public var maxUses: Int?
+    public var useCount: Int
+    public var revokedAt: Date?
+    /// The share version (the HTTP ETag); bumped on every re-materialisation.
+    public var shareVersion: Int
+
+    /// The state at `now`.
+    public func state(at now: Date) -> GrantState {
+        GrantState.evaluate(
+            revokedAt: revokedAt.map(Millis.from), expiresAt: expiresAt.map(Millis.from),
+            maxUses: maxUses, useCount: useCount, nowMillis: Millis.from(now))
+    }
+
+    /// Uses left, or nil for unlimited.
+    public var usesLeft: Int? { maxUses.map { max(0, $0 - useCount) } }
+}
+
+/// What `vrm grant create` asks for.
+public struct GrantRequest: Sendable {
+    public var vendorName: String
+    public var scopes: [Scope]
+    public var purpose: Purpose
+    /// nil means "never expires" (the CLI asks for that explicitly).
+    public var expiresAt: Date?
+    public var maxUses: Int?
+    public var terms: String?
+    public var jurisdiction: String?
+
+    public init(vendorName: String, scopes: [Scope], purpose: Purpose, expiresAt: Date?, maxUses: Int? = nil,
+                terms: String? = nil, jurisdiction: String? = nil) {
+        self.vendorName = vendorName
+        self.scopes = scopes
+        self.purpose = purpose
+        self.expiresAt = expiresAt
+        self.maxUses = maxUses
+        self.terms = terms
+        self.jurisdiction = jurisdiction
+    }
+}

@@ -1,0 +1,94 @@
+public import Foundation
+public import GRDB
+public import VaultCrypto
+
+extension Vault {
+    /// Builds, signs, encrypts and stores the share for one grant at `version`.
+    func materialise(grantID: String, metadata: GrantMetadata, vendor: Vendor?, shareKey: SecretKey?, version: Int,
+                     expiresAt: Date?, _ db: Database) throws {
+        let scopes = try metadata.scopes.map(Scope.parse)
+        let document = ShareDocument(
+            format: ShareDocument.format, vaultID: keys.vaultID.hexString, grantID: grantID, vendor: vendor?.name ?? "",
+            purpose: metadata.purpose.rawValue, terms: metadata.terms, scopes: metadata.scopes,
+            issuedAt: Timestamp.string(now), expiresAt: expiresAt.map(Timestamp.string), version: version,
+            data: try shareData(scopes: scopes, vendor: vendor, db))
+        var documentBytes = Array(try Self.encoder.encode(document))
+        defer { Wipe.bytes(&documentBytes) }
+        var signed = Array(try Self.encoder.encode(SignedShare.sign(documentBytes, with: keys.signing)))
+        defer { Wipe.bytes(&signed) }
+        let body: [UInt8]
+        if let shareKey {
+            body = try AEAD.seal(signed, key: shareKey, associatedData: ShareCipher.associatedData(vaultID: keys.vaultID, grantID: grantID, version: version))
+        } else if let encoded = metadata.vendorPublicKey, let vendorKey = Data(base64Encoded: encoded) {
+            body = try SealedBox.seal(signed, to: Array(vendorKey))
+        } else {
+            throw VaultError.corrupt("grant \(grantID) has neither a share key nor a vendor key")
+        }
+        try db.execute(
+            sql: "INSERT OR REPLACE INTO shares (grant_id, version, body, updated_at) VALUES (?, ?, ?, ?)",
+            arguments: [grantID, version, Data(body), nowMillis])
+        try db.execute(sql: "UPDATE grants SET share_version = ? WHERE id = ?", arguments: [version, grantID])
+    }
+
+    /// Exactly the granted data, nothing else.
+    func shareData(scopes: [Scope], vendor: Vendor?, _ db: Database) throws -> ShareData {
+        var data = ShareData()
+        let profileScopes = scopes.filter { if case .profile = $0 { true } else if case .profileField = $0 { true } else if case .profilePrefix = $0 { true } else { false } }
+        if !profileScopes.isEmpty {
+            var fields: [String: String] = [:]
+            for entry in try profileEntries(db) where profileScopes.contains(where: { $0.covers(profileKey: entry.key) }) {
+                fields[entry.key] = entry.value
+            }
+            data.profile = fields
+        }
+        if let vendor, scopes.contains(.vendor) || scopes.contains(.vendorNotes) {
+            data.vendor = SharedVendor(
+                name: vendor.name, site: vendor.site, contact: vendor.contact, stage: vendor.stage.rawValue,
+                notes: scopes.contains(.vendorNotes) ? vendor.notes : nil)
+        }
+        return data
+    }
+
+    /// Rebuilds, in the caller's transaction, the share of every active grant the change touches,
+    /// bumping its version and recording `share.rematerialised`. Returns how many were rebuilt.
+    @discardableResult
+    func rematerialise(affectedBy change: DataChange, _ db: Database) throws -> Int {
+        let now = nowMillis
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT * FROM grants
+            WHERE revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?) AND (max_uses IS NULL OR use_count < max_uses)
+            """, arguments: [now])
+        guard !rows.isEmpty else { return 0 }
+        var vendorCache: [String: Vendor?] = [:]
+        var rebuilt = 0
+        for row in rows {
+            let id: String = row["id"]
+            let metadata = try openJSON(GrantMetadata.self, row.bytes("sealed"), table: "grants", id: id, field: "metadata")
+            guard change.affects(scopes: try metadata.scopes.map(Scope.parse), grantVendorID: metadata.vendorID) else { continue }
+            if vendorCache[metadata.vendorID] == nil { vendorCache[metadata.vendorID] = .some(try vendor(id: metadata.vendorID, db)) }
+            let vendor = vendorCache[metadata.vendorID] ?? nil
+            let shareKey = try (row["share_key_sealed"] as Data?).map {
+                try keys.openSecret(Array($0), table: "grants", id: id, field: "share_key")
+            }
+            let version = (row["share_version"] as Int? ?? 0) + 1
+            try materialise(grantID: id, metadata: metadata, vendor: vendor, shareKey: shareKey, version: version,
+                            expiresAt: (row["expires_at"] as Int64?).map(Millis.date), db)
+            try audit.append(.shareRematerialised, AuditBody(grantID: id, vendorID: metadata.vendorID, vendor: vendor?.name,
+                                                             scopes: metadata.scopes, purpose: metadata.purpose.rawValue, version: version),
+                             atMillis: now, db)
+            rebuilt += 1
+        }
+        return rebuilt
+    }
+}
+
+/// Associated data for bearer share ciphertexts, known to both the CLI and the server.
+enum ShareCipher {
+    static func associatedData(vaultID: [UInt8], grantID: String, version: Int) -> [UInt8] {
+        VaultKeys.associatedData(vaultID: vaultID, table: "shares", id: grantID, field: "v\(version)")
+    }
+}
+
+extension Array where Element == UInt8 {
+    var hexString: String { Hex.encode(self) }
+}

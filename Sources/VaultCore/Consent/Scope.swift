@@ -1,0 +1,93 @@
+/// What a grant shares. Each scope names exactly one slice of the customer's data.
+///
+/// Adding a kind of data is one new case here plus its line in `catalogue`, `covers` and the
+/// share builder. Syntax and meaning: `Specs/grants.md`.
+public enum Scope: Hashable, Sendable, CustomStringConvertible, Comparable {
+    /// `profile`: every profile field.
+    case profile
+    /// `profile.KEY`: one profile field.
+    case profileField(String)
+    /// `profile.PREFIX.*`: every field whose key starts with `PREFIX.`.
+    case profilePrefix(String)
+    /// `vendor`: the customer's registry entry for the grantee (name, site, contact, stage).
+    case vendor
+    /// `vendor.notes`: the customer's notes on the grantee.
+    case vendorNotes
+
+    /// Every accepted form, with its meaning (shown in errors and help).
+    public static let catalogue: [(form: String, meaning: String)] = [
+        ("profile", "every profile field"),
+        ("profile.KEY", "one profile field, e.g. profile.email, profile.address.shipping"),
+        ("profile.PREFIX.*", "every profile field under a prefix, e.g. profile.address.*"),
+        ("vendor", "your registry entry for this vendor: name, site, contact, stage (no notes)"),
+        ("vendor.notes", "your notes on this vendor"),
+    ]
+
+    /// One line listing the valid scopes, for error messages.
+    public static var validForms: String { catalogue.map(\.form).joined(separator: ", ") }
+
+    /// Parses one scope; throws an error that lists the valid ones.
+    public static func parse(_ text: String) throws -> Scope {
+        let t = text.trimmingCharacters(in: .whitespaces)
+        switch t {
+        case "profile": return .profile
+        case "vendor": return .vendor
+        case "vendor.notes": return .vendorNotes
+        default: break
+        }
+        if t.hasPrefix("profile."), t.hasSuffix(".*") {
+            let prefix = String(t.dropFirst("profile.".count).dropLast(2))
+            if (try? ProfileKey.validate(prefix)) != nil { return .profilePrefix(prefix) }
+        } else if t.hasPrefix("profile.") {
+            let key = String(t.dropFirst("profile.".count))
+            if (try? ProfileKey.validate(key)) != nil { return .profileField(key) }
+        }
+        throw VaultError.invalidInput("unknown scope \"\(t.prefix(80))\"; valid scopes: \(validForms)")
+    }
+
+    public var description: String {
+        switch self {
+        case .profile: "profile"
+        case .profileField(let key): "profile.\(key)"
+        case .profilePrefix(let prefix): "profile.\(prefix).*"
+        case .vendor: "vendor"
+        case .vendorNotes: "vendor.notes"
+        }
+    }
+
+    public static func < (a: Scope, b: Scope) -> Bool { a.description < b.description }
+
+    /// Whether this scope shares the profile field `key`.
+    public func covers(profileKey key: String) -> Bool {
+        switch self {
+        case .profile: true
+        case .profileField(let field): field == key
+        case .profilePrefix(let prefix): key.hasPrefix(prefix + ".")
+        default: false
+        }
+    }
+
+    /// The Kantara consent-receipt data category for this scope.
+    public var dataCategory: String {
+        switch self {
+        case .profile, .profileField, .profilePrefix: "profile:" + description
+        case .vendor, .vendorNotes: "relationship:" + description
+        }
+    }
+}
+
+/// A change to the customer's data, used to find the grants whose share must be rebuilt.
+enum DataChange: Sendable {
+    case profile(key: String)
+    case vendor(id: String)
+
+    func affects(scopes: [Scope], grantVendorID: String) -> Bool {
+        switch self {
+        case .profile(let key):
+            scopes.contains { $0.covers(profileKey: key) }
+        case .vendor(let id):
+            // The share names its grantee, so any edit of the grantee's entry rebuilds it.
+            id == grantVendorID
+        }
+    }
+}

@@ -1,0 +1,36 @@
+/// Every failure of the vault core. Associated values are ids, paths and reasons — never
+/// personal plaintext, keys, passphrases or tokens.
+public enum VaultError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// No vault file at the path.
+    case noVault(path: String)
+    /// `init` found a file already there.
+    case vaultExists(path: String)
+    /// The header is intact but the passphrase does not unwrap the master key.
+    case wrongPassphrase
+    /// The file is not a readable vault (reason says why, in plain words).
+    case corrupt(String)
+    /// A record failed authentication: altered, or copied from another row or field.
+    case tampered(table: String, id: String)
+    /// Input rejected before anything was written.
+    case invalidInput(String)
+    /// No such record (kind: "vendor", "grant", "profile key", …; id as the user gave it when not personal).
+    case notFound(kind: String, id: String)
+    /// The operation conflicts with the record's state (e.g. revoking a revoked grant).
+    case conflict(String)
+    /// The database refused the operation (busy, full disk, read-only file).
+    case storage(String)
+
+    public var description: String {
+        switch self {
+        case .noVault(let path): "no vault at \(path) (create one with `vrm init`)"
+        case .vaultExists(let path): "a vault already exists at \(path); refusing to overwrite it"
+        case .wrongPassphrase: "wrong passphrase"
+        case .corrupt(let reason): "vault file is corrupt or unreadable: \(reason)"
+        case .tampered(let table, let id): "vault file is corrupt: record \(table)/\(id) failed authentication (tampered or moved)"
+        case .invalidInput(let message): message
+        case .notFound(let kind, let id): id.isEmpty ? "no such \(kind)" : "no \(kind) \(id)"
+        case .conflict(let message): message
+        case .storage(let message): "storage error: \(message)"
+        }
+    }
+}

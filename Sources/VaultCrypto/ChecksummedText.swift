@@ -1,0 +1,38 @@
+/// The text form shared by tokens and keys: `prefix ‖ base64url(payload) ‖ base64url(checksum)`,
+/// where checksum = the first 4 bytes of BLAKE2b-256(domain ‖ payload). See `Specs/token-format.md`.
+struct ChecksummedText {
+    let prefix: String
+    let domain: String
+    let payloadBytes: Int
+
+    static let checksumBytes = 4
+    static let checksumChars = 6
+
+    var payloadChars: Int { (payloadBytes * 8 + 5) / 6 }
+    var totalChars: Int { prefix.utf8.count + payloadChars + Self.checksumChars }
+
+    func checksum(_ payload: [UInt8]) -> [UInt8] {
+        Array(BLAKE2b.hash([Array(domain.utf8), payload]).prefix(Self.checksumBytes))
+    }
+
+    func encode(_ payload: [UInt8]) -> String {
+        prefix + Base64URL.encode(payload) + Base64URL.encode(checksum(payload))
+    }
+
+    /// Decodes the payload; nil for a wrong prefix, length, alphabet or checksum.
+    /// The caller must wipe the payload if it is secret.
+    func decode(_ text: Substring) -> [UInt8]? {
+        guard text.utf8.count == totalChars, text.hasPrefix(prefix) else { return nil }
+        let body = text.dropFirst(prefix.count)
+        let payloadText = body.prefix(payloadChars)
+        let checksumText = body.dropFirst(payloadChars)
+        guard var payload = Base64URL.decode(payloadText), payload.count == payloadBytes,
+              let sum = Base64URL.decode(checksumText), sum.count == Self.checksumBytes
+        else { return nil }
+        guard constantTimeEquals(sum, checksum(payload)) else {
+            Wipe.bytes(&payload)
+            return nil
+        }
+        return payload
+    }
+}
