@@ -6,11 +6,12 @@ extension Vault {
     /// previous checkpoint (rolled back or truncated), in which case it is left for `audit verify`.
     func transaction<T>(_ body: (Database) throws -> T) throws -> T {
         let result = try database.write(body)
-        try advanceCheckpoint()
+        try advanceAuditCheckpoint()
         return result
     }
 
-    func advanceCheckpoint() throws {
+    /// Moves the out-of-file audit checkpoint to the newest entry (see `transaction`).
+    public func advanceAuditCheckpoint() throws {
         guard let store = checkpoints else { return }
         let vaultID = keys.vaultID
         let previous = try store.load(vaultID: vaultID)

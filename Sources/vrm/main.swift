@@ -1,1 +1,4 @@
-print("vrm")
+import Foundation
+import VaultCLI
+
+exit(await VRM.run(arguments: Array(CommandLine.arguments.dropFirst())))

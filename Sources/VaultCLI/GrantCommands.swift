@@ -1,0 +1,212 @@
+import ArgumentParser
+import Foundation
+import VaultCore
+import VaultCrypto
+
+/// A grant as printed by `--json`.
+struct GrantJSON: Encodable {
+    var id: String
+    var vendor: String?
+    var scopes: [String]
+    var purpose: String
+    var terms: String?
+    var binding: String
+    var boundToKey: Bool
+    var state: String
+    var createdAt: String
+    var expiresAt: String?
+    var maxUses: Int?
+    var useCount: Int
+    var revokedAt: String?
+    var shareVersion: Int
+
+    init(_ g: Grant, now: Date) {
+        id = g.id
+        vendor = g.vendorName
+        scopes = g.scopes.map(\.description)
+        purpose = g.purpose.rawValue
+        terms = g.terms
+        binding = g.binding.rawValue
+        boundToKey = g.binding == .key
+        state = g.state(at: now).rawValue
+        createdAt = Timestamp.string(g.createdAt)
+        expiresAt = g.expiresAt.map(Timestamp.string)
+        maxUses = g.maxUses
+        useCount = g.useCount
+        revokedAt = g.revokedAt.map(Timestamp.string)
+        shareVersion = g.shareVersion
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, vendor, scopes, purpose, terms, binding, state
+        case boundToKey = "bound_to_key", createdAt = "created_at", expiresAt = "expires_at", maxUses = "max_uses"
+        case useCount = "use_count", revokedAt = "revoked_at", shareVersion = "share_version"
+    }
+}
+
+struct GrantCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "grant",
+        abstract: "Issue, inspect and revoke share grants.",
+        subcommands: [Create.self, List.self, Show.self, Revoke.self, Receipt.self])
+
+    struct Create: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Issue a grant and print its token once.",
+            discussion: """
+                Scopes:
+                \(Scope.catalogue.map { "  \($0.form.padding(toLength: 18, withPad: " ", startingAt: 0)) \($0.meaning)" }.joined(separator: "\n"))
+
+                Purposes:
+                \(Purpose.allCases.map { "  \($0.rawValue.padding(toLength: 18, withPad: " ", startingAt: 0)) \($0.meaning)" }.joined(separator: "\n"))
+
+                The grant expires after 30 days unless --expires says otherwise (a duration such as \
+                7d, 12h, 2w, 1y; a date; or `never`, which must be explicit). A vendor with a public key \
+                gets a key-bound grant; otherwise a bearer grant. The token is printed once on stdout \
+                and cannot be shown again.
+
+                Examples:
+                  vrm grant create --vendor "Acme Outdoor" --scope profile.address.shipping --scope profile.name --purpose delivery
+                  vrm grant create --vendor "Bolt Bikes" --scope profile.email --purpose warranty --expires 1y --max-uses 12
+                  TOKEN=$(vrm grant create --vendor Acme --scope profile.email --purpose support --token-only)
+                """)
+        @OptionGroup var location: VaultLocation
+        @OptionGroup var unlock: UnlockOptions
+        @Option(help: "The vendor to share with.") var vendor: String
+        @Option(name: .customLong("scope"), help: "What to share (repeat for several).") var scopes: [String] = []
+        @Option(help: "Why the vendor gets the data.") var purpose: String
+        @Option(help: "Expiry: a duration (30d), a date, an ISO 8601 time, or `never`.") var expires: String = "30d"
+        @Option(help: "How many times the vendor may fetch the share.") var maxUses: Int?
+        @Option(help: "An id or URL of the terms this grant is given under.") var terms: String?
+        @Option(help: "The jurisdiction recorded in the consent receipt, e.g. EU or US-CA.") var jurisdiction: String?
+        @Flag(help: "Print only the token.") var tokenOnly = false
+        @OptionGroup var output: OutputOptions
+
+        func validate() throws {
+            if scopes.isEmpty { throw ValidationError("give at least one --scope; valid scopes: \(Scope.validForms)") }
+            if let maxUses, maxUses < 1 { throw ValidationError("--max-uses must be a positive whole number") }
+        }
+
+        func run() throws {
+            // Everything the user typed is checked before the passphrase is asked for.
+            let parsedScopes = try scopes.map(Scope.parse)
+            let parsedPurpose = try Purpose.parse(purpose)
+            let now = Date()
+            let expiresAt = try TimeParsing.expiry(expires, now: now)
+            if let expiresAt, expiresAt <= now { throw CLIError.usage("the expiry \(Timestamp.string(expiresAt)) is in the past") }
+            let vault = try unlock.unlock(location)
+            let issued = try vault.createGrant(GrantRequest(
+                vendorName: vendor, scopes: parsedScopes, purpose: parsedPurpose, expiresAt: expiresAt, maxUses: maxUses,
+                terms: terms, jurisdiction: jurisdiction))
+            let token = issued.token.encoded()
+            let grant = issued.grant
+            if tokenOnly {
+                print(token)
+            } else if output.json {
+                struct Out: Encodable {
+                    var id: String, token: String, vendor: String?, scopes: [String], purpose: String
+                    var expires_at: String?, max_uses: Int?, bound_to_key: Bool, vault_signing_key: String
+                }
+                print(try Terminal.json(Out(
+                    id: grant.id, token: token, vendor: grant.vendorName, scopes: grant.scopes.map(\.description),
+                    purpose: grant.purpose.rawValue, expires_at: grant.expiresAt.map(Timestamp.string), max_uses: grant.maxUses,
+                    bound_to_key: grant.binding == .key, vault_signing_key: Data(issued.signerKey).base64EncodedString())))
+            } else {
+                print("Issued grant \(Terminal.bold(grant.id)) to \(grant.vendorName ?? "?") (\(grant.binding == .key ? "key-bound: only the vendor's key opens the share" : "bearer"))")
+                print("  scopes:  \(grant.scopes.map(\.description).joined(separator: ", "))")
+                print("  purpose: \(grant.purpose.rawValue) — \(grant.purpose.meaning)")
+                print("  expires: \(TimeParsing.describe(grant.expiresAt, now: now))")
+                print("  uses:    \(grant.maxUses.map(String.init) ?? "unlimited")")
+                print("  vault signing key (for the vendor to pin): \(Data(issued.signerKey).base64EncodedString())")
+                print("")
+                print("Token — give it to the vendor now; it is shown only once:")
+                print(token)
+            }
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List grants.", discussion: "Examples:\n  vrm grant list --active\n  vrm grant list --vendor \"Acme Outdoor\" --json")
+        @OptionGroup var location: VaultLocation
+        @OptionGroup var unlock: UnlockOptions
+        @Option(help: "Only this vendor's grants.") var vendor: String?
+        @Flag(help: "Only grants that are active now.") var active = false
+        @OptionGroup var output: OutputOptions
+
+        func run() throws {
+            let now = Date()
+            var grants = try unlock.unlock(location).grants(vendorName: vendor)
+            if active { grants = grants.filter { $0.state(at: now) == .active } }
+            if output.json {
+                print(try Terminal.json(grants.map { GrantJSON($0, now: now) }))
+            } else if grants.isEmpty {
+                print("No grants.")
+            } else {
+                print(Terminal.table(
+                    ["ID", "VENDOR", "STATE", "PURPOSE", "USES", "EXPIRES", "SCOPES"],
+                    grants.map { g in
+                        [g.id, g.vendorName ?? "(removed)", g.state(at: now).rawValue, g.purpose.rawValue,
+                         "\(g.useCount)/\(g.maxUses.map(String.init) ?? "∞")", g.expiresAt.map(Timestamp.string) ?? "never",
+                         g.scopes.map(\.description).joined(separator: ",")]
+                    }))
+            }
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one grant.", discussion: "Example:\n  vrm grant show gr_abcdefghijklmnop")
+        @OptionGroup var location: VaultLocation
+        @OptionGroup var unlock: UnlockOptions
+        @Argument(help: "The grant id.") var id: String
+        @OptionGroup var output: OutputOptions
+
+        func run() throws {
+            let now = Date()
+            let g = try unlock.unlock(location).grant(id: id)
+            if output.json {
+                print(try Terminal.json(GrantJSON(g, now: now)))
+                return
+            }
+            print("Grant \(Terminal.bold(g.id))")
+            print("  vendor:   \(g.vendorName ?? "(removed)")")
+            print("  state:    \(g.state(at: now).rawValue)")
+            print("  binding:  \(g.binding == .key ? "key-bound" : "bearer")")
+            print("  scopes:   \(g.scopes.map(\.description).joined(separator: ", "))")
+            print("  purpose:  \(g.purpose.rawValue) — \(g.purpose.meaning)")
+            if let terms = g.terms { print("  terms:    \(terms)") }
+            print("  issued:   \(Timestamp.string(g.createdAt))")
+            print("  expires:  \(TimeParsing.describe(g.expiresAt, now: now))")
+            print("  uses:     \(g.useCount) of \(g.maxUses.map(String.init) ?? "unlimited")")
+            print("  version:  \(g.shareVersion)")
+            if let revoked = g.revokedAt { print("  revoked:  \(Timestamp.string(revoked))") }
+        }
+    }
+
+    struct Revoke: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Revoke a grant now; its stored share is destroyed.",
+            discussion: "The very next redemption is refused with 403 (revoked).\n\nExample:\n  vrm grant revoke gr_abcdefghijklmnop")
+        @OptionGroup var location: VaultLocation
+        @OptionGroup var unlock: UnlockOptions
+        @Argument(help: "The grant id.") var id: String
+
+        func run() throws {
+            let g = try unlock.unlock(location).revokeGrant(id: id)
+            print("Revoked grant \(g.id) (\(g.vendorName ?? "removed vendor")). Its share was destroyed.")
+        }
+    }
+
+    struct Receipt: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print a consent receipt (Kantara Consent Receipt 1.1 shape) as JSON.",
+            discussion: "Example:\n  vrm grant receipt gr_abcdefghijklmnop > receipt.json")
+        @OptionGroup var location: VaultLocation
+        @OptionGroup var unlock: UnlockOptions
+        @Argument(help: "The grant id.") var id: String
+
+        func run() throws {
+            print(try Terminal.json(try unlock.unlock(location).consentReceipt(grantID: id)))
+        }
+    }
+}

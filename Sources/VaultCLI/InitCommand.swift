@@ -1,0 +1,85 @@
+import ArgumentParser
+import Foundation
+import VaultCore
+import VaultCrypto
+
+/// How hard Argon2id works on each unlock.
+enum KDFStrength: String, ExpressibleByArgument, CaseIterable {
+    case interactive, moderate, sensitive
+
+    var parameters: KDFParameters {
+        switch self {
+        case .interactive: .interactive
+        case .moderate: .moderate
+        case .sensitive: .sensitive
+        }
+    }
+}
+
+struct InitCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "init",
+        abstract: "Create a new, empty vault.",
+        discussion: """
+            Refuses to overwrite an existing vault. The passphrase comes from --passphrase-file, \
+            $VRM_PASSPHRASE_FILE, $VRM_PASSPHRASE, or is asked twice on the terminal. It is never \
+            stored; if you lose it, the vault cannot be opened.
+
+            Examples:
+              vrm init
+              vrm init --kdf moderate --passphrase-file ~/.config/vrm/passphrase
+            """)
+
+    @OptionGroup var location: VaultLocation
+    @OptionGroup var unlock: UnlockOptions
+
+    @Option(help: "Argon2id cost: interactive (64 MiB, default), moderate (256 MiB) or sensitive (1 GiB).")
+    var kdf: KDFStrength = .interactive
+
+    func run() throws {
+        let path = location.path
+        if FileManager.default.fileExists(atPath: path) { throw VaultError.vaultExists(path: path) }
+        let passphrase = try unlock.passphrase(confirm: true)
+        let vault = try Vault.create(path: path, passphrase: passphrase, kdf: kdf.parameters, checkpoints: checkpointStore())
+        print("Created vault \(vault.database.header.vaultIDHex) at \(path)")
+    }
+}
+
+struct PassphraseCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "passphrase",
+        abstract: "Change the vault passphrase.",
+        subcommands: [Change.self])
+
+    struct Change: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Re-wrap the master key under a new passphrase (no record is re-encrypted).",
+            discussion: """
+                The current passphrase comes from the usual sources; the new one from \
+                --new-passphrase-file or is asked twice on the terminal.
+
+                Example:
+                  vrm passphrase change --passphrase-file old.txt --new-passphrase-file new.txt
+                """)
+
+        @OptionGroup var location: VaultLocation
+        @OptionGroup var unlock: UnlockOptions
+
+        @Option(help: ArgumentHelp("Read the new passphrase from this file.", valueName: "path"))
+        var newPassphraseFile: String?
+
+        func run() throws {
+            let database = try location.openDatabase()
+            let current = try unlock.passphrase()
+            let vault = try Vault.unlock(database: database, passphrase: current)
+            let new: SecretKey
+            if let newPassphraseFile {
+                new = try PassphraseReader.fromFile(newPassphraseFile)
+            } else {
+                new = try PassphraseReader.fromTerminal(prompt: "New vault passphrase", confirm: true)
+            }
+            try vault.changePassphrase(current: current, new: new)
+            print("Passphrase changed.")
+        }
+    }
+}

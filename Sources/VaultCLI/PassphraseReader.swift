@@ -1,0 +1,93 @@
+import Foundation
+import VaultCrypto
+
+/// Reads a passphrase into secure memory from, in order: a file named by option, the file named
+/// by `VRM_PASSPHRASE_FILE`, the `VRM_PASSPHRASE` variable, or a no-echo terminal prompt.
+/// The bytes never pass through a `String`.
+enum PassphraseReader {
+    static let maxBytes = 4096
+
+    static func read(file: String?, confirm: Bool, prompt: String) throws -> SecretKey {
+        if let file { return try fromFile(file) }
+        if let file = ProcessInfo.processInfo.environment["VRM_PASSPHRASE_FILE"], !file.isEmpty { return try fromFile(file) }
+        if let pointer = getenv("VRM_PASSPHRASE") {
+            let length = strlen(pointer)
+            guard length > 0 else { throw CLIError.usage("VRM_PASSPHRASE is set but empty") }
+            return try SecretKey(copying: UnsafeRawBufferPointer(start: pointer, count: length))
+        }
+        return try fromTerminal(prompt: prompt, confirm: confirm)
+    }
+
+    /// The file's content without one trailing newline.
+    static func fromFile(_ path: String) throws -> SecretKey {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw CLIError(description: "cannot read the passphrase file \(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        let buffer = try SecretKey(zeroedCount: maxBytes + 1)
+        let count = buffer.withUnsafeMutableBytes { raw -> Int in
+            var total = 0
+            while total < raw.count {
+                let n = Foundation.read(fd, raw.baseAddress.map { $0 + total }, raw.count - total)
+                if n <= 0 { break }
+                total += n
+            }
+            return total
+        }
+        guard count <= maxBytes else { throw CLIError(description: "the passphrase file is larger than \(maxBytes) bytes") }
+        return try trimmed(buffer, count: count)
+    }
+
+    static func trimmed(_ buffer: SecretKey, count: Int) throws -> SecretKey {
+        let length = buffer.withUnsafeBytes { raw -> Int in
+            var end = count
+            if end > 0, raw[end - 1] == 0x0A { end -= 1 }
+            if end > 0, raw[end - 1] == 0x0D { end -= 1 }
+            return end
+        }
+        guard length > 0 else { throw CLIError.usage("the passphrase is empty") }
+        return try buffer.withUnsafeBytes { try SecretKey(copying: UnsafeRawBufferPointer(rebasing: $0[0..<length])) }
+    }
+
+    static func fromTerminal(prompt: String, confirm: Bool) throws -> SecretKey {
+        let tty = open("/dev/tty", O_RDWR | O_NOCTTY)
+        guard tty >= 0 else {
+            throw CLIError(description: "no passphrase source and no terminal: use --passphrase-file PATH, VRM_PASSPHRASE_FILE or VRM_PASSPHRASE")
+        }
+        defer { close(tty) }
+        let first = try promptOnce(tty: tty, prompt: prompt + ": ")
+        guard confirm else { return first }
+        let second = try promptOnce(tty: tty, prompt: "Repeat " + prompt.lowercased() + ": ")
+        guard first.constantTimeEquals(second) else { throw CLIError.usage("the two passphrases do not match; nothing was changed") }
+        return first
+    }
+
+    static func promptOnce(tty: Int32, prompt: String) throws -> SecretKey {
+        _ = prompt.withCString { write(tty, $0, strlen($0)) }
+        var saved = termios()
+        let isTerminal = tcgetattr(tty, &saved) == 0
+        if isTerminal {
+            var quiet = saved
+            quiet.c_lflag &= ~tcflag_t(ECHO)
+            tcsetattr(tty, TCSAFLUSH, &quiet)
+        }
+        defer {
+            if isTerminal { tcsetattr(tty, TCSAFLUSH, &saved) }
+            _ = write(tty, "\n", 1)
+        }
+        let buffer = try SecretKey(zeroedCount: maxBytes + 1)
+        let count = buffer.withUnsafeMutableBytes { raw -> Int in
+            var total = 0
+            var byte: UInt8 = 0
+            while total < raw.count, Foundation.read(tty, &byte, 1) == 1 {
+                if byte == 0x0A { break }
+                raw[total] = byte
+                total += 1
+            }
+            byte = 0
+            return total
+        }
+        guard count <= maxBytes else { throw CLIError(description: "the passphrase is longer than \(maxBytes) bytes") }
+        if count == 0 { throw CLIError.usage("the passphrase is empty") }
+        return try trimmed(buffer, count: count)
+    }
+}

@@ -1,0 +1,82 @@
+import ArgumentParser
+import Foundation
+import VaultCore
+
+struct ProfileCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "profile",
+        abstract: "Keep your profile: name, email, addresses, sizes, preferences.",
+        discussion: """
+            Keys are dotted names of a-z 0-9 . _ - such as \(ProfileKey.wellKnown.joined(separator: ", ")).
+            Changing a field re-materialises every active grant that shares it.
+            """,
+        subcommands: [Set.self, Get.self, Unset.self, Show.self])
+
+    struct Set: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Set a profile field.",
+            discussion: """
+                Examples:
+                  vrm profile set email jo@example.org
+                  vrm profile set address.shipping "1 Main St, Springfield"
+                """)
+        @OptionGroup var location: VaultLocation
+        @OptionGroup var unlock: UnlockOptions
+        @Argument(help: "The field, e.g. address.shipping.") var key: String
+        @Argument(help: "The value (UTF-8 text).") var value: String
+
+        func run() throws {
+            try ProfileKey.validate(key)
+            let vault = try unlock.unlock(location)
+            try vault.setProfile(key, value: value)
+            let affected = try vault.grants().filter { $0.state(at: Date()) == .active && $0.scopes.contains { $0.covers(profileKey: key) } }
+            print("Set \(key)." + (affected.isEmpty ? "" : " Re-materialised \(affected.count) active grant\(affected.count == 1 ? "" : "s")."))
+        }
+    }
+
+    struct Get: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print one profile field.", discussion: "Example:\n  vrm profile get email")
+        @OptionGroup var location: VaultLocation
+        @OptionGroup var unlock: UnlockOptions
+        @Argument(help: "The field.") var key: String
+
+        func run() throws {
+            try ProfileKey.validate(key)
+            guard let value = try unlock.unlock(location).profileValue(key) else {
+                throw VaultError.notFound(kind: "profile field", id: key)
+            }
+            print(value)
+        }
+    }
+
+    struct Unset: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Remove a profile field.", discussion: "Example:\n  vrm profile unset phone")
+        @OptionGroup var location: VaultLocation
+        @OptionGroup var unlock: UnlockOptions
+        @Argument(help: "The field.") var key: String
+
+        func run() throws {
+            try ProfileKey.validate(key)
+            try unlock.unlock(location).unsetProfile(key)
+            print("Removed \(key).")
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show the whole profile.", discussion: "Examples:\n  vrm profile show\n  vrm profile show --json")
+        @OptionGroup var location: VaultLocation
+        @OptionGroup var unlock: UnlockOptions
+        @OptionGroup var output: OutputOptions
+
+        func run() throws {
+            let entries = try unlock.unlock(location).profile()
+            if output.json {
+                print(try Terminal.json(Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })))
+            } else if entries.isEmpty {
+                print("The profile is empty. Add a field with `vrm profile set KEY VALUE`.")
+            } else {
+                print(Terminal.table(["KEY", "VALUE"], entries.map { [$0.key, $0.value] }))
+            }
+        }
+    }
+}

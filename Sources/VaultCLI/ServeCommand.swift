@@ -1,0 +1,46 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import VaultCore
+import VaultServer
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Answer vendors' share redemptions over HTTP (no passphrase needed).",
+        discussion: """
+            The server opens the vault file alone: it never reads a passphrase and cannot read \
+            your data. It checks and counts grants, serves pre-encrypted shares and appends audit \
+            entries it cannot read back. The CLI keeps working on the same vault meanwhile.
+            Routes: GET /v1/share (Authorization: Bearer TOKEN), GET /livez, GET /readyz.
+            Access log: one JSON line per request on stderr. Stops cleanly on SIGINT/SIGTERM.
+
+            Examples:
+              vrm serve
+              vrm serve --host 0.0.0.0 --port 8443    # put a TLS proxy in front
+            """)
+    @OptionGroup var location: VaultLocation
+    @Option(help: "Address to listen on.") var host = "127.0.0.1"
+    @Option(help: "Port to listen on (0 picks a free one).") var port = 8080
+    @Option(help: "Failed redemptions per client per minute before 429.") var maxFailures = 20
+
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be 0-65535") }
+        guard maxFailures >= 1 else { throw ValidationError("--max-failures must be at least 1") }
+    }
+
+    func run() async throws {
+        for name in ["VRM_PASSPHRASE", "VRM_PASSPHRASE_FILE"] where ProcessInfo.processInfo.environment[name] != nil {
+            Terminal.note("vrm serve: \(name) is set but ignored — the server never reads a passphrase. Remove it from the server's environment.")
+        }
+        let database = try location.openDatabase()
+        var logger = Logger(label: "vrm.serve")
+        logger.logLevel = .warning
+        let app = try buildApplication(
+            database: database, options: ServerOptions(host: host, port: port, maxFailures: maxFailures), logger: logger,
+            onServerRunning: { [host] port in Terminal.note("vrm serve: listening on http://\(host):\(port) (vault \(database.header.vaultIDHex))") })
+        try await app.runService()
+        Terminal.note("vrm serve: stopped.")
+    }
+}

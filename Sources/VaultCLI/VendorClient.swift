@@ -1,0 +1,66 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import VaultCore
+import VaultCrypto
+
+/// The vendor side of redemption: fetch, open (for key-bound grants), verify the vault signature.
+struct VendorClient {
+    enum Result {
+        case share(document: ShareDocument, signer: [UInt8], etag: String?, keyBound: Bool)
+        case notModified(etag: String?)
+        case refused(status: Int, problem: String, title: String, retryAfter: String?)
+    }
+
+    let baseURL: URL
+    let keyPair: BoxKeyPair?
+    let pinnedSigner: [UInt8]?
+
+    /// `GET {base}/v1/share` with the token as a bearer credential.
+    func fetch(token: String, ifNoneMatch: String? = nil) async throws -> Result {
+        var request = URLRequest(url: baseURL.appendingPathComponent("v1/share"))
+        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+        request.setValue("vrm-redeem/0.1", forHTTPHeaderField: "User-Agent")
+        request.cachePolicy = .reloadIgnoringLocalCacheData
+        if let ifNoneMatch { request.setValue(ifNoneMatch, forHTTPHeaderField: "If-None-Match") }
+        let (data, response): (Data, URLResponse)
+        do {
+            (data, response) = try await URLSession.shared.data(for: request)
+        } catch {
+            throw CLIError(description: "cannot reach \(baseURL.absoluteString): \(error.localizedDescription)")
+        }
+        guard let http = response as? HTTPURLResponse else { throw CLIError(description: "no HTTP response from \(baseURL.absoluteString)") }
+        let etag = http.value(forHTTPHeaderField: "ETag")
+        switch http.statusCode {
+        case 200:
+            return try open(data, etag: etag)
+        case 304:
+            return .notModified(etag: etag)
+        default:
+            let problem = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+            return .refused(status: http.statusCode, problem: (problem?["type"] as? String) ?? "",
+                            title: (problem?["title"] as? String) ?? HTTPURLResponse.localizedString(forStatusCode: http.statusCode),
+                            retryAfter: http.value(forHTTPHeaderField: "Retry-After"))
+        }
+    }
+
+    func open(_ data: Data, etag: String?) throws -> Result {
+        let decoder = JSONDecoder()
+        let format = ((try? JSONSerialization.jsonObject(with: data)) as? [String: Any])?["format"] as? String
+        let signed: SignedShare
+        let keyBound = format == SealedShare.format
+        if keyBound {
+            guard let keyPair else {
+                throw CLIError.usage("this grant is key-bound: pass --key FILE with the vendor secret key to open it")
+            }
+            signed = try decoder.decode(SealedShare.self, from: data).open(with: keyPair)
+        } else if format == SignedShare.format {
+            signed = try decoder.decode(SignedShare.self, from: data)
+        } else {
+            throw ShareFormatError.malformed("response (not a VRM share)")
+        }
+        let (document, signer) = try signed.verified(expectedSigner: pinnedSigner)
+        return .share(document: document, signer: signer, etag: etag, keyBound: keyBound)
+    }
+}

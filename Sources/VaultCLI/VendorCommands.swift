@@ -1,0 +1,178 @@
+public import ArgumentParser
+import Foundation
+import VaultCore
+
+extension RelationshipStage: ExpressibleByArgument {}
+
+/// A vendor as printed by `--json`.
+struct VendorJSON: Encodable {
+    var name: String
+    var site: String?
+    var contact: String?
+    var publicKey: String?
+    var stage: String
+    var notes: String?
+    var createdAt: Date
+    var updatedAt: Date
+
+    init(_ v: Vendor) {
+        name = v.name
+        site = v.site
+        contact = v.contact
+        publicKey = v.publicKey
+        stage = v.stage.rawValue
+        notes = v.notes
+        createdAt = v.createdAt
+        updatedAt = v.updatedAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name, site, contact, stage, notes
+        case publicKey = "public_key", createdAt = "created_at", updatedAt = "updated_at"
+    }
+}
+
+struct VendorCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vendor",
+        abstract: "Keep your registry of vendors and where you stand with each.",
+        discussion: "Stages: \(RelationshipStage.allCases.map(\.rawValue).joined(separator: " → ")).",
+        subcommands: [Add.self, List.self, Show.self, Edit.self, Stage.self, Remove.self])
+
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add a vendor.",
+            discussion: """
+                With --public-key (the vrmpk1_… text from `vrm vendor-key generate`), grants to this \
+                vendor are key-bound: the share is sealed so only the vendor's key opens it.
+
+                Examples:
+                  vrm vendor add "Acme Outdoor" --site https://acme.example --contact support@acme.example
+                  vrm vendor add "Bolt Bikes" --public-key vrmpk1_…
+                """)
+        @OptionGroup var location: VaultLocation
+        @OptionGroup var unlock: UnlockOptions
+        @Argument(help: "The vendor's name (unique, ignoring case).") var name: String
+        @Option(help: "The vendor's web site.") var site: String?
+        @Option(help: "How to reach the vendor.") var contact: String?
+        @Option(help: "The vendor's public key (vrmpk1_…).") var publicKey: String?
+
+        func run() throws {
+            let vault = try unlock.unlock(location)
+            let vendor = try vault.addVendor(name: name, site: site, contact: contact, publicKey: publicKey)
+            print("Added vendor \(vendor.name)" + (vendor.hasPublicKey ? " (grants will be key-bound)." : "."))
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List vendors.", discussion: "Example:\n  vrm vendor list --json")
+        @OptionGroup var location: VaultLocation
+        @OptionGroup var unlock: UnlockOptions
+        @OptionGroup var output: OutputOptions
+
+        func run() throws {
+            let vendors = try unlock.unlock(location).vendors()
+            if output.json {
+                print(try Terminal.json(vendors.map(VendorJSON.init)))
+            } else if vendors.isEmpty {
+                print("No vendors yet. Add one with `vrm vendor add NAME`.")
+            } else {
+                print(Terminal.table(["NAME", "STAGE", "SITE", "KEY"],
+                                     vendors.map { [$0.name, $0.stage.rawValue, $0.site ?? "-", $0.hasPublicKey ? "yes" : "no"] }))
+            }
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one vendor.", discussion: "Example:\n  vrm vendor show \"Acme Outdoor\"")
+        @OptionGroup var location: VaultLocation
+        @OptionGroup var unlock: UnlockOptions
+        @OptionGroup var output: OutputOptions
+        @Argument(help: "The vendor's name.") var name: String
+
+        func run() throws {
+            let vault = try unlock.unlock(location)
+            let vendor = try vault.vendor(named: name)
+            if output.json {
+                print(try Terminal.json(VendorJSON(vendor)))
+                return
+            }
+            let grants = try vault.grants(vendorName: name)
+            let now = Date()
+            print(Terminal.bold(vendor.name))
+            print("  stage:      \(vendor.stage.rawValue)")
+            print("  site:       \(vendor.site ?? "-")")
+            print("  contact:    \(vendor.contact ?? "-")")
+            print("  public key: \(vendor.publicKey ?? "none (grants are bearer grants)")")
+            print("  notes:      \(vendor.notes ?? "-")")
+            print("  grants:     \(grants.filter { $0.state(at: now) == .active }.count) active of \(grants.count)")
+        }
+    }
+
+    struct Edit: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Change a vendor's site, contact, public key or notes.",
+            discussion: """
+                An empty value clears a field. The vendor's active grants are re-materialised.
+
+                Example:
+                  vrm vendor edit "Acme Outdoor" --notes "Good returns policy" --contact ""
+                """)
+        @OptionGroup var location: VaultLocation
+        @OptionGroup var unlock: UnlockOptions
+        @Argument(help: "The vendor's name.") var name: String
+        @Option var site: String?
+        @Option var contact: String?
+        @Option(help: "A new public key (vrmpk1_…); applies to grants issued from now on.") var publicKey: String?
+        @Option var notes: String?
+
+        func validate() throws {
+            if site == nil, contact == nil, publicKey == nil, notes == nil {
+                throw ValidationError("nothing to change: give --site, --contact, --public-key or --notes")
+            }
+        }
+
+        func run() throws {
+            let vendor = try unlock.unlock(location).editVendor(named: name, VendorEdit(site: site, contact: contact, publicKey: publicKey, notes: notes))
+            print("Updated vendor \(vendor.name).")
+        }
+    }
+
+    struct Stage: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Set the relationship stage.",
+            discussion: "Example:\n  vrm vendor stage \"Acme Outdoor\" commitment")
+        @OptionGroup var location: VaultLocation
+        @OptionGroup var unlock: UnlockOptions
+        @Argument(help: "The vendor's name.") var name: String
+        @Argument(help: "awareness, exploration, expansion, commitment or dissolution.") var stage: RelationshipStage
+
+        func run() throws {
+            let vendor = try unlock.unlock(location).editVendor(named: name, VendorEdit(stage: stage))
+            print("\(vendor.name) is now at stage \(vendor.stage.rawValue).")
+        }
+    }
+
+    struct Remove: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Remove a vendor and revoke its grants.",
+            discussion: "Asks to confirm on a terminal; pass --yes otherwise.\n\nExample:\n  vrm vendor remove \"Acme Outdoor\" --yes")
+        @OptionGroup var location: VaultLocation
+        @OptionGroup var unlock: UnlockOptions
+        @Argument(help: "The vendor's name.") var name: String
+        @Flag(help: "Do not ask for confirmation.") var yes = false
+
+        func run() throws {
+            let vault = try unlock.unlock(location)
+            let vendor = try vault.vendor(named: name)
+            if !yes {
+                guard Terminal.stdinIsTTY else {
+                    throw CLIError.usage("refusing to remove \(vendor.name) without confirmation: pass --yes")
+                }
+                guard Terminal.confirm("Remove \(vendor.name) and revoke all its grants?") else { throw CLIError.cancelled }
+            }
+            let revoked = try vault.removeVendor(named: name)
+            print("Removed \(vendor.name)" + (revoked > 0 ? "; revoked \(revoked) grant\(revoked == 1 ? "" : "s")." : "."))
+        }
+    }
+}

@@ -1,0 +1,57 @@
+import HTTPTypes
+import Hummingbird
+
+/// Wraps the router: enforces size bounds, answers every error as problem+json, and writes the
+/// access log line — for matched and unmatched routes alike.
+struct EdgeResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Context == VaultRequestContext {
+    typealias Context = VaultRequestContext
+
+    let inner: Inner
+    let accessLog: AccessLog
+    /// Paths the server serves, and their one method (for 405).
+    static var knownPaths: Set<String> { ["/v1/share", "/livez", "/readyz"] }
+
+    func respond(to request: Request, context: Context) async throws -> Response {
+        let started = ContinuousClock.now
+        let response = await answer(request, context: context)
+        let bytes: Int? = response.body.contentLength
+        accessLog.record(method: request.method.rawValue, path: request.uri.path, status: Int(response.status.code), started: started,
+                         client: context.clientAddress, userAgent: request.headers[.userAgent], bytes: bytes)
+        return response
+    }
+
+    private func answer(_ request: Request, context: Context) async -> Response {
+        let headerBytes = request.headers.reduce(0) { $0 + $1.name.rawName.utf8.count + $1.value.utf8.count + 4 }
+        if headerBytes > ServerLimits.maxHeaderBytes {
+            return Problem.headersTooLarge.response(extraHeaders: [.connection: "close"])
+        }
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > ServerLimits.maxBodyBytes {
+            return Problem.requestTooLarge.response(extraHeaders: [.connection: "close"])
+        }
+        if Self.knownPaths.contains(request.uri.path), request.method != .get, request.method != .head {
+            return Problem.methodNotAllowed.response(extraHeaders: [.allow: "GET"])
+        }
+        do {
+            let response = try await inner.respond(to: request, context: context)
+            // The router answers unmatched paths with a bare 404; give it the problem body too.
+            if response.status == .notFound, response.headers[.contentType] == nil { return Problem.notFound.response() }
+            return response
+        } catch let error as ProblemError {
+            return error.problem.response(extraHeaders: error.extraHeaders)
+        } catch let error as any HTTPResponseError {
+            switch error.status {
+            case .notFound: return Problem.notFound.response()
+            case .contentTooLarge: return Problem.requestTooLarge.response(extraHeaders: [.connection: "close"])
+            case .methodNotAllowed: return Problem.methodNotAllowed.response(extraHeaders: [.allow: "GET"])
+            default:
+                context.logger.error("request failed", metadata: ["status": "\(error.status.code)"])
+                return Problem.internalError.response()
+            }
+        } catch {
+            // The error's text is not logged: it could carry a path or a storage detail, never a token,
+            // but the kind is enough for an operator.
+            context.logger.error("request failed", metadata: ["error": "\(type(of: error))"])
+            return Problem.internalError.response()
+        }
+    }
+}

@@ -1,0 +1,27 @@
+public import Hummingbird
+import NIOCore
+
+/// The request context: Hummingbird's core storage plus the client address.
+public struct VaultRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// The peer's IP address (without port), or "unknown".
+    public let clientAddress: String
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        clientAddress = source.channel.remoteAddress?.ipAddress ?? "unknown"
+    }
+
+    /// No endpoint takes a body; anything past this is refused with 413.
+    public var maxUploadSize: Int { ServerLimits.maxBodyBytes }
+}
+
+/// Request size bounds.
+public enum ServerLimits {
+    /// Largest accepted request body.
+    public static let maxBodyBytes = 16 * 1024
+    /// Largest accepted total of header names and values; larger gets 431.
+    public static let maxHeaderBytes = 32 * 1024
+    /// The HTTP parser's own hard limit; past it the connection is closed with 400.
+    public static let parserHeaderLimit = 256 * 1024
+}
