@@ -70,6 +70,12 @@ let package = Package(
             dependencies: ["VaultCLI"],
             swiftSettings: strict
         ),
+        .target(
+            name: "VaultTestSupport",
+            dependencies: ["VaultCore", "VaultCrypto", .product(name: "GRDB", package: "GRDB.swift")],
+            path: "Tests/VaultTestSupport",
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "VaultCryptoTests",
             dependencies: ["VaultCrypto"],
@@ -77,13 +83,13 @@ let package = Package(
         ),
         .testTarget(
             name: "VaultCoreTests",
-            dependencies: ["VaultCore", "VaultCrypto", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["VaultCore", "VaultCrypto", "VaultTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict
         ),
         .testTarget(
             name: "VaultServerTests",
             dependencies: [
-                "VaultServer", "VaultCore", "VaultCrypto",
+                "VaultServer", "VaultCore", "VaultCrypto", "VaultTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
@@ -91,7 +97,7 @@ let package = Package(
         ),
         .testTarget(
             name: "VaultCLITests",
-            dependencies: ["VaultCLI", "VaultCore", "vrm"],
+            dependencies: ["VaultCLI", "VaultCore", "VaultCrypto", "VaultTestSupport", "vrm"],
             swiftSettings: strict
         ),
     ],

@@ -9,13 +9,16 @@ public enum Base64URL {
             .replacingOccurrences(of: "=", with: "")
     }
 
-    /// Decodes unpadded base64url; nil for any character outside the alphabet.
+    /// Decodes unpadded base64url; nil for any character outside the alphabet and for
+    /// non-canonical text (unused trailing bits set), so every value has exactly one text form.
     public static func decode(_ text: Substring) -> [UInt8]? {
         guard text.utf8.allSatisfy({ isAlphabet($0) }), text.utf8.count % 4 != 1 else { return nil }
         var s = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         while s.utf8.count % 4 != 0 { s.append("=") }
         guard let data = Data(base64Encoded: s) else { return nil }
-        return Array(data)
+        let bytes = Array(data)
+        guard encode(bytes).utf8.elementsEqual(text.utf8) else { return nil }
+        return bytes
     }
 
     public static func decode(_ text: String) -> [UInt8]? { decode(text[...]) }

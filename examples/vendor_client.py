@@ -1,0 +1,386 @@
+#!/usr/bin/env python3
+"""Install: pip install pynacl requests
+
+A vendor-side client for VRM Vault, written only against the wire format
+(Specs/openapi.yaml): it does not use any code from this project.
+
+    VRM_TOKEN=vrm_... python3 examples/vendor_client.py --url http://127.0.0.1:8080
+    python3 examples/vendor_client.py --url https://vault.example --token-file token.txt \
+        --key acme.key --vault-key BASE64 --json
+
+What it does:
+  1. GET {url}/v1/share with `Authorization: Bearer <token>`.
+  2. 200 with `"format": "vrm-sealed-share/1"` (a key-bound grant): opens `sealed_share`
+     with the vendor's X25519 secret key (`--key FILE`, the `vrmsk1_...` file written by
+     `vrm vendor-key generate`) using libsodium's crypto_box_seal_open; inside is the
+     signed share JSON.
+     200 with `"format": "vrm-signed-share/1"` (a bearer grant): the signed share itself.
+  3. Verifies the vault's Ed25519 signature over the exact document bytes, optionally
+     requires the signer to be the pinned vault key (`--vault-key BASE64`), parses the
+     share document (`vrm-share-document/1`) and prints it (or prints it as JSON, `--json`).
+  4. 304: nothing changed since the ETag given with `--if-none-match`.
+     401/403/429 and every other error: prints the RFC 9457 problem type and title on
+     stderr and exits 1. A 403 revoked/expired means: stop using and delete the data.
+
+The token is read from --token-file FILE (`-` for stdin), else $VRM_TOKEN. `--token` also
+works but puts the token in the process list, so it prints a warning. The token is never
+printed or logged.
+
+Exit codes: 0 share printed or not modified, 1 refused or failed, 2 usage error.
+Standard library + PyNaCl + requests only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import binascii
+import hashlib
+import hmac
+import ipaddress
+import json
+import os
+import re
+import stat
+import sys
+from urllib.parse import urlsplit
+
+try:
+    import requests
+    from nacl.exceptions import BadSignatureError, CryptoError
+    from nacl.public import PrivateKey, SealedBox
+    from nacl.signing import VerifyKey
+except ImportError as missing:  # pragma: no cover - depends on the environment
+    sys.exit(f"vendor_client: {missing.name} is missing: pip install pynacl requests")
+
+SIGNED_SHARE = "vrm-signed-share/1"
+SEALED_SHARE = "vrm-sealed-share/1"
+SHARE_DOCUMENT = "vrm-share-document/1"
+PROBLEM_PREFIX = "urn:vrm-vault:problem:"
+
+# The vendor secret-key file: "vrmsk1_" + base64url-no-padding(32-byte X25519 secret)
+# + base64url-no-padding(first 4 bytes of BLAKE2b-256(domain || secret)).
+SECRET_KEY_PREFIX = "vrmsk1_"
+SECRET_KEY_DOMAIN = b"vrm-vendor-secret-key-v1"
+KEY_BYTES = 32
+KEY_CHARS = 43  # ceil(32 * 8 / 6)
+CHECKSUM_BYTES = 4
+CHECKSUM_CHARS = 6  # ceil(4 * 8 / 6)
+BASE64URL = re.compile(r"^[A-Za-z0-9_-]*$")
+
+MAX_RESPONSE_BYTES = 8 * 1024 * 1024
+USER_AGENT = "vrm-vendor-client-py/1"
+
+
+class ClientError(Exception):
+    """A failure to report on stderr (exit status 1)."""
+
+
+class UsageError(Exception):
+    """A command-line mistake (exit status 2)."""
+
+
+def note(message: str) -> None:
+    print(f"vendor_client: {message}", file=sys.stderr)
+
+
+# --- inputs -------------------------------------------------------------------------------
+
+
+def read_token(args: argparse.Namespace) -> str:
+    raw = None
+    if args.token_file:
+        try:
+            if args.token_file == "-":
+                raw = sys.stdin.read(4096)
+            else:
+                with open(args.token_file, "r", encoding="utf-8") as f:
+                    raw = f.read(4096)
+        except OSError as e:
+            raise ClientError(f"cannot read the token file {args.token_file}: {e.strerror}") from None
+    elif os.environ.get("VRM_TOKEN"):
+        raw = os.environ["VRM_TOKEN"]
+    elif args.token:
+        note("warning: --token puts the token in the process list; prefer --token-file or VRM_TOKEN.")
+        raw = args.token
+    token = (raw or "").strip()
+    if not token:
+        raise UsageError("no token: use --token-file FILE, or set VRM_TOKEN")
+    if any(c.isspace() or not c.isprintable() for c in token):
+        raise UsageError("the token contains spaces or control characters")
+    return token
+
+
+def b64url_decode(text: str) -> bytes:
+    """Unpadded RFC 4648 base64url, strictly: only the url-safe alphabet, no padding."""
+    if not BASE64URL.match(text) or len(text) % 4 == 1:
+        raise ValueError("not base64url")
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def load_vendor_secret_key(path: str) -> PrivateKey:
+    """Reads and checks a `vrmsk1_...` vendor secret-key file."""
+    try:
+        info = os.stat(path)
+        with open(path, "rb") as f:
+            raw = bytearray(f.read(1024))
+    except OSError as e:
+        raise ClientError(f"cannot read the vendor key file {path}: {e.strerror}") from None
+    if info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+        note(f"warning: {path} is readable by other users; chmod 600 it.")
+    secret = bytearray()
+    try:
+        text = bytes(raw).rstrip(b"\r\n ").decode("ascii", errors="strict")
+        expected_len = len(SECRET_KEY_PREFIX) + KEY_CHARS + CHECKSUM_CHARS
+        if not text.startswith(SECRET_KEY_PREFIX) or len(text) != expected_len:
+            raise ValueError("wrong prefix or length")
+        body = text[len(SECRET_KEY_PREFIX):]
+        secret = bytearray(b64url_decode(body[:KEY_CHARS]))
+        checksum = b64url_decode(body[KEY_CHARS:])
+        if len(secret) != KEY_BYTES or len(checksum) != CHECKSUM_BYTES:
+            raise ValueError("wrong payload size")
+        expected = hashlib.blake2b(SECRET_KEY_DOMAIN + bytes(secret), digest_size=32).digest()[:CHECKSUM_BYTES]
+        if not hmac.compare_digest(checksum, expected):
+            raise ValueError("checksum mismatch")
+        return PrivateKey(bytes(secret))
+    except (ValueError, UnicodeDecodeError, binascii.Error):
+        raise ClientError(
+            f"{path} is not a vendor secret key file (expected one line vrmsk1_..., "
+            "as written by `vrm vendor-key generate`; checksum and length are checked)") from None
+    finally:
+        # Best effort only: Python keeps other copies (PyNaCl's own bytes object).
+        for buf in (raw, secret):
+            for i in range(len(buf)):
+                buf[i] = 0
+
+
+def parse_vault_key(text: str) -> bytes:
+    try:
+        key = base64.b64decode(text.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        key = b""
+    if len(key) != 32:
+        raise UsageError("--vault-key must be the vault's Ed25519 public key: 32 bytes in standard base64")
+    return key
+
+
+def check_url(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError("--url must be an http(s) URL such as http://127.0.0.1:8080")
+    if parts.query or parts.fragment:
+        raise UsageError("--url must be the server's base URL, without a query or fragment")
+    if parts.scheme == "http":
+        try:
+            loopback = ipaddress.ip_address(parts.hostname).is_loopback
+        except ValueError:
+            loopback = parts.hostname == "localhost"
+        if not loopback:
+            note("warning: plain http to a non-loopback host sends the token and the data unencrypted; use https.")
+    return url.rstrip("/") + "/v1/share"
+
+
+# --- the wire format -------------------------------------------------------------------------
+
+
+def b64_field(obj: dict, name: str) -> bytes:
+    value = obj.get(name)
+    if not isinstance(value, str):
+        raise ClientError(f"malformed share: `{name}` is missing")
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise ClientError(f"malformed share: `{name}` is not base64") from None
+
+
+def json_object(data: bytes, what: str) -> dict:
+    try:
+        obj = json.loads(data)
+    except (ValueError, UnicodeDecodeError):
+        raise ClientError(f"malformed {what}: not JSON") from None
+    if not isinstance(obj, dict):
+        raise ClientError(f"malformed {what}: not a JSON object")
+    return obj
+
+
+def open_sealed(envelope: dict, key: PrivateKey | None) -> dict:
+    """vrm-sealed-share/1 -> the signed share object inside."""
+    if key is None:
+        raise UsageError("this grant is key-bound: pass --key FILE with the vendor secret key to open it")
+    sealed = b64_field(envelope, "sealed_share")
+    try:
+        plain = SealedBox(key).decrypt(sealed)
+    except CryptoError:
+        raise ClientError("the sealed share does not open with this vendor key (wrong --key, or altered in transit)") from None
+    signed = json_object(plain, "signed share")
+    if signed.get("format") != SIGNED_SHARE:
+        raise ClientError(f"malformed sealed share: the content is not {SIGNED_SHARE}")
+    return signed
+
+
+def verify_signed(signed: dict, pinned: bytes | None) -> tuple[dict, bytes]:
+    """vrm-signed-share/1 -> (share document, signer key). Verifies before parsing."""
+    document = b64_field(signed, "document")
+    signature = b64_field(signed, "signature")
+    signer = b64_field(signed, "signer")
+    if len(signer) != 32 or len(signature) != 64:
+        raise ClientError("malformed signed share: wrong key or signature length")
+    if pinned is not None and not hmac.compare_digest(signer, pinned):
+        raise ClientError("the share was signed by a different vault key than --vault-key")
+    try:
+        VerifyKey(signer).verify(document, signature)
+    except BadSignatureError:
+        raise ClientError("the share's signature does not verify: it was altered or not signed by the vault") from None
+    doc = json_object(document, "share document")
+    if doc.get("format") != SHARE_DOCUMENT:
+        raise ClientError(f"unsupported share document format {doc.get('format')!r} (expected {SHARE_DOCUMENT})")
+    return doc, signer
+
+
+def read_body(response: requests.Response) -> bytes:
+    body = bytearray()
+    for chunk in response.iter_content(65536):
+        body += chunk
+        if len(body) > MAX_RESPONSE_BYTES:
+            raise ClientError("the response is larger than this client accepts")
+    return bytes(body)
+
+
+def problem_of(response: requests.Response, body: bytes) -> tuple[str, str]:
+    """(type, title) of an RFC 9457 problem response, with fallbacks for a bare error."""
+    ptype, title = "", ""
+    try:
+        obj = json.loads(body)
+        if isinstance(obj, dict):
+            ptype = obj.get("type") if isinstance(obj.get("type"), str) else ""
+            title = obj.get("title") if isinstance(obj.get("title"), str) else ""
+    except (ValueError, UnicodeDecodeError):
+        pass
+    return ptype or "about:blank", title or (response.reason or f"HTTP {response.status_code}")
+
+
+# --- output ------------------------------------------------------------------------------------
+
+
+def print_share(doc: dict, signer: bytes, etag: str | None, key_bound: bool) -> None:
+    vault = str(doc.get("vault_id", ""))
+    print(f"Share {doc.get('grant_id')} version {doc.get('version')} from vault {vault[:12]}…")
+    print(f"  signature: valid (vault key {base64.b64encode(signer).decode()})")
+    print(f"  sealed to your key: {'yes' if key_bound else 'no (bearer grant)'}")
+    terms = f", terms {doc['terms']}" if doc.get("terms") else ""
+    print(f"  for:       {doc.get('vendor')}, purpose {doc.get('purpose')}{terms}")
+    print(f"  scopes:    {', '.join(map(str, doc.get('scopes') or []))}")
+    print(f"  issued:    {doc.get('issued_at')}; expires {doc.get('expires_at') or 'never'}")
+    if etag:
+        print(f"  etag:      {etag}  (send it with --if-none-match to poll cheaply)")
+    data = doc.get("data") or {}
+    profile = data.get("profile")
+    if isinstance(profile, dict):
+        print("  profile:")
+        if not profile:
+            print("    (no granted field is set)")
+        for key in sorted(profile):
+            print(f"    {key}: {profile[key]}")
+    vendor = data.get("vendor")
+    if isinstance(vendor, dict):
+        extras = "".join(f", {k} {vendor[k]}" for k in ("site", "contact", "notes") if vendor.get(k))
+        print(f"  your entry: {vendor.get('name')}, stage {vendor.get('stage')}{extras}")
+
+
+# --- main --------------------------------------------------------------------------------------
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        prog="vendor_client.py",
+        description="Redeem a VRM Vault share grant: fetch, open, verify and print the share.",
+        epilog="The token comes from --token-file, else $VRM_TOKEN (never needed on the command line).")
+    p.add_argument("--url", required=True, help="the vault server's base URL, e.g. http://127.0.0.1:8080")
+    p.add_argument("--key", metavar="FILE", help="vendor secret key file (vrmsk1_...), for key-bound grants")
+    p.add_argument("--vault-key", metavar="BASE64", help="require the share to be signed by this vault Ed25519 key")
+    p.add_argument("--json", action="store_true", help="print the share document as JSON")
+    p.add_argument("--token-file", metavar="FILE", help="read the token from FILE (- for stdin)")
+    p.add_argument("--token", help=argparse.SUPPRESS)  # accepted, with a warning
+    p.add_argument("--if-none-match", metavar="ETAG", help='send If-None-Match (e.g. "v3"); 304 if unchanged')
+    p.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for the server (default 30)")
+    return p.parse_args(argv)
+
+
+def run(args: argparse.Namespace) -> int:
+    endpoint = check_url(args.url)
+    pinned = parse_vault_key(args.vault_key) if args.vault_key else None
+    key = load_vendor_secret_key(args.key) if args.key else None
+    token = read_token(args)
+
+    headers = {"Authorization": f"Bearer {token}", "Accept": "application/json", "User-Agent": USER_AGENT}
+    if args.if_none_match:
+        headers["If-None-Match"] = args.if_none_match
+    try:
+        # No redirects: the bearer token must only ever go to the URL the vendor gave.
+        response = requests.get(endpoint, headers=headers, timeout=(10, args.timeout),
+                                allow_redirects=False, stream=True)
+        body = read_body(response)
+    except requests.RequestException as e:
+        raise ClientError(f"cannot reach {args.url}: {type(e).__name__}") from None
+    finally:
+        del headers, token
+
+    status = response.status_code
+    etag = response.headers.get("ETag")
+    if status == 200:
+        envelope = json_object(body, "response")
+        fmt = envelope.get("format")
+        if fmt == SEALED_SHARE:
+            signed = open_sealed(envelope, key)
+        elif fmt == SIGNED_SHARE:
+            signed = envelope
+        else:
+            raise ClientError(f"the response is not a VRM share (format {fmt!r})")
+        doc, signer = verify_signed(signed, pinned)
+        if fmt == SEALED_SHARE and (envelope.get("grant_id") != doc.get("grant_id")
+                                    or envelope.get("version") != doc.get("version")):
+            raise ClientError("the sealed envelope's grant_id/version do not match the signed document inside")
+        if args.json:
+            print(json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False))
+        else:
+            print_share(doc, signer, etag, key_bound=fmt == SEALED_SHARE)
+        return 0
+    if status == 304:
+        current = etag or args.if_none_match
+        print(f"Not modified: you hold the current version {current}." if current else "Not modified.")
+        return 0
+    if 300 <= status < 400:
+        raise ClientError(f"the server answered {status} (a redirect); not followed, so the token stays with --url")
+
+    ptype, title = problem_of(response, body)
+    kind = ptype[len(PROBLEM_PREFIX):] if ptype.startswith(PROBLEM_PREFIX) else ""
+    print(f"vendor_client: refused ({status}): {ptype}", file=sys.stderr)
+    print(f"  {title}", file=sys.stderr)
+    if status == 403 and kind in ("revoked", "expired"):
+        print("  The customer's consent has ended: stop using this grant and delete the data you received under it.",
+              file=sys.stderr)
+    elif status == 403 and kind == "used-up":
+        print("  The grant's use limit is reached: ask the customer for a new grant if you still need the data.",
+              file=sys.stderr)
+    elif status == 401:
+        print("  Check the token (it is shown once when the grant is created); do not retry with guesses.", file=sys.stderr)
+    elif status == 429:
+        retry = response.headers.get("Retry-After")
+        print(f"  Retry after {retry} s." if retry else "  Retry later.", file=sys.stderr)
+    return 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        return run(args)
+    except UsageError as e:
+        note(str(e))
+        return 2
+    except ClientError as e:
+        note(str(e))
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
