@@ -16,6 +16,17 @@ public struct RawDatabase {
         try queue.read { db in try Int.fetchOne(db, sql: sql) }
     }
 
+    /// Every row of every table, as text: equal dumps mean equal content.
+    public func dump() throws -> String {
+        try queue.read { db in
+            var out = ""
+            for table in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name") {
+                for row in try Row.fetchAll(db, sql: "SELECT * FROM \"\(table)\" ORDER BY rowid") { out += "\(table): \(row)\n" }
+            }
+            return out
+        }
+    }
+
     public func strings(_ sql: String) throws -> [String] {
         try queue.read { db in try String.fetchAll(db, sql: sql) }
     }

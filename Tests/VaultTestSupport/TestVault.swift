@@ -58,3 +58,8 @@ public func rawExecute(_ path: String, _ sql: String) throws {
     let queue = try RawDatabase.open(path)
     try queue.execute(sql)
 }
+
+/// The logical content of a vault file (see `RawDatabase.dump`).
+public func logicalDump(_ path: String) throws -> String {
+    try RawDatabase.open(path).dump()
+}
