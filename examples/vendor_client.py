@@ -112,10 +112,14 @@ def read_token(args: argparse.Namespace) -> str:
 
 
 def b64url_decode(text: str) -> bytes:
-    """Unpadded RFC 4648 base64url, strictly: only the url-safe alphabet, no padding."""
+    """Unpadded RFC 4648 base64url, strictly: only the url-safe alphabet, no padding, and only
+    the canonical form (unused trailing bits zero), so every key has exactly one text form."""
     if not BASE64URL.match(text) or len(text) % 4 == 1:
         raise ValueError("not base64url")
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    if base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii") != text:
+        raise ValueError("non-canonical base64url")
+    return data
 
 
 def load_vendor_secret_key(path: str) -> PrivateKey:
@@ -379,6 +383,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except ClientError as e:
         note(str(e))
+        return 1
+    except BrokenPipeError:  # e.g. piped into `head`: stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
 
 

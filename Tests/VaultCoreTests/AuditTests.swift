@@ -1,0 +1,163 @@
+import Foundation
+import Testing
+import VaultCore
+import VaultCrypto
+import VaultTestSupport
+
+@Suite struct AuditTests {
+    let dir = TemporaryDirectory()
+    let vault: Vault
+    let issued: IssuedGrant
+    let checkpoints: AuditCheckpointStore
+
+    /// A history of 6 entries: issue, 3 redemptions, a denial, a revocation.
+    init() throws {
+        checkpoints = AuditCheckpointStore(directory: dir.file("state"))
+        vault = try makeVault(in: dir, checkpoints: checkpoints)
+        try vault.setProfile("email", value: "jo@example.org")
+        try vault.addVendor(name: "Acme")
+        issued = try vault.createGrant(GrantRequest(vendorName: "Acme", scopes: [.profileField("email")], purpose: .support, expiresAt: nil))
+        let redeemer = try Redeemer(database: vault.database)
+        for _ in 0..<3 { _ = try redeem(redeemer, issued.token) }
+        _ = try redeem(redeemer, nil, text: "vrm_bogus")
+        try vault.revokeGrant(id: issued.grant.id)
+    }
+
+    func verify() throws -> AuditVerification {
+        let database = try VaultDatabase.open(path: dir.file("vault.db"))
+        return try AuditVerifier.verify(database, checkpoint: try checkpoints.load(vaultID: database.header.vaultID))
+    }
+
+    @Test func theHistoryShowsWhoReceivedWhatAndVerifies() throws {
+        let entries = try vault.auditEntries()
+        #expect(entries.map(\.event) == ["grant.issued", "share.redeemed", "share.redeemed", "share.redeemed", "share.denied", "grant.revoked"])
+        let redeemed = entries[1]
+        #expect(redeemed.body.vendor == "Acme")
+        #expect(redeemed.body.scopes == ["profile.email"])
+        #expect(redeemed.body.client == "127.0.0.1")
+        #expect(redeemed.body.userAgent == "test")
+        #expect(entries[4].body.reason == "invalid_token")
+        guard case .intact(let count, _) = try verify() else { return #expect(Bool(false)) }
+        #expect(count == 6)
+    }
+
+    @Test func filtersSelectByVendorGrantAndTime() throws {
+        try vault.addVendor(name: "Bolt")
+        let other = try vault.createGrant(GrantRequest(vendorName: "Bolt", scopes: [.profile], purpose: .research, expiresAt: nil))
+        #expect(try vault.auditEntries(AuditFilter(vendorName: "Bolt")).map(\.body.grantID) == [other.grant.id])
+        #expect(try vault.auditEntries(AuditFilter(grantID: issued.grant.id)).count == 5)
+        #expect(try vault.auditEntries(AuditFilter(since: Date().addingTimeInterval(3600))).isEmpty)
+    }
+
+    @Test func theAuditBodiesAreNotInTheClear() throws {
+        for needle in ["127.0.0.1", "Acme", "profile.email", "invalid_token"] {
+            #expect(!rawVaultContains(dir.file("vault.db"), needle), "\(needle) is in the vault file")
+        }
+    }
+
+    @Test func anEditedEntryIsNamed() throws {
+        try rawExecute(dir.file("vault.db"), "UPDATE audit SET at = at + 1 WHERE seq = 3")
+        #expect(try verify() == .broken(firstBad: 3, reason: "entry 3 does not match its hash chain (edited, swapped or inserted)"))
+    }
+
+    @Test func anEditedBodyIsNamed() throws {
+        try rawExecute(dir.file("vault.db"), "UPDATE audit SET body = (SELECT body FROM audit WHERE seq = 2) WHERE seq = 4")
+        guard case .broken(let seq, _) = try verify() else { return #expect(Bool(false)) }
+        #expect(seq == 4)
+    }
+
+    @Test func aDeletedEntryIsNamed() throws {
+        try rawExecute(dir.file("vault.db"), "DELETE FROM audit WHERE seq = 2")
+        #expect(try verify() == .broken(firstBad: 2, reason: "entry 2 is missing (deleted)"))
+    }
+
+    @Test func swappedEntriesAreNamed() throws {
+        try rawExecute(dir.file("vault.db"), """
+            UPDATE audit SET seq = -1 WHERE seq = 4; UPDATE audit SET seq = 4 WHERE seq = 5; UPDATE audit SET seq = 5 WHERE seq = -1;
+            """)
+        guard case .broken(let seq, _) = try verify() else { return #expect(Bool(false)) }
+        #expect(seq == 4)
+    }
+
+    @Test func aTruncatedHistoryIsCaughtByTheCheckpoint() throws {
+        // The CLI recorded a checkpoint at entry 6 (after revoking); drop the newest entry.
+        #expect(try checkpoints.load(vaultID: vault.keys.vaultID)?.seq == 6)
+        try rawExecute(dir.file("vault.db"), "DELETE FROM audit WHERE seq = 6")
+        guard case .broken(let seq, let reason) = try verify() else { return #expect(Bool(false)) }
+        #expect(seq == 6)
+        #expect(reason.contains("truncated or rolled back"))
+    }
+
+    @Test func aRewrittenChainIsCaughtByTheCheckpoint() throws {
+        // Recompute a consistent chain after altering entry 6: only the checkpoint can tell.
+        let raw = try RawDatabase.open(dir.file("vault.db"))
+        try raw.execute("UPDATE audit SET event = 'grant.issued' WHERE seq = 6")
+        let prevHex = try #require(try raw.strings("SELECT hex(hash) FROM audit WHERE seq = 5").first)
+        let rows = try raw.strings("SELECT at || '|' || event || '|' || writer_id || '|' || hex(body) FROM audit WHERE seq = 6")
+        let parts = try #require(rows.first).split(separator: "|").map(String.init)
+        let hash = AuditChain.entryHash(previous: try #require(Hex.decode(prevHex)), seq: 6, atMillis: try #require(Int64(parts[0])),
+                                        event: parts[1], writerID: parts[2], body: try #require(Hex.decode(parts[3])))
+        try raw.execute("UPDATE audit SET hash = x'\(Hex.encode(hash))' WHERE seq = 6")
+        let database = try VaultDatabase.open(path: dir.file("vault.db"))
+        guard case .intact = try AuditVerifier.verify(database, checkpoint: nil) else { return #expect(Bool(false)) }
+        #expect(try verify() == .broken(firstBad: 6, reason: "entry 6 differs from the recorded checkpoint: history rewritten or rolled back"))
+    }
+}
+
+@Suite struct ConcurrentRedemptionTests {
+    /// K concurrent redemptions of an N-use grant: exactly N successes and N redeem entries.
+    @Test(arguments: [(16, 5), (8, 1), (12, 12)])
+    func exactlyTheUseLimitSucceedsUnderConcurrency(attempts: Int, limit: Int) async throws {
+        let dir = TemporaryDirectory()
+        let vault = try makeVault(in: dir)
+        try vault.setProfile("email", value: "jo@example.org")
+        try vault.addVendor(name: "Acme")
+        let issued = try vault.createGrant(GrantRequest(vendorName: "Acme", scopes: [.profile], purpose: .support, expiresAt: nil, maxUses: limit))
+        // A second connection pool, as a separate server process would have.
+        let redeemer = try Redeemer(database: try VaultDatabase.open(path: dir.file("vault.db")))
+        let text = issued.token.encoded()
+        let outcomes = try await withThrowingTaskGroup(of: RedemptionOutcome.self) { group in
+            for _ in 0..<attempts {
+                group.addTask {
+                    try redeemer.redeem(RedemptionRequest(token: text[...], client: "127.0.0.1", userAgent: nil, ifNoneMatch: nil))
+                }
+            }
+            return try await group.reduce(into: [RedemptionOutcome]()) { $0.append($1) }
+        }
+        let successes = outcomes.filter { if case .share = $0 { true } else { false } }.count
+        #expect(successes == min(attempts, limit))
+        #expect(outcomes.filter { $0 == .denied(.usedUp) }.count == attempts - min(attempts, limit))
+        #expect(try vault.grant(id: issued.grant.id).useCount == min(attempts, limit))
+        #expect(try vault.auditEntries().filter { $0.event == "share.redeemed" }.count == min(attempts, limit))
+    }
+
+    @Test func revokingWhileRedemptionsRunLeavesNoHalfState() async throws {
+        let dir = TemporaryDirectory()
+        let vault = try makeVault(in: dir)
+        try vault.setProfile("email", value: "jo@example.org")
+        try vault.addVendor(name: "Acme")
+        let issued = try vault.createGrant(GrantRequest(vendorName: "Acme", scopes: [.profile], purpose: .support, expiresAt: nil))
+        let redeemer = try Redeemer(database: try VaultDatabase.open(path: dir.file("vault.db")))
+        let text = issued.token.encoded()
+        let outcomes = try await withThrowingTaskGroup(of: RedemptionOutcome?.self) { group in
+            for i in 0..<40 {
+                group.addTask {
+                    if i == 20 {
+                        try vault.revokeGrant(id: issued.grant.id)
+                        return nil
+                    }
+                    return try redeemer.redeem(RedemptionRequest(token: text[...], client: "127.0.0.1", userAgent: nil, ifNoneMatch: nil))
+                }
+            }
+            return try await group.reduce(into: [RedemptionOutcome]()) { if let o = $1 { $0.append(o) } }
+        }
+        let served = outcomes.filter { if case .share = $0 { true } else { false } }.count
+        #expect(served + outcomes.filter { $0 == .denied(.revoked) }.count == 39)
+        #expect(try vault.grant(id: issued.grant.id).useCount == served)
+        let entries = try vault.auditEntries()
+        #expect(entries.filter { $0.event == "share.redeemed" }.count == served)
+        // Nothing was served after the revocation entry.
+        let revokedAt = try #require(entries.first { $0.event == "grant.revoked" }?.seq)
+        #expect(!entries.contains { $0.event == "share.redeemed" && $0.seq > revokedAt })
+    }
+}
