@@ -8,8 +8,13 @@ struct EdgeResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Context ==
 
     let inner: Inner
     let accessLog: AccessLog
-    /// Paths the server serves, and their one method (for 405).
+    /// Paths the server serves; each has the one method GET (anything else gets 405).
     static var knownPaths: Set<String> { ["/v1/share", "/livez", "/readyz"] }
+
+    /// `/v1/share/` and `//v1/share` route like `/v1/share`; so must the 405 check.
+    static func normalised(_ path: String) -> String {
+        "/" + path.split(separator: "/").joined(separator: "/")
+    }
 
     func respond(to request: Request, context: Context) async throws -> Response {
         let started = ContinuousClock.now
@@ -28,10 +33,12 @@ struct EdgeResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Context ==
         if let length = request.headers[.contentLength].flatMap(Int.init), length > ServerLimits.maxBodyBytes {
             return Problem.requestTooLarge.response(extraHeaders: [.connection: "close"])
         }
-        if Self.knownPaths.contains(request.uri.path), request.method != .get, request.method != .head {
+        if Self.knownPaths.contains(Self.normalised(request.uri.path)), request.method != .get {
             return Problem.methodNotAllowed.response(extraHeaders: [.allow: "GET"])
         }
         do {
+            // No route takes a body; a chunked one (no Content-Length) is bounded here too.
+            _ = try await request.body.collect(upTo: ServerLimits.maxBodyBytes)
             let response = try await inner.respond(to: request, context: context)
             // The router answers unmatched paths with a bare 404; give it the problem body too.
             if response.status == .notFound, response.headers[.contentType] == nil { return Problem.notFound.response() }

@@ -1,0 +1,238 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+import VaultCore
+import VaultCrypto
+import VaultServer
+import VaultTestSupport
+
+/// Captures access-log lines.
+final class LogLines: @unchecked Sendable {
+    private let lock = NSLock()
+    private var lines: [String] = []
+    func append(_ line: String) { lock.withLock { lines.append(line) } }
+    var all: [String] { lock.withLock { lines } }
+}
+
+/// A vault with a profile, a bearer grant, a key-bound grant, and grants in each refused state.
+struct Fixture {
+    let dir = TemporaryDirectory()
+    let clock = TestClock()
+    let vault: Vault
+    let bearer: IssuedGrant
+    let keyBound: IssuedGrant
+    let vendorKey: BoxKeyPair
+    let log = LogLines()
+
+    init() throws {
+        vault = try makeVault(in: dir, clock: clock.closure)
+        try vault.setProfile("email", value: "jo@example.org")
+        try vault.setProfile("address.shipping", value: "1 Main St")
+        try vault.addVendor(name: "Acme")
+        vendorKey = try BoxKeyPair.generate()
+        try vault.addVendor(name: "Bolt", publicKey: VendorKeyText.encodePublic(vendorKey.publicKey))
+        bearer = try vault.createGrant(GrantRequest(vendorName: "Acme", scopes: [.profilePrefix("address")], purpose: .delivery,
+                                                    expiresAt: clock.now.addingTimeInterval(3600)))
+        keyBound = try vault.createGrant(GrantRequest(vendorName: "Bolt", scopes: [.profileField("email")], purpose: .warranty, expiresAt: nil))
+    }
+
+    func grant(maxUses: Int? = nil, expiresIn: TimeInterval? = nil) throws -> IssuedGrant {
+        try vault.createGrant(GrantRequest(vendorName: "Acme", scopes: [.profile], purpose: .support,
+                                           expiresAt: expiresIn.map { clock.now.addingTimeInterval($0) }, maxUses: maxUses))
+    }
+
+    func app(maxFailures: Int = 1000) throws -> some ApplicationProtocol {
+        // The server gets its own database handle and nothing else: no passphrase, no keys.
+        let database = try VaultDatabase.open(path: dir.file("vault.db"))
+        let log = self.log
+        return try buildApplication(database: database, options: ServerOptions(host: "127.0.0.1", port: 0, maxFailures: maxFailures),
+                                    clock: clock.closure, accessLog: AccessLog(sink: { log.append($0) }))
+    }
+}
+
+func bearer(_ token: String) -> HTTPFields { [.authorization: "Bearer \(token)"] }
+
+@Suite struct ShareEndpointTests {
+    @Test func aBearerGrantAnswersTheSignedShareWithNoStoreAndAnETag() async throws {
+        let f = try Fixture()
+        try await f.app().test(.router) { client in
+            try await client.execute(uri: "/v1/share", method: .get, headers: bearer(f.bearer.token.encoded())) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[.cacheControl] == "no-store")
+                #expect(response.headers[.eTag] == "\"v1\"")
+                #expect(response.headers[.contentType] == "application/json")
+                let signed = try JSONDecoder().decode(SignedShare.self, from: Data(buffer: response.body))
+                let document = try signed.verified(expectedSigner: f.bearer.signerKey).document
+                #expect(document.data.profile == ["address.shipping": "1 Main St"])
+            }
+            try await client.execute(uri: "/v1/share", method: .get,
+                                     headers: [.authorization: "bearer \(f.bearer.token.encoded())", .ifNoneMatch: "\"v1\""]) { response in
+                #expect(response.status == .notModified)
+                #expect(response.headers[.eTag] == "\"v1\"")
+            }
+        }
+        #expect(try f.vault.grant(id: f.bearer.grant.id).useCount == 1)
+    }
+
+    @Test func aKeyBoundGrantAnswersASealedEnvelopeOnlyTheVendorOpens() async throws {
+        let f = try Fixture()
+        try await f.app().test(.router) { client in
+            try await client.execute(uri: "/v1/share", method: .get, headers: bearer(f.keyBound.token.encoded())) { response in
+                #expect(response.status == .ok)
+                let sealed = try JSONDecoder().decode(SealedShare.self, from: Data(buffer: response.body))
+                #expect(sealed.format == "vrm-sealed-share/1")
+                #expect(sealed.version == 1)
+                let document = try sealed.open(with: f.vendorKey).verified().document
+                #expect(document.data.profile == ["email": "jo@example.org"])
+                #expect(throws: ShareFormatError.notForThisKey) { try sealed.open(with: try BoxKeyPair.generate()) }
+            }
+        }
+    }
+
+    @Test func everyInvalidTokenGetsTheSame401() async throws {
+        let f = try Fixture()
+        let other = try GrantToken.generate()
+        let payload = f.bearer.token.selector + other.secret.exposedCopy()
+        let wrongSecret = "vrm_" + Base64URL.encode(payload) + Base64URL.encode(Array(BLAKE2b.hash([Array("vrm-token-v1".utf8), payload]).prefix(4)))
+        let good = f.bearer.token.encoded()
+        let headers: [HTTPFields] = [
+            [:], bearer(""), bearer("garbage"), bearer("xyz_" + good.dropFirst(4)), bearer(String(good.dropLast()) + (good.last == "A" ? "B" : "A")),
+            bearer(wrongSecret), bearer(other.encoded()), bearer(String(repeating: "A", count: 10_240)), [.authorization: "Basic Zm9vOmJhcg=="],
+        ]
+        let seen = LogLines()
+        try await f.app().test(.router) { client in
+            for h in headers {
+                try await client.execute(uri: "/v1/share", method: .get, headers: h) { response in
+                    #expect(response.status == .unauthorized)
+                    #expect(response.headers[.wwwAuthenticate] == "Bearer error=\"invalid_token\"")
+                    #expect(response.headers[.contentType] == "application/problem+json")
+                    let body = String(buffer: response.body)
+                    seen.append(body + "|" + response.headers.map { "\($0.name)=\($0.value)" }.filter { !$0.hasPrefix("Date") }.sorted().joined())
+                }
+            }
+        }
+        #expect(seen.all.count == headers.count)
+        #expect(Set(seen.all).count == 1, "401 responses differ: \(Set(seen.all))")
+        #expect(try f.vault.grant(id: f.bearer.grant.id).useCount == 0)
+    }
+
+    @Test func refusedGrantsGet403WithTheirProblemTypeAndNoUseCounted() async throws {
+        let f = try Fixture()
+        let revoked = try f.grant()
+        try f.vault.revokeGrant(id: revoked.grant.id)
+        let usedUp = try f.grant(maxUses: 1)
+        let expiring = try f.grant(expiresIn: 60)
+        let app = try f.app()
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/v1/share", method: .get, headers: bearer(usedUp.token.encoded())) { #expect($0.status == .ok) }
+            f.clock.advance(by: 120)
+            for (grant, type) in [(revoked, "revoked"), (usedUp, "used-up"), (expiring, "expired")] {
+                try await client.execute(uri: "/v1/share", method: .get, headers: bearer(grant.token.encoded())) { response in
+                    #expect(response.status == .forbidden)
+                    #expect(response.headers[.contentType] == "application/problem+json")
+                    let json = try #require(try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any])
+                    #expect(json["type"] as? String == "urn:vrm-vault:problem:\(type)")
+                    #expect(json["status"] as? Int == 403)
+                }
+            }
+        }
+        #expect(try f.vault.grant(id: revoked.grant.id).useCount == 0)
+        #expect(try f.vault.grant(id: usedUp.grant.id).useCount == 1)
+        #expect(try f.vault.grant(id: expiring.grant.id).useCount == 0)
+    }
+
+    @Test func repeatedFailuresAreRateLimitedWithRetryAfter() async throws {
+        let f = try Fixture()
+        try await f.app(maxFailures: 3).test(.router) { client in
+            for _ in 0..<3 {
+                try await client.execute(uri: "/v1/share", method: .get, headers: bearer("nope")) { #expect($0.status == .unauthorized) }
+            }
+            // Even a valid token is held back while the client is limited.
+            try await client.execute(uri: "/v1/share", method: .get, headers: bearer(f.bearer.token.encoded())) { response in
+                #expect(response.status == .tooManyRequests)
+                #expect(Int(response.headers[.retryAfter] ?? "") ?? 0 >= 1)
+                #expect(response.headers[.contentType] == "application/problem+json")
+            }
+            f.clock.advance(by: 61)
+            try await client.execute(uri: "/v1/share", method: .get, headers: bearer(f.bearer.token.encoded())) { #expect($0.status == .ok) }
+        }
+    }
+
+    @Test func oversizedRequestsGet431Or413NeverACrash() async throws {
+        let f = try Fixture()
+        try await f.app().test(.router) { client in
+            var big = bearer(f.bearer.token.encoded())
+            big[HTTPField.Name("X-Padding")!] = String(repeating: "p", count: 40_000)
+            try await client.execute(uri: "/v1/share", method: .get, headers: big) { response in
+                #expect(response.status.code == 431)
+                #expect(response.headers[.contentType] == "application/problem+json")
+            }
+            try await client.execute(uri: "/v1/share", method: .get, headers: [.contentLength: "20000"],
+                                     body: ByteBuffer(repeating: 0x41, count: 20_000)) { response in
+                #expect(response.status == .contentTooLarge)
+            }
+            // A chunked body carries no Content-Length; it is bounded all the same.
+            try await client.execute(uri: "/v1/share", method: .get, headers: [.transferEncoding: "chunked"],
+                                     body: ByteBuffer(repeating: 0x41, count: 20_000)) { response in
+                #expect(response.status == .contentTooLarge)
+            }
+            try await client.execute(uri: "/livez", method: .get) { #expect($0.status == .ok) }
+        }
+        #expect(try f.vault.grant(id: f.bearer.grant.id).useCount == 0)
+    }
+
+    @Test func healthUnknownPathsAndWrongMethodsAnswerProblems() async throws {
+        let f = try Fixture()
+        try await f.app().test(.router) { client in
+            try await client.execute(uri: "/livez", method: .get) { #expect($0.status == .ok) }
+            try await client.execute(uri: "/readyz", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(String(buffer: response.body) == "{\"status\":\"ready\"}")
+            }
+            try await client.execute(uri: "/nope", method: .get) { response in
+                #expect(response.status == .notFound)
+                #expect(response.headers[.contentType] == "application/problem+json")
+            }
+            for (path, method) in [("/v1/share", HTTPRequest.Method.post), ("/v1/share/", .delete), ("/livez", .head)] {
+                try await client.execute(uri: path, method: method) { response in
+                    #expect(response.status == .methodNotAllowed)
+                    #expect(response.headers[.allow] == "GET")
+                }
+            }
+        }
+    }
+
+    @Test func theAccessLogIsOneJSONLinePerRequestWithoutTokens() async throws {
+        let f = try Fixture()
+        let token = f.bearer.token.encoded()
+        try await f.app().test(.router) { client in
+            try await client.execute(uri: "/v1/share?token=\(token)", method: .get, headers: bearer(token)) { _ in }
+            try await client.execute(uri: "/v1/share", method: .get, headers: bearer("bad")) { _ in }
+        }
+        let lines = f.log.all
+        #expect(lines.count == 2)
+        for line in lines {
+            #expect(!line.contains(token) && !line.contains(String(token.dropFirst(4).prefix(20))))
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            #expect(json["path"] as? String == "/v1/share")
+            #expect(json["status"] != nil && json["method"] as? String == "GET")
+        }
+    }
+
+    @Test func aLiveServerOnAFreePortAnswersOverTCP() async throws {
+        let f = try Fixture()
+        try await f.app().test(.live) { client in
+            try await client.execute(uri: "/v1/share", method: .get, headers: bearer(f.bearer.token.encoded())) { response in
+                #expect(response.status == .ok)
+            }
+            try await client.execute(uri: "/v1/share", method: .get, headers: bearer(String(repeating: "x", count: 10_240))) { response in
+                #expect(response.status == .unauthorized)
+            }
+        }
+        let entries = try f.vault.auditEntries()
+        let redeemed = try #require(entries.first { $0.event == "share.redeemed" })
+        #expect(redeemed.body.client == "127.0.0.1")
+    }
+}
