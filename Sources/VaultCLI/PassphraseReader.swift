@@ -18,7 +18,8 @@ enum PassphraseReader {
         return try fromTerminal(prompt: prompt, confirm: confirm)
     }
 
-    /// The file's content without one trailing newline.
+    /// The file's content without one trailing line ending (LF or CRLF). `VRM_PASSPHRASE`
+    /// is taken exactly as set.
     static func fromFile(_ path: String) throws -> SecretKey {
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else { throw CLIError(description: "cannot read the passphrase file \(path): \(String(cString: strerror(errno)))") }

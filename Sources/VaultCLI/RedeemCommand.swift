@@ -33,6 +33,9 @@ struct RedeemCommand: AsyncParsableCommand {
             guard let bytes = Data(base64Encoded: text), bytes.count == 32 else { throw CLIError.usage("--vault-key must be the base64 Ed25519 key printed by `vrm grant create`") }
             return Array(bytes)
         }
+        if pinned == nil {
+            Terminal.note("vrm redeem: note: the signer is not pinned; pass --vault-key (printed by `vrm grant create`) to be sure the share comes from the customer's vault.")
+        }
         let client = VendorClient(baseURL: base, keyPair: try key.map(loadVendorKey), pinnedSigner: pinned)
         switch try await client.fetch(token: tokenText, ifNoneMatch: ifNoneMatch) {
         case .share(let document, let signer, let etag, let keyBound):
@@ -82,7 +85,7 @@ struct RedeemCommand: AsyncParsableCommand {
             for (key, value) in profile.sorted(by: { $0.key < $1.key }) { print("    \(key): \(value)") }
         }
         if let v = d.data.vendor {
-            print("  your entry: \(v.name), stage \(v.stage)\(v.site.map { ", \($0)" } ?? "")\(v.notes.map { ", notes: \($0)" } ?? "")")
+            print("  your entry: \(v.name)\(v.stage.map { ", stage \($0)" } ?? "")\(v.site.map { ", \($0)" } ?? "")\(v.notes.map { ", notes: \($0)" } ?? "")")
         }
     }
 }

@@ -12,7 +12,7 @@ struct ServeCommand: AsyncParsableCommand {
         discussion: """
             The server opens the vault file alone: it never reads a passphrase and cannot read \
             your data. It checks and counts grants, serves pre-encrypted shares and appends audit \
-            entries it cannot read back. The CLI keeps working on the same vault meanwhile.
+            entries sealed to the vault key: once a run ends, not even that server can read them. The CLI keeps working on the same vault meanwhile.
             Routes: GET /v1/share (Authorization: Bearer TOKEN), GET /livez, GET /readyz.
             Access log: one JSON line per request on stderr. Stops cleanly on SIGINT/SIGTERM.
 

@@ -50,17 +50,26 @@ struct VendorClient {
         let format = ((try? JSONSerialization.jsonObject(with: data)) as? [String: Any])?["format"] as? String
         let signed: SignedShare
         let keyBound = format == SealedShare.format
+        var envelope: SealedShare?
         if keyBound {
             guard let keyPair else {
                 throw CLIError.usage("this grant is key-bound: pass --key FILE with the vendor secret key to open it")
             }
-            signed = try decoder.decode(SealedShare.self, from: data).open(with: keyPair)
+            let sealed = try decoder.decode(SealedShare.self, from: data)
+            envelope = sealed
+            signed = try sealed.open(with: keyPair)
         } else if format == SignedShare.format {
             signed = try decoder.decode(SignedShare.self, from: data)
         } else {
             throw ShareFormatError.malformed("response (not a VRM share)")
         }
         let (document, signer) = try signed.verified(expectedSigner: pinnedSigner)
+        if let envelope, envelope.grantID != document.grantID || envelope.version != document.version {
+            throw ShareFormatError.malformed("sealed share (its grant or version differs from the signed document)")
+        }
+        if let etag, etag != "\"v\(document.version)\"" {
+            throw ShareFormatError.malformed("response (the ETag differs from the document version)")
+        }
         return .share(document: document, signer: signer, etag: etag, keyBound: keyBound)
     }
 }

@@ -93,6 +93,18 @@ func redeem(_ redeemer: Redeemer, _ token: GrantToken?, text: String? = nil, ifN
         #expect(document.data.vendor?.stage == "awareness")
         #expect(document.data.profile == nil)
     }
+
+    @Test func vendorNotesAloneShareOnlyTheNameAndNotes() throws {
+        let dir = TemporaryDirectory()
+        let vault = try makeVault(in: dir)
+        try vault.addVendor(name: "Acme", site: "https://acme.example", contact: "help@acme.example")
+        try vault.editVendor(named: "Acme", VendorEdit(notes: "slow refunds"))
+        let issued = try vault.createGrant(GrantRequest(vendorName: "Acme", scopes: [.vendorNotes], purpose: .support, expiresAt: nil))
+        let document = try vendorOpens(try redeem(try Redeemer(database: vault.database), issued.token))
+        let shared = try #require(document.data.vendor)
+        #expect(shared.name == "Acme" && shared.notes == "slow refunds")
+        #expect(shared.site == nil && shared.contact == nil && shared.stage == nil)
+    }
 }
 
 @Suite struct GrantTests {
@@ -170,6 +182,21 @@ func redeem(_ redeemer: Redeemer, _ token: GrantToken?, text: String? = nil, ifN
         #expect(try redeem(redeemer, issued.token) == .denied(.expired))
         #expect(try vault.grant(id: issued.grant.id).useCount == 1)
         #expect(try vault.grant(id: issued.grant.id).state(at: clock.now) == .expired)
+    }
+
+    @Test func sharesOfExpiredGrantsAreDestroyedByTheNextChange() throws {
+        let issued = try grant(expires: 60)
+        let live = try grant(expires: 3600)
+        clock.advance(by: 61)
+        try vault.setProfile("phone", value: "+1 555 0100")
+        let raw = try RawDatabase.open(dir.file("vault.db"))
+        #expect(try raw.strings("SELECT grant_id FROM shares") == [live.grant.id])
+        #expect(try raw.int("SELECT count(*) FROM grants WHERE share_key_sealed IS NOT NULL AND id = '\(issued.grant.id)'") == 0)
+    }
+
+    @Test func theWriterCommitsWithSynchronousFull() throws {
+        let synchronous = try vault.database.pool.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") }
+        #expect(synchronous == 2)
     }
 
     @Test func theUseLimitHolds() throws {

@@ -7,7 +7,8 @@ public import VaultCrypto
 /// Each writer (one per CLI process or server run) has an ephemeral X25519 key pair; its public
 /// half is recorded in `audit_writers`, and bodies are `crypto_box_easy_afternm` under the
 /// precomputed shared key, so neither writing nor reading costs a public-key operation per entry.
-/// The writer cannot read back what it wrote once it is gone. See `Specs/audit-chain.md`.
+/// Only the vault key, or this writer while it lives, can open them: a later or earlier
+/// server run cannot read another run's entries. See `Specs/audit-chain.md`.
 public struct AuditWriter: Sendable {
     public let id: String
     let publicKey: [UInt8]

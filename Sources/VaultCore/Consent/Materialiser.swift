@@ -41,10 +41,11 @@ extension Vault {
             }
             data.profile = fields
         }
-        if let vendor, scopes.contains(.vendor) || scopes.contains(.vendorNotes) {
+        let entry = scopes.contains(.vendor)
+        if let vendor, entry || scopes.contains(.vendorNotes) {
             data.vendor = SharedVendor(
-                name: vendor.name, site: vendor.site, contact: vendor.contact, stage: vendor.stage.rawValue,
-                notes: scopes.contains(.vendorNotes) ? vendor.notes : nil)
+                name: vendor.name, site: entry ? vendor.site : nil, contact: entry ? vendor.contact : nil,
+                stage: entry ? vendor.stage.rawValue : nil, notes: scopes.contains(.vendorNotes) ? vendor.notes : nil)
         }
         return data
     }

@@ -20,7 +20,7 @@ public enum Scope: Hashable, Sendable, CustomStringConvertible, Comparable {
         ("profile.KEY", "one profile field, e.g. profile.email, profile.address.shipping"),
         ("profile.PREFIX.*", "every profile field under a prefix, e.g. profile.address.*"),
         ("vendor", "your registry entry for this vendor: name, site, contact, stage (no notes)"),
-        ("vendor.notes", "your notes on this vendor"),
+        ("vendor.notes", "your notes on this vendor (with its name only)"),
     ]
 
     /// One line listing the valid scopes, for error messages.

@@ -38,12 +38,13 @@ public struct ShareData: Codable, Sendable, Equatable {
     }
 }
 
-/// The vendor entry as shared under the `vendor` scope (notes only with `vendor.notes`).
+/// The vendor entry as shared: name always; site, contact and stage with `vendor`;
+/// notes with `vendor.notes`.
 public struct SharedVendor: Codable, Sendable, Equatable {
     public var name: String
     public var site: String?
     public var contact: String?
-    public var stage: String
+    public var stage: String?
     public var notes: String?
 }
 

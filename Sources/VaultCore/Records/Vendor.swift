@@ -106,7 +106,8 @@ extension Vault {
     /// transaction. Returns how many grants were revoked.
     @discardableResult
     public func removeVendor(named name: String) throws -> Int {
-        try transaction { db in
+        defer { database.checkpoint() }
+        return try transaction { db in
             let vendor = try vendor(named: name, db)
             var revoked = 0
             for grant in try grants(db) where grant.vendorID == vendor.id && grant.revokedAt == nil {
@@ -146,7 +147,7 @@ extension Vault {
             return VendorKeyText.encodePublic(try VendorKeyText.decodePublic(text))
         } catch {
             throw VaultError.invalidInput(
-                "malformed vendor public key: expected the vrmpk1_… text printed by `vrm vendor-key generate` (57 characters with checksum)")
+                "malformed vendor public key: expected the vrmpk1_… text printed by `vrm vendor-key generate` (56 characters with checksum)")
         }
     }
 }

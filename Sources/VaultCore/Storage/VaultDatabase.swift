@@ -5,7 +5,7 @@ public import VaultCrypto
 /// The vault's SQLite file, opened through GRDB in WAL mode. Opening needs no passphrase: the
 /// server works from this alone.
 public final class VaultDatabase: Sendable {
-    /// The GRDB pool (WAL, `synchronous=FULL`, `secure_delete=ON`, busy timeout).
+    /// The GRDB pool (WAL, `synchronous=FULL` on the writer, `secure_delete=ON`, busy timeout).
     public let pool: DatabasePool
     /// The header as read and checksum-verified at open time.
     public let header: VaultHeader
@@ -51,6 +51,9 @@ public final class VaultDatabase: Sendable {
         guard header.isIntact else { throw VaultError.corrupt("header checksum mismatch") }
         do {
             let pool = try DatabasePool(path: path, configuration: configuration())
+            // GRDB sets the writer to synchronous=NORMAL when it enables WAL, after
+            // prepareDatabase; released data and consent must survive power loss, so back to FULL.
+            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
             try Schema.migrator.migrate(pool)
             return VaultDatabase(pool: pool, header: header, path: path)
         } catch {
