@@ -42,6 +42,8 @@ enum Terminal {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .iso8601
-        return String(decoding: try encoder.encode(value), as: UTF8.self)
+        let text = String(decoding: try encoder.encode(value), as: UTF8.self)
+        // Foundation pretty-prints an empty array as "[\n\n]".
+        return text.filter { !$0.isWhitespace } == "[]" ? "[]" : text
     }
 }
