@@ -25,8 +25,9 @@ public struct VRM: AsyncParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [
-            InitCommand.self, PassphraseCommand.self, ProfileCommand.self, VendorCommand.self, VendorKeyCommand.self,
-            GrantCommand.self, AuditCommand.self, ServeCommand.self, RedeemCommand.self, DemoCommand.self,
+            InitCommand.self, PassphraseCommand.self, ProfileCommand.self, VendorCommand.self, PurchaseCommand.self, CaseCommand.self,
+            VendorKeyCommand.self, GrantCommand.self, AuditCommand.self, ReportCommand.self, ExportCommand.self, ImportAllCommand.self,
+            ServeCommand.self, RedeemCommand.self, DemoCommand.self,
         ])
 
     public init() {}

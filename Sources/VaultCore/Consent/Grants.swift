@@ -31,6 +31,9 @@ extension Vault {
             throw VaultError.invalidInput("terms and jurisdiction must be 1-\(Self.maxTermsLength) characters")
         }
         let scopes = Array(Set(request.scopes)).sorted()
+        if scopes.contains(.purchaseAnnotations), !scopes.contains(.purchasesOwn), !scopes.contains(.purchasesAll) {
+            throw VaultError.invalidInput("purchases.annotations adds to purchases:own or purchases:all; grant one of them too")
+        }
         let token = try GrantToken.generate()
         let grantID = Random.identifier(prefix: "gr_")
         let grant = try transaction { db -> Grant in

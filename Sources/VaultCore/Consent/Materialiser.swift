@@ -47,6 +47,28 @@ extension Vault {
                 name: vendor.name, site: entry ? vendor.site : nil, contact: entry ? vendor.contact : nil,
                 stage: entry ? vendor.stage.rawValue : nil, notes: scopes.contains(.vendorNotes) ? vendor.notes : nil)
         }
+        let purchaseScope = scopes.contains(.purchasesAll) ? .some(nil) : scopes.contains(.purchasesOwn) ? .some(vendor?.id ?? "-") : Optional<String?>.none
+        if let purchaseScope {
+            let annotated = scopes.contains(.purchaseAnnotations)
+            let names = Dictionary(try allVendors(db).map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
+            data.purchases = try purchases(vendorID: purchaseScope, db).map { p in
+                SharedPurchase(
+                    id: p.id, vendor: names[p.vendorID] ?? "", item: p.item, date: p.date.description, price: p.price?.amount,
+                    currency: p.price?.currency, quantity: p.quantity, gift: p.isGift,
+                    rating: annotated ? p.annotations.rating : nil, returned: annotated ? p.annotations.returned : nil,
+                    warrantyUntil: annotated ? p.annotations.warrantyUntil?.description : nil,
+                    notes: annotated ? p.annotations.notes : nil, tags: annotated ? p.annotations.tags : nil)
+            }
+        }
+        if scopes.contains(.casesOwn) {
+            data.cases = try cases(vendorID: vendor?.id ?? "-", db).map { c in
+                SharedCase(
+                    id: c.id, subject: c.subject, channel: c.channel.rawValue, priority: c.priority.rawValue, status: c.status.rawValue,
+                    openedAt: Timestamp.string(c.openedAt), resolvedAt: c.resolvedAt.map(Timestamp.string),
+                    followUp: c.followUp?.description, reference: c.reference,
+                    timeline: c.timeline.map { .init(at: Timestamp.string($0.at), kind: $0.kind.rawValue, channel: $0.channel?.rawValue, text: $0.text) })
+            }
+        }
         return data
     }
 

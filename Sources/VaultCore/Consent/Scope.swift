@@ -13,6 +13,14 @@ public enum Scope: Hashable, Sendable, CustomStringConvertible, Comparable {
     case vendor
     /// `vendor.notes`: the customer's notes on the grantee.
     case vendorNotes
+    /// `purchases:own`: purchases from the grantee.
+    case purchasesOwn
+    /// `purchases:all`: every purchase, from any vendor.
+    case purchasesAll
+    /// `purchases.annotations`: adds ratings, returns, warranty, notes and tags to shared purchases.
+    case purchaseAnnotations
+    /// `cases:own`: the customer's support cases with the grantee, with their timelines.
+    case casesOwn
 
     /// Every accepted form, with its meaning (shown in errors and help).
     public static let catalogue: [(form: String, meaning: String)] = [
@@ -21,6 +29,10 @@ public enum Scope: Hashable, Sendable, CustomStringConvertible, Comparable {
         ("profile.PREFIX.*", "every profile field under a prefix, e.g. profile.address.*"),
         ("vendor", "your registry entry for this vendor: name, site, contact, stage (no notes)"),
         ("vendor.notes", "your notes on this vendor (with its name only)"),
+        ("purchases:own", "your purchases from this vendor: item, date, price, quantity, gift marker"),
+        ("purchases:all", "all your purchases, from every vendor"),
+        ("purchases.annotations", "with purchases:own/all, add your ratings, returns, warranty dates, notes, tags"),
+        ("cases:own", "your support cases with this vendor, with their timelines"),
     ]
 
     /// One line listing the valid scopes, for error messages.
@@ -33,6 +45,10 @@ public enum Scope: Hashable, Sendable, CustomStringConvertible, Comparable {
         case "profile": return .profile
         case "vendor": return .vendor
         case "vendor.notes": return .vendorNotes
+        case "purchases:own": return .purchasesOwn
+        case "purchases:all": return .purchasesAll
+        case "purchases.annotations": return .purchaseAnnotations
+        case "cases:own": return .casesOwn
         default: break
         }
         if t.hasPrefix("profile."), t.hasSuffix(".*") {
@@ -52,6 +68,10 @@ public enum Scope: Hashable, Sendable, CustomStringConvertible, Comparable {
         case .profilePrefix(let prefix): "profile.\(prefix).*"
         case .vendor: "vendor"
         case .vendorNotes: "vendor.notes"
+        case .purchasesOwn: "purchases:own"
+        case .purchasesAll: "purchases:all"
+        case .purchaseAnnotations: "purchases.annotations"
+        case .casesOwn: "cases:own"
         }
     }
 
@@ -72,6 +92,8 @@ public enum Scope: Hashable, Sendable, CustomStringConvertible, Comparable {
         switch self {
         case .profile, .profileField, .profilePrefix: "profile:" + description
         case .vendor, .vendorNotes: "relationship:" + description
+        case .purchasesOwn, .purchasesAll, .purchaseAnnotations: "purchase-history:" + description
+        case .casesOwn: "support-cases:" + description
         }
     }
 }
@@ -80,14 +102,20 @@ public enum Scope: Hashable, Sendable, CustomStringConvertible, Comparable {
 enum DataChange: Sendable {
     case profile(key: String)
     case vendor(id: String)
+    case purchases(vendorID: String)
+    case cases(vendorID: String)
 
     func affects(scopes: [Scope], grantVendorID: String) -> Bool {
         switch self {
         case .profile(let key):
             scopes.contains { $0.covers(profileKey: key) }
         case .vendor(let id):
-            // The share names its grantee, so any edit of the grantee's entry rebuilds it.
-            id == grantVendorID
+            // The share names its grantee, and purchases:all names every vendor.
+            id == grantVendorID || scopes.contains(.purchasesAll)
+        case .purchases(let vendorID):
+            scopes.contains(.purchasesAll) || (scopes.contains(.purchasesOwn) && vendorID == grantVendorID)
+        case .cases(let vendorID):
+            scopes.contains(.casesOwn) && vendorID == grantVendorID
         }
     }
 }

@@ -31,10 +31,63 @@ public struct ShareData: Codable, Sendable, Equatable {
     public var profile: [String: String]?
     /// The customer's registry entry for the grantee.
     public var vendor: SharedVendor?
+    /// Granted purchases, oldest first.
+    public var purchases: [SharedPurchase]?
+    /// Granted support cases, oldest first.
+    public var cases: [SharedCase]?
 
     public init(profile: [String: String]? = nil, vendor: SharedVendor? = nil) {
         self.profile = profile
         self.vendor = vendor
+    }
+}
+
+/// A purchase as shared. A gift is always marked, so it is never taken for the customer's own taste;
+/// whom it was for is never shared. Annotations only with `purchases.annotations`.
+public struct SharedPurchase: Codable, Sendable, Equatable {
+    public var id: String
+    public var vendor: String
+    public var item: String
+    public var date: String
+    public var price: String?
+    public var currency: String?
+    public var quantity: Int
+    public var gift: Bool
+    public var rating: Int?
+    public var returned: Bool?
+    public var warrantyUntil: String?
+    public var notes: String?
+    public var tags: [String]?
+
+    enum CodingKeys: String, CodingKey {
+        case id, vendor, item, date, price, currency, quantity, gift, rating, returned, notes, tags
+        case warrantyUntil = "warranty_until"
+    }
+}
+
+/// A support case as shared under `cases:own`.
+public struct SharedCase: Codable, Sendable, Equatable {
+    public struct Entry: Codable, Sendable, Equatable {
+        public var at: String
+        public var kind: String
+        public var channel: String?
+        public var text: String?
+    }
+
+    public var id: String
+    public var subject: String
+    public var channel: String
+    public var priority: String
+    public var status: String
+    public var openedAt: String
+    public var resolvedAt: String?
+    public var followUp: String?
+    public var reference: String?
+    public var timeline: [Entry]
+
+    enum CodingKeys: String, CodingKey {
+        case id, subject, channel, priority, status, reference, timeline
+        case openedAt = "opened_at", resolvedAt = "resolved_at", followUp = "follow_up"
     }
 }
 

@@ -109,6 +109,11 @@ extension Vault {
         defer { database.checkpoint() }
         return try transaction { db in
             let vendor = try vendor(named: name, db)
+            let records = try Int.fetchOne(db, sql: "SELECT (SELECT count(*) FROM purchases WHERE vendor_id = ?) + (SELECT count(*) FROM cases WHERE vendor_id = ?)",
+                                           arguments: [vendor.id, vendor.id]) ?? 0
+            guard records == 0 else {
+                throw VaultError.conflict("\(vendor.name) has \(records) purchase and case record(s); remove them first, or keep the vendor at stage dissolution")
+            }
             var revoked = 0
             for grant in try grants(db) where grant.vendorID == vendor.id && grant.revokedAt == nil {
                 try revoke(grant, db)

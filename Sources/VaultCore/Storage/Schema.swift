@@ -71,6 +71,27 @@ enum Schema {
                 );
                 """)
         }
+        migrator.registerMigration("v2-records") { db in
+            try db.execute(sql: """
+                CREATE TABLE purchases (
+                    id TEXT PRIMARY KEY,
+                    vendor_id TEXT NOT NULL,
+                    dedupe_index BLOB UNIQUE,
+                    sealed BLOB NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    updated_at INTEGER NOT NULL
+                );
+                CREATE INDEX purchases_by_vendor ON purchases (vendor_id);
+                CREATE TABLE cases (
+                    id TEXT PRIMARY KEY,
+                    vendor_id TEXT NOT NULL,
+                    sealed BLOB NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    updated_at INTEGER NOT NULL
+                );
+                CREATE INDEX cases_by_vendor ON cases (vendor_id);
+                """)
+        }
         return migrator
     }
 }

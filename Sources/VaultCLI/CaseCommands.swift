@@ -1,0 +1,189 @@
+public import ArgumentParser
+import Foundation
+import VaultCore
+
+extension CaseChannel: ExpressibleByArgument {}
+extension CasePriority: ExpressibleByArgument {}
+
+/// A case as printed by `--json`.
+struct CaseJSON: Encodable {
+    struct Entry: Encodable {
+        var at: String
+        var kind: String
+        var channel: String?
+        var text: String?
+    }
+
+    var id: String
+    var vendor: String
+    var subject: String
+    var channel: String
+    var priority: String
+    var status: String
+    var followUp: String?
+    var reference: String?
+    var openedAt: String
+    var resolvedAt: String?
+    var overdue: Bool
+    var timeline: [Entry]
+
+    init(_ c: SupportCase, vendor: String, today: CalendarDate) {
+        id = c.id
+        self.vendor = vendor
+        subject = c.subject
+        channel = c.channel.rawValue
+        priority = c.priority.rawValue
+        status = c.status.rawValue
+        followUp = c.followUp?.description
+        reference = c.reference
+        openedAt = Timestamp.string(c.openedAt)
+        resolvedAt = c.resolvedAt.map(Timestamp.string)
+        overdue = c.isOverdue(today: today)
+        timeline = c.timeline.map { Entry(at: Timestamp.string($0.at), kind: $0.kind.rawValue, channel: $0.channel?.rawValue, text: $0.text) }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, vendor, subject, channel, priority, status, reference, overdue, timeline
+        case followUp = "follow_up", openedAt = "opened_at", resolvedAt = "resolved_at"
+    }
+}
+
+struct CaseCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "case",
+        abstract: "Keep your side of support cases: subject, channel, priority, status and a timeline.",
+        discussion: "Status: open → escalated → resolved (reopen goes back to open). Shared only through cases:own.",
+        subcommands: [Open.self, Log.self, Escalate.self, Resolve.self, Reopen.self, List.self, Show.self])
+
+    struct Open: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Open a case.",
+            discussion: "Example:\n  vrm case open --vendor \"Acme Outdoor\" --subject \"Sole came off\" --channel email --priority high --follow-up 2026-12-01 --ref ACME-4471")
+        @OptionGroup var location: VaultLocation
+        @OptionGroup var unlock: UnlockOptions
+        @Option(help: "The vendor.") var vendor: String
+        @Option(help: "What it is about.") var subject: String
+        @Option(help: "email, phone, chat, store, web or social.") var channel: CaseChannel = .email
+        @Option(help: "low, normal, high or urgent.") var priority: CasePriority = .normal
+        @Option(help: "When to chase it (YYYY-MM-DD).") var followUp: String?
+        @Option(help: "The vendor's ticket reference.") var ref: String?
+
+        func run() throws {
+            let follow = try followUp.map { try CalendarDate.parse($0, field: "--follow-up") }
+            let c = try unlock.unlock(location).openCase(NewCase(vendorName: vendor, subject: subject, channel: channel, priority: priority,
+                                                                  followUp: follow, reference: ref))
+            print("Opened case \(c.id).")
+        }
+    }
+
+    struct Log: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Log a dated interaction on a case's timeline.",
+            discussion: "Example:\n  vrm case log c_abcdefghijklmnop \"Called; they will send a replacement\" --channel phone")
+        @OptionGroup var location: VaultLocation
+        @OptionGroup var unlock: UnlockOptions
+        @Argument(help: "The case id.") var id: String
+        @Argument(help: "What happened.") var text: String
+        @Option(help: "How it happened.") var channel: CaseChannel?
+
+        func run() throws {
+            _ = try unlock.unlock(location).updateCase(id: id, .log(text, channel: channel))
+            print("Logged on \(id).")
+        }
+    }
+
+    struct Escalate: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Mark an open case as escalated.", discussion: "Example:\n  vrm case escalate c_abcdefghijklmnop")
+        @OptionGroup var location: VaultLocation
+        @OptionGroup var unlock: UnlockOptions
+        @Argument(help: "The case id.") var id: String
+
+        func run() throws {
+            _ = try unlock.unlock(location).updateCase(id: id, .escalate)
+            print("Escalated \(id).")
+        }
+    }
+
+    struct Resolve: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Resolve a case.", discussion: "Example:\n  vrm case resolve c_abcdefghijklmnop --note \"Replacement arrived\"")
+        @OptionGroup var location: VaultLocation
+        @OptionGroup var unlock: UnlockOptions
+        @Argument(help: "The case id.") var id: String
+        @Option(help: "How it ended.") var note: String?
+
+        func run() throws {
+            _ = try unlock.unlock(location).updateCase(id: id, .resolve(note: note))
+            print("Resolved \(id).")
+        }
+    }
+
+    struct Reopen: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Reopen a resolved case.", discussion: "Example:\n  vrm case reopen c_abcdefghijklmnop")
+        @OptionGroup var location: VaultLocation
+        @OptionGroup var unlock: UnlockOptions
+        @Argument(help: "The case id.") var id: String
+
+        func run() throws {
+            _ = try unlock.unlock(location).updateCase(id: id, .reopen)
+            print("Reopened \(id).")
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List cases, newest first.",
+            discussion: "Examples:\n  vrm case list --open\n  vrm case list --overdue --json")
+        @OptionGroup var location: VaultLocation
+        @OptionGroup var unlock: UnlockOptions
+        @Option(help: "Only this vendor's cases.") var vendor: String?
+        @Flag(help: "Only open or escalated cases.") var open = false
+        @Flag(help: "Only open cases whose follow-up date has passed.") var overdue = false
+        @OptionGroup var output: OutputOptions
+
+        func run() throws {
+            let vault = try unlock.unlock(location)
+            let today = CalendarDate(Date())
+            var cases = try vault.cases(vendorName: vendor)
+            if open { cases = cases.filter(\.status.isOpen) }
+            if overdue { cases = cases.filter { $0.isOverdue(today: today) } }
+            let names = try vendorNames(vault)
+            if output.json {
+                print(try Terminal.json(cases.map { CaseJSON($0, vendor: names[$0.vendorID] ?? "", today: today) }))
+            } else if cases.isEmpty {
+                print("No cases match.")
+            } else {
+                print(Terminal.table(["ID", "VENDOR", "STATUS", "PRIORITY", "FOLLOW-UP", "SUBJECT"], cases.map { c in
+                    [c.id, names[c.vendorID] ?? "", c.status.rawValue, c.priority.rawValue,
+                     (c.followUp?.description ?? "-") + (c.isOverdue(today: today) ? " (overdue)" : ""), c.subject]
+                }))
+            }
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show a case with its timeline.", discussion: "Example:\n  vrm case show c_abcdefghijklmnop")
+        @OptionGroup var location: VaultLocation
+        @OptionGroup var unlock: UnlockOptions
+        @Argument(help: "The case id.") var id: String
+        @OptionGroup var output: OutputOptions
+
+        func run() throws {
+            let vault = try unlock.unlock(location)
+            let c = try vault.supportCase(id: id)
+            let vendor = try vendorNames(vault)[c.vendorID] ?? ""
+            let today = CalendarDate(Date())
+            if output.json {
+                print(try Terminal.json(CaseJSON(c, vendor: vendor, today: today)))
+                return
+            }
+            print("Case \(Terminal.bold(c.id)): \(c.subject)")
+            print("  vendor:    \(vendor)\(c.reference.map { " (ticket \($0))" } ?? "")")
+            print("  status:    \(c.status.rawValue), priority \(c.priority.rawValue), via \(c.channel.rawValue)")
+            print("  follow-up: \(c.followUp?.description ?? "-")\(c.isOverdue(today: today) ? " (overdue)" : "")")
+            print("  timeline:")
+            for e in c.timeline {
+                print("    \(Timestamp.string(e.at))  \(e.kind.rawValue)\(e.channel.map { " (\($0.rawValue))" } ?? "")\(e.text.map { ": \($0)" } ?? "")")
+            }
+        }
+    }
+}

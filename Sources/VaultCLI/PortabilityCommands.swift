@@ -1,0 +1,69 @@
+public import ArgumentParser
+import Foundation
+import VaultCore
+
+extension ExportFormat: ExpressibleByArgument {}
+
+struct ExportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Export your data (data portability). The file is plaintext.",
+        discussion: """
+            Formats: json (everything: profile, vendors, purchases, cases; loads into a new vault \
+            with `vrm import-all`), jsonld (schema.org Person and Order documents), csv (purchases), \
+            vcard (the profile, vCard 4). Grants and the share history stay in the vault: they are \
+            bound to its keys. The file is created with mode 0600 and is NOT encrypted.
+
+            Examples:
+              vrm export --format json --out vrm-backup.json
+              vrm export --format vcard --out me.vcf
+            """)
+    @OptionGroup var location: VaultLocation
+    @OptionGroup var unlock: UnlockOptions
+    @Option(help: "json, jsonld, csv or vcard.") var format: ExportFormat
+    @Option(help: ArgumentHelp("The file to write (refuses to overwrite).", valueName: "file")) var out: String
+    @Flag(help: "Replace the file if it exists.") var force = false
+
+    func run() throws {
+        let data = try unlock.unlock(location).export(format)
+        try PrivateFile.write(data, to: out, replace: force)
+        Terminal.note("Wrote \(out) (\(data.count) bytes, mode 0600). It is plaintext: keep it safe, delete it when done.")
+    }
+}
+
+struct ImportAllCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import-all",
+        abstract: "Load a `vrm export --format json` file into a vault that has no records yet.",
+        discussion: """
+            Example:
+              vrm init --vault new.db && vrm import-all vrm-backup.json --vault new.db
+            """)
+    @OptionGroup var location: VaultLocation
+    @OptionGroup var unlock: UnlockOptions
+    @Argument(help: "The JSON export.") var file: String
+
+    func run() throws {
+        guard let data = FileManager.default.contents(atPath: file) else { throw CLIError(description: "cannot read \(file)") }
+        let counts = try unlock.unlock(location).importAll(data)
+        print("Imported \(counts.profile) profile fields, \(counts.vendors) vendors, \(counts.purchases) purchases, \(counts.cases) cases.")
+    }
+}
+
+/// Writes plaintext exports: mode 0600, exclusive unless replacing, fsynced.
+enum PrivateFile {
+    static func write(_ data: Data, to path: String, replace: Bool) throws {
+        if replace { unlink(path) }
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        guard fd >= 0 else {
+            throw CLIError(description: errno == EEXIST ? "\(path) already exists (pass --force to replace it)" : "cannot create \(path): \(String(cString: strerror(errno)))")
+        }
+        let written = data.withUnsafeBytes { Foundation.write(fd, $0.baseAddress, $0.count) }
+        let synced = fsync(fd) == 0
+        close(fd)
+        guard written == data.count, synced else {
+            unlink(path)
+            throw CLIError(description: "cannot write \(path) (disk full?); nothing was left behind")
+        }
+    }
+}

@@ -1,0 +1,139 @@
+public import Foundation
+import GRDB
+import VaultCrypto
+
+/// The full, round-trippable export (`vrm export --format json`): every record the customer
+/// keeps. Grants and the share history are not included: they are bound to this vault's keys
+/// and to tokens that were shown once. Format: `Specs/export.md`.
+public struct VaultExport: Codable, Sendable, Equatable {
+    public static let format = "vrm-export/1"
+
+    public var format: String
+    public var profile: [String: String]
+    public var vendors: [Vendor]
+    public var purchases: [Purchase]
+    public var cases: [SupportCase]
+
+    public static func encoder() -> JSONEncoder {
+        let e = JSONEncoder()
+        e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        e.dateEncodingStrategy = .iso8601
+        return e
+    }
+
+    public static func decoder() -> JSONDecoder {
+        let d = JSONDecoder()
+        d.dateDecodingStrategy = .iso8601
+        return d
+    }
+}
+
+/// The other export formats.
+public enum ExportFormat: String, Sendable, CaseIterable {
+    case json, jsonld, csv, vcard
+}
+
+extension Vault {
+    /// Everything, in a stable order.
+    public func exportAll() throws -> VaultExport {
+        try database.read { db in
+            VaultExport(
+                format: VaultExport.format,
+                profile: Dictionary(try profileEntries(db).map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a }),
+                vendors: try allVendors(db).sorted { $0.id < $1.id }.map { v in
+                    var copy = v
+                    copy.createdAt = Self.wholeSeconds(v.createdAt)
+                    copy.updatedAt = Self.wholeSeconds(v.updatedAt)
+                    return copy
+                },
+                purchases: try purchases(vendorID: nil, db).map { p in
+                    var copy = p
+                    copy.createdAt = Self.wholeSeconds(p.createdAt)
+                    return copy
+                },
+                cases: try cases(vendorID: nil, db).map { c in
+                    var copy = c
+                    copy.openedAt = Self.wholeSeconds(c.openedAt)
+                    copy.resolvedAt = c.resolvedAt.map(Self.wholeSeconds)
+                    copy.timeline = c.timeline.map { var e = $0; e.at = Self.wholeSeconds($0.at); return e }
+                    return copy
+                })
+        }
+    }
+
+    static func wholeSeconds(_ date: Date) -> Date { Date(timeIntervalSince1970: date.timeIntervalSince1970.rounded(.down)) }
+
+    /// The export bytes in `format`.
+    public func export(_ format: ExportFormat) throws -> Data {
+        let all = try exportAll()
+        switch format {
+        case .json: return try VaultExport.encoder().encode(all)
+        case .jsonld: return try ExportRenderers.jsonLD(all)
+        case .csv: return Data(ExportRenderers.purchasesCSV(all).utf8)
+        case .vcard: return Data(ExportRenderers.vCard(all.profile).utf8)
+        }
+    }
+
+    /// Loads a JSON export into this vault, which must hold no records yet. Ids are kept, so a
+    /// second export is identical to the first.
+    public func importAll(_ data: Data) throws -> (profile: Int, vendors: Int, purchases: Int, cases: Int) {
+        let all: VaultExport
+        do {
+            all = try VaultExport.decoder().decode(VaultExport.self, from: data)
+        } catch {
+            throw VaultError.invalidInput("not a vrm export: \(Self.decodingProblem(error))")
+        }
+        guard all.format == VaultExport.format else { throw VaultError.invalidInput("unsupported export format \"\(all.format.prefix(40))\"") }
+        for (key, value) in all.profile {
+            try ProfileKey.validate(key)
+            guard value.utf8.count <= ProfileKey.maxValueBytes else { throw VaultError.invalidInput("profile value \(key) is too long") }
+        }
+        let vendorIDs = Set(all.vendors.map(\.id))
+        for p in all.purchases where !vendorIDs.contains(p.vendorID) {
+            throw VaultError.invalidInput("purchase \(p.id) names a vendor that is not in the file")
+        }
+        for c in all.cases where !vendorIDs.contains(c.vendorID) {
+            throw VaultError.invalidInput("case \(c.id) names a vendor that is not in the file")
+        }
+        for v in all.vendors { _ = try v.publicKey.map(Self.canonicalPublicKey) }
+        try transaction { db in
+            let existing = try Int.fetchOne(db, sql: "SELECT (SELECT count(*) FROM profile) + (SELECT count(*) FROM vendors) + (SELECT count(*) FROM purchases) + (SELECT count(*) FROM cases)") ?? 0
+            guard existing == 0 else { throw VaultError.conflict("import-all needs a vault with no records yet; create one with `vrm init --vault NEW`") }
+            for (key, value) in all.profile.sorted(by: { $0.key < $1.key }) {
+                let id = newRowID()
+                try db.execute(sql: "INSERT INTO profile (id, key_index, sealed, updated_at) VALUES (?, ?, ?, ?)",
+                               arguments: [id, Data(keys.blindIndex(table: "profile", value: key)),
+                                           Data(try sealJSON(ProfileEntryPayload(key: key, value: value), table: "profile", id: id)), nowMillis])
+            }
+            var names: Set<String> = []
+            for v in all.vendors {
+                guard names.insert(Self.normalisedVendorName(v.name)).inserted else {
+                    throw VaultError.invalidInput("the file has two vendors named \(v.name)")
+                }
+                try db.execute(sql: "INSERT INTO vendors (id, name_index, sealed, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+                               arguments: [v.id, Data(keys.blindIndex(table: "vendors", value: Self.normalisedVendorName(v.name))),
+                                           Data(try sealJSON(v, table: "vendors", id: v.id)), Millis.from(v.createdAt), Millis.from(v.updatedAt)])
+            }
+            for p in all.purchases {
+                try insert(p, dedupe: p.orderNumber.map { Data(purchaseDedupeIndex(vendorID: p.vendorID, order: $0, item: p.item)) }, db)
+            }
+            for c in all.cases { try insert(c, db) }
+        }
+        return (all.profile.count, all.vendors.count, all.purchases.count, all.cases.count)
+    }
+
+    static func decodingProblem(_ error: any Error) -> String {
+        guard let error = error as? DecodingError else { return "unreadable JSON" }
+        switch error {
+        case .keyNotFound(let key, let context): return "missing \(key.stringValue) at \(path(context))"
+        case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
+            return "bad value at \(path(context))"
+        @unknown default: return "unreadable JSON"
+        }
+    }
+
+    static func path(_ context: DecodingError.Context) -> String {
+        let p = context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
+        return p.isEmpty ? "the top level" : p
+    }
+}

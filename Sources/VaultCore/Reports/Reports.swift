@@ -1,0 +1,127 @@
+public import Foundation
+import GRDB
+
+/// Spending grouped by vendor or month, per currency (never summed across currencies).
+/// Returned purchases are not counted; a purchase's price is what was paid for the whole line.
+public struct SpendingRow: Codable, Sendable, Equatable {
+    public var group: String
+    public var currency: String
+    public var total: String
+    public var purchases: Int
+}
+
+/// One vendor's scorecard.
+public struct VendorScorecard: Codable, Sendable, Equatable {
+    public var vendor: String
+    public var stage: String
+    public var purchases: Int
+    /// Total spent, one entry per currency (`"12.30 EUR"`), returned purchases excluded.
+    public var spend: [String]
+    public var returns: Int
+    public var openCases: Int
+    public var resolvedCases: Int
+    /// Median whole days from opening to resolving, over resolved and closed cases.
+    public var medianDaysToResolve: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case vendor, stage, purchases, spend, returns
+        case openCases = "open_cases", resolvedCases = "resolved_cases", medianDaysToResolve = "median_days_to_resolve"
+    }
+}
+
+/// What one active grant lets a vendor read right now.
+public struct ExposureRow: Codable, Sendable, Equatable {
+    public var vendor: String
+    public var grantID: String
+    public var binding: String
+    public var purpose: String
+    /// Concrete items readable now, e.g. `profile.email`, `purchases from Acme (12)`.
+    public var readable: [String]
+    public var expiresAt: String?
+    public var usesLeft: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case vendor, binding, purpose, readable
+        case grantID = "grant_id", expiresAt = "expires_at", usesLeft = "uses_left"
+    }
+}
+
+public enum SpendingGrouping: String, Sendable, CaseIterable {
+    case vendor, month
+}
+
+extension Vault {
+    public func spendingReport(by grouping: SpendingGrouping, since: CalendarDate? = nil) throws -> [SpendingRow] {
+        try database.read { db in
+            let names = Dictionary(try allVendors(db).map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
+            var totals: [String: [String: (Int64, Int)]] = [:]
+            for p in try purchases(vendorID: nil, db) where !p.annotations.returned {
+                if let since, p.date < since { continue }
+                guard let price = p.price else { continue }
+                let key = grouping == .vendor ? (names[p.vendorID] ?? "(removed)") : p.date.monthKey
+                let current = totals[key, default: [:]][price.currency] ?? (0, 0)
+                totals[key, default: [:]][price.currency] = (current.0 + price.minorUnits, current.1 + 1)
+            }
+            return totals.flatMap { group, byCurrency in
+                byCurrency.map { currency, value in
+                    SpendingRow(group: group, currency: currency, total: Money(minorUnits: value.0, currency: currency).amount, purchases: value.1)
+                }
+            }.sorted { ($0.group.lowercased(), $0.currency) < ($1.group.lowercased(), $1.currency) }
+        }
+    }
+
+    public func vendorScorecards() throws -> [VendorScorecard] {
+        try database.read { db in
+            let purchases = Dictionary(grouping: try purchases(vendorID: nil, db), by: \.vendorID)
+            let cases = Dictionary(grouping: try cases(vendorID: nil, db), by: \.vendorID)
+            return try allVendors(db).map { vendor in
+                let bought = purchases[vendor.id] ?? []
+                let supportCases = cases[vendor.id] ?? []
+                var spend: [String: Int64] = [:]
+                for p in bought where !p.annotations.returned {
+                    if let price = p.price { spend[price.currency, default: 0] += price.minorUnits }
+                }
+                let days = supportCases.compactMap { c -> Double? in
+                    guard !c.status.isOpen, let resolved = c.resolvedAt else { return nil }
+                    return (resolved.timeIntervalSince(c.openedAt) / 86_400).rounded(.down)
+                }.sorted()
+                let median: Double? = days.isEmpty ? nil : days.count % 2 == 1 ? days[days.count / 2] : (days[days.count / 2 - 1] + days[days.count / 2]) / 2
+                return VendorScorecard(
+                    vendor: vendor.name, stage: vendor.stage.rawValue, purchases: bought.count,
+                    spend: spend.sorted { $0.key < $1.key }.map { Money(minorUnits: $0.value, currency: $0.key).formatted },
+                    returns: bought.filter(\.annotations.returned).count,
+                    openCases: supportCases.filter(\.status.isOpen).count,
+                    resolvedCases: supportCases.filter { !$0.status.isOpen }.count, medianDaysToResolve: median)
+            }
+        }
+    }
+
+    /// Which vendor can read what through which active grant, as of now.
+    public func exposureReport() throws -> [ExposureRow] {
+        try database.read { db in
+            let now = self.now
+            let profileKeys = try profileEntries(db).map(\.key)
+            let vendors = Dictionary(try allVendors(db).map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+            let purchaseCounts = Dictionary(try Row.fetchAll(db, sql: "SELECT vendor_id, count(*) AS n FROM purchases GROUP BY vendor_id")
+                .map { ($0["vendor_id"] as String, $0["n"] as Int) }, uniquingKeysWith: { a, _ in a })
+            let caseCounts = Dictionary(try Row.fetchAll(db, sql: "SELECT vendor_id, count(*) AS n FROM cases GROUP BY vendor_id")
+                .map { ($0["vendor_id"] as String, $0["n"] as Int) }, uniquingKeysWith: { a, _ in a })
+            return try grants(db).filter { $0.state(at: now) == .active }.map { grant in
+                let name = grant.vendorName ?? "(removed)"
+                var readable = profileKeys.filter { key in grant.scopes.contains { $0.covers(profileKey: key) } }.map { "profile." + $0 }
+                if grant.scopes.contains(.vendor) { readable.append("vendor entry (name, site, contact, stage)") }
+                if grant.scopes.contains(.vendorNotes) { readable.append("vendor notes") }
+                let annotations = grant.scopes.contains(.purchaseAnnotations) ? " with annotations" : ""
+                if grant.scopes.contains(.purchasesAll) {
+                    readable.append("all purchases (\(purchaseCounts.values.reduce(0, +)))\(annotations)")
+                } else if grant.scopes.contains(.purchasesOwn) {
+                    readable.append("purchases from \(name) (\(purchaseCounts[grant.vendorID] ?? 0))\(annotations)")
+                }
+                if grant.scopes.contains(.casesOwn) { readable.append("cases with \(name) (\(caseCounts[grant.vendorID] ?? 0))") }
+                return ExposureRow(
+                    vendor: vendors[grant.vendorID]?.name ?? name, grantID: grant.id, binding: grant.binding.rawValue,
+                    purpose: grant.purpose.rawValue, readable: readable, expiresAt: grant.expiresAt.map(Timestamp.string), usesLeft: grant.usesLeft)
+            }.sorted { ($0.vendor.lowercased(), $0.grantID) < ($1.vendor.lowercased(), $1.grantID) }
+        }
+    }
+}
