@@ -1,0 +1,301 @@
+import Foundation
+import Testing
+@testable import VaultCore
+import VaultCrypto
+import VaultTestSupport
+
+@Suite struct MoneyAndDateTests {
+    @Test(arguments: [("12.34", "EUR", 1234), ("12.3", "eur", 1230), ("12", "USD", 1200), ("0", "GBP", 0), ("1500", "JPY", 1500),
+                      ("1.234", "KWD", 1234), ("99999999.99", "EUR", 9_999_999_999)])
+    func validAmountsAreExactMinorUnits(_ amount: String, _ currency: String, _ minor: Int64) throws {
+        let money = try Money.parse(amount, currency: currency)
+        #expect(money.minorUnits == minor)
+        #expect(money.currency == currency.uppercased())
+    }
+
+    @Test(arguments: [("-1", "EUR"), ("1.234", "EUR"), ("1.5", "JPY"), ("abc", "EUR"), ("", "EUR"), ("1,50", "EUR"), ("1e3", "EUR"),
+                      ("12.", "EUR"), (".5", "EUR"), ("10", "XYZ"), ("10", "EURO"), ("+3", "EUR"), ("١٢", "EUR")])
+    func malformedAmountsAndUnknownCurrenciesAreRejected(_ amount: String, _ currency: String) {
+        #expect(throws: VaultError.self) { try Money.parse(amount, currency: currency) }
+    }
+
+    @Test func amountsPrintWithTheCurrencysDigits() throws {
+        #expect(try Money.parse("7.5", currency: "EUR").formatted == "7.50 EUR")
+        #expect(try Money.parse("1500", currency: "JPY").formatted == "1500 JPY")
+        #expect(try Money.parse("0.005", currency: "BHD").formatted == "0.005 BHD")
+    }
+
+    @Test(arguments: ["2026-11-23", "2024-02-29", "1999-12-31"])
+    func realDaysParse(_ text: String) { #expect(CalendarDate(text)?.description == text) }
+
+    @Test(arguments: ["2026-02-29", "2026-13-01", "2026-00-10", "26-11-23", "2026/11/23", "yesterday", "", "2026-1-1"])
+    func invalidDatesAreRejected(_ text: String) { #expect(CalendarDate(text) == nil) }
+}
+
+@Suite struct CSVTests {
+    @Test func quotedFieldsEmbeddedNewlinesAndLineNumbers() throws {
+        let text = "\u{FEFF}a,b\r\n\"x, y\",\"say \"\"hi\"\"\"\n\n\"multi\nline\",z\n"
+        let records = try CSV.parse(text)
+        #expect(records.map(\.fields) == [["a", "b"], ["x, y", "say \"hi\""], ["multi\nline", "z"]])
+        #expect(records.map(\.line) == [1, 2, 4])
+    }
+
+    @Test func strayAndUnterminatedQuotesNameTheLine() {
+        #expect(throws: CSV.ParseError.strayQuote(line: 2)) { try CSV.parse("a\nb\"c\n") }
+        #expect(throws: CSV.ParseError.unterminatedQuote(line: 2)) { try CSV.parse("a\n\"open\n") }
+    }
+
+    @Test func writtenLinesParseBack() throws {
+        let fields = ["plain", "with, comma", "with \"quote\"", "two\nlines"]
+        #expect(try CSV.parse(CSV.line(fields) + "\n").first?.fields == fields)
+    }
+}
+
+@Suite struct PurchaseAndCaseTests {
+    let dir = TemporaryDirectory()
+    let vault: Vault
+    let redeemer: Redeemer
+
+    init() throws {
+        vault = try makeVault(in: dir)
+        try vault.addVendor(name: "Acme")
+        try vault.addVendor(name: "Bolt")
+        redeemer = try Redeemer(database: vault.database)
+    }
+
+    @discardableResult
+    func add(_ vendor: String, _ item: String, price: String? = "10.00", currency: String = "EUR", order: String? = nil, gift: String? = nil,
+             date: String = "2026-10-01") throws -> Purchase {
+        let purchase = NewPurchase(vendorName: vendor, item: item, date: CalendarDate(date), price: try price.map { try Money.parse($0, currency: currency) },
+                                   orderNumber: order, giftFor: gift)
+        return try #require(try vault.addPurchases([purchase]).added.first)
+    }
+
+    func share(_ scopes: [Scope], vendor: String = "Acme") throws -> (IssuedGrant, () throws -> ShareDocument) {
+        let issued = try vault.createGrant(GrantRequest(vendorName: vendor, scopes: scopes, purpose: .support, expiresAt: nil))
+        return (issued, { try vendorOpens(try redeem(self.redeemer, issued.token)) })
+    }
+
+    @Test func purchasesOwnSharesOnlyTheGranteesPurchasesWithGiftsMarkedAndNoAnnotations() throws {
+        let shoes = try add("Acme", "Trail shoes", order: "A-1")
+        try add("Acme", "Socks", gift: "my nephew")
+        try add("Bolt", "Helmet")
+        try vault.annotatePurchase(id: shoes.id, AnnotationEdit(rating: 5, returned: true, warrantyUntil: CalendarDate("2028-01-01"), note: "great grip", tags: ["running"]))
+        let (_, fetch) = try share([.purchasesOwn])
+        let purchases = try #require(try fetch().data.purchases)
+        #expect(purchases.map(\.item).sorted() == ["Socks", "Trail shoes"])
+        #expect(purchases.first { $0.item == "Socks" }?.gift == true)
+        #expect(purchases.first { $0.item == "Trail shoes" }?.gift == false)
+        for p in purchases {
+            #expect(p.rating == nil && p.returned == nil && p.notes == nil && p.tags == nil && p.warrantyUntil == nil)
+        }
+        let body = try JSONEncoder().encode(try fetch())
+        #expect(String(decoding: body, as: UTF8.self).contains("nephew") == false)
+        #expect(String(decoding: body, as: UTF8.self).contains("A-1") == false)
+    }
+
+    @Test func purchaseAnnotationsAddTheCustomersOwnNotes() throws {
+        let shoes = try add("Acme", "Trail shoes")
+        try vault.annotatePurchase(id: shoes.id, AnnotationEdit(rating: 4, note: "great grip", tags: ["running"]))
+        let (_, fetch) = try share([.purchasesOwn, .purchaseAnnotations])
+        let shared = try #require(try fetch().data.purchases?.first)
+        #expect(shared.rating == 4 && shared.notes == "great grip" && shared.tags == ["running"] && shared.returned == false)
+        #expect(throws: VaultError.self) {
+            try vault.createGrant(GrantRequest(vendorName: "Acme", scopes: [.purchaseAnnotations], purpose: .support, expiresAt: nil))
+        }
+    }
+
+    @Test func purchasesAllSharesEveryVendorsPurchases() throws {
+        try add("Acme", "Tent")
+        try add("Bolt", "Helmet")
+        let (_, fetch) = try share([.purchasesAll])
+        #expect(try fetch().data.purchases?.map(\.vendor).sorted() == ["Acme", "Bolt"])
+    }
+
+    @Test func addingAnnotatingAndRemovingRematerialiseOnlyAffectedGrants() throws {
+        let (own, _) = try share([.purchasesOwn])
+        let (profileOnly, _) = try share([.profile])
+        let tent = try add("Acme", "Tent")
+        #expect(try vault.grant(id: own.grant.id).shareVersion == 2)
+        try add("Bolt", "Helmet")
+        #expect(try vault.grant(id: own.grant.id).shareVersion == 2, "a Bolt purchase must not touch an Acme purchases:own share")
+        try vault.annotatePurchase(id: tent.id, AnnotationEdit(returned: true))
+        #expect(try vault.grant(id: own.grant.id).shareVersion == 3)
+        try vault.removePurchase(id: tent.id)
+        #expect(try vault.grant(id: own.grant.id).shareVersion == 4)
+        #expect(try vault.grant(id: profileOnly.grant.id).shareVersion == 1)
+    }
+
+    @Test func caseLifecycleAndSharing() throws {
+        let c = try vault.openCase(NewCase(vendorName: "Acme", subject: "Sole came off", channel: .email, priority: .high,
+                                           followUp: CalendarDate("2026-01-01"), reference: "ACME-1"))
+        #expect(c.isOverdue(today: CalendarDate("2026-06-01") ?? CalendarDate(Date())))
+        try vault.updateCase(id: c.id, .log("called them", channel: .phone))
+        try vault.updateCase(id: c.id, .escalate)
+        #expect(throws: VaultError.self) { try vault.updateCase(id: c.id, .escalate) }
+        try vault.updateCase(id: c.id, .resolve(note: "replaced"))
+        #expect(throws: VaultError.conflict("case \(c.id) is already resolved")) { try vault.updateCase(id: c.id, .resolve(note: nil)) }
+        #expect(throws: VaultError.notFound(kind: "case", id: "c_nope")) { try vault.updateCase(id: "c_nope", .reopen) }
+        let reopened = try vault.updateCase(id: c.id, .reopen)
+        #expect(reopened.status == .open)
+        #expect(reopened.timeline.map(\.kind) == [.opened, .note, .escalated, .resolved, .reopened])
+        try vault.openCase(NewCase(vendorName: "Bolt", subject: "Other vendor's case"))
+        let (_, fetch) = try share([.casesOwn])
+        let cases = try #require(try fetch().data.cases)
+        #expect(cases.map(\.subject) == ["Sole came off"])
+        #expect(cases.first?.timeline.count == 5)
+        #expect(try fetch().data.purchases == nil)
+    }
+
+    @Test func aVendorWithRecordsCannotBeRemoved() throws {
+        try add("Bolt", "Helmet")
+        #expect(throws: VaultError.self) { try vault.removeVendor(named: "Bolt") }
+        #expect(try vault.vendors().count == 2)
+    }
+
+    @Test func recordTextNeverReachesTheFileInClear() throws {
+        let p = try add("Acme", "Xylophone deluxe", order: "ORD-77731", gift: "Aunt Quilla")
+        try vault.annotatePurchase(id: p.id, AnnotationEdit(note: "zebra-striped case", tags: ["kumquat"]))
+        let c = try vault.openCase(NewCase(vendorName: "Acme", subject: "Wobbly marimba", reference: "TCK-99812"))
+        try vault.updateCase(id: c.id, .log("spoke to Ferdinanda", channel: .chat))
+        for needle in ["Xylophone", "ORD-77731", "Quilla", "zebra-striped", "kumquat", "Wobbly", "TCK-99812", "Ferdinanda", "EUR"] {
+            #expect(!rawVaultContains(dir.file("vault.db"), needle), "\(needle) is in the vault file")
+        }
+    }
+}
+
+@Suite struct ImportTests {
+    let dir = TemporaryDirectory()
+    let vault: Vault
+
+    init() throws {
+        vault = try makeVault(in: dir)
+        try vault.addVendor(name: "Acme")
+    }
+
+    func count() throws -> Int { try vault.purchases().count }
+
+    @Test func aGoodFileImportsOnceAndTwiceAddsNothing() throws {
+        let csv = "vendor,item,date,price,currency,order,quantity,gift_for\nAcme,Tent,2026-08-01,300.00,EUR,A-9,1,\nacme,\"Stove, small\",2026-08-02,45.5,EUR,A-10,2,Sam\n"
+        let rows = try PurchaseImport.parse(csv, format: .csv, defaultVendor: nil)
+        #expect(try vault.importPurchases(rows, dryRun: true) == ImportSummary(added: 2, duplicates: 0, dryRun: true))
+        #expect(try count() == 0)
+        #expect(try vault.importPurchases(rows, dryRun: false) == ImportSummary(added: 2, duplicates: 0, dryRun: false))
+        #expect(try vault.importPurchases(rows, dryRun: false) == ImportSummary(added: 0, duplicates: 2, dryRun: false))
+        let stove = try #require(try vault.purchases().first { $0.item == "Stove, small" })
+        #expect(stove.price?.minorUnits == 4550 && stove.quantity == 2 && stove.giftFor == "Sam")
+    }
+
+    @Test(arguments: [
+        ("vendor,item\nAcme,Tent\n", "line 1: missing column \"date\""),
+        ("item,date\nTent,2026-01-01\n", "missing column \"vendor\""),
+        ("vendor,item,date,colour\nAcme,Tent,2026-01-01,red\n", "unknown column \"colour\""),
+        ("vendor,item,date\nAcme,Tent,2026-01-01\nAcme,Stove,2026-13-01\n", "line 3: invalid date"),
+        ("vendor,item,date,price,currency\nAcme,Tent,2026-01-01,-5,EUR\n", "line 2: invalid price"),
+        ("vendor,item,date,price,currency\nAcme,Tent,2026-01-01,5,ZZZ\n", "line 2: unknown currency code"),
+        ("vendor,item,date,price\nAcme,Tent,2026-01-01,5\n", "line 2: a price needs a currency"),
+        ("vendor,item,date\nAcme,Tent,2026-01-01\nAcme,Stove\n", "line 3: expected 3 fields"),
+        ("vendor,item,date,quantity\nAcme,Tent,2026-01-01,0\n", "line 2: invalid quantity"),
+        ("vendor,item,date\nAcme,\"Tent,2026-01-01\n", "line 2: a quoted field is never closed"),
+    ])
+    func aBadFileIsRejectedWholeNamingTheLine(csv: String, message: String) throws {
+        #expect {
+            let rows = try PurchaseImport.parse(csv, format: .csv, defaultVendor: nil)
+            _ = try vault.importPurchases(rows, dryRun: false)
+        } throws: { error in
+            "\(error)".contains(message)
+        }
+        #expect(try count() == 0)
+    }
+
+    @Test func anUnknownVendorRejectsTheWholeFile() throws {
+        let rows = try PurchaseImport.parse("vendor,item,date\nAcme,Tent,2026-01-01\nNobody,Stove,2026-01-02\n", format: .csv, defaultVendor: nil)
+        #expect { try vault.importPurchases(rows, dryRun: false) } throws: { "\($0)".contains("line 3: unknown vendor") }
+        #expect(try count() == 0)
+    }
+
+    @Test func jsonImportsWithEntryNumbersAndADefaultVendor() throws {
+        let json = #"[{"item": "Tent", "date": "2026-08-01", "price": "300", "currency": "EUR", "order": "A-9", "quantity": 2}]"#
+        let rows = try PurchaseImport.parse(json, format: .json, defaultVendor: "Acme")
+        #expect(try vault.importPurchases(rows, dryRun: false).added == 1)
+        #expect { try PurchaseImport.parse(#"[{"item": "x", "date": "2026-01-01", "price": 3.5, "currency": "EUR"}]"#, format: .json, defaultVendor: "Acme") }
+            throws: { "\($0)".contains("entry 1: price must be a string") }
+        #expect { try PurchaseImport.parse(#"{"item": "x"}"#, format: .json, defaultVendor: "Acme") } throws: { "\($0)".contains("array of objects") }
+    }
+}
+
+@Suite struct ExportAndReportTests {
+    let dir = TemporaryDirectory()
+    let vault: Vault
+
+    init() throws {
+        vault = try makeVault(in: dir)
+        try vault.setProfile("name", value: "Jo Example")
+        try vault.setProfile("email", value: "jo@example.org")
+        try vault.setProfile("address.shipping", value: "1 Main St; Flat 2")
+        try vault.addVendor(name: "Acme", site: "https://acme.example")
+        try vault.addVendor(name: "Bolt")
+        try vault.editVendor(named: "Acme", VendorEdit(notes: "good", stage: .commitment))
+        _ = try vault.addPurchases([
+            NewPurchase(vendorName: "Acme", item: "Tent", date: CalendarDate("2026-08-01"), price: try Money.parse("300", currency: "EUR"), orderNumber: "A-1"),
+            NewPurchase(vendorName: "Acme", item: "Stove", date: CalendarDate("2026-09-15"), price: try Money.parse("45.50", currency: "EUR")),
+            NewPurchase(vendorName: "Acme", item: "Mug", date: CalendarDate("2026-09-20"), price: try Money.parse("12", currency: "USD"), giftFor: "Sam"),
+            NewPurchase(vendorName: "Bolt", item: "Helmet", date: CalendarDate("2026-09-01"), price: try Money.parse("59", currency: "USD")),
+        ])
+        let stove = try #require(try vault.purchases().first { $0.item == "Stove" })
+        try vault.annotatePurchase(id: stove.id, AnnotationEdit(returned: true))
+        let c = try vault.openCase(NewCase(vendorName: "Acme", subject: "Broken pole"))
+        try vault.updateCase(id: c.id, .resolve(note: "fixed"))
+    }
+
+    @Test func exportImportAllExportIsIdentical() throws {
+        let first = try vault.export(.json)
+        let copy = try Vault.create(path: dir.file("copy.db"), passphrase: try testPassphrase(), kdf: .minimumForTests)
+        let counts = try copy.importAll(first)
+        #expect(counts.profile == 3 && counts.vendors == 2 && counts.purchases == 4 && counts.cases == 1)
+        #expect(try copy.export(.json) == first)
+        #expect(throws: VaultError.self) { try copy.importAll(first) }
+        #expect(throws: VaultError.self) { try copy.importAll(Data("{\"format\":\"nope\"}".utf8)) }
+    }
+
+    @Test func otherFormatsCarryTheData() throws {
+        let vcard = String(decoding: try vault.export(.vcard), as: UTF8.self)
+        #expect(vcard.hasPrefix("BEGIN:VCARD\r\nVERSION:4.0\r\nFN:Jo Example\r\n"))
+        #expect(vcard.contains("EMAIL:jo@example.org"))
+        #expect(vcard.contains("ADR;TYPE=home;LABEL=\"1 Main St; Flat 2\":;;1 Main St\\; Flat 2;;;;"))
+        let csv = String(decoding: try vault.export(.csv), as: UTF8.self)
+        #expect(try CSV.parse(csv).count == 5)
+        let ld = try #require(try JSONSerialization.jsonObject(with: try vault.export(.jsonld)) as? [String: Any])
+        let graph = try #require(ld["@graph"] as? [[String: Any]])
+        #expect(graph.first?["@type"] as? String == "Person")
+        #expect(graph.filter { $0["@type"] as? String == "Order" }.count == 4)
+    }
+
+    @Test func spendingIsPerCurrencyAndLeavesReturnsOut() throws {
+        let rows = try vault.spendingReport(by: .vendor)
+        #expect(rows == [
+            SpendingRow(group: "Acme", currency: "EUR", total: "300.00", purchases: 1),
+            SpendingRow(group: "Acme", currency: "USD", total: "12.00", purchases: 1),
+            SpendingRow(group: "Bolt", currency: "USD", total: "59.00", purchases: 1),
+        ])
+        #expect(try vault.spendingReport(by: .month).map(\.group) == ["2026-08", "2026-09"])
+        #expect(try vault.spendingReport(by: .month, since: CalendarDate("2026-09-01")).map(\.total) == ["71.00"])
+    }
+
+    @Test func scorecardsCountPurchasesReturnsAndCases() throws {
+        let acme = try #require(try vault.vendorScorecards().first { $0.vendor == "Acme" })
+        #expect(acme.stage == "commitment" && acme.purchases == 3 && acme.returns == 1)
+        #expect(acme.spend == ["300.00 EUR", "12.00 USD"])
+        #expect(acme.openCases == 0 && acme.resolvedCases == 1 && acme.medianDaysToResolve == 0)
+    }
+
+    @Test func exposureMatchesTheActiveGrants() throws {
+        let a = try vault.createGrant(GrantRequest(vendorName: "Acme", scopes: [.profilePrefix("address"), .purchasesOwn, .casesOwn], purpose: .support, expiresAt: nil, maxUses: 3))
+        let b = try vault.createGrant(GrantRequest(vendorName: "Bolt", scopes: [.profileField("email")], purpose: .warranty, expiresAt: nil))
+        try vault.revokeGrant(id: b.grant.id)
+        let rows = try vault.exposureReport()
+        #expect(rows.map(\.grantID) == [a.grant.id])
+        #expect(rows.first?.readable == ["profile.address.shipping", "purchases from Acme (3)", "cases with Acme (1)"])
+        #expect(rows.first?.usesLeft == 3)
+    }
+}
