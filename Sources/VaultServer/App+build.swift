@@ -24,7 +24,7 @@ public struct ServerOptions: Sendable {
 /// The router with all routes; the edge responder is added by `buildApplication`.
 public func buildRouter(redeemer: Redeemer, limiter: FailureRateLimiter) -> Router<VaultRequestContext> {
     let router = Router(context: VaultRequestContext.self)
-    ShareRoutes(redeemer: redeemer, limiter: limiter).register(on: router)
+    ShareRoutes(redeemer: redeemer, commits: GroupCommitQueue(redeemer: redeemer), limiter: limiter).register(on: router)
     return router
 }
 

@@ -6,8 +6,9 @@ import VaultCore
 /// `GET /v1/share`, `GET /livez`, `GET /readyz`.
 struct ShareRoutes: Sendable {
     let redeemer: Redeemer
+    let commits: GroupCommitQueue
     let limiter: FailureRateLimiter
-    /// SQLite calls block; they run here, off the cooperative thread pool.
+    /// The readiness probe's SQLite read blocks; it runs here, off the cooperative thread pool.
     static let databaseQueue = DispatchQueue(label: "vrm.server.database", attributes: .concurrent)
 
     func register(on router: Router<VaultRequestContext>) {
@@ -28,8 +29,7 @@ struct ShareRoutes: Sendable {
         let redemption = RedemptionRequest(
             token: Self.bearerToken(request.headers[.authorization]), client: client,
             userAgent: request.headers[.userAgent].map { String($0.prefix(200)) }, ifNoneMatch: request.headers[.ifNoneMatch])
-        let redeemer = self.redeemer
-        let outcome = try await Self.offload { try redeemer.redeem(redemption) }
+        let outcome = try await commits.redeem(redemption)
         switch outcome {
         case .share(let body, let version, _):
             return Response(
@@ -53,12 +53,6 @@ struct ShareRoutes: Sendable {
         let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
         guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
         return parts[1].drop { $0 == " " }
-    }
-
-    static func offload<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            databaseQueue.async { continuation.resume(with: Result { try work() }) }
-        }
     }
 
     static func offload<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {

@@ -210,15 +210,40 @@ func bearer(_ token: String) -> HTTPFields { [.authorization: "Bearer \(token)"]
         try await f.app().test(.router) { client in
             try await client.execute(uri: "/v1/share?token=\(token)", method: .get, headers: bearer(token)) { _ in }
             try await client.execute(uri: "/v1/share", method: .get, headers: bearer("bad")) { _ in }
+            var odd = bearer("bad")
+            odd[.userAgent] = "evil \"agent\" \\ \u{7}"
+            try await client.execute(uri: "/v1/share", method: .get, headers: odd) { _ in }
         }
         let lines = f.log.all
-        #expect(lines.count == 2)
+        #expect(lines.count == 3)
         for line in lines {
             #expect(!line.contains(token) && !line.contains(String(token.dropFirst(4).prefix(20))))
             let json = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
             #expect(json["path"] as? String == "/v1/share")
             #expect(json["status"] != nil && json["method"] as? String == "GET")
         }
+    }
+
+    @Test func groupCommitKeepsUseCountsExactUnderConcurrentRequests() async throws {
+        let f = try Fixture()
+        let limited = try f.grant(maxUses: 10)
+        let statuses = try await f.app().test(.router) { client in
+            try await withThrowingTaskGroup(of: UInt16.self) { group in
+                for _ in 0..<40 {
+                    group.addTask {
+                        try await client.execute(uri: "/v1/share", method: .get, headers: bearer(limited.token.encoded())) { $0.status.code == 200 ? 200 : UInt16($0.status.code) }
+                    }
+                }
+                return try await group.reduce(into: [UInt16]()) { $0.append($1) }
+            }
+        }
+        #expect(statuses.filter { $0 == 200 }.count == 10)
+        #expect(statuses.filter { $0 == 403 }.count == 30)
+        #expect(try f.vault.grant(id: limited.grant.id).useCount == 10)
+        let redeemed = try f.vault.auditEntries(AuditFilter(grantID: limited.grant.id)).filter { $0.event == "share.redeemed" }
+        #expect(redeemed.count == 10)
+        let database = try VaultDatabase.open(path: f.dir.file("vault.db"))
+        guard case .intact = try AuditVerifier.verify(database, checkpoint: nil) else { return #expect(Bool(false)) }
     }
 
     @Test func aLiveServerOnAFreePortAnswersOverTCP() async throws {

@@ -21,23 +21,39 @@ public struct AuditWriter: Sendable {
         box = try PrecomputedBox(publicKey: vaultBoxPublicKey, secretKey: ephemeral.secretKey)
     }
 
+    /// The newest entry of the chain, carried through a batch so each append needs no lookup.
+    public struct Tip: Sendable {
+        var seq: Int64
+        var hash: [UInt8]
+    }
+
+    /// Reads the chain tip inside the caller's write transaction.
+    func tip(_ db: Database) throws -> Tip {
+        let last = try Row.fetchOne(db.cachedStatement(sql: "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1"))
+        return Tip(seq: last?["seq"] as Int64? ?? 0, hash: last?.bytes("hash") ?? AuditChain.genesis)
+    }
+
     /// Appends one entry inside the caller's write transaction; returns its sequence number and hash.
     @discardableResult
     public func append(_ event: AuditEvent, _ body: AuditBody, atMillis: Int64, _ db: Database) throws -> (seq: Int64, hash: [UInt8]) {
-        try db.execute(
-            sql: "INSERT OR IGNORE INTO audit_writers (id, public_key, created_at) VALUES (?, ?, ?)",
-            arguments: [id, Data(publicKey), atMillis])
-        let last = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
-        let seq = (last?["seq"] as Int64? ?? 0) + 1
-        let previous = last?.bytes("hash") ?? AuditChain.genesis
+        var tip = try self.tip(db)
+        try append(event, body, atMillis: atMillis, tip: &tip, db)
+        return (tip.seq, tip.hash)
+    }
+
+    /// Appends after `tip` and moves `tip` to the new entry. The caller guarantees `tip` is the
+    /// current end of the chain in this transaction.
+    func append(_ event: AuditEvent, _ body: AuditBody, atMillis: Int64, tip: inout Tip, _ db: Database) throws {
+        try db.cachedStatement(sql: "INSERT OR IGNORE INTO audit_writers (id, public_key, created_at) VALUES (?, ?, ?)")
+            .execute(arguments: [id, Data(publicKey), atMillis])
+        let seq = tip.seq + 1
         var plain = Array(try Vault.encoder.encode(body))
         defer { Wipe.bytes(&plain) }
         let sealed = box.seal(plain)
-        let hash = AuditChain.entryHash(previous: previous, seq: seq, atMillis: atMillis, event: event.rawValue, writerID: id, body: sealed)
-        try db.execute(
-            sql: "INSERT INTO audit (seq, at, event, writer_id, body, hash) VALUES (?, ?, ?, ?, ?, ?)",
-            arguments: [seq, atMillis, event.rawValue, id, Data(sealed), Data(hash)])
-        return (seq, hash)
+        let hash = AuditChain.entryHash(previous: tip.hash, seq: seq, atMillis: atMillis, event: event.rawValue, writerID: id, body: sealed)
+        try db.cachedStatement(sql: "INSERT INTO audit (seq, at, event, writer_id, body, hash) VALUES (?, ?, ?, ?, ?, ?)")
+            .execute(arguments: [seq, atMillis, event.rawValue, id, Data(sealed), Data(hash)])
+        tip = Tip(seq: seq, hash: hash)
     }
 }
 

@@ -48,58 +48,88 @@ public final class Redeemer: Sendable {
     /// One write transaction: check the grant, count the use, append the audit entry, commit —
     /// and only then return the share. No audit entry, no data.
     public func redeem(_ request: RedemptionRequest) throws -> RedemptionOutcome {
-        let token = request.token.flatMap { try? GrantToken.parse($0) }
-        let vaultID = database.header.vaultID
-        return try database.write { db -> RedemptionOutcome in
+        try redeemBatch([request])[0].get()
+    }
+
+    /// Group commit: every request in one write transaction and one fsync, each in its own
+    /// savepoint, processed in order so use counts stay exact. Nothing is returned before the
+    /// commit; if the commit fails, every request fails and nothing was released.
+    public func redeemBatch(_ requests: [RedemptionRequest]) throws -> [Result<RedemptionOutcome, any Error>] {
+        // Token parsing and hashing need no database: do it before taking the write lock.
+        let parsed = requests.map { request in request.token.flatMap { try? GrantToken.parse($0) } }
+        return try database.write { db -> [Result<RedemptionOutcome, any Error>] in
             let now = Millis.from(clock())
-            func deny(_ reason: String, grantID: String?) throws {
-                try audit.append(.shareDenied, AuditBody(grantID: grantID, client: request.client, userAgent: request.userAgent, reason: reason),
-                                 atMillis: now, db)
-            }
-            guard let token,
-                  let row = try Row.fetchOne(db, sql: "SELECT * FROM grants WHERE selector = ?", arguments: [Data(token.selector)])
-            else {
-                try deny("invalid_token", grantID: nil)
-                return .invalidToken
-            }
-            let grantID: String = row["id"]
-            guard token.matches(secretHash: row.bytes("secret_hash")) else {
-                try deny("invalid_token", grantID: grantID)
-                return .invalidToken
-            }
-            let useCount: Int = row["use_count"]
-            let state = GrantState.evaluate(revokedAt: row["revoked_at"], expiresAt: row["expires_at"], maxUses: row["max_uses"],
-                                            useCount: useCount, nowMillis: now)
-            guard state == .active else {
-                try deny(state == .usedUp ? "used_up" : state.rawValue, grantID: grantID)
-                return .denied(state)
-            }
-            guard let share = try Row.fetchOne(db, sql: "SELECT version, body FROM shares WHERE grant_id = ?", arguments: [grantID]) else {
-                throw VaultError.corrupt("the share of grant \(grantID) is missing")
-            }
-            let version: Int = share["version"]
-            if let tags = request.ifNoneMatch, Self.matches(tags, version: version) {
-                return .notModified(version: version)
-            }
-            let binding = GrantBinding(rawValue: row["binding"]) ?? .bearer
-            let body: [UInt8]
-            switch binding {
-            case .bearer:
-                let key = try token.shareKey(grantID: grantID)
+            var tip = try audit.tip(db)
+            var results: [Result<RedemptionOutcome, any Error>] = []
+            results.reserveCapacity(requests.count)
+            for (request, token) in zip(requests, parsed) {
+                var outcome: Result<RedemptionOutcome, any Error> = .failure(VaultError.storage("not processed"))
+                let savedTip = tip
                 do {
-                    body = try AEAD.open(share.bytes("body"), key: key,
-                                         associatedData: ShareCipher.associatedData(vaultID: vaultID, grantID: grantID, version: version))
+                    try db.inSavepoint {
+                        outcome = .success(try process(request, token: token, now: now, tip: &tip, db))
+                        return .commit
+                    }
                 } catch {
-                    throw VaultError.tampered(table: "shares", id: grantID)
+                    tip = savedTip
+                    outcome = .failure(error)
                 }
-            case .key:
-                body = Array(try Vault.encoder.encode(SealedShare(grantID: grantID, version: version, sealed: share.bytes("body"))))
+                results.append(outcome)
             }
-            try db.execute(sql: "UPDATE grants SET use_count = use_count + 1 WHERE id = ?", arguments: [grantID])
-            try audit.append(.shareRedeemed, AuditBody(grantID: grantID, version: version, client: request.client, userAgent: request.userAgent),
-                             atMillis: now, db)
-            return .share(body: body, version: version, binding: binding)
+            return results
         }
+    }
+
+    private func process(_ request: RedemptionRequest, token: GrantToken?, now: Int64, tip: inout AuditWriter.Tip,
+                         _ db: Database) throws -> RedemptionOutcome {
+        func deny(_ reason: String, grantID: String?) throws {
+            try audit.append(.shareDenied, AuditBody(grantID: grantID, client: request.client, userAgent: request.userAgent, reason: reason),
+                             atMillis: now, tip: &tip, db)
+        }
+        guard let token,
+              let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT id, secret_hash, binding, revoked_at, expires_at, max_uses, use_count FROM grants WHERE selector = ?"),
+                                         arguments: [Data(token.selector)])
+        else {
+            try deny("invalid_token", grantID: nil)
+            return .invalidToken
+        }
+        let grantID: String = row["id"]
+        guard token.matches(secretHash: row.bytes("secret_hash")) else {
+            try deny("invalid_token", grantID: grantID)
+            return .invalidToken
+        }
+        let useCount: Int = row["use_count"]
+        let state = GrantState.evaluate(revokedAt: row["revoked_at"], expiresAt: row["expires_at"], maxUses: row["max_uses"],
+                                        useCount: useCount, nowMillis: now)
+        guard state == .active else {
+            try deny(state == .usedUp ? "used_up" : state.rawValue, grantID: grantID)
+            return .denied(state)
+        }
+        guard let share = try Row.fetchOne(db.cachedStatement(sql: "SELECT version, body FROM shares WHERE grant_id = ?"), arguments: [grantID]) else {
+            throw VaultError.corrupt("the share of grant \(grantID) is missing")
+        }
+        let version: Int = share["version"]
+        if let tags = request.ifNoneMatch, Self.matches(tags, version: version) {
+            return .notModified(version: version)
+        }
+        let binding = GrantBinding(rawValue: row["binding"]) ?? .bearer
+        let body: [UInt8]
+        switch binding {
+        case .bearer:
+            let key = try token.shareKey(grantID: grantID)
+            do {
+                body = try AEAD.open(share.bytes("body"), key: key,
+                                     associatedData: ShareCipher.associatedData(vaultID: database.header.vaultID, grantID: grantID, version: version))
+            } catch {
+                throw VaultError.tampered(table: "shares", id: grantID)
+            }
+        case .key:
+            body = Array(try Vault.encoder.encode(SealedShare(grantID: grantID, version: version, sealed: share.bytes("body"))))
+        }
+        try db.cachedStatement(sql: "UPDATE grants SET use_count = use_count + 1 WHERE id = ?").execute(arguments: [grantID])
+        try audit.append(.shareRedeemed, AuditBody(grantID: grantID, version: version, client: request.client, userAgent: request.userAgent),
+                         atMillis: now, tip: &tip, db)
+        return .share(body: body, version: version, binding: binding)
     }
 
     static func matches(_ ifNoneMatch: String, version: Int) -> Bool {

@@ -1,0 +1,61 @@
+import Dispatch
+import Synchronization
+import VaultCore
+
+/// Group commit for redemptions: requests that arrive while a batch is committing wait, and
+/// the next batch takes them all into one transaction and one fsync. A request is answered
+/// only after the transaction that counted and audited it has committed.
+final class GroupCommitQueue: Sendable {
+    struct Job: Sendable {
+        let request: RedemptionRequest
+        let continuation: CheckedContinuation<RedemptionOutcome, any Error>
+    }
+
+    struct State {
+        var jobs: [Job] = []
+        var draining = false
+    }
+
+    /// Most requests in one transaction; more wait for the next one.
+    static let maxBatch = 512
+
+    let redeemer: Redeemer
+    private let state = Mutex(State())
+    /// SQLite calls block: the writer runs here, off the cooperative thread pool.
+    private let queue = DispatchQueue(label: "vrm.server.group-commit", qos: .userInitiated)
+
+    init(redeemer: Redeemer) {
+        self.redeemer = redeemer
+    }
+
+    func redeem(_ request: RedemptionRequest) async throws -> RedemptionOutcome {
+        try await withCheckedThrowingContinuation { continuation in
+            let start = state.withLock { state -> Bool in
+                state.jobs.append(Job(request: request, continuation: continuation))
+                guard !state.draining else { return false }
+                state.draining = true
+                return true
+            }
+            if start { queue.async { self.drain() } }
+        }
+    }
+
+    private func drain() {
+        while true {
+            let batch = state.withLock { state -> [Job] in
+                let taken = Array(state.jobs.prefix(Self.maxBatch))
+                state.jobs.removeFirst(taken.count)
+                if taken.isEmpty { state.draining = false }
+                return taken
+            }
+            guard !batch.isEmpty else { return }
+            do {
+                let results = try redeemer.redeemBatch(batch.map(\.request))
+                for (job, result) in zip(batch, results) { job.continuation.resume(with: result) }
+            } catch {
+                // The commit failed: nothing in this batch was counted, audited or released.
+                for job in batch { job.continuation.resume(throwing: error) }
+            }
+        }
+    }
+}
