@@ -52,8 +52,8 @@ struct CaseCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "case",
         abstract: "Keep your side of support cases: subject, channel, priority, status and a timeline.",
-        discussion: "Status: open → escalated → resolved (reopen goes back to open). Shared only through cases:own.",
-        subcommands: [Open.self, Log.self, Escalate.self, Resolve.self, Reopen.self, List.self, Show.self])
+        discussion: "Status: open → escalated → resolved or closed (reopen goes back to open). Shared only through cases:own.",
+        subcommands: [Open.self, Log.self, Escalate.self, Resolve.self, Close.self, Reopen.self, List.self, Show.self, Remove.self])
 
     struct Open: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -114,6 +114,31 @@ struct CaseCommand: ParsableCommand {
         func run() throws {
             _ = try unlock.unlock(location).updateCase(id: id, .resolve(note: note))
             print("Resolved \(id).")
+        }
+    }
+
+    struct Close: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Close a case for good (it can still be reopened).", discussion: "Example:\n  vrm case close c_abcdefghijklmnop --note \"Gave up; bought elsewhere\"")
+        @OptionGroup var location: VaultLocation
+        @OptionGroup var unlock: UnlockOptions
+        @Argument(help: "The case id.") var id: String
+        @Option(help: "Why.") var note: String?
+
+        func run() throws {
+            _ = try unlock.unlock(location).updateCase(id: id, .close(note: note))
+            print("Closed \(id).")
+        }
+    }
+
+    struct Remove: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Remove a case and its timeline.", discussion: "Example:\n  vrm case remove c_abcdefghijklmnop")
+        @OptionGroup var location: VaultLocation
+        @OptionGroup var unlock: UnlockOptions
+        @Argument(help: "The case id.") var id: String
+
+        func run() throws {
+            try unlock.unlock(location).removeCase(id: id)
+            print("Removed case \(id).")
         }
     }
 

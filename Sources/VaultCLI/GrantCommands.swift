@@ -55,10 +55,10 @@ struct GrantCommand: ParsableCommand {
             abstract: "Issue a grant and print its token once.",
             discussion: """
                 Scopes:
-                \(Scope.catalogue.map { "  \($0.form.padding(toLength: 18, withPad: " ", startingAt: 0)) \($0.meaning)" }.joined(separator: "\n"))
+                \(Scope.catalogue.map { "  \($0.form.padding(toLength: 22, withPad: " ", startingAt: 0)) \($0.meaning)" }.joined(separator: "\n"))
 
                 Purposes:
-                \(Purpose.allCases.map { "  \($0.rawValue.padding(toLength: 18, withPad: " ", startingAt: 0)) \($0.meaning)" }.joined(separator: "\n"))
+                \(Purpose.allCases.map { "  \($0.rawValue.padding(toLength: 22, withPad: " ", startingAt: 0)) \($0.meaning)" }.joined(separator: "\n"))
 
                 The grant expires after 30 days unless --expires says otherwise (a duration such as \
                 7d, 12h, 2w, 1y; a date; or `never`, which must be explicit). A vendor with a public key \

@@ -52,18 +52,26 @@ struct ImportAllCommand: ParsableCommand {
 
 /// Writes plaintext exports: mode 0600, exclusive unless replacing, fsynced.
 enum PrivateFile {
+    /// Written to a temporary file beside `path`, then renamed (replace) or linked (no replace) into
+    /// place, so a failed write never leaves a partial file nor loses the one being replaced.
     static func write(_ data: Data, to path: String, replace: Bool) throws {
-        if replace { unlink(path) }
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
-        guard fd >= 0 else {
-            throw CLIError(description: errno == EEXIST ? "\(path) already exists (pass --force to replace it)" : "cannot create \(path): \(String(cString: strerror(errno)))")
+        if !replace, FileManager.default.fileExists(atPath: path) {
+            throw CLIError(description: "\(path) already exists (pass --force to replace it)")
         }
+        let temporary = path + ".tmp-\(getpid())"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        guard fd >= 0 else { throw CLIError(description: "cannot create \(temporary): \(String(cString: strerror(errno)))") }
+        defer { unlink(temporary) }
         let written = data.withUnsafeBytes { Foundation.write(fd, $0.baseAddress, $0.count) }
         let synced = fsync(fd) == 0
         close(fd)
-        guard written == data.count, synced else {
-            unlink(path)
-            throw CLIError(description: "cannot write \(path) (disk full?); nothing was left behind")
+        guard written == data.count, synced else { throw CLIError(description: "cannot write \(path) (disk full?); nothing was left behind") }
+        if replace {
+            guard rename(temporary, path) == 0 else { throw CLIError(description: "cannot replace \(path): \(String(cString: strerror(errno)))") }
+        } else {
+            guard link(temporary, path) == 0 else {
+                throw CLIError(description: errno == EEXIST ? "\(path) already exists (pass --force to replace it)" : "cannot create \(path): \(String(cString: strerror(errno)))")
+            }
         }
     }
 }

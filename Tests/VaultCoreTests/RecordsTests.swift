@@ -28,7 +28,7 @@ import VaultTestSupport
     @Test(arguments: ["2026-11-23", "2024-02-29", "1999-12-31"])
     func realDaysParse(_ text: String) { #expect(CalendarDate(text)?.description == text) }
 
-    @Test(arguments: ["2026-02-29", "2026-13-01", "2026-00-10", "26-11-23", "2026/11/23", "yesterday", "", "2026-1-1"])
+    @Test(arguments: ["2026-02-29", "2026-13-01", "2026-00-10", "26-11-23", "2026/11/23", "yesterday", "", "2026-1-1", "2026-+1-05", "+026-01-05"])
     func invalidDatesAreRejected(_ text: String) { #expect(CalendarDate(text) == nil) }
 }
 
@@ -139,18 +139,33 @@ import VaultTestSupport
         let reopened = try vault.updateCase(id: c.id, .reopen)
         #expect(reopened.status == .open)
         #expect(reopened.timeline.map(\.kind) == [.opened, .note, .escalated, .resolved, .reopened])
+        let closed = try vault.updateCase(id: c.id, .close(note: "gave up"))
+        #expect(closed.status == .closed)
+        #expect(throws: VaultError.conflict("case \(c.id) is already closed")) { try vault.updateCase(id: c.id, .close(note: nil)) }
+        #expect(try vault.updateCase(id: c.id, .reopen).status == .open)
         try vault.openCase(NewCase(vendorName: "Bolt", subject: "Other vendor's case"))
         let (_, fetch) = try share([.casesOwn])
         let cases = try #require(try fetch().data.cases)
         #expect(cases.map(\.subject) == ["Sole came off"])
-        #expect(cases.first?.timeline.count == 5)
+        #expect(cases.first?.timeline.count == 7)
         #expect(try fetch().data.purchases == nil)
     }
 
-    @Test func aVendorWithRecordsCannotBeRemoved() throws {
-        try add("Bolt", "Helmet")
+    @Test func aVendorWithRecordsCannotBeRemovedUntilTheyAreGone() throws {
+        let helmet = try add("Bolt", "Helmet")
+        let c = try vault.openCase(NewCase(vendorName: "Bolt", subject: "Strap"))
         #expect(throws: VaultError.self) { try vault.removeVendor(named: "Bolt") }
         #expect(try vault.vendors().count == 2)
+        try vault.removePurchase(id: helmet.id)
+        try vault.removeCase(id: c.id)
+        #expect(try vault.removeVendor(named: "Bolt") == 0)
+        #expect(try vault.vendors().map(\.name) == ["Acme"])
+    }
+
+    @Test func anImportRebuildsAPurchasesAllShareOnce() throws {
+        let (all, _) = try share([.purchasesAll])
+        _ = try vault.addPurchases([NewPurchase(vendorName: "Acme", item: "A"), NewPurchase(vendorName: "Bolt", item: "B")])
+        #expect(try vault.grant(id: all.grant.id).shareVersion == 2)
     }
 
     @Test func recordTextNeverReachesTheFileInClear() throws {
@@ -197,6 +212,9 @@ import VaultTestSupport
         ("vendor,item,date\nAcme,Tent,2026-01-01\nAcme,Stove\n", "line 3: expected 3 fields"),
         ("vendor,item,date,quantity\nAcme,Tent,2026-01-01,0\n", "line 2: invalid quantity"),
         ("vendor,item,date\nAcme,\"Tent,2026-01-01\n", "line 2: a quoted field is never closed"),
+        ("\n\nvendor,item\nAcme,Tent\n", "line 3: missing column \"date\""),
+        ("vendor,item,date,item\nAcme,Tent,2026-01-01,x\n", "column \"item\" appears twice"),
+        ("", "the file is empty: expected a header line with vendor, item, date"),
     ])
     func aBadFileIsRejectedWholeNamingTheLine(csv: String, message: String) throws {
         #expect {
@@ -221,6 +239,12 @@ import VaultTestSupport
         #expect { try PurchaseImport.parse(#"[{"item": "x", "date": "2026-01-01", "price": 3.5, "currency": "EUR"}]"#, format: .json, defaultVendor: "Acme") }
             throws: { "\($0)".contains("entry 1: price must be a string") }
         #expect { try PurchaseImport.parse(#"{"item": "x"}"#, format: .json, defaultVendor: "Acme") } throws: { "\($0)".contains("array of objects") }
+        #expect { try PurchaseImport.parse(#"[{"item": "x", "date": "2026-01-01", "quantity": true}]"#, format: .json, defaultVendor: "Acme") }
+            throws: { "\($0)".contains("entry 1: quantity must be a string or a whole number") }
+        #expect { try PurchaseImport.parse(#"[{"item": "x", "date": "2026-01-01", "quantity": "+5"}]"#, format: .json, defaultVendor: "Acme") }
+            throws: { "\($0)".contains("invalid quantity") }
+        let padded = try PurchaseImport.parse(#"[{"item": " Tent ", "date": " 2026-01-01 ", "quantity": 2}]"#, format: .json, defaultVendor: "Acme")
+        #expect(padded.first?.purchase.item == "Tent" && padded.first?.purchase.quantity == 2)
     }
 }
 
@@ -256,6 +280,51 @@ import VaultTestSupport
         #expect(try copy.export(.json) == first)
         #expect(throws: VaultError.self) { try copy.importAll(first) }
         #expect(throws: VaultError.self) { try copy.importAll(Data("{\"format\":\"nope\"}".utf8)) }
+    }
+
+    @Test func importAllRejectsRecordsTheCLIWouldRefuse() throws {
+        let good = try #require(try JSONSerialization.jsonObject(with: try vault.export(.json)) as? [String: Any])
+        func attempt(_ mutate: (inout [String: Any]) -> Void) throws -> Bool {
+            var doc = good
+            mutate(&doc)
+            let target = TemporaryDirectory()
+            let fresh = try makeVault(in: target)
+            do {
+                _ = try fresh.importAll(try JSONSerialization.data(withJSONObject: doc))
+                return true
+            } catch is VaultError {
+                #expect(try fresh.purchases().isEmpty && fresh.vendors().isEmpty && fresh.profile().isEmpty)
+                return false
+            }
+        }
+        func purchases(_ doc: inout [String: Any], _ change: (inout [String: Any]) -> Void) {
+            var list = doc["purchases"] as? [[String: Any]] ?? []
+            change(&list[0])
+            doc["purchases"] = list
+        }
+        #expect(try attempt { _ in } == true)
+        #expect(try attempt { purchases(&$0) { $0["price"] = ["minorUnits": -500, "currency": "EUR"] } } == false)
+        #expect(try attempt { purchases(&$0) { $0["price"] = ["minorUnits": 5, "currency": "XYZ"] } } == false)
+        #expect(try attempt { purchases(&$0) { $0["quantity"] = 0 } } == false)
+        #expect(try attempt { purchases(&$0) { $0["item"] = "" } } == false)
+        #expect(try attempt { doc in
+            var list = doc["purchases"] as? [[String: Any]] ?? []
+            list.append(list[0])
+            doc["purchases"] = list
+        } == false)
+        #expect(try attempt { doc in
+            var list = doc["vendors"] as? [[String: Any]] ?? []
+            list[1]["name"] = list[0]["name"]
+            doc["vendors"] = list
+        } == false)
+    }
+
+    @Test func exportOrderSurvivesCasesOpenedWithinOneSecond() throws {
+        for i in 0..<6 { try vault.openCase(NewCase(vendorName: "Bolt", subject: "burst \(i)")) }
+        let first = try vault.export(.json)
+        let copy = try Vault.create(path: dir.file("burst.db"), passphrase: try testPassphrase(), kdf: .minimumForTests)
+        _ = try copy.importAll(first)
+        #expect(try copy.export(.json) == first)
     }
 
     @Test func otherFormatsCarryTheData() throws {

@@ -38,32 +38,38 @@ extension Vault {
         let grantID = Random.identifier(prefix: "gr_")
         let grant = try transaction { db -> Grant in
             let vendor = try vendor(named: request.vendorName, db)
-            let vendorKey = try vendor.publicKey.map { try VendorKeyText.decodePublic($0) }
-            let metadata = GrantMetadata(
-                vendorID: vendor.id, scopes: scopes.map(\.description), purpose: request.purpose, terms: request.terms,
-                jurisdiction: request.jurisdiction, vendorPublicKey: vendorKey.map { Data($0).base64EncodedString() })
-            let binding: GrantBinding = vendorKey == nil ? .bearer : .key
-            let shareKey = binding == .bearer ? try token.shareKey(grantID: grantID) : nil
-            try db.execute(
-                sql: """
-                    INSERT INTO grants (id, selector, secret_hash, binding, created_at, expires_at, max_uses, use_count,
-                        share_version, sealed, share_key_sealed)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, 0, 0, ?, ?)
-                    """,
-                arguments: [
-                    grantID, Data(token.selector), Data(token.secretHash), binding.rawValue, Millis.from(now),
-                    request.expiresAt.map(Millis.from), request.maxUses,
-                    Data(try sealJSON(metadata, table: "grants", id: grantID, field: "metadata")),
-                    try shareKey.map { Data(try keys.sealSecret($0, table: "grants", id: grantID, field: "share_key")) },
-                ])
-            try materialise(grantID: grantID, metadata: metadata, vendor: vendor, shareKey: shareKey, version: 1,
-                            expiresAt: request.expiresAt, db)
-            try audit.append(.grantIssued, AuditBody(grantID: grantID, vendorID: vendor.id, vendor: vendor.name,
-                                                     scopes: metadata.scopes, purpose: request.purpose.rawValue, version: 1),
-                             atMillis: Millis.from(now), db)
+            try insertGrant(id: grantID, token: token, vendor: vendor, scopes: scopes, request: request, now: now, db)
             return try self.grant(id: grantID, db)
         }
         return IssuedGrant(grant: grant, token: token, signerKey: keys.signing.publicKey)
+    }
+
+    /// Stores a grant and its first share and records `grant.issued`, in the caller's transaction.
+    func insertGrant(id grantID: String, token: GrantToken, vendor: Vendor, scopes: [Scope], request: GrantRequest, now: Date,
+                     _ db: Database) throws {
+        let vendorKey = try vendor.publicKey.map { try VendorKeyText.decodePublic($0) }
+        let metadata = GrantMetadata(
+            vendorID: vendor.id, scopes: scopes.map(\.description), purpose: request.purpose, terms: request.terms,
+            jurisdiction: request.jurisdiction, vendorPublicKey: vendorKey.map { Data($0).base64EncodedString() })
+        let binding: GrantBinding = vendorKey == nil ? .bearer : .key
+        let shareKey = binding == .bearer ? try token.shareKey(grantID: grantID) : nil
+        try db.execute(
+            sql: """
+                INSERT INTO grants (id, selector, secret_hash, binding, created_at, expires_at, max_uses, use_count,
+                    share_version, sealed, share_key_sealed)
+                VALUES (?, ?, ?, ?, ?, ?, ?, 0, 0, ?, ?)
+                """,
+            arguments: [
+                grantID, Data(token.selector), Data(token.secretHash), binding.rawValue, Millis.from(now),
+                request.expiresAt.map(Millis.from), request.maxUses,
+                Data(try sealJSON(metadata, table: "grants", id: grantID, field: "metadata")),
+                try shareKey.map { Data(try keys.sealSecret($0, table: "grants", id: grantID, field: "share_key")) },
+            ])
+        try materialise(grantID: grantID, metadata: metadata, vendor: vendor, shareKey: shareKey, version: 1,
+                        expiresAt: request.expiresAt, db)
+        try audit.append(.grantIssued, AuditBody(grantID: grantID, vendorID: vendor.id, vendor: vendor.name,
+                                                 scopes: metadata.scopes, purpose: request.purpose.rawValue, version: 1),
+                         atMillis: Millis.from(now), db)
     }
 
     /// All grants, newest first, optionally for one vendor.

@@ -102,7 +102,8 @@ public enum Scope: Hashable, Sendable, CustomStringConvertible, Comparable {
 enum DataChange: Sendable {
     case profile(key: String)
     case vendor(id: String)
-    case purchases(vendorID: String)
+    /// Purchases of these vendors changed (one change for a whole import).
+    case purchases(vendorIDs: Set<String>)
     case cases(vendorID: String)
 
     func affects(scopes: [Scope], grantVendorID: String) -> Bool {
@@ -112,8 +113,8 @@ enum DataChange: Sendable {
         case .vendor(let id):
             // The share names its grantee, and purchases:all names every vendor.
             id == grantVendorID || scopes.contains(.purchasesAll)
-        case .purchases(let vendorID):
-            scopes.contains(.purchasesAll) || (scopes.contains(.purchasesOwn) && vendorID == grantVendorID)
+        case .purchases(let vendorIDs):
+            scopes.contains(.purchasesAll) || (scopes.contains(.purchasesOwn) && vendorIDs.contains(grantVendorID))
         case .cases(let vendorID):
             scopes.contains(.casesOwn) && vendorID == grantVendorID
         }

@@ -57,7 +57,7 @@ extension Vault {
                     copy.resolvedAt = c.resolvedAt.map(Self.wholeSeconds)
                     copy.timeline = c.timeline.map { var e = $0; e.at = Self.wholeSeconds($0.at); return e }
                     return copy
-                })
+                }.sorted { ($0.openedAt, $0.id) < ($1.openedAt, $1.id) })
         }
     }
 
@@ -95,7 +95,29 @@ extension Vault {
         for c in all.cases where !vendorIDs.contains(c.vendorID) {
             throw VaultError.invalidInput("case \(c.id) names a vendor that is not in the file")
         }
-        for v in all.vendors { _ = try v.publicKey.map(Self.canonicalPublicKey) }
+        for v in all.vendors {
+            _ = try v.publicKey.map(Self.canonicalPublicKey)
+            guard !v.name.trimmingCharacters(in: .whitespaces).isEmpty, v.name.count <= Self.maxVendorNameLength, !v.id.isEmpty else {
+                throw VaultError.invalidInput("vendor \(v.id.prefix(40)) has an empty or overlong name or id")
+            }
+        }
+        for p in all.purchases {
+            do {
+                try Self.validate(NewPurchase(vendorName: "-", item: p.item, date: p.date, price: p.price, orderNumber: p.orderNumber,
+                                              quantity: p.quantity, giftFor: p.giftFor))
+                if let price = p.price { _ = try Money.parse(price.amount, currency: price.currency) }
+                if let rating = p.annotations.rating, !(1...5).contains(rating) { throw VaultError.invalidInput("rating out of range") }
+            } catch let error as VaultError {
+                throw VaultError.invalidInput("purchase \(p.id.prefix(40)): \(error.description)")
+            }
+        }
+        for c in all.cases where c.subject.trimmingCharacters(in: .whitespaces).isEmpty || c.subject.count > Self.maxTextLength {
+            throw VaultError.invalidInput("case \(c.id.prefix(40)) has an empty or overlong subject")
+        }
+        for (kind, ids) in [("vendor", all.vendors.map(\.id)), ("purchase", all.purchases.map(\.id)), ("case", all.cases.map(\.id))]
+        where Set(ids).count != ids.count {
+            throw VaultError.invalidInput("the file repeats a \(kind) id")
+        }
         try transaction { db in
             let existing = try Int.fetchOne(db, sql: "SELECT (SELECT count(*) FROM profile) + (SELECT count(*) FROM vendors) + (SELECT count(*) FROM purchases) + (SELECT count(*) FROM cases)") ?? 0
             guard existing == 0 else { throw VaultError.conflict("import-all needs a vault with no records yet; create one with `vrm init --vault NEW`") }
@@ -105,17 +127,20 @@ extension Vault {
                                arguments: [id, Data(keys.blindIndex(table: "profile", value: key)),
                                            Data(try sealJSON(ProfileEntryPayload(key: key, value: value), table: "profile", id: id)), nowMillis])
             }
-            var names: Set<String> = []
             for v in all.vendors {
-                guard names.insert(Self.normalisedVendorName(v.name)).inserted else {
+                do {
+                    try insert(v, db)
+                } catch VaultError.conflict {
                     throw VaultError.invalidInput("the file has two vendors named \(v.name)")
                 }
-                try db.execute(sql: "INSERT INTO vendors (id, name_index, sealed, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
-                               arguments: [v.id, Data(keys.blindIndex(table: "vendors", value: Self.normalisedVendorName(v.name))),
-                                           Data(try sealJSON(v, table: "vendors", id: v.id)), Millis.from(v.createdAt), Millis.from(v.updatedAt)])
             }
+            var dedupes: Set<Data> = []
             for p in all.purchases {
-                try insert(p, dedupe: p.orderNumber.map { Data(purchaseDedupeIndex(vendorID: p.vendorID, order: $0, item: p.item)) }, db)
+                let dedupe = p.orderNumber.map { Data(purchaseDedupeIndex(vendorID: p.vendorID, order: $0, item: p.item)) }
+                if let dedupe, !dedupes.insert(dedupe).inserted {
+                    throw VaultError.invalidInput("purchase \(p.id.prefix(40)) repeats the vendor, order number and item of another")
+                }
+                try insert(p, dedupe: dedupe, db)
             }
             for c in all.cases { try insert(c, db) }
         }

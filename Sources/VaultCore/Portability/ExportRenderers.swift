@@ -72,8 +72,11 @@ enum ExportRenderers {
             case "birthday": lines.append("BDAY:" + escape(value.replacingOccurrences(of: "-", with: "")))
             case _ where key.hasPrefix("address."):
                 let label = String(key.dropFirst("address.".count))
-                let type = label == "shipping" || label == "home" ? "home" : label == "billing" || label == "work" ? "work" : label
-                lines.append("ADR;TYPE=\(type.filter { $0.isLetter || $0.isNumber || $0 == "-" });LABEL=\"\(value.replacingOccurrences(of: "\"", with: "'").replacingOccurrences(of: "\n", with: " "))\":;;\(escape(value));;;;")
+                // RFC 6350 TYPE for ADR is home or work; other labels go in an X- type the reader may ignore.
+                let type = label == "shipping" || label == "home" ? "home" : label == "billing" || label == "work" ? "work"
+                    : "x-" + label.filter { $0.isLetter || $0.isNumber || $0 == "-" }
+                let quotedLabel = value.replacingOccurrences(of: "\"", with: "'").replacingOccurrences(of: "\r", with: " ").replacingOccurrences(of: "\n", with: " ")
+                lines.append("ADR;TYPE=\(type);LABEL=\"\(quotedLabel)\":;;\(escape(value));;;;")
             default:
                 let name = "X-VRM-" + key.uppercased().map { $0.isLetter || $0.isNumber ? String($0) : "-" }.joined()
                 lines.append(name + ":" + escape(value))

@@ -32,15 +32,18 @@ public enum PurchaseImport {
         } catch let error as CSV.ParseError {
             throw VaultError.invalidInput(error.description)
         }
-        guard let header = records.first else { throw VaultError.invalidInput("the file is empty: expected a header line with \(required.joined(separator: ", "))") }
-        let names = header.fields.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
-        for name in names where !columns.contains(name) {
-            throw VaultError.invalidInput("line 1: unknown column \"\(name.prefix(40))\"; columns are \(columns.joined(separator: ", "))")
-        }
         var needed = required
         if defaultVendor == nil { needed.insert("vendor", at: 0) }
+        guard let header = records.first else { throw VaultError.invalidInput("the file is empty: expected a header line with \(needed.joined(separator: ", "))") }
+        let names = header.fields.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        for name in names where !columns.contains(name) {
+            throw VaultError.invalidInput("line \(header.line): unknown column \"\(name.prefix(40))\"; columns are \(columns.joined(separator: ", "))")
+        }
+        if let repeated = names.first(where: { name in names.filter { $0 == name }.count > 1 }) {
+            throw VaultError.invalidInput("line \(header.line): column \"\(repeated)\" appears twice")
+        }
         for name in needed where !names.contains(name) {
-            throw VaultError.invalidInput("line 1: missing column \"\(name)\" (the header has: \(names.joined(separator: ", ")))"
+            throw VaultError.invalidInput("line \(header.line): missing column \"\(name)\" (the header has: \(names.joined(separator: ", ")))"
                                           + (name == "vendor" ? "; or pass --vendor NAME" : ""))
         }
         return try records.dropFirst().map { record in
@@ -69,11 +72,15 @@ public enum PurchaseImport {
                     throw VaultError.invalidInput("\(location): unknown key \"\(key.prefix(40))\"; keys are \(columns.joined(separator: ", "))")
                 }
                 switch value {
-                case let s as String: if !s.isEmpty { values[key] = s }
-                case let n as NSNumber where key == "quantity": values[key] = n.stringValue
+                case let s as String:
+                    let trimmed = s.trimmingCharacters(in: .whitespaces)
+                    if !trimmed.isEmpty { values[key] = trimmed }
+                case let n as NSNumber where key == "quantity" && String(cString: n.objCType) != "c" && n.doubleValue == n.doubleValue.rounded():
+                    values[key] = String(n.int64Value)
                 case is NSNull: break
                 default:
-                    throw VaultError.invalidInput("\(location): \(key) must be a string\(key == "quantity" ? " or a number" : " (write prices as \"12.34\")")")
+                    throw VaultError.invalidInput("\(location): \(key) must be a string"
+                        + (key == "quantity" ? " or a whole number" : key == "price" ? " (write prices as \"12.34\")" : ""))
                 }
             }
             return try row(values, location: location, defaultVendor: defaultVendor)
@@ -100,7 +107,7 @@ public enum PurchaseImport {
         }
         var quantity = 1
         if let q = v["quantity"] {
-            guard let n = Int(q), n >= 1 else { throw fail("invalid quantity \"\(q.prefix(20))\": use a whole number of at least 1") }
+            guard q.allSatisfy({ $0.isASCII && $0.isNumber }), let n = Int(q), n >= 1 else { throw fail("invalid quantity \"\(q.prefix(20))\": use a whole number of at least 1") }
             quantity = n
         }
         let purchase = NewPurchase(vendorName: vendor, item: item, date: date, price: price, orderNumber: v["order"],

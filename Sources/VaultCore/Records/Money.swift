@@ -32,7 +32,11 @@ public struct Money: Codable, Sendable, Hashable {
             }
             fraction = value * Self.power(digits - f.count)
         }
-        return Money(minorUnits: wholeValue * power(digits) + fraction, currency: code)
+        let (scaled, overflow) = wholeValue.multipliedReportingOverflow(by: power(digits))
+        guard !overflow, scaled <= Int64.max - fraction else {
+            throw VaultError.invalidInput("invalid price \"\(amount.prefix(20))\": too large")
+        }
+        return Money(minorUnits: scaled + fraction, currency: code)
     }
 
     static func power(_ n: Int) -> Int64 { (0..<n).reduce(1) { value, _ in value * 10 } }
@@ -42,8 +46,9 @@ public struct Money: Codable, Sendable, Hashable {
         let digits = ISO4217.minorDigits[currency] ?? 2
         guard digits > 0 else { return String(minorUnits) }
         let p = Self.power(digits)
-        let fraction = String(minorUnits % p)
-        return "\(minorUnits / p)." + String(repeating: "0", count: digits - fraction.count) + fraction
+        let magnitude = minorUnits.magnitude
+        let fraction = String(magnitude % UInt64(p))
+        return (minorUnits < 0 ? "-" : "") + "\(magnitude / UInt64(p))." + String(repeating: "0", count: max(0, digits - fraction.count)) + fraction
     }
 
     /// `12.30 EUR`.

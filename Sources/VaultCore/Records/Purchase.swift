@@ -128,7 +128,7 @@ extension Vault {
                 added.append(purchase)
                 vendorIDs.insert(vendor.id)
             }
-            for id in vendorIDs { try rematerialise(affectedBy: .purchases(vendorID: id), db) }
+            if !vendorIDs.isEmpty { try rematerialise(affectedBy: .purchases(vendorIDs: vendorIDs), db) }
             return (added, skipped)
         }
     }
@@ -147,7 +147,7 @@ extension Vault {
         }
         guard (1...1_000_000).contains(item.quantity) else { throw VaultError.invalidInput("the quantity must be a whole number from 1 to 1000000") }
         if let order = item.orderNumber, order.isEmpty || order.count > 200 { throw VaultError.invalidInput("the order number must be 1-200 characters") }
-        if let who = item.giftFor, who.isEmpty || who.count > 200 { throw VaultError.invalidInput("--gift-for must be 1-200 characters") }
+        if let who = item.giftFor, who.isEmpty || who.count > 200 { throw VaultError.invalidInput("the gift recipient (gift_for) must be 1-200 characters") }
     }
 
     /// Keyed hash of vendor + order + item, so a re-import is recognised without storing them.
@@ -196,7 +196,7 @@ extension Vault {
         try transaction { db in
             let purchase = try purchase(id: id, db)
             try db.execute(sql: "DELETE FROM purchases WHERE id = ?", arguments: [id])
-            try rematerialise(affectedBy: .purchases(vendorID: purchase.vendorID), db)
+            try rematerialise(affectedBy: .purchases(vendorIDs: [purchase.vendorID]), db)
         }
         database.checkpoint()
     }
@@ -225,7 +225,7 @@ extension Vault {
             }
             try db.execute(sql: "UPDATE purchases SET sealed = ?, updated_at = ? WHERE id = ?",
                            arguments: [Data(try sealJSON(purchase, table: "purchases", id: purchase.id)), nowMillis, purchase.id])
-            try rematerialise(affectedBy: .purchases(vendorID: purchase.vendorID), db)
+            try rematerialise(affectedBy: .purchases(vendorIDs: [purchase.vendorID]), db)
             return purchase
         }
     }

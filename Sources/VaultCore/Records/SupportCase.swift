@@ -21,7 +21,7 @@ public enum CaseStatus: String, Codable, Sendable, CaseIterable {
 /// One dated entry on a case's timeline.
 public struct CaseInteraction: Codable, Sendable, Equatable {
     public enum Kind: String, Codable, Sendable {
-        case opened, note, escalated, resolved, reopened
+        case opened, note, escalated, resolved, closed, reopened
     }
 
     public var at: Date
@@ -76,6 +76,8 @@ public enum CaseAction: Sendable {
     case log(String, channel: CaseChannel?)
     case escalate
     case resolve(note: String?)
+    /// Closes a case for good (from any state but closed); `reopen` still works.
+    case close(note: String?)
     case reopen
 }
 
@@ -126,6 +128,11 @@ extension Vault {
                 c.status = .resolved
                 c.resolvedAt = at
                 c.timeline.append(CaseInteraction(at: at, kind: .resolved, channel: nil, text: note))
+            case .close(let note):
+                guard c.status != .closed else { throw VaultError.conflict("case \(c.id) is already closed") }
+                c.status = .closed
+                c.resolvedAt = c.resolvedAt ?? at
+                c.timeline.append(CaseInteraction(at: at, kind: .closed, channel: nil, text: note))
             case .reopen:
                 guard !c.status.isOpen else { throw VaultError.conflict("case \(c.id) is already open") }
                 c.status = .open
@@ -137,6 +144,16 @@ extension Vault {
             try rematerialise(affectedBy: .cases(vendorID: c.vendorID), db)
             return c
         }
+    }
+
+    /// Removes a case and re-materialises the grants that shared it.
+    public func removeCase(id: String) throws {
+        try transaction { db in
+            let c = try supportCase(id: id, db)
+            try db.execute(sql: "DELETE FROM cases WHERE id = ?", arguments: [id])
+            try rematerialise(affectedBy: .cases(vendorID: c.vendorID), db)
+        }
+        database.checkpoint()
     }
 
     /// Cases, newest first, optionally for one vendor.

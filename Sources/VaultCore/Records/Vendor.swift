@@ -61,15 +61,21 @@ extension Vault {
         let now = self.now
         let vendor = Vendor(id: newRowID(), name: trimmed, site: site, contact: contact, publicKey: key, stage: stage,
                             notes: nil, createdAt: now, updatedAt: now)
-        let index = keys.blindIndex(table: "vendors", value: Self.normalisedVendorName(trimmed))
         try transaction { db in
-            let taken = try Bool.fetchOne(db, sql: "SELECT 1 FROM vendors WHERE name_index = ?", arguments: [Data(index)]) ?? false
-            guard !taken else { throw VaultError.conflict("a vendor with that name already exists") }
-            try db.execute(
-                sql: "INSERT INTO vendors (id, name_index, sealed, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
-                arguments: [vendor.id, Data(index), Data(try sealJSON(vendor, table: "vendors", id: vendor.id)), Millis.from(now), Millis.from(now)])
+            try insert(vendor, db)
         }
         return vendor
+    }
+
+    /// Stores a new vendor in the caller's transaction; names are unique.
+    func insert(_ vendor: Vendor, _ db: Database) throws {
+        let index = keys.blindIndex(table: "vendors", value: Self.normalisedVendorName(vendor.name))
+        let taken = try Bool.fetchOne(db, sql: "SELECT 1 FROM vendors WHERE name_index = ?", arguments: [Data(index)]) ?? false
+        guard !taken else { throw VaultError.conflict("a vendor with that name already exists") }
+        try db.execute(
+            sql: "INSERT INTO vendors (id, name_index, sealed, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+            arguments: [vendor.id, Data(index), Data(try sealJSON(vendor, table: "vendors", id: vendor.id)),
+                        Millis.from(vendor.createdAt), Millis.from(vendor.updatedAt)])
     }
 
     /// All vendors, sorted by name.

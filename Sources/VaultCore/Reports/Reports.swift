@@ -60,7 +60,9 @@ extension Vault {
                 guard let price = p.price else { continue }
                 let key = grouping == .vendor ? (names[p.vendorID] ?? "(removed)") : p.date.monthKey
                 let current = totals[key, default: [:]][price.currency] ?? (0, 0)
-                totals[key, default: [:]][price.currency] = (current.0 + price.minorUnits, current.1 + 1)
+                let (sum, overflow) = current.0.addingReportingOverflow(price.minorUnits)
+                guard !overflow else { throw VaultError.invalidInput("the \(price.currency) total is too large to add up") }
+                totals[key, default: [:]][price.currency] = (sum, current.1 + 1)
             }
             return totals.flatMap { group, byCurrency in
                 byCurrency.map { currency, value in
@@ -79,7 +81,10 @@ extension Vault {
                 let supportCases = cases[vendor.id] ?? []
                 var spend: [String: Int64] = [:]
                 for p in bought where !p.annotations.returned {
-                    if let price = p.price { spend[price.currency, default: 0] += price.minorUnits }
+                    guard let price = p.price else { continue }
+                    let (sum, overflow) = spend[price.currency, default: 0].addingReportingOverflow(price.minorUnits)
+                    guard !overflow else { throw VaultError.invalidInput("the \(price.currency) total is too large to add up") }
+                    spend[price.currency] = sum
                 }
                 let days = supportCases.compactMap { c -> Double? in
                     guard !c.status.isOpen, let resolved = c.resolvedAt else { return nil }
