@@ -76,6 +76,24 @@ let package = Package(
             path: "Tests/VaultTestSupport",
             swiftSettings: strict
         ),
+        .executableTarget(
+            name: "vrm-baseline",
+            dependencies: [.product(name: "Hummingbird", package: "hummingbird")],
+            path: "Sources/BaselineServer",
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "vrm-bench",
+            dependencies: ["VaultCore", "VaultCrypto"],
+            path: "Sources/VaultBench",
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "vrm-fuzz",
+            dependencies: ["VaultCore", "VaultCrypto"],
+            path: "Fuzz/Sources",
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "VaultCryptoTests",
             dependencies: ["VaultCrypto"],
@@ -97,7 +115,7 @@ let package = Package(
         ),
         .testTarget(
             name: "VaultCLITests",
-            dependencies: ["VaultCLI", "VaultCore", "VaultCrypto", "VaultTestSupport", "vrm"],
+            dependencies: ["VaultCLI", "VaultCore", "VaultCrypto", "VaultTestSupport", "vrm", "vrm-fuzz"],
             swiftSettings: strict
         ),
     ],

@@ -124,6 +124,32 @@ public final class Vault: Sendable {
             throw VaultError.corrupt("record \(table)/\(id) has an unreadable payload")
         }
     }
+
+    /// Seals a record in the binary encoding.
+    func sealRecord<T: BinaryRecord>(_ value: T, table: String, id: String, field: String = "record") throws -> [UInt8] {
+        var plain = value.encodedRecord
+        defer { Wipe.bytes(&plain) }
+        return try keys.seal(plain, table: table, id: id, field: field)
+    }
+
+    /// Opens a record sealed in either encoding (binary tag `0x01`, else JSON).
+    func openRecord<T: BinaryRecord & Decodable>(_ type: T.Type, _ box: [UInt8], table: String, id: String, field: String = "record") throws -> T {
+        var plain = try keys.open(box, table: table, id: id, field: field)
+        defer { Wipe.bytes(&plain) }
+        do {
+            return try Self.decodeRecord(T.self, plain)
+        } catch {
+            throw VaultError.corrupt("record \(table)/\(id) has an unreadable payload")
+        }
+    }
+
+    static func decodeRecord<T: BinaryRecord & Decodable>(_ type: T.Type, _ plain: [UInt8]) throws -> T {
+        if plain.first == binaryRecordTag {
+            var reader = ByteReader(plain)
+            return try T(from: &reader)
+        }
+        return try JSONDecoder().decode(T.self, from: Data(plain))
+    }
 }
 
 extension Row {

@@ -26,8 +26,8 @@ public enum BLAKE2b {
     }
 
     /// Hashes into secure memory (for keys derived from a secret).
-    public static func deriveSecret(_ parts: [[UInt8]], key: SecretKey) throws -> SecretKey {
+    public static func deriveSecret(_ parts: [[UInt8]], key: SecretKey, storage: SecretKey.Storage = .guarded) throws -> SecretKey {
         var bytes = hash(parts, key: key, outputLength: 32)
-        return try SecretKey(wiping: &bytes)
+        return try SecretKey(wiping: &bytes, storage: storage)
     }
 }

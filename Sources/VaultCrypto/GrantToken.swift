@@ -32,7 +32,8 @@ public struct GrantToken: Sendable {
         }
         defer { Wipe.bytes(&payload) }
         let selector = Array(payload[0..<selectorBytes])
-        let secret = try payload.withUnsafeBytes { try SecretKey(copying: UnsafeRawBufferPointer(rebasing: $0[selectorBytes...])) }
+        // A presented token lives for one request: scratch memory, wiped on release.
+        let secret = try payload.withUnsafeBytes { try SecretKey(copying: UnsafeRawBufferPointer(rebasing: $0[selectorBytes...]), storage: .scratch) }
         return GrantToken(selector: selector, secret: secret)
     }
 
@@ -58,7 +59,7 @@ public struct GrantToken: Sendable {
 
     /// The bearer share key: keyed BLAKE2b-256(key = secret, "vrm-share-key-v1" ‖ grant id).
     public func shareKey(grantID: String) throws -> SecretKey {
-        try BLAKE2b.deriveSecret([Array("vrm-share-key-v1".utf8), Array(grantID.utf8)], key: secret)
+        try BLAKE2b.deriveSecret([Array("vrm-share-key-v1".utf8), Array(grantID.utf8)], key: secret, storage: .scratch)
     }
 
     /// True when this token's secret hashes to `storedHash` (constant time).

@@ -1,22 +1,41 @@
 internal import CSodium
 
-/// Secret bytes held in `sodium_malloc` memory (guard pages, wiped and freed on deinit).
+/// Secret bytes, wiped on deinit. Long-lived keys sit in `sodium_malloc` memory (guard pages,
+/// `mlock`); short-lived per-request secrets (a presented token, the share key derived from it)
+/// use `scratch` memory, wiped with `sodium_memzero` and freed, because `sodium_malloc` costs
+/// several system calls per allocation.
 ///
 /// Not `Codable`, and its description never shows the bytes.
 public final class SecretKey: @unchecked Sendable, CustomStringConvertible {
+    /// Where the bytes live.
+    public enum Storage: Sendable {
+        /// `sodium_malloc`: guard pages and locked memory, for keys that live long.
+        case guarded
+        /// Ordinary heap memory, zeroed on free, for secrets that live for one request.
+        case scratch
+    }
+
     /// Number of secret bytes.
     public let count: Int
+    private let storage: Storage
     private let pointer: UnsafeMutableRawPointer
     /// The secret bytes as a typed pointer, for libsodium calls inside this module.
     var bytes: UnsafeMutablePointer<UInt8> { pointer.assumingMemoryBound(to: UInt8.self) }
 
     /// Allocates `count` zeroed secret bytes.
-    public init(zeroedCount count: Int) throws {
+    public init(zeroedCount count: Int, storage: Storage = .guarded) throws {
         Sodium.ensureReady()
-        guard count > 0, let pointer = sodium_malloc(count) else { throw CryptoError.outOfMemory }
+        guard count > 0 else { throw CryptoError.outOfMemory }
+        switch storage {
+        case .guarded:
+            guard let pointer = sodium_malloc(count) else { throw CryptoError.outOfMemory }
+            self.pointer = pointer
+        case .scratch:
+            pointer = UnsafeMutableRawPointer.allocate(byteCount: count, alignment: 16)
+        }
         sodium_memzero(pointer, count)
-        self.pointer = pointer
         self.count = count
+        self.storage = storage
     }
 
     /// Fills a new secret with `count` random bytes.
@@ -27,8 +46,8 @@ public final class SecretKey: @unchecked Sendable, CustomStringConvertible {
     }
 
     /// Copies `bytes` into secure memory and wipes the caller's array.
-    public convenience init(wiping bytes: inout [UInt8]) throws {
-        try self.init(zeroedCount: bytes.count)
+    public convenience init(wiping bytes: inout [UInt8], storage: Storage = .guarded) throws {
+        try self.init(zeroedCount: bytes.count, storage: storage)
         withUnsafeMutableBytes { dst in
             bytes.withUnsafeBytes { src in dst.copyMemory(from: src) }
         }
@@ -36,13 +55,19 @@ public final class SecretKey: @unchecked Sendable, CustomStringConvertible {
     }
 
     /// Copies raw bytes into secure memory (the caller keeps responsibility for the source).
-    public convenience init(copying source: UnsafeRawBufferPointer) throws {
-        try self.init(zeroedCount: source.count)
+    public convenience init(copying source: UnsafeRawBufferPointer, storage: Storage = .guarded) throws {
+        try self.init(zeroedCount: source.count, storage: storage)
         withUnsafeMutableBytes { $0.copyMemory(from: source) }
     }
 
     deinit {
-        sodium_free(pointer)
+        switch storage {
+        case .guarded:
+            sodium_free(pointer)
+        case .scratch:
+            sodium_memzero(pointer, count)
+            pointer.deallocate()
+        }
     }
 
     /// Read access to the secret bytes for the duration of `body`.

@@ -46,7 +46,7 @@ extension Vault {
             while let row = try cursor.next() {
                 let seq: Int64 = row["seq"]
                 guard let box = boxes[row["writer_id"]], let plain = try? box.open(row.bytes("body")),
-                      var body = try? JSONDecoder().decode(AuditBody.self, from: Data(plain))
+                      var body = try? Vault.decodeRecord(AuditBody.self, plain)
                 else { throw VaultError.tampered(table: "audit", id: String(seq)) }
                 if let id = body.grantID, let grant = grantsByID[id] {
                     body.vendorID = body.vendorID ?? grant.vendorID

@@ -47,7 +47,7 @@ public struct AuditWriter: Sendable {
         try db.cachedStatement(sql: "INSERT OR IGNORE INTO audit_writers (id, public_key, created_at) VALUES (?, ?, ?)")
             .execute(arguments: [id, Data(publicKey), atMillis])
         let seq = tip.seq + 1
-        var plain = Array(try Vault.encoder.encode(body))
+        var plain = body.encodedRecord
         defer { Wipe.bytes(&plain) }
         let sealed = box.seal(plain)
         let hash = AuditChain.entryHash(previous: tip.hash, seq: seq, atMillis: atMillis, event: event.rawValue, writerID: id, body: sealed)

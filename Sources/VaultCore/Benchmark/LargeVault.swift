@@ -99,3 +99,26 @@ extension Vault {
         return tokens
     }
 }
+
+@_spi(Benchmark)
+extension Vault {
+    /// Seconds spent fetching, decrypting and decoding every purchase (for profiling reads).
+    public func purchaseReadBreakdown() throws -> (fetch: Double, open: Double, decode: Double, count: Int) {
+        try database.read { db in
+            let clock = ContinuousClock()
+            func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
+            var t = clock.now
+            let rows = try Row.fetchAll(db, sql: "SELECT id, sealed FROM purchases")
+            let fetch = seconds(clock.now - t)
+            t = clock.now
+            let plains = try rows.map { row -> [UInt8] in
+                let id: String = row["id"]
+                return try keys.open(row.bytes("sealed"), table: "purchases", id: id, field: "record")
+            }
+            let open = seconds(clock.now - t)
+            t = clock.now
+            for plain in plains { _ = try Self.decodeRecord(Purchase.self, plain) }
+            return (fetch, open, seconds(clock.now - t), rows.count)
+        }
+    }
+}

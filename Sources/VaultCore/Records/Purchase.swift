@@ -136,7 +136,7 @@ extension Vault {
     func insert(_ purchase: Purchase, dedupe: Data?, _ db: Database) throws {
         try db.execute(
             sql: "INSERT INTO purchases (id, vendor_id, dedupe_index, sealed, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
-            arguments: [purchase.id, purchase.vendorID, dedupe, Data(try sealJSON(purchase, table: "purchases", id: purchase.id)),
+            arguments: [purchase.id, purchase.vendorID, dedupe, Data(try sealRecord(purchase, table: "purchases", id: purchase.id)),
                         Millis.from(purchase.createdAt), nowMillis])
     }
 
@@ -224,7 +224,7 @@ extension Vault {
                 }
             }
             try db.execute(sql: "UPDATE purchases SET sealed = ?, updated_at = ? WHERE id = ?",
-                           arguments: [Data(try sealJSON(purchase, table: "purchases", id: purchase.id)), nowMillis, purchase.id])
+                           arguments: [Data(try sealRecord(purchase, table: "purchases", id: purchase.id)), nowMillis, purchase.id])
             try rematerialise(affectedBy: .purchases(vendorIDs: [purchase.vendorID]), db)
             return purchase
         }
@@ -232,6 +232,6 @@ extension Vault {
 
     private func decodePurchase(_ row: Row) throws -> Purchase {
         let id: String = row["id"]
-        return try openJSON(Purchase.self, row.bytes("sealed"), table: "purchases", id: id)
+        return try openRecord(Purchase.self, row.bytes("sealed"), table: "purchases", id: id)
     }
 }

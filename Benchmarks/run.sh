@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# VRM Vault benchmarks: builds in release mode, runs everything side by side in one run, and
+# prints one table of figures and ratios (issue 6). Servers listen on 127.0.0.1 only and are
+# stopped at the end. Not a test: `swift test` stays fast.
+#
+#   Benchmarks/run.sh                 # full run (about 3 minutes after the build)
+#   DURATION=5 Benchmarks/run.sh      # shorter wrk runs
+#   ONLY=throughput Benchmarks/run.sh # one part: crypto, throughput, large (comma-separated)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DURATION=${DURATION:-10}
+CONNECTIONS=${CONNECTIONS:-64}
+ONLY=${ONLY:-crypto,throughput,large}
+part() { [[ ",$ONLY," == *",$1,"* ]]; }
+
+if [ -x /opt/swift/usr/bin/swift ] && ! command -v swift >/dev/null 2>&1; then export PATH="/opt/swift/usr/bin:$PATH"; fi
+missing=()
+for pkg in libsodium-dev libsqlite3-dev pkg-config wrk gcc sqlite3; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  sudo_cmd=""; [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+echo "building (release)…" >&2
+swift build -c release >&2
+BIN=$(swift build -c release --show-bin-path)
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/vrm-bench-XXXXXX")
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+head -c 24 /dev/urandom | base64 > "$work/pw"
+export XDG_STATE_HOME="$work/state"
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_port() { for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$1/$2" && return 0; sleep 0.1; done; echo "server on $1 did not start" >&2; exit 1; }
+# run_wrk PORT TOKEN → "requests/s p99_ms non2xx total"
+run_wrk() {
+  local out
+  out=$(TOKEN="$2" wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s Benchmarks/bearer.lua "http://127.0.0.1:$1/v1/share")
+  local rps p99 non2xx total
+  rps=$(echo "$out" | awk '/^Requests\/sec/ {print int($2)}')
+  p99=$(echo "$out" | awk '$1 == "99%" {v=$2; if (v ~ /us$/) {sub(/us/,"",v); v=v/1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v=v*1000}; printf "%.2f", v}')
+  non2xx=$(echo "$out" | awk '/Non-2xx/ {print $NF}'); non2xx=${non2xx:-0}
+  total=$(echo "$out" | awk '/requests in/ {print $1}')
+  echo "$rps $p99 $non2xx $total"
+}
+rss_mb() { awk '/VmHWM/ {printf "%.0f", $2/1024}' "/proc/$1/status"; }
+
+rows=()
+row() { rows+=("$(printf '%-58s %14s %12s' "$1" "$2" "$3")"); }
+
+# 1. Crypto wrapper overhead -----------------------------------------------------------------
+if part crypto; then
+echo "crypto: XChaCha20-Poly1305 4 KiB…" >&2
+gcc -O2 Benchmarks/aead_c.c $(pkg-config --cflags --libs libsodium) -o "$work/aead_c"
+c_rate=$("$work/aead_c" 3)
+swift_rate=$("$BIN/vrm-bench" aead 3)
+row "AEAD 4 KiB enc+dec pairs/s: C (libsodium)" "$c_rate" ""
+row "AEAD 4 KiB enc+dec pairs/s: VaultCrypto" "$swift_rate" "$(python3 -c "print(f'{$swift_rate/$c_rate*100:.0f}% of C')")"
+
+fi
+
+# 2. Redemption throughput -------------------------------------------------------------------
+if part throughput; then
+echo "throughput: baseline and redemption, wrk -t2 -c$CONNECTIONS -d${DURATION}s…" >&2
+"$BIN/vrm-bench" share-vault "$work/share.db" "$work/pw" "$work"
+base_port=$(free_port)
+"$BIN/vrm-baseline" "$base_port" >/dev/null 2>&1 & pids+=($!)
+wait_port "$base_port" v1/share
+read -r base_rps base_p99 _ _ <<<"$(run_wrk "$base_port" x)"
+row "minimal Hummingbird, fixed 1 KiB body: req/s (p99 ms)" "$base_rps" "$base_p99"
+
+if command -v nginx >/dev/null 2>&1; then
+  nginx_port=$(free_port); mkdir -p "$work/nginx/v1"; head -c 1024 /dev/zero | tr '\0' x > "$work/nginx/v1/share"
+  cat > "$work/nginx.conf" <<NGINX
+worker_processes 2; daemon off; pid $work/nginx.pid; error_log /dev/null;
+events { worker_connections 1024; }
+http { access_log off; server { listen 127.0.0.1:$nginx_port; root $work/nginx; } }
+NGINX
+  nginx -c "$work/nginx.conf" & pids+=($!)
+  wait_port "$nginx_port" v1/share
+  read -r nginx_rps nginx_p99 _ _ <<<"$(run_wrk "$nginx_port" x)"
+  row "nginx, static 1 KiB file: req/s (p99 ms)" "$nginx_rps" "$nginx_p99"
+fi
+
+serve_port=$(free_port)
+env -u VRM_PASSPHRASE_FILE "$BIN/vrm" serve --vault "$work/share.db" --port "$serve_port" --max-failures 1000000000 2>/dev/null & serve_pid=$!; pids+=($serve_pid)
+wait_port "$serve_port" livez
+share_bytes=$(curl -s -H "Authorization: Bearer $(cat "$work/bearer.token")" "http://127.0.0.1:$serve_port/v1/share" | wc -c)
+read -r bearer_rps bearer_p99 bearer_non2xx bearer_total <<<"$(run_wrk "$serve_port" "$(cat "$work/bearer.token")")"
+row "GET /v1/share, bearer ($share_bytes B share): req/s (p99 ms)" "$bearer_rps" "$bearer_p99"
+row "  redemption vs minimal Hummingbird (target ≥ 60%)" "$(python3 -c "print(f'{$bearer_rps/$base_rps*100:.0f}%')")" ""
+read -r key_rps key_p99 _ _ <<<"$(run_wrk "$serve_port" "$(cat "$work/key.token")")"
+row "GET /v1/share, key-bound (sealed): req/s (p99 ms)" "$key_rps" "$key_p99"
+read -r deny_rps deny_p99 _ _ <<<"$(run_wrk "$serve_port" "vrm_not-a-valid-token")"
+row "GET /v1/share, wrong token (401, audited): req/s (p99 ms)" "$deny_rps" "$deny_p99"
+row "server peak RSS during the runs, MB (target ≤ 64)" "$(rss_mb "$serve_pid")" ""
+kill -TERM "$serve_pid"; wait "$serve_pid" 2>/dev/null || true
+
+# Every 200 is durably audited: the use count equals the redeem entries, which cover every 200.
+grant=$(cat "$work/bearer.grant")
+uses=$(VRM_PASSPHRASE_FILE="$work/pw" "$BIN/vrm" grant show "$grant" --vault "$work/share.db" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["use_count"])')
+entries=$(VRM_PASSPHRASE_FILE="$work/pw" "$BIN/vrm" audit --vault "$work/share.db" --grant "$grant" --json | python3 -c 'import json,sys; print(sum(1 for e in json.load(sys.stdin) if e["event"]=="share.redeemed"))')
+ok200=$((bearer_total - bearer_non2xx + 1))   # + the one curl fetch that measured the share size
+row "bearer 200s received / redeem entries / use count" "$ok200/$entries/$uses" "$([ "$entries" -ge "$ok200" ] && [ "$entries" -eq "$uses" ] && echo ok || echo MISMATCH)"
+
+# SIGKILL mid-run: every 200 a client received must have its audit entry.
+serve_port=$(free_port)
+env -u VRM_PASSPHRASE_FILE "$BIN/vrm" serve --vault "$work/share.db" --port "$serve_port" --max-failures 1000000000 2>/dev/null & serve_pid=$!; pids+=($serve_pid)
+wait_port "$serve_port" livez
+before=$entries
+TOKEN=$(cat "$work/bearer.token") wrk -t2 -c"$CONNECTIONS" -d4s -s Benchmarks/bearer.lua "http://127.0.0.1:$serve_port/v1/share" > "$work/kill.txt" 2>&1 &
+wrk_pid=$!
+sleep 2; kill -9 "$serve_pid"; wait "$wrk_pid" || true
+kill_total=$(awk '/requests in/ {print $1}' "$work/kill.txt"); kill_non2xx=$(awk '/Non-2xx/ {print $NF}' "$work/kill.txt"); kill_non2xx=${kill_non2xx:-0}
+integrity=$(sqlite3 "$work/share.db" "PRAGMA integrity_check")
+verify=$("$BIN/vrm" audit verify --vault "$work/share.db" >/dev/null 2>&1 && echo ok || echo FAILED)
+after=$(VRM_PASSPHRASE_FILE="$work/pw" "$BIN/vrm" audit --vault "$work/share.db" --grant "$grant" --json | python3 -c 'import json,sys; print(sum(1 for e in json.load(sys.stdin) if e["event"]=="share.redeemed"))')
+uses=$(VRM_PASSPHRASE_FILE="$work/pw" "$BIN/vrm" grant show "$grant" --vault "$work/share.db" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["use_count"])')
+received=$((kill_total - kill_non2xx))
+row "SIGKILL mid-run: 200s received / new redeem entries / uses" "$received/$((after - before))/$uses" \
+  "$([ $((after - before)) -ge "$received" ] && [ "$after" -eq "$uses" ] && [ "$integrity" = ok ] && [ "$verify" = ok ] && echo "ok, integrity $integrity, chain $verify" || echo "FAILED: integrity $integrity, chain $verify")"
+
+fi
+
+# 3. Personal-archive scale ------------------------------------------------------------------
+if part large; then
+echo "large vault: generating 100k purchases, 500 vendors, 2k cases, 10k grants, 100k audit entries…" >&2
+gen_seconds=$("$BIN/vrm-bench" generate "$work/large.db" "$work/pw")
+row "generate the large vault, s" "$gen_seconds" ""
+kdf=$("$BIN/vrm-bench" kdf "$work/large.db")
+row "KDF (Argon2id, interactive) per unlock, s — subtracted below" "$kdf" ""
+export VRM_VAULT="$work/large.db" VRM_PASSPHRASE_FILE="$work/pw"
+measure() { # label target_s command…
+  local label=$1 target=$2; shift 2
+  read -r wall rss <<<"$(python3 Benchmarks/measure.py 3 -- "$@")"
+  local net; net=$(python3 -c "print(f'{max(0.0, $wall - $kdf):.3f}')")
+  row "$label (target ≤ $target s) s / peak RSS MB" "$net" "$rss"
+}
+measure "vrm purchase list --vendor X" 0.5 "$BIN/vrm" purchase list --vendor "Vendor 0042"
+measure "vrm report vendors" 0.5 "$BIN/vrm" report vendors
+measure "vrm audit --vendor X" 1 "$BIN/vrm" audit --vendor "Vendor 0007"
+read -r verify_wall verify_rss <<<"$(python3 Benchmarks/measure.py 3 -- "$BIN/vrm" audit verify)"
+row "vrm audit verify, no KDF (target ≤ 1 s) s / peak RSS MB" "$verify_wall" "$verify_rss"
+measure "vrm profile set address.shipping (1,000 grants)" 1 "$BIN/vrm" profile set address.shipping "7 Wombat Street, Shelbyville"
+fi
+
+# ---------------------------------------------------------------------------------------------
+echo
+echo "VRM Vault benchmarks — $(date -u +%Y-%m-%d), $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -m), $(swift --version 2>/dev/null | head -n1 | sed 's/ (.*//')"
+printf '%-58s %14s %12s\n' "measure" "value" "ratio / extra"
+printf '%s\n' "${rows[@]}"
