@@ -43,8 +43,18 @@ public final class VaultKeys: Sendable {
 
     /// `"vrm/1" 0 ‖ vault id ‖ table 0 ‖ row id 0 ‖ field 0 ‖ key version`.
     static func associatedData(vaultID: [UInt8], table: String, id: String, field: String) -> [UInt8] {
-        var ad = Array("vrm/1".utf8) + [0] + vaultID
-        ad += Array(table.utf8) + [0] + Array(id.utf8) + [0] + Array(field.utf8) + [0]
+        // One allocation: this runs for every record read.
+        var ad = [UInt8]()
+        ad.reserveCapacity(6 + vaultID.count + table.utf8.count + id.utf8.count + field.utf8.count + 4)
+        ad.append(contentsOf: "vrm/1".utf8)
+        ad.append(0)
+        ad.append(contentsOf: vaultID)
+        ad.append(contentsOf: table.utf8)
+        ad.append(0)
+        ad.append(contentsOf: id.utf8)
+        ad.append(0)
+        ad.append(contentsOf: field.utf8)
+        ad.append(0)
         ad.append(keyVersion)
         return ad
     }

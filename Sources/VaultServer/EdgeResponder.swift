@@ -33,7 +33,7 @@ struct EdgeResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Context ==
         if let length = request.headers[.contentLength].flatMap(Int.init), length > ServerLimits.maxBodyBytes {
             return Problem.requestTooLarge.response(extraHeaders: [.connection: "close"])
         }
-        if Self.knownPaths.contains(Self.normalised(request.uri.path)), request.method != .get {
+        if request.method != .get, Self.knownPaths.contains(Self.normalised(request.uri.path)) {
             return Problem.methodNotAllowed.response(extraHeaders: [.allow: "GET"])
         }
         do {

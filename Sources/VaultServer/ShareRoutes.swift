@@ -51,7 +51,7 @@ struct ShareRoutes: Sendable {
     static func bearerToken(_ header: String?) -> Substring? {
         guard let header else { return nil }
         let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
+        guard parts.count == 2, parts[0] == "Bearer" || parts[0].lowercased() == "bearer" else { return nil }
         return parts[1].drop { $0 == " " }
     }
 

@@ -19,6 +19,14 @@ public struct CalendarDate: Codable, Sendable, Hashable, Comparable, CustomStrin
         day = d
     }
 
+    /// A real calendar day from its parts, or nil.
+    public init?(year: Int, month: Int, day: Int) {
+        guard (1900...2999).contains(year), (1...12).contains(month), (1...Self.daysIn(month: month, year: year)).contains(day) else { return nil }
+        self.year = year
+        self.month = month
+        self.day = day
+    }
+
     /// The UTC calendar day of `date`.
     public init(_ date: Date) {
         var calendar = Calendar(identifier: .gregorian)

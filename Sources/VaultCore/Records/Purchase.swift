@@ -1,4 +1,5 @@
 public import Foundation
+import Dispatch
 import GRDB
 import VaultCrypto
 
@@ -173,10 +174,30 @@ extension Vault {
         }
     }
 
-    func purchases(vendorID: String?, _ db: Database) throws -> [Purchase] {
-        let rows = try vendorID.map { try Row.fetchAll(db, sql: "SELECT id, sealed FROM purchases WHERE vendor_id = ?", arguments: [$0]) }
-            ?? Row.fetchAll(db, sql: "SELECT id, sealed FROM purchases")
-        return try rows.map(decodePurchase).sorted { ($0.date, $0.id) < ($1.date, $1.id) }
+    /// Purchases (all, or one vendor's), oldest first unless `sorted` is false (reports don't care).
+    /// Large reads decrypt and decode on every core.
+    func purchases(vendorID: String?, sorted: Bool = true, _ db: Database) throws -> [Purchase] {
+        let cursor = try vendorID.map { try Row.fetchCursor(db, sql: "SELECT id, sealed FROM purchases WHERE vendor_id = ?", arguments: [$0]) }
+            ?? Row.fetchCursor(db, sql: "SELECT id, sealed FROM purchases")
+        var sealed: [(id: String, box: [UInt8])] = []
+        while let row = try cursor.next() {
+            sealed.append((row[0], try row.withUnsafeData(atIndex: 1) { $0.map { Array($0) } ?? [] }))
+        }
+        let decoded = try Self.parallelMap(sealed) { try openRecord(Purchase.self, $0.box, table: "purchases", id: $0.id) }
+        return sorted ? decoded.sorted { ($0.date, $0.id) < ($1.date, $1.id) } : decoded
+    }
+
+    /// `map` over large inputs split across the machine's cores (in order); small inputs stay serial.
+    static func parallelMap<T: Sendable, R: Sendable>(_ input: [T], _ transform: @Sendable (T) throws -> R) throws -> [R] {
+        let workers = min(ProcessInfo.processInfo.activeProcessorCount, 8)
+        guard input.count >= 4096, workers > 1 else { return try input.map(transform) }
+        let chunk = (input.count + workers - 1) / workers
+        let results = ParallelResults<R>(count: workers)
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            let range = (w * chunk)..<min(input.count, (w + 1) * chunk)
+            results.set(w, Result { try input[range].map(transform) })
+        }
+        return try results.joined()
     }
 
     /// One purchase; throws `notFound`.

@@ -55,7 +55,7 @@ extension Vault {
         try database.read { db in
             let names = Dictionary(try allVendors(db).map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
             var totals: [String: [String: (Int64, Int)]] = [:]
-            for p in try purchases(vendorID: nil, db) where !p.annotations.returned {
+            for p in try purchases(vendorID: nil, sorted: false, db) where !p.annotations.returned {
                 if let since, p.date < since { continue }
                 guard let price = p.price else { continue }
                 let key = grouping == .vendor ? (names[p.vendorID] ?? "(removed)") : p.date.monthKey
@@ -74,27 +74,33 @@ extension Vault {
 
     public func vendorScorecards() throws -> [VendorScorecard] {
         try database.read { db in
-            let purchases = Dictionary(grouping: try purchases(vendorID: nil, db), by: \.vendorID)
+            // One pass over the purchases, accumulating per vendor (no per-vendor copies).
+            var tallies: [String: (count: Int, returns: Int, spend: [String: Int64])] = [:]
+            for p in try purchases(vendorID: nil, sorted: false, db) {
+                // Mutated in place through the subscript, so the nested dictionary is never copied.
+                tallies[p.vendorID, default: (0, 0, [:])].count += 1
+                if p.annotations.returned {
+                    tallies[p.vendorID, default: (0, 0, [:])].returns += 1
+                } else if let price = p.price {
+                    let (sum, overflow) = (tallies[p.vendorID]?.spend[price.currency] ?? 0).addingReportingOverflow(price.minorUnits)
+                    guard !overflow else { throw VaultError.invalidInput("the \(price.currency) total is too large to add up") }
+                    tallies[p.vendorID, default: (0, 0, [:])].spend[price.currency] = sum
+                }
+            }
             let cases = Dictionary(grouping: try cases(vendorID: nil, db), by: \.vendorID)
             return try allVendors(db).map { vendor in
-                let bought = purchases[vendor.id] ?? []
+                let tally = tallies[vendor.id] ?? (0, 0, [:])
                 let supportCases = cases[vendor.id] ?? []
-                var spend: [String: Int64] = [:]
-                for p in bought where !p.annotations.returned {
-                    guard let price = p.price else { continue }
-                    let (sum, overflow) = spend[price.currency, default: 0].addingReportingOverflow(price.minorUnits)
-                    guard !overflow else { throw VaultError.invalidInput("the \(price.currency) total is too large to add up") }
-                    spend[price.currency] = sum
-                }
+                let spend = tally.spend
                 let days = supportCases.compactMap { c -> Double? in
                     guard !c.status.isOpen, let resolved = c.resolvedAt else { return nil }
                     return (resolved.timeIntervalSince(c.openedAt) / 86_400).rounded(.down)
                 }.sorted()
                 let median: Double? = days.isEmpty ? nil : days.count % 2 == 1 ? days[days.count / 2] : (days[days.count / 2 - 1] + days[days.count / 2]) / 2
                 return VendorScorecard(
-                    vendor: vendor.name, stage: vendor.stage.rawValue, purchases: bought.count,
+                    vendor: vendor.name, stage: vendor.stage.rawValue, purchases: tally.count,
                     spend: spend.sorted { $0.key < $1.key }.map { Money(minorUnits: $0.value, currency: $0.key).formatted },
-                    returns: bought.filter(\.annotations.returned).count,
+                    returns: tally.returns,
                     openCases: supportCases.filter(\.status.isOpen).count,
                     resolvedCases: supportCases.filter { !$0.status.isOpen }.count, medianDaysToResolve: median)
             }

@@ -83,7 +83,7 @@ struct ByteReader {
     }
     mutating func date() throws -> CalendarDate {
         let y = try u32(), m = try u8(), d = try u8()
-        guard let date = CalendarDate(String(format: "%04d-%02d-%02d", y, m, d)) else { throw Malformed() }
+        guard let date = CalendarDate(year: Int(y), month: Int(m), day: Int(d)) else { throw Malformed() }
         return date
     }
     func finish() throws { guard offset == bytes.count else { throw Malformed() } }
