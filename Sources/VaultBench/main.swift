@@ -77,7 +77,7 @@ do {
     case "reads" where args.count == 3:
         let vault = try Vault.unlock(path: args[1], passphrase: try passphrase(args[2]))
         let r = try vault.purchaseReadBreakdown()
-        print(String(format: "%d purchases: fetch %.3f s, decrypt %.3f s, JSON decode %.3f s", r.count, r.fetch, r.open, r.decode))
+        print(String(format: "%d purchases: fetch %.3f s, decrypt %.3f s, decode %.3f s", r.count, r.fetch, r.open, r.decode))
     default:
         FileHandle.standardError.write(Data("usage: vrm-bench generate VAULT PASSFILE | share-vault VAULT PASSFILE DIR | aead SECONDS | kdf VAULT | grants VAULT PASSFILE N\n".utf8))
         exit(2)

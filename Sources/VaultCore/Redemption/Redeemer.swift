@@ -4,14 +4,15 @@ public import VaultCrypto
 
 /// What a vendor presented.
 public struct RedemptionRequest: Sendable {
-    /// The bearer token text (nil when the header is missing).
-    public var token: Substring?
+    /// The presented token, parsed when the request is made (on the request's own thread, not
+    /// the single commit writer); nil when missing or malformed.
+    public let token: GrantToken?
     public var client: String
     public var userAgent: String?
     public var ifNoneMatch: String?
 
     public init(token: Substring?, client: String, userAgent: String?, ifNoneMatch: String?) {
-        self.token = token
+        self.token = token.flatMap { try? GrantToken.parse($0) }
         self.client = client
         self.userAgent = userAgent
         self.ifNoneMatch = ifNoneMatch
@@ -55,14 +56,13 @@ public final class Redeemer: Sendable {
     /// savepoint, processed in order so use counts stay exact. Nothing is returned before the
     /// commit; if the commit fails, every request fails and nothing was released.
     public func redeemBatch(_ requests: [RedemptionRequest]) throws -> [Result<RedemptionOutcome, any Error>] {
-        // Token parsing and hashing need no database: do it before taking the write lock.
-        let parsed = requests.map { request in request.token.flatMap { try? GrantToken.parse($0) } }
         return try database.write { db -> [Result<RedemptionOutcome, any Error>] in
             let now = Millis.from(clock())
             var tip = try audit.tip(db)
             var results: [Result<RedemptionOutcome, any Error>] = []
             results.reserveCapacity(requests.count)
-            for (request, token) in zip(requests, parsed) {
+            for request in requests {
+                let token = request.token
                 var outcome: Result<RedemptionOutcome, any Error> = .failure(VaultError.storage("not processed"))
                 let savedTip = tip
                 do {

@@ -1,6 +1,6 @@
 /// A compact binary encoding for the records read in bulk (purchases, audit bodies): decoding
-///100,000 of them as JSON took seconds. Layout: `Specs/vault-format.md` ("Binary records").
-/// The first byte is the format tag `0x01`; a sealed payload starting with `{` is JSON.
+/// 100,000 of them as JSON took seconds. Layout: `Specs/vault-format.md` ("Binary records").
+/// The first byte is the format tag `0x01`; any other first byte means the payload is JSON.
 protocol BinaryRecord {
     func write(to writer: inout ByteWriter)
     init(from reader: inout ByteReader) throws
@@ -39,7 +39,7 @@ struct ByteWriter {
         for s in list { string(s) }
     }
     mutating func date(_ d: CalendarDate) {
-        u32(UInt32(d.year))
+        u32(UInt32(clamping: d.year))
         u8(UInt8(d.month))
         u8(UInt8(d.day))
     }

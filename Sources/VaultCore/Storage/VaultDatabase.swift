@@ -213,7 +213,7 @@ public final class VaultDatabase: Sendable {
         guard let error = error as? DatabaseError else { return .storage("unexpected storage error") }
         switch error.resultCode {
         case .SQLITE_FULL: return .storage("the disk is full; nothing was changed")
-        case .SQLITE_READONLY: return .storage("the vault file is read-only; nothing was changed")
+        case .SQLITE_READONLY: return .storage("the vault file (or its -wal or -shm file beside it) is read-only; nothing was changed")
         case .SQLITE_BUSY, .SQLITE_LOCKED: return .storage("the vault is busy (another process holds a lock); try again")
         case .SQLITE_CORRUPT, .SQLITE_NOTADB: return .corrupt("the database structure is damaged")
         case .SQLITE_CANTOPEN: return .storage("cannot open the vault file")
