@@ -77,9 +77,10 @@ public final class VaultKeys: Sendable {
         try AEAD.seal(secret: secret, key: key(for: table), associatedData: Self.associatedData(vaultID: vaultID, table: table, id: id, field: field))
     }
 
-    func openSecret(_ box: [UInt8], table: String, id: String, field: String) throws -> SecretKey {
+    func openSecret(_ box: [UInt8], table: String, id: String, field: String, storage: SecretKey.Storage = .guarded) throws -> SecretKey {
         do {
-            return try AEAD.openSecret(box, key: key(for: table), associatedData: Self.associatedData(vaultID: vaultID, table: table, id: id, field: field))
+            return try AEAD.openSecret(box, key: key(for: table), associatedData: Self.associatedData(vaultID: vaultID, table: table, id: id, field: field),
+                                       storage: storage)
         } catch {
             throw VaultError.tampered(table: table, id: id)
         }

@@ -45,9 +45,10 @@ public enum AEAD {
     }
 
     /// Decrypts a box whose plaintext is itself secret straight into secure memory.
-    public static func openSecret(_ box: [UInt8], key: SecretKey, associatedData: [UInt8]) throws -> SecretKey {
+    public static func openSecret(_ box: [UInt8], key: SecretKey, associatedData: [UInt8],
+                                  storage: SecretKey.Storage = .guarded) throws -> SecretKey {
         guard box.count > nonceBytes + tagBytes else { throw CryptoError.authenticationFailed }
-        let secret = try SecretKey(zeroedCount: box.count - nonceBytes - tagBytes)
+        let secret = try SecretKey(zeroedCount: box.count - nonceBytes - tagBytes, storage: storage)
         let ok = secret.withUnsafeMutableBytes { open(box, key: key, associatedData: associatedData, into: $0) }
         guard ok else { throw CryptoError.authenticationFailed }
         return secret

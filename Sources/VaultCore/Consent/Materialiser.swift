@@ -5,13 +5,13 @@ public import VaultCrypto
 extension Vault {
     /// Builds, signs, encrypts and stores the share for one grant at `version`.
     func materialise(grantID: String, metadata: GrantMetadata, vendor: Vendor?, shareKey: SecretKey?, version: Int,
-                     expiresAt: Date?, _ db: Database) throws {
+                     expiresAt: Date?, profile: [(key: String, value: String)]? = nil, _ db: Database) throws {
         let scopes = try metadata.scopes.map(Scope.parse)
         let document = ShareDocument(
             format: ShareDocument.format, vaultID: keys.vaultID.hexString, grantID: grantID, vendor: vendor?.name ?? "",
             purpose: metadata.purpose.rawValue, terms: metadata.terms, scopes: metadata.scopes,
             issuedAt: Timestamp.string(now), expiresAt: expiresAt.map(Timestamp.string), version: version,
-            data: try shareData(scopes: scopes, vendor: vendor, db))
+            data: try shareData(scopes: scopes, vendor: vendor, profile: profile, db))
         var documentBytes = Array(try Self.encoder.encode(document))
         defer { Wipe.bytes(&documentBytes) }
         var signed = Array(try Self.encoder.encode(SignedShare.sign(documentBytes, with: keys.signing)))
@@ -31,12 +31,13 @@ extension Vault {
     }
 
     /// Exactly the granted data, nothing else.
-    func shareData(scopes: [Scope], vendor: Vendor?, _ db: Database) throws -> ShareData {
+    /// `profile`, when given, is the already-decrypted profile (re-materialising many grants reads it once).
+    func shareData(scopes: [Scope], vendor: Vendor?, profile: [(key: String, value: String)]? = nil, _ db: Database) throws -> ShareData {
         var data = ShareData()
         let profileScopes = scopes.filter { if case .profile = $0 { true } else if case .profileField = $0 { true } else if case .profilePrefix = $0 { true } else { false } }
         if !profileScopes.isEmpty {
             var fields: [String: String] = [:]
-            for entry in try profileEntries(db) where profileScopes.contains(where: { $0.covers(profileKey: entry.key) }) {
+            for entry in try profile ?? profileEntries(db) where profileScopes.contains(where: { $0.covers(profileKey: entry.key) }) {
                 fields[entry.key] = entry.value
             }
             data.profile = fields
@@ -83,6 +84,8 @@ extension Vault {
             """, arguments: [now])
         guard !rows.isEmpty else { return 0 }
         var vendorCache: [String: Vendor?] = [:]
+        var profile: [(key: String, value: String)]?
+        var tip = try audit.tip(db)
         var rebuilt = 0
         for row in rows {
             let id: String = row["id"]
@@ -91,14 +94,15 @@ extension Vault {
             if vendorCache[metadata.vendorID] == nil { vendorCache[metadata.vendorID] = .some(try vendor(id: metadata.vendorID, db)) }
             let vendor = vendorCache[metadata.vendorID] ?? nil
             let shareKey = try (row["share_key_sealed"] as Data?).map {
-                try keys.openSecret(Array($0), table: "grants", id: id, field: "share_key")
+                try keys.openSecret(Array($0), table: "grants", id: id, field: "share_key", storage: .scratch)
             }
+            if profile == nil { profile = try profileEntries(db) }
             let version = (row["share_version"] as Int? ?? 0) + 1
             try materialise(grantID: id, metadata: metadata, vendor: vendor, shareKey: shareKey, version: version,
-                            expiresAt: (row["expires_at"] as Int64?).map(Millis.date), db)
+                            expiresAt: (row["expires_at"] as Int64?).map(Millis.date), profile: profile, db)
             try audit.append(.shareRematerialised, AuditBody(grantID: id, vendorID: metadata.vendorID, vendor: vendor?.name,
                                                              scopes: metadata.scopes, purpose: metadata.purpose.rawValue, version: version),
-                             atMillis: now, db)
+                             atMillis: now, tip: &tip, db)
             rebuilt += 1
         }
         return rebuilt
