@@ -48,6 +48,18 @@ struct CaseJSON: Encodable {
     }
 }
 
+/// The vault and case a state-changing case command acts on.
+struct CaseTarget: ParsableArguments {
+    @OptionGroup var location: VaultLocation
+    @OptionGroup var unlock: UnlockOptions
+    @Argument(help: "The case id.") var id: String
+
+    func apply(_ action: CaseAction, done: String) throws {
+        _ = try unlock.unlock(location).updateCase(id: id, action)
+        print("\(done) \(id).")
+    }
+}
+
 struct CaseCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "case",
@@ -94,39 +106,30 @@ struct CaseCommand: ParsableCommand {
 
     struct Escalate: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Mark an open case as escalated.", discussion: "Example:\n  vrm case escalate c_abcdefghijklmnop")
-        @OptionGroup var location: VaultLocation
-        @OptionGroup var unlock: UnlockOptions
-        @Argument(help: "The case id.") var id: String
+        @OptionGroup var target: CaseTarget
 
         func run() throws {
-            _ = try unlock.unlock(location).updateCase(id: id, .escalate)
-            print("Escalated \(id).")
+            try target.apply(.escalate, done: "Escalated")
         }
     }
 
     struct Resolve: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Resolve a case.", discussion: "Example:\n  vrm case resolve c_abcdefghijklmnop --note \"Replacement arrived\"")
-        @OptionGroup var location: VaultLocation
-        @OptionGroup var unlock: UnlockOptions
-        @Argument(help: "The case id.") var id: String
+        @OptionGroup var target: CaseTarget
         @Option(help: "How it ended.") var note: String?
 
         func run() throws {
-            _ = try unlock.unlock(location).updateCase(id: id, .resolve(note: note))
-            print("Resolved \(id).")
+            try target.apply(.resolve(note: note), done: "Resolved")
         }
     }
 
     struct Close: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Close a case for good (it can still be reopened).", discussion: "Example:\n  vrm case close c_abcdefghijklmnop --note \"Gave up; bought elsewhere\"")
-        @OptionGroup var location: VaultLocation
-        @OptionGroup var unlock: UnlockOptions
-        @Argument(help: "The case id.") var id: String
+        @OptionGroup var target: CaseTarget
         @Option(help: "Why.") var note: String?
 
         func run() throws {
-            _ = try unlock.unlock(location).updateCase(id: id, .close(note: note))
-            print("Closed \(id).")
+            try target.apply(.close(note: note), done: "Closed")
         }
     }
 
@@ -144,13 +147,10 @@ struct CaseCommand: ParsableCommand {
 
     struct Reopen: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Reopen a resolved case.", discussion: "Example:\n  vrm case reopen c_abcdefghijklmnop")
-        @OptionGroup var location: VaultLocation
-        @OptionGroup var unlock: UnlockOptions
-        @Argument(help: "The case id.") var id: String
+        @OptionGroup var target: CaseTarget
 
         func run() throws {
-            _ = try unlock.unlock(location).updateCase(id: id, .reopen)
-            print("Reopened \(id).")
+            try target.apply(.reopen, done: "Reopened")
         }
     }
 
