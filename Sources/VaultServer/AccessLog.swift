@@ -1,8 +1,11 @@
 import Foundation
+import Synchronization
 
 /// One JSON line per request. Never contains a token, a query string or any header but the user agent's length-bounded text.
 public struct AccessLog: Sendable {
     let sink: @Sendable (String) -> Void
+    /// The ISO 8601 text of the current second, formatted once per second, not per request.
+    private let clockText = SecondText()
 
     /// Writes lines with `sink` (default: standard error).
     public init(sink: @escaping @Sendable (String) -> Void = AccessLog.standardError) {
@@ -21,9 +24,18 @@ public struct AccessLog: Sendable {
         // Built by hand: this runs for every request, and JSONEncoder costs more than the rest.
         var line = "{\"bytes\":\(bytes.map(String.init) ?? "null"),\"client\":\(Self.quoted(client))"
         line += ",\"duration_ms\":\((ms * 1000).rounded() / 1000),\"method\":\(Self.quoted(method))"
-        line += ",\"path\":\(Self.quoted(String(safePath))),\"status\":\(status),\"ts\":\"\(Date().formatted(.iso8601))\""
+        line += ",\"path\":\(Self.quoted(String(safePath))),\"status\":\(status),\"ts\":\"\(timestamp())\""
         line += ",\"user_agent\":\(userAgent.map { Self.quoted(String($0.prefix(200))) } ?? "null")}"
         sink(line)
+    }
+
+    func timestamp() -> String {
+        let now = Date()
+        let second = Int(now.timeIntervalSince1970)
+        return clockText.state.withLock { cache in
+            if cache.second != second { cache = (second, now.formatted(.iso8601)) }
+            return cache.text
+        }
     }
 
     /// A JSON string literal.
@@ -42,4 +54,9 @@ public struct AccessLog: Sendable {
         }
         return out + "\""
     }
+}
+
+/// A per-second cache shared by all copies of one `AccessLog`.
+final class SecondText: Sendable {
+    let state = Mutex<(second: Int, text: String)>((-1, ""))
 }

@@ -37,8 +37,11 @@ struct EdgeResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Context ==
             return Problem.methodNotAllowed.response(extraHeaders: [.allow: "GET"])
         }
         do {
-            // No route takes a body; a chunked one (no Content-Length) is bounded here too.
-            _ = try await request.body.collect(upTo: ServerLimits.maxBodyBytes)
+            // No route takes a body; one sent anyway (chunked too) is bounded here. A request
+            // with neither header has no body, and skips the extra await.
+            if request.headers[.contentLength] != nil || request.headers[.transferEncoding] != nil {
+                _ = try await request.body.collect(upTo: ServerLimits.maxBodyBytes)
+            }
             let response = try await inner.respond(to: request, context: context)
             // The router answers unmatched paths with a bare 404; give it the problem body too.
             if response.status == .notFound, response.headers[.contentType] == nil { return Problem.notFound.response() }

@@ -21,14 +21,21 @@ public struct AuditWriter: Sendable {
         box = try PrecomputedBox(publicKey: vaultBoxPublicKey, secretKey: ephemeral.secretKey)
     }
 
+    func register(atMillis: Int64, _ db: Database) throws {
+        try db.cachedStatement(sql: "INSERT OR IGNORE INTO audit_writers (id, public_key, created_at) VALUES (?, ?, ?)")
+            .execute(arguments: [id, Data(publicKey), atMillis])
+    }
+
     /// The newest entry of the chain, carried through a batch so each append needs no lookup.
     public struct Tip: Sendable {
         var seq: Int64
         var hash: [UInt8]
     }
 
-    /// Reads the chain tip inside the caller's write transaction.
+    /// Reads the chain tip inside the caller's write transaction, and records this writer's
+    /// public key there once (appends with a tip need not do it again).
     func tip(_ db: Database) throws -> Tip {
+        try register(atMillis: Millis.from(Date()), db)
         let last = try Row.fetchOne(db.cachedStatement(sql: "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1"))
         return Tip(seq: last?["seq"] as Int64? ?? 0, hash: last?.bytes("hash") ?? AuditChain.genesis)
     }
@@ -44,8 +51,6 @@ public struct AuditWriter: Sendable {
     /// Appends after `tip` and moves `tip` to the new entry. The caller guarantees `tip` is the
     /// current end of the chain in this transaction.
     func append(_ event: AuditEvent, _ body: AuditBody, atMillis: Int64, tip: inout Tip, _ db: Database) throws {
-        try db.cachedStatement(sql: "INSERT OR IGNORE INTO audit_writers (id, public_key, created_at) VALUES (?, ?, ?)")
-            .execute(arguments: [id, Data(publicKey), atMillis])
         let seq = tip.seq + 1
         var plain = body.encodedRecord
         defer { Wipe.bytes(&plain) }

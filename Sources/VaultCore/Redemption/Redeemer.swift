@@ -65,12 +65,15 @@ public final class Redeemer: Sendable {
                 let token = request.token
                 var outcome: Result<RedemptionOutcome, any Error> = .failure(VaultError.storage("not processed"))
                 let savedTip = tip
+                // Cached statements for the per-request savepoint: GRDB's inSavepoint prepares its
+                // SQL each time, and this runs for every redemption.
+                try db.cachedStatement(sql: "SAVEPOINT redemption").execute()
                 do {
-                    try db.inSavepoint {
-                        outcome = .success(try process(request, token: token, now: now, tip: &tip, db))
-                        return .commit
-                    }
+                    outcome = .success(try process(request, token: token, now: now, tip: &tip, db))
+                    try db.cachedStatement(sql: "RELEASE SAVEPOINT redemption").execute()
                 } catch {
+                    try db.cachedStatement(sql: "ROLLBACK TO SAVEPOINT redemption").execute()
+                    try db.cachedStatement(sql: "RELEASE SAVEPOINT redemption").execute()
                     tip = savedTip
                     outcome = .failure(error)
                 }
