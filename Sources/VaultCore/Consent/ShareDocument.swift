@@ -163,6 +163,13 @@ public struct SealedShare: Codable, Sendable {
         self.sealedShare = Data(sealed).base64EncodedString()
     }
 
+    /// The JSON the server sends, built directly (it runs for every key-bound redemption): the
+    /// same bytes JSONEncoder with sorted keys gives, since ids are `[a-z0-9_]` and base64 needs
+    /// no escaping.
+    public var jsonBytes: [UInt8] {
+        Array("{\"format\":\"\(format)\",\"grant_id\":\"\(grantID)\",\"sealed_share\":\"\(sealedShare)\",\"version\":\(version)}".utf8)
+    }
+
     /// Opens the box with the vendor's key pair.
     public func open(with keyPair: BoxKeyPair) throws -> SignedShare {
         guard format == Self.format, let sealed = Data(base64Encoded: sealedShare) else {

@@ -127,7 +127,7 @@ public final class Redeemer: Sendable {
                 throw VaultError.tampered(table: "shares", id: grantID)
             }
         case .key:
-            body = Array(try Vault.encoder.encode(SealedShare(grantID: grantID, version: version, sealed: share.bytes("body"))))
+            body = SealedShare(grantID: grantID, version: version, sealed: share.bytes("body")).jsonBytes
         }
         try db.cachedStatement(sql: "UPDATE grants SET use_count = use_count + 1 WHERE id = ?").execute(arguments: [grantID])
         try audit.append(.shareRedeemed, AuditBody(grantID: grantID, version: version, client: request.client, userAgent: request.userAgent),
