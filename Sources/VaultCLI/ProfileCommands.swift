@@ -28,9 +28,9 @@ struct ProfileCommand: ParsableCommand {
         func run() throws {
             try ProfileKey.validate(key)
             let vault = try unlock.unlock(location)
-            try vault.setProfile(key, value: value)
-            let affected = try vault.grants().filter { $0.state(at: Date()) == .active && $0.scopes.contains { $0.covers(profileKey: key) } }
-            print("Set \(key)." + (affected.isEmpty ? "" : " Re-materialised \(affected.count) active grant\(affected.count == 1 ? "" : "s")."))
+            // The count comes from the re-materialisation itself: no second pass over every grant.
+            let rebuilt = try vault.setProfile(key, value: value)
+            print("Set \(key)." + (rebuilt == 0 ? "" : " Re-materialised \(rebuilt) active grant\(rebuilt == 1 ? "" : "s")."))
         }
     }
 

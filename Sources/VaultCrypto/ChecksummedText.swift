@@ -22,12 +22,19 @@ struct ChecksummedText {
     /// Decodes the payload; nil for a wrong prefix, length, alphabet or checksum.
     /// The caller must wipe the payload if it is secret.
     func decode(_ text: Substring) -> [UInt8]? {
-        guard text.utf8.count == totalChars, text.hasPrefix(prefix) else { return nil }
-        let body = text.dropFirst(prefix.count)
-        let payloadText = body.prefix(payloadChars)
-        let checksumText = body.dropFirst(payloadChars)
-        guard var payload = Base64URL.decode(payloadText), payload.count == payloadBytes,
-              let sum = Base64URL.decode(checksumText), sum.count == Self.checksumBytes
+        let utf8 = text.utf8
+        if let result = utf8.withContiguousStorageIfAvailable({ decode(bytes: $0) }) { return result }
+        return Array(utf8).withUnsafeBufferPointer { decode(bytes: $0) }
+    }
+
+    /// The same on raw bytes, so secret key files never pass through a `String`.
+    func decode(bytes text: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+        let prefixBytes = Array(prefix.utf8)
+        guard text.count == totalChars, text.prefix(prefixBytes.count).elementsEqual(prefixBytes) else { return nil }
+        let payloadStart = prefixBytes.count, checksumStart = prefixBytes.count + payloadChars
+        guard var payload = Base64URL.decode(bytes: UnsafeBufferPointer(rebasing: text[payloadStart..<checksumStart])),
+              payload.count == payloadBytes,
+              let sum = Base64URL.decode(bytes: UnsafeBufferPointer(rebasing: text[checksumStart...])), sum.count == Self.checksumBytes
         else { return nil }
         guard constantTimeEquals(sum, checksum(payload)) else {
             Wipe.bytes(&payload)

@@ -29,8 +29,8 @@ public enum VendorKeyText {
     public static func decodeSecret(_ fileBytes: [UInt8]) throws -> BoxKeyPair {
         var end = fileBytes.count
         while end > 0, fileBytes[end - 1] == 0x0A || fileBytes[end - 1] == 0x0D || fileBytes[end - 1] == 0x20 { end -= 1 }
-        let text = String(decoding: fileBytes[0..<end], as: UTF8.self)
-        guard var raw = secretCodec.decode(text[...]) else { throw CryptoError.malformedEncoding("vendor secret key file") }
+        let decoded = fileBytes.withUnsafeBufferPointer { secretCodec.decode(bytes: UnsafeBufferPointer(rebasing: $0[0..<end])) }
+        guard var raw = decoded else { throw CryptoError.malformedEncoding("vendor secret key file") }
         let secret = try SecretKey(wiping: &raw)
         return try BoxKeyPair(secretKey: secret)
     }

@@ -29,14 +29,16 @@ struct ProfileEntryPayload: Codable {
 }
 
 extension Vault {
-    /// Sets a profile field and re-materialises every active grant that covers it, in one transaction.
-    public func setProfile(_ key: String, value: String) throws {
+    /// Sets a profile field and re-materialises every active grant that covers it, in one
+    /// transaction. Returns how many grants were re-materialised.
+    @discardableResult
+    public func setProfile(_ key: String, value: String) throws -> Int {
         try ProfileKey.validate(key)
         guard value.utf8.count <= ProfileKey.maxValueBytes else {
             throw VaultError.invalidInput("profile value is longer than \(ProfileKey.maxValueBytes) bytes")
         }
         let index = keys.blindIndex(table: "profile", value: key)
-        try transaction { db in
+        return try transaction { db in
             let existing = try String.fetchOne(db, sql: "SELECT id FROM profile WHERE key_index = ?", arguments: [Data(index)])
             let id = existing ?? newRowID()
             let sealed = try sealJSON(ProfileEntryPayload(key: key, value: value), table: "profile", id: id)
@@ -46,7 +48,7 @@ extension Vault {
                     ON CONFLICT(id) DO UPDATE SET sealed = excluded.sealed, updated_at = excluded.updated_at
                     """,
                 arguments: [id, Data(index), Data(sealed), nowMillis])
-            try rematerialise(affectedBy: .profile(key: key), db)
+            return try rematerialise(affectedBy: .profile(key: key), db)
         }
     }
 
