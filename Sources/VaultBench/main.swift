@@ -5,6 +5,9 @@
 //   vrm-bench aead SECONDS                     VaultCrypto XChaCha20-Poly1305 on 4 KiB: encrypt+decrypt pairs/s
 //   vrm-bench kdf VAULT                        seconds one Argon2id derivation with the vault's parameters takes
 //   vrm-bench grants VAULT PASSFILE N          adds a vendor and N active grants covering the profile
+//   vrm-bench redeem VAULT TOKENFILE BATCH SECONDS
+//                                              redemption without HTTP, in batches of BATCH (one fsync each):
+//                                              µs per redemption in prepare (parallel) and commit (the writer)
 import Foundation
 @_spi(Benchmark) import VaultCore
 import VaultCrypto
@@ -78,8 +81,40 @@ do {
         let vault = try Vault.unlock(path: args[1], passphrase: try passphrase(args[2]))
         let r = try vault.purchaseReadBreakdown()
         print(String(format: "%d purchases: fetch %.3f s, decrypt %.3f s, decode %.3f s", r.count, r.fetch, r.open, r.decode))
+    case "redeem" where args.count == 5:
+        let database = try VaultDatabase.open(path: args[1])
+        let redeemer = try Redeemer(database: database)
+        guard let token = FileManager.default.contents(atPath: args[2]).flatMap({ String(data: $0, encoding: .utf8) })?
+            .trimmingCharacters(in: .whitespacesAndNewlines) else { throw VaultError.storage("cannot read \(args[2])") }
+        let batch = max(1, Int(args[3]) ?? 16)
+        let seconds = Double(args[4]) ?? 3
+        var done = 0
+        let clock = ContinuousClock()
+        var preparing = Duration.zero, committing = Duration.zero
+        let start = clock.now
+        while clock.now - start < .seconds(seconds) {
+            let requests = (0..<batch).map { _ in
+                RedemptionRequest(token: Substring(token), client: "127.0.0.1", userAgent: "vrm-bench", ifNoneMatch: nil)
+            }
+            let t0 = clock.now
+            let prepared = requests.map(redeemer.prepare)
+            let t1 = clock.now
+            for result in redeemer.commit(prepared) {
+                guard case .share = try result.get() else { throw VaultError.storage("redemption was not a share") }
+            }
+            preparing += t1 - t0
+            committing += clock.now - t1
+            done += batch
+        }
+        func micros(_ d: Duration) -> Double {
+            (Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18) * 1e6 / Double(done)
+        }
+        let elapsed = clock.now - start
+        let total = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        print(String(format: "%d redemptions/s in batches of %d; per redemption: prepare %.1f µs (parallel in the server), commit %.1f µs (the single writer)",
+                     Int(Double(done) / total), batch, micros(preparing), micros(committing)))
     default:
-        FileHandle.standardError.write(Data("usage: vrm-bench generate VAULT PASSFILE | share-vault VAULT PASSFILE DIR | aead SECONDS | kdf VAULT | grants VAULT PASSFILE N\n".utf8))
+        FileHandle.standardError.write(Data("usage: vrm-bench generate VAULT PASSFILE | share-vault VAULT PASSFILE DIR | aead SECONDS | kdf VAULT | grants VAULT PASSFILE N | redeem VAULT TOKENFILE BATCH SECONDS\n".utf8))
         exit(2)
     }
 } catch {

@@ -37,6 +37,11 @@ public enum AEAD {
 
     /// Decrypts and authenticates a box; throws `authenticationFailed` on any change.
     public static func open(_ box: [UInt8], key: SecretKey, associatedData: [UInt8]) throws -> [UInt8] {
+        try box.withUnsafeBytes { try open(raw: $0, key: key, associatedData: associatedData) }
+    }
+
+    /// `open` for a box in borrowed memory (e.g. a database column), without copying it first.
+    public static func open(raw box: UnsafeRawBufferPointer, key: SecretKey, associatedData: [UInt8]) throws -> [UInt8] {
         guard box.count >= nonceBytes + tagBytes else { throw CryptoError.authenticationFailed }
         var out = [UInt8](repeating: 0, count: box.count - nonceBytes - tagBytes)
         let ok = out.withUnsafeMutableBytes { o in open(box, key: key, associatedData: associatedData, into: o) }
@@ -49,27 +54,26 @@ public enum AEAD {
                                   storage: SecretKey.Storage = .guarded) throws -> SecretKey {
         guard box.count > nonceBytes + tagBytes else { throw CryptoError.authenticationFailed }
         let secret = try SecretKey(zeroedCount: box.count - nonceBytes - tagBytes, storage: storage)
-        let ok = secret.withUnsafeMutableBytes { open(box, key: key, associatedData: associatedData, into: $0) }
+        let ok = box.withUnsafeBytes { b in secret.withUnsafeMutableBytes { open(b, key: key, associatedData: associatedData, into: $0) } }
         guard ok else { throw CryptoError.authenticationFailed }
         return secret
     }
 
-    private static func open(_ box: [UInt8], key: SecretKey, associatedData: [UInt8], into out: UnsafeMutableRawBufferPointer) -> Bool {
+    /// The caller has checked `box` holds at least a nonce and a tag, and `out` has room for the rest.
+    private static func open(_ box: UnsafeRawBufferPointer, key: SecretKey, associatedData: [UInt8], into out: UnsafeMutableRawBufferPointer) -> Bool {
         Sodium.ensureReady()
-        guard key.count == keyBytes else { return false }
+        guard key.count == keyBytes, let base = box.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return false }
         var written: UInt64 = 0
         var scratch: UInt8 = 0
-        let target = out.baseAddress?.assumingMemoryBound(to: UInt8.self) ?? withUnsafeMutablePointer(to: &scratch) { $0 }
-        let rc = box.withUnsafeBufferPointer { b -> Int32 in
-            guard let base = b.baseAddress else { return -1 }
+        return withUnsafeMutablePointer(to: &scratch) { fallback in
+            let target = out.baseAddress?.assumingMemoryBound(to: UInt8.self) ?? fallback
             return associatedData.withUnsafeBufferPointer { ad in
                 crypto_aead_xchacha20poly1305_ietf_decrypt(
                     target, &written, nil,
-                    base + nonceBytes, UInt64(b.count - nonceBytes),
+                    base + nonceBytes, UInt64(box.count - nonceBytes),
                     ad.baseAddress, UInt64(ad.count),
                     base, key.bytes)
-            }
+            } == 0
         }
-        return rc == 0
     }
 }

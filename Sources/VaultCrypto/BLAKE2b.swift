@@ -20,6 +20,50 @@ public enum BLAKE2b {
         return out
     }
 
+    /// Hashes what `feed` appends, with the state on the stack: no allocation but the output.
+    /// For hot paths (the audit chain hashes every entry this way).
+    public static func hash(outputLength: Int = 32, _ feed: (inout Input) -> Void) -> [UInt8] {
+        Sodium.ensureReady()
+        let stateBytes = crypto_generichash_statebytes()
+        return withUnsafeTemporaryAllocation(byteCount: stateBytes, alignment: 64) { raw -> [UInt8] in
+            let state = OpaquePointer(raw.baseAddress!)
+            defer { sodium_memzero(raw.baseAddress, stateBytes) }
+            _ = crypto_generichash_init(state, nil, 0, outputLength)
+            var input = Input(state: state)
+            feed(&input)
+            var out = [UInt8](repeating: 0, count: outputLength)
+            _ = crypto_generichash_final(state, &out, outputLength)
+            return out
+        }
+    }
+
+    /// What `hash(outputLength:_:)` feeds: bytes, UTF-8 text and big-endian integers.
+    public struct Input {
+        fileprivate let state: OpaquePointer
+
+        public mutating func append(_ bytes: UnsafeRawBufferPointer) {
+            guard let base = bytes.baseAddress else { return }
+            _ = crypto_generichash_update(state, base.assumingMemoryBound(to: UInt8.self), UInt64(bytes.count))
+        }
+
+        public mutating func append(_ bytes: [UInt8]) {
+            bytes.withUnsafeBytes { append($0) }
+        }
+
+        public mutating func append(utf8 text: String) {
+            var text = text
+            text.withUTF8 { append(UnsafeRawBufferPointer($0)) }
+        }
+
+        public mutating func append(bigEndian value: UInt64) {
+            withUnsafeBytes(of: value.bigEndian) { append($0) }
+        }
+
+        public mutating func append(bigEndian value: UInt32) {
+            withUnsafeBytes(of: value.bigEndian) { append($0) }
+        }
+    }
+
     /// Hashes one byte string.
     public static func hash(_ data: [UInt8], key: SecretKey? = nil, outputLength: Int = 32) -> [UInt8] {
         hash([data], key: key, outputLength: outputLength)

@@ -1,4 +1,5 @@
 internal import CSodium
+import Synchronization
 
 /// An X25519 key pair for sealed boxes; the secret half lives in secure memory.
 public struct BoxKeyPair: Sendable {
@@ -75,11 +76,22 @@ public struct PrecomputedBox: Sendable {
         self.shared = shared
     }
 
+    /// Seals under a fresh random nonce.
     public func seal(_ message: [UInt8]) -> [UInt8] {
+        seal(message) { randombytes_buf($0.baseAddress!, $0.count) }
+    }
+
+    /// Seals under the next nonce of `nonces`, which must belong to this box alone (a nonce may
+    /// never repeat under one shared key). Saves the random-number system call per message.
+    public func seal(_ message: [UInt8], nonces: NonceSequence) -> [UInt8] {
+        seal(message) { nonces.next(into: $0) }
+    }
+
+    private func seal(_ message: [UInt8], nonce: (UnsafeMutableBufferPointer<UInt8>) -> Void) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: Self.nonceBytes + Self.macBytes + message.count)
         out.withUnsafeMutableBufferPointer { o in
             guard let base = o.baseAddress else { return }
-            randombytes_buf(base, Self.nonceBytes)
+            nonce(UnsafeMutableBufferPointer(rebasing: o[0..<Self.nonceBytes]))
             _ = crypto_box_easy_afternm(base + Self.nonceBytes, message, UInt64(message.count), base, shared.bytes)
         }
         return out
@@ -94,5 +106,28 @@ public struct PrecomputedBox: Sendable {
         }
         guard rc == 0 else { throw CryptoError.authenticationFailed }
         return out
+    }
+}
+
+/// 24-byte nonces that never repeat within one sequence: a random 16-byte prefix chosen when the
+/// sequence is made, then a 64-bit big-endian counter. Use one sequence per key, for a key that
+/// lives only as long as the sequence (like an audit writer's ephemeral box key).
+public final class NonceSequence: Sendable {
+    static let prefixBytes = 16
+    private let prefix: [UInt8]
+    private let counter = Atomic<UInt64>(0)
+
+    public init() {
+        prefix = Random.bytes(Self.prefixBytes)
+    }
+
+    /// Writes the next nonce into the first 24 bytes of `out`.
+    public func next(into out: UnsafeMutableBufferPointer<UInt8>) {
+        precondition(out.count >= Self.prefixBytes + 8, "a nonce is 24 bytes")
+        let (value, _) = counter.add(1, ordering: .relaxed)
+        for i in 0..<Self.prefixBytes { out[i] = prefix[i] }
+        withUnsafeBytes(of: value.bigEndian) { bytes in
+            for i in 0..<8 { out[Self.prefixBytes + i] = bytes[i] }
+        }
     }
 }

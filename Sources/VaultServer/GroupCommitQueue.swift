@@ -2,12 +2,13 @@ import Dispatch
 import Synchronization
 import VaultCore
 
-/// Group commit for redemptions: requests that arrive while a batch is committing wait, and
+/// Group commit for redemptions: each request is prepared on its own thread (checks, decryption,
+/// audit sealing — `Redeemer.prepare`); those that arrive while a batch is committing wait, and
 /// the next batch takes them all into one transaction and one fsync. A request is answered
 /// only after the transaction that counted and audited it has committed.
 final class GroupCommitQueue: Sendable {
     struct Job: Sendable {
-        let request: RedemptionRequest
+        let prepared: PreparedRedemption
         let continuation: CheckedContinuation<RedemptionOutcome, any Error>
     }
 
@@ -29,9 +30,10 @@ final class GroupCommitQueue: Sendable {
     }
 
     func redeem(_ request: RedemptionRequest) async throws -> RedemptionOutcome {
-        try await withCheckedThrowingContinuation { continuation in
+        let prepared = redeemer.prepare(request)
+        return try await withCheckedThrowingContinuation { continuation in
             let start = state.withLock { state -> Bool in
-                state.jobs.append(Job(request: request, continuation: continuation))
+                state.jobs.append(Job(prepared: prepared, continuation: continuation))
                 guard !state.draining else { return false }
                 state.draining = true
                 return true
@@ -49,13 +51,10 @@ final class GroupCommitQueue: Sendable {
                 return taken
             }
             guard !batch.isEmpty else { return }
-            do {
-                let results = try redeemer.redeemBatch(batch.map(\.request))
-                for (job, result) in zip(batch, results) { job.continuation.resume(with: result) }
-            } catch {
-                // The commit failed: nothing in this batch was counted, audited or released.
-                for job in batch { job.continuation.resume(throwing: error) }
-            }
+            // A failed commit fails only its own requests: nothing in them was counted,
+            // audited or released.
+            let results = redeemer.commit(batch.map(\.prepared))
+            for (job, result) in zip(batch, results) { job.continuation.resume(with: result) }
         }
     }
 }

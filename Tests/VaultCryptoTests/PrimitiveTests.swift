@@ -11,6 +11,32 @@ import VaultCrypto
         #expect(BLAKE2b.hash([[1, 2], [3]]) == BLAKE2b.hash([1, 2, 3]))
     }
 
+    @Test func streamedBlake2bEqualsBlake2bOfTheConcatenation() {
+        let streamed = BLAKE2b.hash { input in
+            input.append(utf8: "vrm")
+            input.append([1, 2, 3])
+            input.append(bigEndian: UInt32(0x0102_0304))
+            input.append(bigEndian: UInt64(0x0506_0708_090A_0B0C))
+            input.append(utf8: "")
+        }
+        #expect(streamed == BLAKE2b.hash(Array("vrm".utf8) + [1, 2, 3, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]))
+    }
+
+    @Test func nonceSequencesNeverRepeatAndDifferBetweenSequences() {
+        func nonces(_ sequence: NonceSequence, _ count: Int) -> [[UInt8]] {
+            (0..<count).map { _ in
+                var nonce = [UInt8](repeating: 0, count: 24)
+                nonce.withUnsafeMutableBufferPointer { sequence.next(into: $0) }
+                return nonce
+            }
+        }
+        let first = nonces(NonceSequence(), 1000)
+        let second = nonces(NonceSequence(), 1000)
+        #expect(Set(first + second).count == 2000)
+        #expect(first[0][16...] == [0, 0, 0, 0, 0, 0, 0, 0][...] && first[1][16...] == [0, 0, 0, 0, 0, 0, 0, 1][...])
+        #expect(first[0].prefix(16) != second[0].prefix(16))
+    }
+
     @Test(arguments: [
         KDFParameters(opsLimit: 0, memLimit: 64 << 20),
         KDFParameters(opsLimit: 1_000_000, memLimit: 64 << 20),
@@ -58,6 +84,8 @@ import VaultCrypto
         var bad = sealed
         bad[bad.count - 1] ^= 1
         #expect(throws: CryptoError.authenticationFailed) { try PrecomputedBox(publicKey: writer.publicKey, secretKey: vault.secretKey).open(bad) }
+        let counted = try PrecomputedBox(publicKey: vault.publicKey, secretKey: writer.secretKey).seal([7, 8], nonces: NonceSequence())
+        #expect(try PrecomputedBox(publicKey: writer.publicKey, secretKey: vault.secretKey).open(counted) == [7, 8])
     }
 
     @Test func signaturesVerifyOnlyForTheExactMessageAndKey() throws {

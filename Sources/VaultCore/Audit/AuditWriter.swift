@@ -13,6 +13,8 @@ public struct AuditWriter: Sendable {
     public let id: String
     let publicKey: [UInt8]
     let box: PrecomputedBox
+    /// Counter nonces for `box`: its key exists only in this writer, so they never repeat.
+    let nonces = NonceSequence()
 
     public init(vaultBoxPublicKey: [UInt8]) throws {
         let ephemeral = try BoxKeyPair.generate()
@@ -21,10 +23,8 @@ public struct AuditWriter: Sendable {
         box = try PrecomputedBox(publicKey: vaultBoxPublicKey, secretKey: ephemeral.secretKey)
     }
 
-    func register(atMillis: Int64, _ db: Database) throws {
-        try db.cachedStatement(sql: "INSERT OR IGNORE INTO audit_writers (id, public_key, created_at) VALUES (?, ?, ?)")
-            .execute(arguments: [id, Data(publicKey), atMillis])
-    }
+    static let registerSQL = "INSERT OR IGNORE INTO audit_writers (id, public_key, created_at) VALUES (?, ?, ?)"
+    static let lastEntrySQL = "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1"
 
     /// The newest entry of the chain, carried through a batch so each append needs no lookup.
     public struct Tip: Sendable {
@@ -35,9 +35,18 @@ public struct AuditWriter: Sendable {
     /// Reads the chain tip inside the caller's write transaction, and records this writer's
     /// public key there once (appends with a tip need not do it again).
     func tip(_ db: Database) throws -> Tip {
-        try register(atMillis: Millis.from(Date()), db)
-        let last = try Row.fetchOne(db.cachedStatement(sql: "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1"))
-        return Tip(seq: last?["seq"] as Int64? ?? 0, hash: last?.bytes("hash") ?? AuditChain.genesis)
+        try tip(db, insertWriter: RawStatement(db, Self.registerSQL), lastEntry: RawStatement(db, Self.lastEntrySQL))
+    }
+
+    /// `tip` with its statements at hand (`registerSQL`, `lastEntrySQL`).
+    func tip(_ db: Database, insertWriter: RawStatement, lastEntry: RawStatement) throws -> Tip {
+        insertWriter.bind(1, id)
+        insertWriter.bind(2, publicKey)
+        insertWriter.bind(3, Millis.from(Date()))
+        try insertWriter.run()
+        defer { lastEntry.reset() }
+        guard try lastEntry.step() else { return Tip(seq: 0, hash: AuditChain.genesis) }
+        return Tip(seq: lastEntry.int64(0), hash: lastEntry.bytes(1))
     }
 
     /// Appends one entry inside the caller's write transaction; returns its sequence number and hash.
@@ -51,13 +60,35 @@ public struct AuditWriter: Sendable {
     /// Appends after `tip` and moves `tip` to the new entry. The caller guarantees `tip` is the
     /// current end of the chain in this transaction.
     func append(_ event: AuditEvent, _ body: AuditBody, atMillis: Int64, tip: inout Tip, _ db: Database) throws {
-        let seq = tip.seq + 1
+        try append(event, body, atMillis: atMillis, tip: &tip, insert: RawStatement(db, Self.insertSQL))
+    }
+
+    static let insertSQL = "INSERT INTO audit (seq, at, event, writer_id, body, hash) VALUES (?, ?, ?, ?, ?, ?)"
+
+    /// `append` with the INSERT already at hand (`insertSQL` on this transaction's connection).
+    func append(_ event: AuditEvent, _ body: AuditBody, atMillis: Int64, tip: inout Tip, insert: RawStatement) throws {
+        try appendSealed(event, seal(body), atMillis: atMillis, tip: &tip, insert: insert)
+    }
+
+    /// The stored form of a body. Sealing needs no transaction, so callers can do it first,
+    /// outside the write lock.
+    func seal(_ body: AuditBody) -> [UInt8] {
         var plain = body.encodedRecord
         defer { Wipe.bytes(&plain) }
-        let sealed = box.seal(plain)
+        return box.seal(plain, nonces: nonces)
+    }
+
+    /// Appends a body sealed by `seal` after `tip`, and moves `tip` to the new entry.
+    func appendSealed(_ event: AuditEvent, _ sealed: [UInt8], atMillis: Int64, tip: inout Tip, insert: RawStatement) throws {
+        let seq = tip.seq + 1
         let hash = AuditChain.entryHash(previous: tip.hash, seq: seq, atMillis: atMillis, event: event.rawValue, writerID: id, body: sealed)
-        try db.cachedStatement(sql: "INSERT INTO audit (seq, at, event, writer_id, body, hash) VALUES (?, ?, ?, ?, ?, ?)")
-            .execute(arguments: [seq, atMillis, event.rawValue, id, Data(sealed), Data(hash)])
+        insert.bind(1, seq)
+        insert.bind(2, atMillis)
+        insert.bind(3, event.rawValue)
+        insert.bind(4, id)
+        insert.bind(5, sealed)
+        insert.bind(6, hash)
+        try insert.run()
         tip = Tip(seq: seq, hash: hash)
     }
 }
@@ -69,12 +100,18 @@ public enum AuditChain {
 
     /// BLAKE2b-256("vrm-audit-v1" ‖ previous ‖ u64 seq ‖ u64 at ‖ len‖event ‖ len‖writer ‖ len‖body).
     public static func entryHash(previous: [UInt8], seq: Int64, atMillis: Int64, event: String, writerID: String, body: [UInt8]) -> [UInt8] {
-        func lengthPrefixed(_ bytes: [UInt8]) -> [[UInt8]] { [VaultHeader.u32(UInt32(bytes.count)), bytes] }
-        var parts: [[UInt8]] = [Array("vrm-audit-v1".utf8), previous,
-                                VaultHeader.u64(UInt64(bitPattern: seq)), VaultHeader.u64(UInt64(bitPattern: atMillis))]
-        parts += lengthPrefixed(Array(event.utf8))
-        parts += lengthPrefixed(Array(writerID.utf8))
-        parts += lengthPrefixed(body)
-        return BLAKE2b.hash(parts)
+        // Streamed, not concatenated: the writer hashes every entry it appends.
+        BLAKE2b.hash { input in
+            input.append(utf8: "vrm-audit-v1")
+            input.append(previous)
+            input.append(bigEndian: UInt64(bitPattern: seq))
+            input.append(bigEndian: UInt64(bitPattern: atMillis))
+            input.append(bigEndian: UInt32(event.utf8.count))
+            input.append(utf8: event)
+            input.append(bigEndian: UInt32(writerID.utf8.count))
+            input.append(utf8: writerID)
+            input.append(bigEndian: UInt32(body.count))
+            input.append(body)
+        }
     }
 }

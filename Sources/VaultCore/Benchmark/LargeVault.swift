@@ -91,7 +91,7 @@ extension Vault {
             let batch = (0..<min(1000, shape.auditEntries - entries)).map { i in
                 RedemptionRequest(token: tokens[(entries + i) % tokens.count].encoded()[...], client: "127.0.0.1", userAgent: "vrm-bench", ifNoneMatch: nil)
             }
-            _ = try redeemer.redeemBatch(batch)
+            for result in redeemer.redeemBatch(batch) { _ = try result.get() }
             entries += batch.count
         }
         progress("\(entries) audit entries")

@@ -1,6 +1,7 @@
 public import Foundation
 public import GRDB
 public import VaultCrypto
+import Synchronization
 
 /// What a vendor presented.
 public struct RedemptionRequest: Sendable {
@@ -31,11 +32,30 @@ public enum RedemptionOutcome: Sendable, Equatable {
     case denied(GrantState)
 }
 
+/// A redemption after its read-only phase (`Redeemer.prepare`), ready for the writer.
+public struct PreparedRedemption: Sendable {
+    enum Step: Sendable {
+        /// A denial: record it, then answer.
+        case deny(outcome: RedemptionOutcome, auditBody: [UInt8])
+        /// An approval as of the read: count it if the grant is unchanged, record it, then release.
+        case redeem(grantRow: Int64, grantID: String, version: Int, outcome: RedemptionOutcome, auditBody: [UInt8])
+        /// Not settled by the read: the writer does it all.
+        case full
+    }
+
+    let request: RedemptionRequest
+    let step: Step
+}
+
 /// The server-side redemption: works from the vault file alone, without the passphrase.
 public final class Redeemer: Sendable {
     let database: VaultDatabase
     let audit: AuditWriter
     let clock: VaultClock
+    /// Grant rows the writer has read, by selector: what `prepare` works from. They hold only
+    /// what the vault file holds (the secret's hash, the share ciphertext), and may be stale —
+    /// the commit's guarded UPDATE catches any change and the writer redoes that redemption.
+    let rows = GrantRowCache()
 
     public init(database: VaultDatabase, clock: @escaping VaultClock = { Date() }) throws {
         self.database = database
@@ -46,93 +66,255 @@ public final class Redeemer: Sendable {
     /// The ETag for a share version.
     public static func etag(version: Int) -> String { "\"v\(version)\"" }
 
-    /// One write transaction: check the grant, count the use, append the audit entry, commit —
-    /// and only then return the share. No audit entry, no data.
+    /// One redemption on its own: `prepare`, then `commit` as a batch of one. No audit entry, no data.
     public func redeem(_ request: RedemptionRequest) throws -> RedemptionOutcome {
-        try redeemBatch([request])[0].get()
+        try commit([prepare(request)])[0].get()
     }
 
-    /// Group commit: every request in one write transaction and one fsync, each in its own
-    /// savepoint, processed in order so use counts stay exact. Nothing is returned before the
-    /// commit; if the commit fails, every request fails and nothing was released.
-    public func redeemBatch(_ requests: [RedemptionRequest]) throws -> [Result<RedemptionOutcome, any Error>] {
-        return try database.write { db -> [Result<RedemptionOutcome, any Error>] in
-            let now = Millis.from(clock())
-            var tip = try audit.tip(db)
-            var results: [Result<RedemptionOutcome, any Error>] = []
-            results.reserveCapacity(requests.count)
-            for request in requests {
-                let token = request.token
-                var outcome: Result<RedemptionOutcome, any Error> = .failure(VaultError.storage("not processed"))
-                let savedTip = tip
-                // Cached statements for the per-request savepoint: GRDB's inSavepoint prepares its
-                // SQL each time, and this runs for every redemption.
-                try db.cachedStatement(sql: "SAVEPOINT redemption").execute()
-                do {
-                    outcome = .success(try process(request, token: token, now: now, tip: &tip, db))
-                    try db.cachedStatement(sql: "RELEASE SAVEPOINT redemption").execute()
-                } catch {
-                    try db.cachedStatement(sql: "ROLLBACK TO SAVEPOINT redemption").execute()
-                    try db.cachedStatement(sql: "RELEASE SAVEPOINT redemption").execute()
-                    tip = savedTip
-                    outcome = .failure(error)
-                }
-                results.append(outcome)
-            }
-            return results
+    /// `prepare` and `commit` for many requests in one transaction (benchmarks and bulk tools).
+    public func redeemBatch(_ requests: [RedemptionRequest]) -> [Result<RedemptionOutcome, any Error>] {
+        commit(requests.map(prepare))
+    }
+
+    // MARK: Phase 1 — read, check and decrypt, in parallel, without writing
+
+    /// Everything about one redemption that needs no write lock, from the grant row the writer
+    /// last read (`GrantRowCache`): the secret check, the state check, the share decryption and
+    /// the sealing of the audit body. Runs on the request's own thread, many at once; the single
+    /// writer is left with only what must be serialised (see `commit`).
+    ///
+    /// Grant states only move away from active (revocation, expiry and use limits are final),
+    /// so a denial from a cached row is still true at commit; an approval is re-checked by the
+    /// commit's guarded UPDATE, and anything that changed since is redone by the writer in full.
+    public func prepare(_ request: RedemptionRequest) -> PreparedRedemption {
+        let now = Millis.from(clock())
+        guard let token = request.token else {
+            return deny(request, reason: "invalid_token", grantID: nil, outcome: .invalidToken)
+        }
+        // A grant the writer has not seen yet, and any conditional request (a 304 must not
+        // answer for a grant revoked since it was cached), is done by the writer in full.
+        guard request.ifNoneMatch == nil, let row = rows[token.selector] else {
+            return PreparedRedemption(request: request, step: .full)
+        }
+        guard token.matches(secretHash: row.secretHash) else {
+            return deny(request, reason: "invalid_token", grantID: row.id, outcome: .invalidToken)
+        }
+        let state = row.state(nowMillis: now)
+        guard state == .active else {
+            return deny(request, reason: state == .usedUp ? "used_up" : state.rawValue, grantID: row.id, outcome: .denied(state))
+        }
+        guard let share = row.share else {
+            return PreparedRedemption(request: request, step: .full)
+        }
+        do {
+            let (body, binding) = try release(share, of: row, token: token)
+            let sealed = audit.seal(AuditBody(grantID: row.id, version: share.version, client: request.client, userAgent: request.userAgent))
+            return PreparedRedemption(request: request, step: .redeem(
+                grantRow: row.rowid, grantID: row.id, version: share.version,
+                outcome: .share(body: body, version: share.version, binding: binding), auditBody: sealed))
+        } catch {
+            // Possibly a stale cached share: the writer reads it afresh.
+            return PreparedRedemption(request: request, step: .full)
         }
     }
 
-    private func process(_ request: RedemptionRequest, token: GrantToken?, now: Int64, tip: inout AuditWriter.Tip,
-                         _ db: Database) throws -> RedemptionOutcome {
+    private func deny(_ request: RedemptionRequest, reason: String, grantID: String?, outcome: RedemptionOutcome) -> PreparedRedemption {
+        let sealed = audit.seal(AuditBody(grantID: grantID, client: request.client, userAgent: request.userAgent, reason: reason))
+        return PreparedRedemption(request: request, step: .deny(outcome: outcome, auditBody: sealed))
+    }
+
+    /// The bytes the vendor receives for `share`: the opened bearer share, or the sealed one wrapped.
+    private func release(_ share: (version: Int, body: [UInt8]), of row: GrantRow, token: GrantToken) throws -> ([UInt8], GrantBinding) {
+        let binding = GrantBinding(rawValue: row.binding) ?? .bearer
+        switch binding {
+        case .bearer:
+            let key = try token.shareKey(grantID: row.id)
+            do {
+                let body = try AEAD.open(share.body, key: key,
+                                         associatedData: ShareCipher.associatedData(vaultID: database.header.vaultID, grantID: row.id, version: share.version))
+                return (body, binding)
+            } catch {
+                throw VaultError.tampered(table: "shares", id: row.id)
+            }
+        case .key:
+            return (SealedShare(grantID: row.id, version: share.version, sealed: share.body).jsonBytes, binding)
+        }
+    }
+
+    // MARK: Phase 2 — the serialised write
+
+    /// Group commit: every prepared redemption in one write transaction and one fsync, in
+    /// order, so use counts stay exact. A prepared approval costs one guarded UPDATE (still
+    /// active, same share version) and one audit INSERT; if the UPDATE finds the grant changed,
+    /// the writer redoes that redemption in full. Nothing is returned before the commit.
+    ///
+    /// A redemption that fails before writing (a missing or tampered share) fails alone. If a
+    /// statement fails, the whole transaction is rolled back and every redemption is redone
+    /// alone in its own transaction, so one failure costs only its own request (and a failing
+    /// redemption is never answered as a success).
+    public func commit(_ prepared: [PreparedRedemption]) -> [Result<RedemptionOutcome, any Error>] {
+        guard !prepared.isEmpty else { return [] }
+        var seen = SeenRows()
+        do {
+            let results = try database.writeDirect { db in try write(prepared, seen: &seen, db) }
+            remember(seen)
+            return results
+        } catch {
+            guard prepared.count > 1 else { return [.failure(error)] }
+            return prepared.map { job in
+                var seen = SeenRows()
+                let result = Result { try database.writeDirect { db in try write([job], seen: &seen, db)[0] } }.flatMap { $0 }
+                remember(seen)
+                return result
+            }
+        }
+    }
+
+    /// Grant rows the writer read in a transaction, for the cache once that transaction has
+    /// committed (rows read in a rolled-back transaction may hold counts that never happened).
+    typealias SeenRows = [(selector: [UInt8], row: GrantRow)]
+
+    private func remember(_ seen: SeenRows) {
+        for (selector, row) in seen { rows[selector] = row }
+    }
+
+    /// A redemption that failed before it wrote anything (a missing or tampered share): it fails
+    /// alone, and the rest of its batch goes on.
+    struct RequestFailure: Error {
+        let underlying: any Error
+    }
+
+    private func write(_ jobs: [PreparedRedemption], seen: inout SeenRows, _ db: Database) throws -> [Result<RedemptionOutcome, any Error>] {
+        let now = Millis.from(clock())
+        let sql = try Statements(db)
+        var tip = try audit.tip(db, insertWriter: sql.registerWriter, lastEntry: sql.lastEntry)
+        func full(_ request: RedemptionRequest) throws -> Result<RedemptionOutcome, any Error> {
+            do {
+                return .success(try process(request, now: now, tip: &tip, seen: &seen, sql))
+            } catch let failure as RequestFailure {
+                return .failure(failure.underlying)
+            }
+        }
+        return try jobs.map { job in
+            switch job.step {
+            case .deny(let outcome, let sealed):
+                try audit.appendSealed(.shareDenied, sealed, atMillis: now, tip: &tip, insert: sql.appendAudit)
+                return .success(outcome)
+            case .redeem(let rowid, let grantID, let version, let outcome, let sealed):
+                sql.countUse.bind(1, rowid)
+                sql.countUse.bind(2, grantID)
+                sql.countUse.bind(3, now)
+                sql.countUse.bind(4, Int64(version))
+                try sql.countUse.run()
+                guard sql.countUse.changes == 1 else {
+                    // Revoked, expired, used up or re-materialised since it was prepared.
+                    return try full(job.request)
+                }
+                try audit.appendSealed(.shareRedeemed, sealed, atMillis: now, tip: &tip, insert: sql.appendAudit)
+                return .success(outcome)
+            case .full:
+                return try full(job.request)
+            }
+        }
+    }
+
+    /// The statements the writer runs.
+    struct Statements {
+        let lookup: RawStatement
+        /// Counts a use only if the grant is still active and its share still at the prepared version.
+        let countUse: RawStatement
+        let countUseUnchecked: RawStatement
+        let appendAudit: RawStatement
+        let registerWriter, lastEntry: RawStatement
+
+        init(_ db: Database) throws {
+            registerWriter = try RawStatement(db, AuditWriter.registerSQL)
+            lastEntry = try RawStatement(db, AuditWriter.lastEntrySQL)
+            lookup = try RawStatement(db, GrantRow.lookupSQL)
+            countUse = try RawStatement(db, """
+                UPDATE grants SET use_count = use_count + 1
+                WHERE rowid = ?1 AND id = ?2 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?3)
+                  AND (max_uses IS NULL OR use_count < max_uses) AND share_version = ?4
+                """)
+            countUseUnchecked = try RawStatement(db, "UPDATE grants SET use_count = use_count + 1 WHERE rowid = ?")
+            appendAudit = try RawStatement(db, AuditWriter.insertSQL)
+        }
+    }
+
+    /// A redemption from scratch, under the write lock: the path for anything `prepare` could
+    /// not settle, and for approvals whose grant changed before the commit.
+    /// Throws `RequestFailure` when the redemption fails before writing; any other error is the
+    /// database's and fails the transaction.
+    private func process(_ request: RedemptionRequest, now: Int64, tip: inout AuditWriter.Tip, seen: inout SeenRows,
+                         _ sql: Statements) throws -> RedemptionOutcome {
         func deny(_ reason: String, grantID: String?) throws {
             try audit.append(.shareDenied, AuditBody(grantID: grantID, client: request.client, userAgent: request.userAgent, reason: reason),
-                             atMillis: now, tip: &tip, db)
+                             atMillis: now, tip: &tip, insert: sql.appendAudit)
         }
-        guard let token,
-              let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT id, secret_hash, binding, revoked_at, expires_at, max_uses, use_count FROM grants WHERE selector = ?"),
-                                         arguments: [Data(token.selector)])
-        else {
+        guard let token = request.token, let row = try GrantRow.fetch(selector: token.selector, sql.lookup) else {
             try deny("invalid_token", grantID: nil)
             return .invalidToken
         }
-        let grantID: String = row["id"]
-        guard token.matches(secretHash: row.bytes("secret_hash")) else {
-            try deny("invalid_token", grantID: grantID)
+        // Only rows whose token was presented: an unknown selector leaves the cache alone.
+        seen.append((token.selector, row))
+        guard token.matches(secretHash: row.secretHash) else {
+            try deny("invalid_token", grantID: row.id)
             return .invalidToken
         }
-        let useCount: Int = row["use_count"]
-        let state = GrantState.evaluate(revokedAt: row["revoked_at"], expiresAt: row["expires_at"], maxUses: row["max_uses"],
-                                        useCount: useCount, nowMillis: now)
+        let state = row.state(nowMillis: now)
         guard state == .active else {
-            try deny(state == .usedUp ? "used_up" : state.rawValue, grantID: grantID)
+            try deny(state == .usedUp ? "used_up" : state.rawValue, grantID: row.id)
             return .denied(state)
         }
-        guard let share = try Row.fetchOne(db.cachedStatement(sql: "SELECT version, body FROM shares WHERE grant_id = ?"), arguments: [grantID]) else {
-            throw VaultError.corrupt("the share of grant \(grantID) is missing")
+        guard let share = row.share else {
+            throw RequestFailure(underlying: VaultError.corrupt("the share of grant \(row.id) is missing"))
         }
-        let version: Int = share["version"]
-        if let tags = request.ifNoneMatch, Self.matches(tags, version: version) {
-            return .notModified(version: version)
+        if let tags = request.ifNoneMatch, Self.matches(tags, version: share.version) {
+            return .notModified(version: share.version)
         }
-        let binding = GrantBinding(rawValue: row["binding"]) ?? .bearer
-        let body: [UInt8]
-        switch binding {
-        case .bearer:
-            let key = try token.shareKey(grantID: grantID)
-            do {
-                body = try AEAD.open(share.bytes("body"), key: key,
-                                     associatedData: ShareCipher.associatedData(vaultID: database.header.vaultID, grantID: grantID, version: version))
-            } catch {
-                throw VaultError.tampered(table: "shares", id: grantID)
-            }
-        case .key:
-            body = SealedShare(grantID: grantID, version: version, sealed: share.bytes("body")).jsonBytes
+        let body: [UInt8], binding: GrantBinding
+        do {
+            (body, binding) = try release(share, of: row, token: token)
+        } catch {
+            throw RequestFailure(underlying: error)
         }
-        try db.cachedStatement(sql: "UPDATE grants SET use_count = use_count + 1 WHERE id = ?").execute(arguments: [grantID])
-        try audit.append(.shareRedeemed, AuditBody(grantID: grantID, version: version, client: request.client, userAgent: request.userAgent),
-                         atMillis: now, tip: &tip, db)
-        return .share(body: body, version: version, binding: binding)
+        sql.countUseUnchecked.bind(1, row.rowid)
+        try sql.countUseUnchecked.run()
+        try audit.append(.shareRedeemed, AuditBody(grantID: row.id, version: share.version, client: request.client, userAgent: request.userAgent),
+                         atMillis: now, tip: &tip, insert: sql.appendAudit)
+        return .share(body: body, version: share.version, binding: binding)
+    }
+
+    /// One grant row as the redemption needs it.
+    struct GrantRow: Sendable {
+        static let lookupSQL = """
+            SELECT g.rowid, g.id, g.secret_hash, g.binding, g.revoked_at, g.expires_at, g.max_uses, g.use_count, s.version, s.body
+            FROM grants AS g LEFT JOIN shares AS s ON s.grant_id = g.id WHERE g.selector = ?
+            """
+        var rowid: Int64
+        var id: String
+        var secretHash: [UInt8]
+        var binding: String
+        var revokedAt, expiresAt, maxUses: Int64?
+        var useCount: Int64
+        /// nil when the grant has no share row.
+        var share: (version: Int, body: [UInt8])?
+
+        /// The row for `selector`, or nil.
+        static func fetch(selector: [UInt8], _ lookup: RawStatement) throws -> GrantRow? {
+            lookup.bind(1, selector)
+            defer { lookup.reset() }
+            guard try lookup.step() else { return nil }
+            return GrantRow(
+                rowid: lookup.int64(0), id: lookup.text(1), secretHash: lookup.bytes(2), binding: lookup.text(3),
+                revokedAt: lookup.optionalInt64(4), expiresAt: lookup.optionalInt64(5), maxUses: lookup.optionalInt64(6),
+                useCount: lookup.int64(7),
+                share: lookup.isNull(8) ? nil : (Int(lookup.int64(8)), lookup.bytes(9)))
+        }
+
+        func state(nowMillis: Int64) -> GrantState {
+            GrantState.evaluate(revokedAt: revokedAt, expiresAt: expiresAt, maxUses: maxUses.map { Int($0) }, useCount: Int(useCount), nowMillis: nowMillis)
+        }
     }
 
     static func matches(_ ifNoneMatch: String, version: Int) -> Bool {
@@ -147,5 +329,22 @@ public final class Redeemer: Sendable {
     /// Whether the database answers (for `/readyz`).
     public func isReady() -> Bool {
         (try? database.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM vault_header") }) == 1
+    }
+}
+
+/// The grant rows `Redeemer.prepare` works from, filled by the writer. Bounded: when full it
+/// starts again empty (a personal vault has far fewer grants than the bound).
+final class GrantRowCache: Sendable {
+    static let capacity = 1024
+    private let rows = Mutex<[[UInt8]: Redeemer.GrantRow]>([:])
+
+    subscript(selector: [UInt8]) -> Redeemer.GrantRow? {
+        get { rows.withLock { $0[selector] } }
+        set {
+            rows.withLock { rows in
+                if newValue != nil, rows.count >= Self.capacity, rows[selector] == nil { rows.removeAll(keepingCapacity: true) }
+                rows[selector] = newValue
+            }
+        }
     }
 }

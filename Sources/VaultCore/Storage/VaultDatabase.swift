@@ -180,6 +180,32 @@ public final class VaultDatabase: Sendable {
         }
     }
 
+    /// `write` for the redemption writer's hot path: BEGIN IMMEDIATE and COMMIT are cached
+    /// statements run through SQLite's C API (`RawStatement`) instead of GRDB's transaction
+    /// machinery, which prepares them anew each time. Same guarantees: all or nothing, and on
+    /// any error the transaction is rolled back before the error is thrown.
+    func writeDirect<T>(_ body: (Database) throws -> T) throws -> T {
+        do {
+            return try pool.writeWithoutTransaction { db in
+                try RawStatement(db, "BEGIN IMMEDIATE TRANSACTION").run()
+                do {
+                    let value = try body(db)
+                    try RawStatement(db, "COMMIT TRANSACTION").run()
+                    return value
+                } catch {
+                    if db.isInsideTransaction { try? RawStatement(db, "ROLLBACK TRANSACTION").run() }
+                    // GRDB refuses to hand back a connection left inside a transaction.
+                    if db.isInsideTransaction { try? db.execute(sql: "ROLLBACK TRANSACTION") }
+                    throw error
+                }
+            }
+        } catch let error as VaultError {
+            throw error
+        } catch {
+            throw Self.mapRuntimeError(error)
+        }
+    }
+
     /// A read with storage errors mapped to `VaultError`.
     public func read<T>(_ body: (Database) throws -> T) throws -> T {
         do {

@@ -1,0 +1,106 @@
+import GRDB
+internal import GRDBSQLite
+
+/// A GRDB-prepared statement driven through SQLite's C API.
+///
+/// Only the redemption writer uses this: it runs a handful of fixed statements for every
+/// request the server answers, and GRDB's row, argument and metadata machinery cost several
+/// times the SQL itself there (measured with `vrm-bench redeem`). GRDB still prepares, caches
+/// and finalizes the statement; this type only binds, steps, reads columns and resets.
+/// Transactions are begun and ended only by `VaultDatabase.writeDirect`, which always leaves
+/// the connection outside a transaction, as GRDB requires.
+struct RawStatement {
+    private let handle: OpaquePointer
+    private let connection: OpaquePointer?
+    private let sql: String
+
+    /// The cached statement for `sql` on `db`'s connection.
+    init(_ db: Database, _ sql: String) throws {
+        let statement = try db.cachedStatement(sql: sql)
+        handle = statement.sqliteStatement
+        connection = db.sqliteConnection
+        self.sql = sql
+    }
+
+    /// SQLITE_TRANSIENT: SQLite copies bound text and blobs before the call returns.
+    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+    func bind(_ index: Int32, _ value: Int64) {
+        sqlite3_bind_int64(handle, index, value)
+    }
+
+    func bind(_ index: Int32, _ text: String) {
+        var text = text
+        text.withUTF8 { utf8 in
+            utf8.withMemoryRebound(to: CChar.self) { chars in
+                // An empty string still needs a non-null pointer, or SQLite stores NULL.
+                _ = sqlite3_bind_text(handle, index, chars.baseAddress ?? UnsafePointer(bitPattern: 1), Int32(chars.count), Self.transient)
+            }
+        }
+    }
+
+    func bind(_ index: Int32, _ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { raw in
+            // A zero-length blob still needs a non-null pointer, or SQLite stores NULL.
+            _ = sqlite3_bind_blob(handle, index, raw.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32(raw.count), Self.transient)
+        }
+    }
+
+    /// Runs one step: true when a row is ready, false when the statement is done.
+    func step() throws -> Bool {
+        let rc = sqlite3_step(handle)
+        switch rc {
+        case SQLITE_ROW: return true
+        case SQLITE_DONE: return false
+        default:
+            let message = connection.flatMap { sqlite3_errmsg($0) }.map { String(cString: $0) }
+            sqlite3_reset(handle)
+            throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: message, sql: sql)
+        }
+    }
+
+    /// Runs a statement that returns no rows, then resets it.
+    func run() throws {
+        defer { reset() }
+        while try step() {}
+    }
+
+    /// Rows the last INSERT, UPDATE or DELETE on this connection changed.
+    var changes: Int32 {
+        connection.map { sqlite3_changes($0) } ?? 0
+    }
+
+    /// Makes the statement ready to run again (bindings are kept until rebound).
+    func reset() {
+        sqlite3_reset(handle)
+    }
+
+    func isNull(_ column: Int32) -> Bool {
+        sqlite3_column_type(handle, column) == SQLITE_NULL
+    }
+
+    func int64(_ column: Int32) -> Int64 {
+        sqlite3_column_int64(handle, column)
+    }
+
+    func optionalInt64(_ column: Int32) -> Int64? {
+        isNull(column) ? nil : int64(column)
+    }
+
+    func text(_ column: Int32) -> String {
+        guard let base = sqlite3_column_text(handle, column) else { return "" }
+        let count = Int(sqlite3_column_bytes(handle, column))
+        return String(decoding: UnsafeBufferPointer(start: base, count: count), as: UTF8.self)
+    }
+
+    func bytes(_ column: Int32) -> [UInt8] {
+        withBytes(column) { Array($0) }
+    }
+
+    /// The blob of `column`, valid only inside `body` (until the next step or reset).
+    func withBytes<T>(_ column: Int32, _ body: (UnsafeRawBufferPointer) throws -> T) rethrows -> T {
+        let base = sqlite3_column_blob(handle, column)
+        let count = Int(sqlite3_column_bytes(handle, column))
+        return try body(UnsafeRawBufferPointer(start: base, count: base == nil ? 0 : count))
+    }
+}
