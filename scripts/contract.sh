@@ -60,6 +60,8 @@ for name in valid keyed revoked usedup expired none garbage; do
     status=1
   fi
 done
+# Stop the server first: it writes its access log in blocks and flushes the last on shutdown.
+kill -TERM "$server"; wait "$server" 2>/dev/null || true; server=""
 grep -q '"status":5' "$work/serve.log" && { echo "contract: the server answered 5xx:" >&2; grep '"status":5' "$work/serve.log" >&2; status=1; }
 $VRM audit verify
 exit $status

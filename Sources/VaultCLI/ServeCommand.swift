@@ -35,12 +35,14 @@ struct ServeCommand: AsyncParsableCommand {
             Terminal.note("vrm serve: \(name) is set but ignored — the server never reads a passphrase. Remove it from the server's environment.")
         }
         let database = try location.openDatabase()
-        var logger = Logger(label: "vrm.serve")
+        var logger = Logger(label: "vrm.serve", factory: ServerLogHandler.init)
         logger.logLevel = .warning
         let app = try buildApplication(
             database: database, options: ServerOptions(host: host, port: port, maxFailures: maxFailures), logger: logger,
             onServerRunning: { [host] port in Terminal.note("vrm serve: listening on http://\(host):\(port) (vault \(database.header.vaultIDHex))") })
+        defer { AccessLog.flush() }
         try await app.runService()
+        AccessLog.flush()
         Terminal.note("vrm serve: stopped.")
     }
 }

@@ -31,7 +31,7 @@ public func buildRouter(redeemer: Redeemer, limiter: FailureRateLimiter) -> Rout
 /// The whole HTTP application over an opened vault database (no passphrase, no keys).
 public func buildApplication(
     database: VaultDatabase, options: ServerOptions, clock: @escaping VaultClock = { Date() },
-    accessLog: AccessLog = AccessLog(), logger: Logger = Logger(label: "vrm.serve"),
+    accessLog: AccessLog = AccessLog(), logger: Logger = Logger(label: "vrm.serve", factory: ServerLogHandler.init),
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) throws -> some ApplicationProtocol {
     let redeemer = try Redeemer(database: database, clock: clock)

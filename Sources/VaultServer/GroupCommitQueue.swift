@@ -9,7 +9,8 @@ import VaultCore
 final class GroupCommitQueue: Sendable {
     struct Job: Sendable {
         let prepared: PreparedRedemption
-        let continuation: CheckedContinuation<RedemptionOutcome, any Error>
+        /// Resumed exactly once, by the writer (an unchecked continuation: this runs for every request).
+        let continuation: UnsafeContinuation<RedemptionOutcome, any Error>
     }
 
     struct State {
@@ -31,7 +32,7 @@ final class GroupCommitQueue: Sendable {
 
     func redeem(_ request: RedemptionRequest) async throws -> RedemptionOutcome {
         let prepared = redeemer.prepare(request)
-        return try await withCheckedThrowingContinuation { continuation in
+        return try await withUnsafeThrowingContinuation { continuation in
             let start = state.withLock { state -> Bool in
                 state.jobs.append(Job(prepared: prepared, continuation: continuation))
                 guard !state.draining else { return false }
