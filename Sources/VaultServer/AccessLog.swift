@@ -24,14 +24,35 @@ public struct AccessLog: Sendable {
 
     func record(method: String, path: String, status: Int, started: ContinuousClock.Instant, client: String, userAgent: String?, bytes: Int?) {
         let elapsed = ContinuousClock.now - started
-        let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        // Whole microseconds, written as milliseconds with three decimals.
+        let micros = max(0, elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000)
         // Only the path, never the query: a careless client might put a token there.
-        let safePath = String(path.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? "").prefix(200)
-        // Built by hand: this runs for every request, and JSONEncoder costs more than the rest.
-        var line = "{\"bytes\":\(bytes.map(String.init) ?? "null"),\"client\":\(Self.quoted(client))"
-        line += ",\"duration_ms\":\((ms * 1000).rounded() / 1000),\"method\":\(Self.quoted(method))"
-        line += ",\"path\":\(Self.quoted(String(safePath))),\"status\":\(status),\"ts\":\"\(timestamp())\""
-        line += ",\"user_agent\":\(userAgent.map { Self.quoted(String($0.prefix(200))) } ?? "null")}"
+        let safePath = path[..<(path.firstIndex(of: "?") ?? path.endIndex)].prefix(200)
+        // Built by hand into one buffer: this runs for every request, and JSONEncoder (or string
+        // interpolation piece by piece) costs more than the rest of the line's work.
+        var line = ""
+        line.reserveCapacity(160 + safePath.utf8.count + (userAgent?.utf8.count ?? 0))
+        line += "{\"bytes\":"
+        line += bytes.map(String.init) ?? "null"
+        line += ",\"client\":"
+        Self.appendQuoted(client[...], to: &line)
+        line += ",\"duration_ms\":"
+        line += String(micros / 1000)
+        line += "."
+        let fraction = String(micros % 1000)
+        line += String(repeating: "0", count: 3 - fraction.utf8.count)
+        line += fraction
+        line += ",\"method\":"
+        Self.appendQuoted(method[...], to: &line)
+        line += ",\"path\":"
+        Self.appendQuoted(safePath, to: &line)
+        line += ",\"status\":"
+        line += String(status)
+        line += ",\"ts\":\""
+        line += timestamp()
+        line += "\",\"user_agent\":"
+        if let userAgent { Self.appendQuoted(userAgent.prefix(200), to: &line) } else { line += "null" }
+        line += "}"
         sink(line)
     }
 
@@ -46,7 +67,19 @@ public struct AccessLog: Sendable {
 
     /// A JSON string literal.
     static func quoted(_ text: String) -> String {
-        var out = "\""
+        var out = ""
+        appendQuoted(text[...], to: &out)
+        return out
+    }
+
+    /// Appends `text` as a JSON string literal; text with nothing to escape is copied whole.
+    static func appendQuoted(_ text: Substring, to out: inout String) {
+        out += "\""
+        if !text.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
+            out += text
+            out += "\""
+            return
+        }
         for scalar in text.unicodeScalars {
             switch scalar {
             case "\"": out += "\\\""
@@ -58,7 +91,7 @@ public struct AccessLog: Sendable {
             default: out.unicodeScalars.append(scalar)
             }
         }
-        return out + "\""
+        out += "\""
     }
 }
 

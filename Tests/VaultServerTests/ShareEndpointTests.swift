@@ -221,7 +221,11 @@ func bearer(_ token: String) -> HTTPFields { [.authorization: "Bearer \(token)"]
             let json = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
             #expect(json["path"] as? String == "/v1/share")
             #expect(json["status"] != nil && json["method"] as? String == "GET")
+            #expect((json["duration_ms"] as? Double).map { $0 >= 0 } == true)
         }
+        let odd = try #require(try JSONSerialization.jsonObject(with: Data(lines[2].utf8)) as? [String: Any])
+        // Quotes and backslashes survive escaping (the HTTP layer already trims the rest).
+        #expect((odd["user_agent"] as? String)?.hasPrefix("evil \"agent\" \\") == true)
     }
 
     @Test func groupCommitKeepsUseCountsExactUnderConcurrentRequests() async throws {
