@@ -26,7 +26,8 @@ public enum BLAKE2b {
         Sodium.ensureReady()
         let stateBytes = crypto_generichash_statebytes()
         return withUnsafeTemporaryAllocation(byteCount: stateBytes, alignment: 64) { raw -> [UInt8] in
-            let state = OpaquePointer(raw.baseAddress!)
+            guard let base = raw.baseAddress else { preconditionFailure("no memory for the BLAKE2b state") }
+            let state = OpaquePointer(base)
             defer { sodium_memzero(raw.baseAddress, stateBytes) }
             _ = crypto_generichash_init(state, nil, 0, outputLength)
             var input = Input(state: state)

@@ -78,7 +78,10 @@ public struct PrecomputedBox: Sendable {
 
     /// Seals under a fresh random nonce.
     public func seal(_ message: [UInt8]) -> [UInt8] {
-        seal(message) { randombytes_buf($0.baseAddress!, $0.count) }
+        seal(message) { nonce in
+            guard let base = nonce.baseAddress else { return }
+            randombytes_buf(base, nonce.count)
+        }
     }
 
     /// Seals under the next nonce of `nonces`, which must belong to this box alone (a nonce may
