@@ -96,25 +96,52 @@ public final class Redeemer: Sendable {
         guard request.ifNoneMatch == nil, let row = rows[token.selector] else {
             return PreparedRedemption(request: request, step: .full)
         }
+        switch decide(request, token: token, row: row, now: now) {
+        case .deny(let reason, let outcome):
+            return deny(request, reason: reason, grantID: row.id, outcome: outcome)
+        case .release(let version, let body, let binding):
+            let sealed = audit.seal(AuditBody(grantID: row.id, version: version, client: request.client, userAgent: request.userAgent))
+            return PreparedRedemption(request: request, step: .redeem(
+                grantRow: row.rowid, grantID: row.id, version: version,
+                outcome: .share(body: body, version: version, binding: binding), auditBody: sealed))
+        case .notModified, .failed:
+            // A cached row without a share, or whose share does not open, may be stale:
+            // the writer reads it afresh.
+            return PreparedRedemption(request: request, step: .full)
+        }
+    }
+
+    /// What a redemption comes to for a grant row: the checks shared by `prepare` (from a
+    /// cached row) and `process` (from a fresh read under the write lock).
+    enum Decision {
+        /// Refused, recorded as `share.denied` with this reason.
+        case deny(reason: String, outcome: RedemptionOutcome)
+        case notModified(version: Int)
+        /// Approved: these bytes go to the vendor once the use is counted and recorded.
+        case release(version: Int, body: [UInt8], binding: GrantBinding)
+        /// Nothing may be written or released (a missing or tampered share).
+        case failed(any Error)
+    }
+
+    func decide(_ request: RedemptionRequest, token: GrantToken, row: GrantRow, now: Int64) -> Decision {
         guard token.matches(secretHash: row.secretHash) else {
-            return deny(request, reason: "invalid_token", grantID: row.id, outcome: .invalidToken)
+            return .deny(reason: "invalid_token", outcome: .invalidToken)
         }
         let state = row.state(nowMillis: now)
         guard state == .active else {
-            return deny(request, reason: state == .usedUp ? "used_up" : state.rawValue, grantID: row.id, outcome: .denied(state))
+            return .deny(reason: state == .usedUp ? "used_up" : state.rawValue, outcome: .denied(state))
         }
         guard let share = row.share else {
-            return PreparedRedemption(request: request, step: .full)
+            return .failed(VaultError.corrupt("the share of grant \(row.id) is missing"))
+        }
+        if let tags = request.ifNoneMatch, Self.matches(tags, version: share.version) {
+            return .notModified(version: share.version)
         }
         do {
             let (body, binding) = try release(share, of: row, token: token)
-            let sealed = audit.seal(AuditBody(grantID: row.id, version: share.version, client: request.client, userAgent: request.userAgent))
-            return PreparedRedemption(request: request, step: .redeem(
-                grantRow: row.rowid, grantID: row.id, version: share.version,
-                outcome: .share(body: body, version: share.version, binding: binding), auditBody: sealed))
+            return .release(version: share.version, body: body, binding: binding)
         } catch {
-            // Possibly a stale cached share: the writer reads it afresh.
-            return PreparedRedemption(request: request, step: .full)
+            return .failed(error)
         }
     }
 
@@ -163,9 +190,13 @@ public final class Redeemer: Sendable {
             guard prepared.count > 1 else { return [.failure(error)] }
             return prepared.map { job in
                 var seen = SeenRows()
-                let result = Result { try database.writeDirect { db in try write([job], seen: &seen, db)[0] } }.flatMap { $0 }
-                remember(seen)
-                return result
+                do {
+                    let result = try database.writeDirect { db in try write([job], seen: &seen, db)[0] }
+                    remember(seen)
+                    return result
+                } catch {
+                    return .failure(error)
+                }
             }
         }
     }
@@ -201,12 +232,7 @@ public final class Redeemer: Sendable {
                 try audit.appendSealed(.shareDenied, sealed, atMillis: now, tip: &tip, insert: sql.appendAudit)
                 return .success(outcome)
             case .redeem(let rowid, let grantID, let version, let outcome, let sealed):
-                sql.countUse.bind(1, rowid)
-                sql.countUse.bind(2, grantID)
-                sql.countUse.bind(3, now)
-                sql.countUse.bind(4, Int64(version))
-                try sql.countUse.run()
-                guard sql.countUse.changes == 1 else {
+                guard try sql.countUse(rowid: rowid, grantID: grantID, now: now, version: version) else {
                     // Revoked, expired, used up or re-materialised since it was prepared.
                     return try full(job.request)
                 }
@@ -221,9 +247,8 @@ public final class Redeemer: Sendable {
     /// The statements the writer runs.
     struct Statements {
         let lookup: RawStatement
-        /// Counts a use only if the grant is still active and its share still at the prepared version.
-        let countUse: RawStatement
-        let countUseUnchecked: RawStatement
+        /// Counts a use only if the grant is still active and its share still at `version`.
+        let guardedCount: RawStatement
         let appendAudit: RawStatement
         let registerWriter, lastEntry: RawStatement
 
@@ -231,13 +256,22 @@ public final class Redeemer: Sendable {
             registerWriter = try RawStatement(db, AuditWriter.registerSQL)
             lastEntry = try RawStatement(db, AuditWriter.lastEntrySQL)
             lookup = try RawStatement(db, GrantRow.lookupSQL)
-            countUse = try RawStatement(db, """
+            guardedCount = try RawStatement(db, """
                 UPDATE grants SET use_count = use_count + 1
                 WHERE rowid = ?1 AND id = ?2 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?3)
                   AND (max_uses IS NULL OR use_count < max_uses) AND share_version = ?4
                 """)
-            countUseUnchecked = try RawStatement(db, "UPDATE grants SET use_count = use_count + 1 WHERE rowid = ?")
             appendAudit = try RawStatement(db, AuditWriter.insertSQL)
+        }
+
+        /// True when the use was counted.
+        func countUse(rowid: Int64, grantID: String, now: Int64, version: Int) throws -> Bool {
+            guardedCount.bind(1, rowid)
+            guardedCount.bind(2, grantID)
+            guardedCount.bind(3, now)
+            guardedCount.bind(4, Int64(version))
+            try guardedCount.run()
+            return guardedCount.changes == 1
         }
     }
 
@@ -257,32 +291,23 @@ public final class Redeemer: Sendable {
         }
         // Only rows whose token was presented: an unknown selector leaves the cache alone.
         seen.append((token.selector, row))
-        guard token.matches(secretHash: row.secretHash) else {
-            try deny("invalid_token", grantID: row.id)
-            return .invalidToken
-        }
-        let state = row.state(nowMillis: now)
-        guard state == .active else {
-            try deny(state == .usedUp ? "used_up" : state.rawValue, grantID: row.id)
-            return .denied(state)
-        }
-        guard let share = row.share else {
-            throw RequestFailure(underlying: VaultError.corrupt("the share of grant \(row.id) is missing"))
-        }
-        if let tags = request.ifNoneMatch, Self.matches(tags, version: share.version) {
-            return .notModified(version: share.version)
-        }
-        let body: [UInt8], binding: GrantBinding
-        do {
-            (body, binding) = try release(share, of: row, token: token)
-        } catch {
+        switch decide(request, token: token, row: row, now: now) {
+        case .deny(let reason, let outcome):
+            try deny(reason, grantID: row.id)
+            return outcome
+        case .notModified(let version):
+            return .notModified(version: version)
+        case .failed(let error):
             throw RequestFailure(underlying: error)
+        case .release(let version, let body, let binding):
+            // Checked in this transaction just now, so the guarded count cannot miss.
+            guard try sql.countUse(rowid: row.rowid, grantID: row.id, now: now, version: version) else {
+                throw VaultError.storage("grant \(row.id) changed inside its own transaction")
+            }
+            try audit.append(.shareRedeemed, AuditBody(grantID: row.id, version: version, client: request.client, userAgent: request.userAgent),
+                             atMillis: now, tip: &tip, insert: sql.appendAudit)
+            return .share(body: body, version: version, binding: binding)
         }
-        sql.countUseUnchecked.bind(1, row.rowid)
-        try sql.countUseUnchecked.run()
-        try audit.append(.shareRedeemed, AuditBody(grantID: row.id, version: share.version, client: request.client, userAgent: request.userAgent),
-                         atMillis: now, tip: &tip, insert: sql.appendAudit)
-        return .share(body: body, version: share.version, binding: binding)
     }
 
     /// One grant row as the redemption needs it.
