@@ -40,8 +40,7 @@ public enum AEAD {
         try box.withUnsafeBytes { try open(raw: $0, key: key, associatedData: associatedData) }
     }
 
-    /// `open` for a box in borrowed memory (e.g. a database column), without copying it first.
-    public static func open(raw box: UnsafeRawBufferPointer, key: SecretKey, associatedData: [UInt8]) throws -> [UInt8] {
+    private static func open(raw box: UnsafeRawBufferPointer, key: SecretKey, associatedData: [UInt8]) throws -> [UInt8] {
         guard box.count >= nonceBytes + tagBytes else { throw CryptoError.authenticationFailed }
         var out = [UInt8](repeating: 0, count: box.count - nonceBytes - tagBytes)
         let ok = out.withUnsafeMutableBytes { o in open(box, key: key, associatedData: associatedData, into: o) }
