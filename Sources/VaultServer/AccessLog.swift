@@ -4,17 +4,25 @@ import Synchronization
 
 /// One JSON line per request. Never contains a token, a query string or any header but the user agent's length-bounded text.
 public struct AccessLog: Sendable {
-    let sink: @Sendable (String) -> Void
+    private enum Output: Sendable {
+        /// Bytes straight into a block writer (the server's standard error).
+        case block(BlockWriter)
+        /// Each line as text (tests, and callers that keep no log).
+        case lines(@Sendable (String) -> Void)
+    }
+
+    private let output: Output
     /// The ISO 8601 text of the current second, formatted once per second, not per request.
     private let clockText = SecondText()
 
-    /// Writes lines with `sink` (default: standard error, in blocks — see `BlockWriter`).
-    public init(sink: @escaping @Sendable (String) -> Void = AccessLog.standardError) {
-        self.sink = sink
+    /// Writes lines to standard error, in blocks (see `BlockWriter`).
+    public init() {
+        output = .block(.standardError)
     }
 
-    public static let standardError: @Sendable (String) -> Void = { line in
-        BlockWriter.standardError.write(line)
+    /// Hands each line to `sink`.
+    public init(sink: @escaping @Sendable (String) -> Void) {
+        output = .lines(sink)
     }
 
     /// Writes out lines still gathered for standard error (at shutdown).
@@ -25,35 +33,46 @@ public struct AccessLog: Sendable {
     func record(method: String, path: String, status: Int, started: ContinuousClock.Instant, client: String, userAgent: String?, bytes: Int?) {
         let elapsed = ContinuousClock.now - started
         // Whole microseconds, written as milliseconds with three decimals.
-        let micros = max(0, elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000)
+        let micros = Int(max(0, elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000))
         // Only the path, never the query: a careless client might put a token there.
         let safePath = path[..<(path.firstIndex(of: "?") ?? path.endIndex)].prefix(200)
-        // Built by hand into one buffer: this runs for every request, and JSONEncoder (or string
-        // interpolation piece by piece) costs more than the rest of the line's work.
-        var line = ""
-        line.reserveCapacity(160 + safePath.utf8.count + (userAgent?.utf8.count ?? 0))
-        line += "{\"bytes\":"
-        line += bytes.map(String.init) ?? "null"
-        line += ",\"client\":"
+        // Built by hand as bytes: this runs for every request, and JSONEncoder (or strings
+        // built piece by piece) cost more than the rest of the line's work.
+        var line: [UInt8] = []
+        line.reserveCapacity(180 + safePath.utf8.count + (userAgent?.utf8.count ?? 0))
+        line += #"{"bytes":"#.utf8
+        if let bytes { Self.appendDecimal(bytes, to: &line) } else { line += "null".utf8 }
+        line += #","client":"#.utf8
         Self.appendQuoted(client[...], to: &line)
-        line += ",\"duration_ms\":"
-        line += String(micros / 1000)
-        line += "."
-        let fraction = String(micros % 1000)
-        line += String(repeating: "0", count: 3 - fraction.utf8.count)
-        line += fraction
-        line += ",\"method\":"
+        line += #","duration_ms":"#.utf8
+        Self.appendDecimal(micros / 1000, to: &line)
+        line.append(UInt8(ascii: "."))
+        let fraction = micros % 1000
+        if fraction < 100 { line.append(UInt8(ascii: "0")) }
+        if fraction < 10 { line.append(UInt8(ascii: "0")) }
+        Self.appendDecimal(fraction, to: &line)
+        line += #","method":"#.utf8
         Self.appendQuoted(method[...], to: &line)
-        line += ",\"path\":"
+        line += #","path":"#.utf8
         Self.appendQuoted(safePath, to: &line)
-        line += ",\"status\":"
-        line += String(status)
-        line += ",\"ts\":\""
-        line += timestamp()
-        line += "\",\"user_agent\":"
-        if let userAgent { Self.appendQuoted(userAgent.prefix(200), to: &line) } else { line += "null" }
-        line += "}"
-        sink(line)
+        line += #","status":"#.utf8
+        Self.appendDecimal(status, to: &line)
+        line += #","ts":""#.utf8
+        line += timestamp().utf8
+        line += #"","user_agent":"#.utf8
+        if let userAgent { Self.appendQuoted(userAgent.prefix(200), to: &line) } else { line += "null".utf8 }
+        line.append(UInt8(ascii: "}"))
+        switch output {
+        case .block(let writer): writer.write(line: line)
+        case .lines(let sink): sink(String(decoding: line, as: UTF8.self))
+        }
+    }
+
+    /// Appends a non-negative integer's decimal digits.
+    static func appendDecimal(_ value: Int, to out: inout [UInt8]) {
+        guard value >= 10 else { return out.append(UInt8(ascii: "0") + UInt8(max(0, value))) }
+        appendDecimal(value / 10, to: &out)
+        out.append(UInt8(ascii: "0") + UInt8(value % 10))
     }
 
     func timestamp() -> String {
@@ -67,31 +86,30 @@ public struct AccessLog: Sendable {
 
     /// A JSON string literal.
     static func quoted(_ text: String) -> String {
-        var out = ""
+        var out: [UInt8] = []
         appendQuoted(text[...], to: &out)
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Appends `text` as a JSON string literal; text with nothing to escape is copied whole.
-    static func appendQuoted(_ text: Substring, to out: inout String) {
-        out += "\""
+    static func appendQuoted(_ text: Substring, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        defer { out.append(UInt8(ascii: "\"")) }
         if !text.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
-            out += text
-            out += "\""
+            out += text.utf8
             return
         }
         for scalar in text.unicodeScalars {
             switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
+            case "\"": out += #"\""#.utf8
+            case "\\": out += #"\\"#.utf8
+            case "\n": out += #"\n"#.utf8
+            case "\r": out += #"\r"#.utf8
+            case "\t": out += #"\t"#.utf8
+            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value).utf8
+            default: out += String(scalar).utf8
             }
         }
-        out += "\""
     }
 }
 
@@ -118,8 +136,12 @@ final class BlockWriter: Sendable {
     }
 
     func write(_ line: String) {
+        write(line: Array(line.utf8))
+    }
+
+    func write(line: [UInt8]) {
         let schedule = state.withLock { state -> Bool in
-            state.buffer.append(contentsOf: line.utf8)
+            state.buffer.append(contentsOf: line)
             state.buffer.append(0x0A)
             if state.buffer.count >= Self.blockBytes {
                 // Written under the lock, so blocks leave in the order their lines came.

@@ -22,9 +22,9 @@ public struct ServerOptions: Sendable {
 }
 
 /// The router with all routes; the edge responder is added by `buildApplication`.
-public func buildRouter(redeemer: Redeemer, limiter: FailureRateLimiter) -> Router<VaultRequestContext> {
+func buildRouter(redeemer: Redeemer, endpoint: ShareEndpoint) -> Router<VaultRequestContext> {
     let router = Router(context: VaultRequestContext.self)
-    ShareRoutes(redeemer: redeemer, commits: GroupCommitQueue(redeemer: redeemer), limiter: limiter).register(on: router)
+    ShareRoutes(redeemer: redeemer, endpoint: endpoint).register(on: router)
     return router
 }
 
@@ -36,13 +36,21 @@ public func buildApplication(
 ) throws -> some ApplicationProtocol {
     let redeemer = try Redeemer(database: database, clock: clock)
     let limiter = FailureRateLimiter(maxFailures: options.maxFailures, window: options.failureWindow, clock: clock)
-    let router = buildRouter(redeemer: redeemer, limiter: limiter)
+    // One endpoint, hence one group-commit writer and one rate limiter, for both server paths.
+    let endpoint = ShareEndpoint(commits: GroupCommitQueue(redeemer: redeemer), limiter: limiter)
+    let router = buildRouter(redeemer: redeemer, endpoint: endpoint)
     let responder = EdgeResponder(inner: router.buildResponder(), accessLog: accessLog)
     let limits = HTTP1Channel.Configuration.DecoderConfiguration(
         maxHeaderFieldSize: ServerLimits.parserHeaderLimit, maxHeaderListSize: ServerLimits.parserHeaderLimit, maxHeaderFieldCount: 200)
+    let outboxes = ReplyOutboxes()
+    let server = HTTPServerBuilder { httpResponder in
+        VaultHTTP1Channel(
+            inner: HTTP1Channel(responder: httpResponder, configuration: .init(idleTimeout: .seconds(30), httpDecoderConfiguration: limits)),
+            endpoint: endpoint, accessLog: accessLog, outboxes: outboxes)
+    }
     return Application(
         responder: responder,
-        server: .http1(configuration: .init(idleTimeout: .seconds(30), httpDecoderConfiguration: limits)),
+        server: server,
         configuration: .init(address: .hostname(options.host, port: options.port), serverName: nil),
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? options.port) },
         logger: logger)

@@ -26,8 +26,7 @@ struct EdgeResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Context ==
     }
 
     private func answer(_ request: Request, context: Context) async -> Response {
-        let headerBytes = request.headers.reduce(0) { $0 + $1.name.rawName.utf8.count + $1.value.utf8.count + 4 }
-        if headerBytes > ServerLimits.maxHeaderBytes {
+        if ServerLimits.headerBytes(request.headers) > ServerLimits.maxHeaderBytes {
             return Problem.headersTooLarge.response(extraHeaders: [.connection: "close"])
         }
         if let length = request.headers[.contentLength].flatMap(Int.init), length > ServerLimits.maxBodyBytes {

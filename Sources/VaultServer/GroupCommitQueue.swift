@@ -7,10 +7,12 @@ import VaultCore
 /// the next batch takes them all into one transaction and one fsync. A request is answered
 /// only after the transaction that counted and audited it has committed.
 final class GroupCommitQueue: Sendable {
+    typealias Reply = @Sendable (Result<RedemptionOutcome, any Error>) -> Void
+
     struct Job: Sendable {
         let prepared: PreparedRedemption
-        /// Resumed exactly once, by the writer (an unchecked continuation: this runs for every request).
-        let continuation: UnsafeContinuation<RedemptionOutcome, any Error>
+        /// Called exactly once, by the writer, after the batch's transaction has ended.
+        let reply: Reply
     }
 
     struct State {
@@ -30,17 +32,17 @@ final class GroupCommitQueue: Sendable {
         self.redeemer = redeemer
     }
 
-    func redeem(_ request: RedemptionRequest) async throws -> RedemptionOutcome {
-        let prepared = redeemer.prepare(request)
-        return try await withUnsafeThrowingContinuation { continuation in
-            let start = state.withLock { state -> Bool in
-                state.jobs.append(Job(prepared: prepared, continuation: continuation))
-                guard !state.draining else { return false }
-                state.draining = true
-                return true
-            }
-            if start { queue.async { self.drain() } }
+    /// Prepares the request on this thread and queues it; `reply` runs on the writer's thread
+    /// once the transaction that counted and audited it has committed (or failed).
+    func submit(_ request: RedemptionRequest, reply: @escaping Reply) {
+        let job = Job(prepared: redeemer.prepare(request), reply: reply)
+        let start = state.withLock { state -> Bool in
+            state.jobs.append(job)
+            guard !state.draining else { return false }
+            state.draining = true
+            return true
         }
+        if start { queue.async { self.drain() } }
     }
 
     private func drain() {
@@ -55,7 +57,7 @@ final class GroupCommitQueue: Sendable {
             // A failed commit fails only its own requests: nothing in them was counted,
             // audited or released.
             let results = redeemer.commit(batch.map(\.prepared))
-            for (job, result) in zip(batch, results) { job.continuation.resume(with: result) }
+            for (job, result) in zip(batch, results) { job.reply(result) }
         }
     }
 }

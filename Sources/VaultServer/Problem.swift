@@ -59,13 +59,20 @@ public enum Problem: String, Sendable, CaseIterable {
         }
     }
 
-    /// The problem+json response, with any extra headers.
-    func response(extraHeaders: HTTPFields = [:]) -> Response {
-        let body = "{\"status\":\(status.code),\"title\":\"\(title)\",\"type\":\"\(type)\"}"
+    /// The problem+json body.
+    var body: String { "{\"status\":\(status.code),\"title\":\"\(title)\",\"type\":\"\(type)\"}" }
+
+    /// The problem+json answer, with any extra headers, for either server path.
+    func answer(extraHeaders: HTTPFields = [:]) -> ShareAnswer {
         var headers = extraHeaders
         headers[.contentType] = "application/problem+json"
         headers[.cacheControl] = "no-store"
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
+        return ShareAnswer(status: status, headers: headers, body: ByteBuffer(string: body))
+    }
+
+    /// The problem+json response, with any extra headers.
+    func response(extraHeaders: HTTPFields = [:]) -> Response {
+        answer(extraHeaders: extraHeaders).response
     }
 }
 

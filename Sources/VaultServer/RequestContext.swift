@@ -1,3 +1,4 @@
+import HTTPTypes
 public import Hummingbird
 import NIOCore
 
@@ -35,4 +36,9 @@ public enum ServerLimits {
     public static let maxHeaderBytes = 32 * 1024
     /// The HTTP parser's own hard limit; past it the connection is closed with 400.
     public static let parserHeaderLimit = 256 * 1024
+
+    /// The size of a request's headers as `maxHeaderBytes` counts it.
+    static func headerBytes(_ fields: HTTPFields) -> Int {
+        fields.reduce(0) { $0 + $1.name.rawName.utf8.count + $1.value.utf8.count + 4 }
+    }
 }

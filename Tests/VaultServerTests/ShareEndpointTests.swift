@@ -55,9 +55,10 @@ struct Fixture {
 func bearer(_ token: String) -> HTTPFields { [.authorization: "Bearer \(token)"] }
 
 @Suite struct ShareEndpointTests {
-    @Test func aBearerGrantAnswersTheSignedShareWithNoStoreAndAnETag() async throws {
+    /// Through the router (Hummingbird's path) and over TCP (the event-loop fast path).
+    @Test(arguments: [TestingSetup.router, .live]) func aBearerGrantAnswersTheSignedShareWithNoStoreAndAnETag(_ setup: TestingSetup) async throws {
         let f = try Fixture()
-        try await f.app().test(.router) { client in
+        try await f.app().test(setup) { client in
             try await client.execute(uri: "/v1/share", method: .get, headers: bearer(f.bearer.token.encoded())) { response in
                 #expect(response.status == .ok)
                 #expect(response.headers[.cacheControl] == "no-store")
@@ -76,9 +77,10 @@ func bearer(_ token: String) -> HTTPFields { [.authorization: "Bearer \(token)"]
         #expect(try f.vault.grant(id: f.bearer.grant.id).useCount == 1)
     }
 
-    @Test func aKeyBoundGrantAnswersASealedEnvelopeOnlyTheVendorOpens() async throws {
+    /// Through the router (Hummingbird's path) and over TCP (the event-loop fast path).
+    @Test(arguments: [TestingSetup.router, .live]) func aKeyBoundGrantAnswersASealedEnvelopeOnlyTheVendorOpens(_ setup: TestingSetup) async throws {
         let f = try Fixture()
-        try await f.app().test(.router) { client in
+        try await f.app().test(setup) { client in
             try await client.execute(uri: "/v1/share", method: .get, headers: bearer(f.keyBound.token.encoded())) { response in
                 #expect(response.status == .ok)
                 let sealed = try JSONDecoder().decode(SealedShare.self, from: Data(buffer: response.body))
@@ -91,7 +93,8 @@ func bearer(_ token: String) -> HTTPFields { [.authorization: "Bearer \(token)"]
         }
     }
 
-    @Test func everyInvalidTokenGetsTheSame401() async throws {
+    /// Through the router (Hummingbird's path) and over TCP (the event-loop fast path).
+    @Test(arguments: [TestingSetup.router, .live]) func everyInvalidTokenGetsTheSame401(_ setup: TestingSetup) async throws {
         let f = try Fixture()
         let other = try GrantToken.generate()
         let payload = f.bearer.token.selector + other.secret.exposedCopy()
@@ -102,7 +105,7 @@ func bearer(_ token: String) -> HTTPFields { [.authorization: "Bearer \(token)"]
             bearer(wrongSecret), bearer(other.encoded()), bearer(String(repeating: "A", count: 10_240)), [.authorization: "Basic Zm9vOmJhcg=="],
         ]
         let seen = LogLines()
-        try await f.app().test(.router) { client in
+        try await f.app().test(setup) { client in
             for h in headers {
                 try await client.execute(uri: "/v1/share", method: .get, headers: h) { response in
                     #expect(response.status == .unauthorized)
@@ -118,14 +121,15 @@ func bearer(_ token: String) -> HTTPFields { [.authorization: "Bearer \(token)"]
         #expect(try f.vault.grant(id: f.bearer.grant.id).useCount == 0)
     }
 
-    @Test func refusedGrantsGet403WithTheirProblemTypeAndNoUseCounted() async throws {
+    /// Through the router (Hummingbird's path) and over TCP (the event-loop fast path).
+    @Test(arguments: [TestingSetup.router, .live]) func refusedGrantsGet403WithTheirProblemTypeAndNoUseCounted(_ setup: TestingSetup) async throws {
         let f = try Fixture()
         let revoked = try f.grant()
         try f.vault.revokeGrant(id: revoked.grant.id)
         let usedUp = try f.grant(maxUses: 1)
         let expiring = try f.grant(expiresIn: 60)
         let app = try f.app()
-        try await app.test(.router) { client in
+        try await app.test(setup) { client in
             try await client.execute(uri: "/v1/share", method: .get, headers: bearer(usedUp.token.encoded())) { #expect($0.status == .ok) }
             f.clock.advance(by: 120)
             for (grant, type) in [(revoked, "revoked"), (usedUp, "used-up"), (expiring, "expired")] {
@@ -143,9 +147,10 @@ func bearer(_ token: String) -> HTTPFields { [.authorization: "Bearer \(token)"]
         #expect(try f.vault.grant(id: expiring.grant.id).useCount == 0)
     }
 
-    @Test func repeatedFailuresAreRateLimitedWithRetryAfter() async throws {
+    /// Through the router (Hummingbird's path) and over TCP (the event-loop fast path).
+    @Test(arguments: [TestingSetup.router, .live]) func repeatedFailuresAreRateLimitedWithRetryAfter(_ setup: TestingSetup) async throws {
         let f = try Fixture()
-        try await f.app(maxFailures: 3).test(.router) { client in
+        try await f.app(maxFailures: 3).test(setup) { client in
             for _ in 0..<3 {
                 try await client.execute(uri: "/v1/share", method: .get, headers: bearer("nope")) { #expect($0.status == .unauthorized) }
             }
@@ -160,6 +165,7 @@ func bearer(_ token: String) -> HTTPFields { [.authorization: "Bearer \(token)"]
         }
     }
 
+    /// Router only: these answers close the connection, which the live test client cannot reuse.
     @Test func oversizedRequestsGet431Or413NeverACrash() async throws {
         let f = try Fixture()
         try await f.app().test(.router) { client in
@@ -183,7 +189,8 @@ func bearer(_ token: String) -> HTTPFields { [.authorization: "Bearer \(token)"]
         #expect(try f.vault.grant(id: f.bearer.grant.id).useCount == 0)
     }
 
-    @Test func healthUnknownPathsAndWrongMethodsAnswerProblems() async throws {
+    /// Through the router (Hummingbird's path) and over TCP (the event-loop fast path).
+    @Test(arguments: [TestingSetup.router, .live]) func healthUnknownPathsAndWrongMethodsAnswerProblems(_ setup: TestingSetup) async throws {
         let f = try Fixture()
         try await f.app().test(.router) { client in
             try await client.execute(uri: "/livez", method: .get) { #expect($0.status == .ok) }
@@ -204,7 +211,8 @@ func bearer(_ token: String) -> HTTPFields { [.authorization: "Bearer \(token)"]
         }
     }
 
-    @Test func theAccessLogIsOneJSONLinePerRequestWithoutTokens() async throws {
+    /// Through the router (Hummingbird's path) and over TCP (the event-loop fast path).
+    @Test(arguments: [TestingSetup.router, .live]) func theAccessLogIsOneJSONLinePerRequestWithoutTokens(_ setup: TestingSetup) async throws {
         let f = try Fixture()
         let token = f.bearer.token.encoded()
         try await f.app().test(.router) { client in
