@@ -12,8 +12,8 @@ public struct AccessLog: Sendable {
     }
 
     private let output: Output
-    /// The ISO 8601 text of the current second, formatted once per second, not per request.
-    private let clockText = SecondText()
+    /// The ISO 8601 text of the current second.
+    private let clockText = PerSecondText { $0.formatted(.iso8601) }
 
     /// Writes lines to standard error, in blocks (see `BlockWriter`).
     public init() {
@@ -58,7 +58,7 @@ public struct AccessLog: Sendable {
         line += #","status":"#.utf8
         Self.appendDecimal(status, to: &line)
         line += #","ts":""#.utf8
-        line += timestamp().utf8
+        line += clockText.now().utf8
         line += #"","user_agent":"#.utf8
         if let userAgent { Self.appendQuoted(userAgent.prefix(200), to: &line) } else { line += "null".utf8 }
         line.append(UInt8(ascii: "}"))
@@ -73,15 +73,6 @@ public struct AccessLog: Sendable {
         guard value >= 10 else { return out.append(UInt8(ascii: "0") + UInt8(max(0, value))) }
         appendDecimal(value / 10, to: &out)
         out.append(UInt8(ascii: "0") + UInt8(value % 10))
-    }
-
-    func timestamp() -> String {
-        let now = Date()
-        let second = Int(now.timeIntervalSince1970)
-        return clockText.state.withLock { cache in
-            if cache.second != second { cache = (second, now.formatted(.iso8601)) }
-            return cache.text
-        }
     }
 
     /// A JSON string literal.
@@ -113,9 +104,24 @@ public struct AccessLog: Sendable {
     }
 }
 
-/// A per-second cache shared by all copies of one `AccessLog`.
-final class SecondText: Sendable {
-    let state = Mutex<(second: Int, text: String)>((-1, ""))
+/// Text that depends only on the current second (a log timestamp, the HTTP `Date` header),
+/// formatted once per second rather than per request. Shared by all copies of its owner.
+final class PerSecondText: Sendable {
+    private let state = Mutex<(second: Int, text: String)>((-1, ""))
+    private let format: @Sendable (Date) -> String
+
+    init(format: @escaping @Sendable (Date) -> String) {
+        self.format = format
+    }
+
+    func now() -> String {
+        let now = Date()
+        let second = Int(now.timeIntervalSince1970)
+        return state.withLock { cache in
+            if cache.second != second { cache = (second, format(now)) }
+            return cache.text
+        }
+    }
 }
 
 /// Lines for a file descriptor, gathered in memory and written with one `write(2)` per block:
@@ -133,10 +139,6 @@ final class BlockWriter: Sendable {
 
     init(descriptor: Int32) {
         self.descriptor = descriptor
-    }
-
-    func write(_ line: String) {
-        write(line: Array(line.utf8))
     }
 
     func write(line: [UInt8]) {

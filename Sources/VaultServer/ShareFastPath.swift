@@ -47,8 +47,8 @@ struct VaultHTTP1Channel: ServerChildChannel {
 ///
 /// HTTP/1.1 answers in request order. While a fast-path request waits for its commit, whatever
 /// arrives after it (requests, errors, events) is held (and past `heldLimit` parts, so are
-/// reads); while a request
-/// handed to Hummingbird is unanswered, later requests go to Hummingbird too.
+/// reads); while a request handed to Hummingbird is unanswered, later requests go to
+/// Hummingbird too.
 final class ShareFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
@@ -272,19 +272,13 @@ final class ReplyOutboxes: Sendable {
     }
 }
 
-/// The HTTP `Date` header (RFC 9110 IMF-fixdate), formatted once per second.
+/// The HTTP `Date` header (RFC 9110 IMF-fixdate), as Hummingbird writes it on its own path.
 enum HTTPDate {
-    private static let cache = Mutex<(second: Int, text: String)>((-1, ""))
+    private static let text = PerSecondText { format(Int($0.timeIntervalSince1970)) }
     private static let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
     private static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
-    static func now() -> String {
-        let second = Int(Date().timeIntervalSince1970)
-        return cache.withLock { cache in
-            if cache.second != second { cache = (second, format(second)) }
-            return cache.text
-        }
-    }
+    static func now() -> String { text.now() }
 
     static func format(_ secondsSince1970: Int) -> String {
         var time = time_t(secondsSince1970)

@@ -22,14 +22,14 @@ import Testing
     @Test func linesLeaveInOrderInBlocksAndOnFlush() throws {
         let pipe = Pipe()
         let writer = BlockWriter(descriptor: pipe.fileHandleForWriting.fileDescriptor)
-        writer.write("{\"a\":1}")
-        writer.write("{\"b\":2}")
+        writer.write(line: Array("{\"a\":1}".utf8))
+        writer.write(line: Array("{\"b\":2}".utf8))
         #expect(available(pipe) == "", "a short block waits for the timer or a flush")
         writer.flush()
         #expect(available(pipe) == "{\"a\":1}\n{\"b\":2}\n")
         // A full block goes out at once, whole and in order.
         let line = String(repeating: "x", count: 999)
-        for _ in 0..<20 { writer.write(line) }
+        for _ in 0..<20 { writer.write(line: Array(line.utf8)) }
         let written = available(pipe)
         #expect(written.count >= BlockWriter.blockBytes && written.split(separator: "\n").allSatisfy { $0 == line })
         writer.flush()
@@ -39,7 +39,7 @@ import Testing
     @Test func theTimerWritesAShortBlockWithinMoments() async throws {
         let pipe = Pipe()
         let writer = BlockWriter(descriptor: pipe.fileHandleForWriting.fileDescriptor)
-        writer.write("late")
+        writer.write(line: Array("late".utf8))
         var seen = ""
         for _ in 0..<50 where seen.isEmpty {
             try await Task.sleep(for: .milliseconds(20))
