@@ -4,41 +4,32 @@ internal import CSodium
 public enum BLAKE2b {
     /// Hashes the concatenation of `parts` to `outputLength` bytes (16...64).
     public static func hash(_ parts: [[UInt8]], key: SecretKey? = nil, outputLength: Int = 32) -> [UInt8] {
-        Sodium.ensureReady()
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: crypto_generichash_statebytes(), alignment: 64)
-        defer {
-            sodium_memzero(raw, crypto_generichash_statebytes())
-            raw.deallocate()
+        hash(key: key, outputLength: outputLength) { input in
+            for part in parts { input.append(part) }
         }
-        let state = OpaquePointer(raw)
-        _ = crypto_generichash_init(state, key.map { UnsafePointer($0.bytes) }, key?.count ?? 0, outputLength)
-        for part in parts {
-            _ = crypto_generichash_update(state, part, UInt64(part.count))
-        }
-        var out = [UInt8](repeating: 0, count: outputLength)
-        _ = crypto_generichash_final(state, &out, outputLength)
-        return out
     }
 
-    /// Hashes what `feed` appends, with the state on the stack: no allocation but the output.
-    /// For hot paths (the audit chain hashes every entry this way).
-    public static func hash(outputLength: Int = 32, _ feed: (inout Input) -> Void) -> [UInt8] {
+    /// Hashes what `feed` appends, optionally keyed, with the state on the stack: no allocation
+    /// but the output. For hot paths (tokens and the audit chain are hashed on every request).
+    public static func hash(key: SecretKey? = nil, outputLength: Int = 32, _ feed: (inout Input) -> Void) -> [UInt8] {
         Sodium.ensureReady()
         let stateBytes = crypto_generichash_statebytes()
         return withUnsafeTemporaryAllocation(byteCount: stateBytes, alignment: 64) { raw -> [UInt8] in
             guard let base = raw.baseAddress else { preconditionFailure("no memory for the BLAKE2b state") }
             let state = OpaquePointer(base)
             defer { sodium_memzero(raw.baseAddress, stateBytes) }
-            _ = crypto_generichash_init(state, nil, 0, outputLength)
+            _ = crypto_generichash_init(state, key.map { UnsafePointer($0.bytes) }, key?.count ?? 0, outputLength)
             var input = Input(state: state)
             feed(&input)
-            var out = [UInt8](repeating: 0, count: outputLength)
-            _ = crypto_generichash_final(state, &out, outputLength)
-            return out
+            return [UInt8](unsafeUninitializedCapacity: outputLength) { out, written in
+                guard let target = out.baseAddress else { preconditionFailure("no memory for the BLAKE2b output") }
+                _ = crypto_generichash_final(state, target, outputLength)
+                written = outputLength
+            }
         }
     }
 
-    /// What `hash(outputLength:_:)` feeds: bytes, UTF-8 text and big-endian integers.
+    /// What `hash(key:outputLength:_:)` and `deriveSecret(key:storage:_:)` feed: bytes, UTF-8 text and big-endian integers.
     public struct Input {
         fileprivate let state: OpaquePointer
 
@@ -72,7 +63,25 @@ public enum BLAKE2b {
 
     /// Hashes into secure memory (for keys derived from a secret).
     public static func deriveSecret(_ parts: [[UInt8]], key: SecretKey, storage: SecretKey.Storage = .guarded) throws -> SecretKey {
-        var bytes = hash(parts, key: key, outputLength: 32)
-        return try SecretKey(wiping: &bytes, storage: storage)
+        try deriveSecret(key: key, storage: storage) { input in
+            for part in parts { input.append(part) }
+        }
+    }
+
+    /// Keyed BLAKE2b-256 of what `feed` appends, written straight into secure memory.
+    public static func deriveSecret(key: SecretKey, storage: SecretKey.Storage = .guarded, _ feed: (inout Input) -> Void) throws -> SecretKey {
+        Sodium.ensureReady()
+        let derived = try SecretKey(zeroedCount: 32, storage: storage)
+        let stateBytes = crypto_generichash_statebytes()
+        withUnsafeTemporaryAllocation(byteCount: stateBytes, alignment: 64) { raw in
+            guard let base = raw.baseAddress else { preconditionFailure("no memory for the BLAKE2b state") }
+            let state = OpaquePointer(base)
+            defer { sodium_memzero(raw.baseAddress, stateBytes) }
+            _ = crypto_generichash_init(state, key.bytes, key.count, 32)
+            var input = Input(state: state)
+            feed(&input)
+            _ = crypto_generichash_final(state, derived.bytes, 32)
+        }
+        return derived
     }
 }

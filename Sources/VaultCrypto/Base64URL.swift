@@ -43,22 +43,34 @@ public enum Base64URL {
 
     static func decode(bytes input: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
         guard input.count % 4 != 1 else { return nil }
-        var out = [UInt8]()
-        out.reserveCapacity(input.count * 3 / 4)
-        var accumulator: UInt32 = 0
-        var bits = 0
-        for c in input {
-            let v = values[Int(c)]
-            guard v != 0xFF else { return nil }
-            accumulator = accumulator << 6 | UInt32(v)
-            bits += 6
-            if bits >= 8 {
-                bits -= 8
-                out.append(UInt8(truncatingIfNeeded: accumulator >> UInt32(bits)))
+        var valid = true
+        // Written into the array's storage directly: tokens are decoded on every request.
+        var out = values.withUnsafeBufferPointer { table in
+            [UInt8](unsafeUninitializedCapacity: input.count * 3 / 4) { buffer, written in
+                var accumulator: UInt32 = 0
+                var bits: UInt32 = 0
+                var count = 0
+                for c in input {
+                    let v = table[Int(c)]
+                    if v == 0xFF { valid = false; break }
+                    accumulator = accumulator << 6 | UInt32(v)
+                    bits += 6
+                    if bits >= 8 {
+                        bits -= 8
+                        buffer[count] = UInt8(truncatingIfNeeded: accumulator >> bits)
+                        count += 1
+                    }
+                }
+                // Canonical: the bits left over after the last whole byte must be zero.
+                if valid, accumulator & ((1 << bits) - 1) != 0 { valid = false }
+                written = count
             }
         }
-        // Canonical: the bits left over after the last whole byte must be zero.
-        guard accumulator & ((1 << UInt32(bits)) - 1) == 0 else { return nil }
+        guard valid else {
+            // What was decoded before the bad character may be part of a secret.
+            Wipe.bytes(&out)
+            return nil
+        }
         return out
     }
 

@@ -4,6 +4,16 @@ struct ChecksummedText {
     let prefix: String
     let domain: String
     let payloadBytes: Int
+    private let prefixBytes: [UInt8]
+    private let domainBytes: [UInt8]
+
+    init(prefix: String, domain: String, payloadBytes: Int) {
+        self.prefix = prefix
+        self.domain = domain
+        self.payloadBytes = payloadBytes
+        prefixBytes = Array(prefix.utf8)
+        domainBytes = Array(domain.utf8)
+    }
 
     static let checksumBytes = 4
     static let checksumChars = 6
@@ -12,7 +22,10 @@ struct ChecksummedText {
     var totalChars: Int { prefix.utf8.count + payloadChars + Self.checksumChars }
 
     func checksum(_ payload: [UInt8]) -> [UInt8] {
-        Array(BLAKE2b.hash([Array(domain.utf8), payload]).prefix(Self.checksumBytes))
+        Array(BLAKE2b.hash { input in
+            input.append(domainBytes)
+            input.append(payload)
+        }.prefix(Self.checksumBytes))
     }
 
     func encode(_ payload: [UInt8]) -> String {
@@ -29,7 +42,6 @@ struct ChecksummedText {
 
     /// The same on raw bytes, so secret key files never pass through a `String`.
     func decode(bytes text: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
-        let prefixBytes = Array(prefix.utf8)
         guard text.count == totalChars, text.prefix(prefixBytes.count).elementsEqual(prefixBytes) else { return nil }
         let payloadStart = prefixBytes.count, checksumStart = prefixBytes.count + payloadChars
         guard var payload = Base64URL.decode(bytes: UnsafeBufferPointer(rebasing: text[payloadStart..<checksumStart])),

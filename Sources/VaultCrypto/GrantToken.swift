@@ -52,14 +52,21 @@ public struct GrantToken: Sendable {
     }
 
     static func hashSecret(_ secret: SecretKey) -> [UInt8] {
-        var s = secret.exposedCopy()
-        defer { Wipe.bytes(&s) }
-        return BLAKE2b.hash([Array("vrm-token-hash-v1".utf8), s])
+        BLAKE2b.hash { input in
+            input.append(hashDomain)
+            secret.withUnsafeBytes { input.append($0) }
+        }
     }
+
+    private static let hashDomain = Array("vrm-token-hash-v1".utf8)
+    private static let shareKeyDomain = Array("vrm-share-key-v1".utf8)
 
     /// The bearer share key: keyed BLAKE2b-256(key = secret, "vrm-share-key-v1" ‖ grant id).
     public func shareKey(grantID: String) throws -> SecretKey {
-        try BLAKE2b.deriveSecret([Array("vrm-share-key-v1".utf8), Array(grantID.utf8)], key: secret, storage: .scratch)
+        try BLAKE2b.deriveSecret(key: secret, storage: .scratch) { input in
+            input.append(Self.shareKeyDomain)
+            input.append(utf8: grantID)
+        }
     }
 
     /// True when this token's secret hashes to `storedHash` (constant time).
