@@ -271,6 +271,27 @@ func redeem(_ redeemer: Redeemer, _ token: GrantToken?, text: String? = nil, ifN
         #expect(try vault.auditEntries(AuditFilter(grantID: tampered.grant.id)).allSatisfy { $0.event != "share.redeemed" })
     }
 
+    /// Several approvals of one grant in a batch are counted together only when all of them fit;
+    /// otherwise they are counted one by one, in order, and the ones past the limit are denied.
+    @Test func approvalsOfOneGrantInABatchAreCountedExactlyAndInOrder() throws {
+        let unlimited = try grant(maxUses: nil)
+        let limited = try grant(maxUses: 3)
+        let redeemer = try redeemer()
+        _ = try redeem(redeemer, unlimited.token)
+        _ = try redeem(redeemer, limited.token)
+        let request = { (token: GrantToken) in RedemptionRequest(token: token.encoded()[...], client: "127.0.0.1", userAgent: "test", ifNoneMatch: nil) }
+        let batch = [limited, unlimited, limited, unlimited, limited, unlimited].map { request($0.token) }
+        let results = redeemer.redeemBatch(batch).map { try? $0.get() }
+        // Two uses of `limited` were left: its third request in the batch is the one refused.
+        #expect(results[4] == .denied(.usedUp))
+        for index in [0, 1, 2, 3, 5] { #expect(try vendorOpens(try #require(results[index])).version == 1) }
+        #expect(try vault.grant(id: unlimited.grant.id).useCount == 4)
+        #expect(try vault.grant(id: limited.grant.id).useCount == 3)
+        let entries = try vault.auditEntries().suffix(6)
+        #expect(entries.map(\.event) == ["share.redeemed", "share.redeemed", "share.redeemed", "share.redeemed", "share.denied", "share.redeemed"])
+        #expect(entries.map(\.body.grantID) == [limited, unlimited, limited, unlimited, limited, unlimited].map(\.grant.id))
+    }
+
     /// A statement failing mid-batch rolls the batch back; each request is then redone alone.
     @Test func aBatchThatFailsInTheDatabaseIsRedoneRequestByRequest() throws {
         let good = try grant()
