@@ -184,13 +184,20 @@ final class ShareFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     /// Replays what arrived while a request waited, in order, until another one waits.
     private func resume() {
         guard let context else { return }
+        var replayed = false
         while !awaiting, !held.isEmpty {
             switch held.removeFirst() {
-            case .read(let data): channelRead(context: context, data: data)
+            case .read(let data):
+                replayed = true
+                channelRead(context: context, data: data)
             case .error(let error): context.fireErrorCaught(error)
             case .event(let event): context.fireUserInboundEventTriggered(event)
             }
         }
+        // Hummingbird's inbound stream hands reads on at the end of a read burst; replayed parts
+        // forwarded to it would otherwise wait for the next burst, which a client that has sent
+        // everything never makes.
+        if replayed { context.fireChannelReadComplete() }
         if !awaiting, readHeld {
             readHeld = false
             context.read()

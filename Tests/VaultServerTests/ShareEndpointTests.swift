@@ -258,6 +258,44 @@ func bearer(_ token: String) -> HTTPFields { [.authorization: "Bearer \(token)"]
         guard case .intact = try AuditVerifier.verify(database, checkpoint: nil) else { return #expect(Bool(false)) }
     }
 
+    /// HTTP/1.1 pipelining over one connection, mixing requests the event loop answers with ones
+    /// Hummingbird answers (an unknown path, a health check, one with `Connection`): the answers
+    /// come back in request order, each the right one.
+    @Test func pipelinedRequestsAreAnsweredInOrderAcrossBothServerPaths() async throws {
+        let f = try Fixture()
+        let token = f.bearer.token.encoded()
+        try await f.app().test(.live) { client in
+            let port = try #require(client.port)
+            let requests: [(String, [String])] = [
+                ("/v1/share", ["Authorization: Bearer \(token)"]),
+                ("/nope", []),
+                ("/v1/share", ["Authorization: Bearer \(token)"]),
+                ("/v1/share", ["Authorization: Bearer vrm_not-a-token"]),
+                ("/v1/share", ["Authorization: Bearer \(token)", "If-None-Match: \"v1\""]),
+                ("/livez", []),
+                ("/v1/share", ["Authorization: Bearer \(token)", "Connection: keep-alive"]),
+                ("/v1/share", ["Authorization: Bearer \(token)"]),
+            ]
+            let text = requests.map { path, headers in
+                (["GET \(path) HTTP/1.1", "Host: 127.0.0.1"] + headers).joined(separator: "\r\n") + "\r\n\r\n"
+            }.joined()
+            let responses = try RawHTTP.exchange(port: port, send: Array(text.utf8), expecting: requests.count)
+            #expect(responses.map(\.status) == [200, 404, 200, 401, 304, 200, 200, 200])
+            for index in [0, 2, 6, 7] {
+                #expect(responses[index].headers["etag"] == "\"v1\"")
+                let signed = try JSONDecoder().decode(SignedShare.self, from: Data(responses[index].body))
+                #expect(try signed.verified(expectedSigner: f.bearer.signerKey).document.data.profile == ["address.shipping": "1 Main St"])
+            }
+            #expect(responses[1].headers["content-type"] == "application/problem+json")
+            #expect(responses[3].headers["content-type"] == "application/problem+json")
+            #expect(responses[5].headers["etag"] == nil && responses[5].body == Array(#"{"status":"ok"}"#.utf8))
+        }
+        #expect(try f.vault.grant(id: f.bearer.grant.id).useCount == 4)
+        let entries = try f.vault.auditEntries()
+        #expect(entries.filter { $0.event == "share.redeemed" }.count == 4)
+        #expect(entries.filter { $0.event == "share.denied" }.count == 1)
+    }
+
     @Test func aLiveServerOnAFreePortAnswersOverTCP() async throws {
         let f = try Fixture()
         try await f.app().test(.live) { client in
@@ -271,5 +309,70 @@ func bearer(_ token: String) -> HTTPFields { [.authorization: "Bearer \(token)"]
         let entries = try f.vault.auditEntries()
         let redeemed = try #require(entries.first { $0.event == "share.redeemed" })
         #expect(redeemed.body.client == "127.0.0.1")
+    }
+}
+
+/// A blocking HTTP/1.1 client on a raw socket, for what the test client cannot do (pipelining).
+enum RawHTTP {
+    struct Response {
+        let status: Int
+        /// Lower-cased names.
+        let headers: [String: String]
+        let body: [UInt8]
+    }
+
+    struct Failure: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// Sends `bytes` in one write on a new connection to 127.0.0.1:`port`, then reads until
+    /// `expecting` responses (with Content-Length bodies) have arrived; gives up after 10 s.
+    static func exchange(port: Int, send bytes: [UInt8], expecting: Int) throws -> [Response] {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw Failure(description: "socket failed") }
+        defer { close(fd) }
+        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { throw Failure(description: "connect failed") }
+        let sent = bytes.withUnsafeBytes { Foundation.send(fd, $0.baseAddress, $0.count, 0) }
+        guard sent == bytes.count else { throw Failure(description: "short send") }
+        var buffer: [UInt8] = []
+        var responses: [Response] = []
+        var chunk = [UInt8](repeating: 0, count: 65_536)
+        while responses.count < expecting {
+            if let (response, used) = parse(buffer) {
+                responses.append(response)
+                buffer.removeFirst(used)
+                continue
+            }
+            let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            guard count > 0 else { throw Failure(description: "connection ended after \(responses.count) responses") }
+            buffer += chunk[..<count]
+        }
+        return responses
+    }
+
+    /// One whole response from the front of `bytes`, and how many bytes it took.
+    static func parse(_ bytes: [UInt8]) -> (Response, Int)? {
+        let separator: [UInt8] = [13, 10, 13, 10]
+        guard bytes.count >= 4, let end = (0...(bytes.count - 4)).first(where: { Array(bytes[$0..<($0 + 4)]) == separator }) else { return nil }
+        let lines = String(decoding: bytes[..<end], as: UTF8.self).components(separatedBy: "\r\n")
+        guard let statusText = lines.first?.split(separator: " ").dropFirst().first, let status = Int(statusText) else { return nil }
+        var headers: [String: String] = [:]
+        for line in lines.dropFirst() {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        }
+        let length = Int(headers["content-length"] ?? "0") ?? 0
+        let start = end + 4
+        guard bytes.count >= start + length else { return nil }
+        return (Response(status: status, headers: headers, body: Array(bytes[start..<(start + length)])), start + length)
     }
 }
