@@ -18,10 +18,23 @@ final class GroupCommitQueue: Sendable {
     struct State {
         var jobs: [Job] = []
         var draining = false
+        /// The writer is waiting for the queue to fill (`waitToFill`).
+        var filling = false
     }
 
     /// Most requests in one transaction; more wait for the next one.
     static let maxBatch = 512
+
+    /// Under load — the last batch held at least `busyBatch` requests — the writer waits up to
+    /// `fillWait` for `fillTarget` requests before it commits, so one fsync serves more of them.
+    /// A request that comes alone, after the writer has gone idle, is never held up; one that
+    /// comes just after a busy batch waits at most `fillWait`.
+    /// Measured with `wrk -t2 -c64` against the minimal server in alternating pairs: p99 about
+    /// 1 ms lower and throughput no lower than committing at once (README, Performance).
+    static let busyBatch = 8
+    static let fillTarget = 32
+    static let fillWait = DispatchTimeInterval.microseconds(400)
+    private let filled = DispatchSemaphore(value: 0)
 
     let redeemer: Redeemer
     private let state = Mutex(State())
@@ -36,17 +49,24 @@ final class GroupCommitQueue: Sendable {
     /// once the transaction that counted and audited it has committed (or failed).
     func submit(_ request: RedemptionRequest, reply: @escaping Reply) {
         let job = Job(prepared: redeemer.prepare(request), reply: reply)
-        let start = state.withLock { state -> Bool in
+        let (start, wake) = state.withLock { state -> (Bool, Bool) in
             state.jobs.append(job)
-            guard !state.draining else { return false }
+            if state.filling, state.jobs.count >= Self.fillTarget {
+                state.filling = false
+                return (false, true)
+            }
+            guard !state.draining else { return (false, false) }
             state.draining = true
-            return true
+            return (true, false)
         }
+        if wake { filled.signal() }
         if start { queue.async { self.drain() } }
     }
 
     private func drain() {
+        var last = 0
         while true {
+            if last >= Self.busyBatch { waitToFill() }
             let batch = state.withLock { state -> [Job] in
                 let taken = Array(state.jobs.prefix(Self.maxBatch))
                 state.jobs.removeFirst(taken.count)
@@ -54,10 +74,24 @@ final class GroupCommitQueue: Sendable {
                 return taken
             }
             guard !batch.isEmpty else { return }
+            last = batch.count
             // A failed commit fails only its own requests: nothing in them was counted,
             // audited or released.
             let results = redeemer.commit(batch.map(\.prepared))
             for (job, result) in zip(batch, results) { job.reply(result) }
         }
+    }
+
+    /// Waits until `fillTarget` requests are queued or `fillWait` has passed.
+    private func waitToFill() {
+        let wait = state.withLock { state -> Bool in
+            guard state.jobs.count < Self.fillTarget else { return false }
+            state.filling = true
+            return true
+        }
+        guard wait else { return }
+        _ = filled.wait(timeout: .now() + Self.fillWait)
+        // A signal that raced the timeout is left over and ends the next wait early: harmless.
+        state.withLock { $0.filling = false }
     }
 }
