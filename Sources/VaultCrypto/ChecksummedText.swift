@@ -44,11 +44,10 @@ struct ChecksummedText {
     func decode(bytes text: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
         guard text.count == totalChars, text.prefix(prefixBytes.count).elementsEqual(prefixBytes) else { return nil }
         let payloadStart = prefixBytes.count, checksumStart = prefixBytes.count + payloadChars
-        guard var payload = Base64URL.decode(bytes: UnsafeBufferPointer(rebasing: text[payloadStart..<checksumStart])),
-              payload.count == payloadBytes,
-              let sum = Base64URL.decode(bytes: UnsafeBufferPointer(rebasing: text[checksumStart...])), sum.count == Self.checksumBytes
-        else { return nil }
-        guard constantTimeEquals(sum, checksum(payload)) else {
+        guard var payload = Base64URL.decode(bytes: UnsafeBufferPointer(rebasing: text[payloadStart..<checksumStart])) else { return nil }
+        guard payload.count == payloadBytes,
+              let sum = Base64URL.decode(bytes: UnsafeBufferPointer(rebasing: text[checksumStart...])), sum.count == Self.checksumBytes,
+              constantTimeEquals(sum, checksum(payload)) else {
             Wipe.bytes(&payload)
             return nil
         }

@@ -256,9 +256,11 @@ public final class Redeemer: Sendable {
     /// Counts, with one guarded UPDATE each, every grant that has several prepared approvals in
     /// the batch, when all of them fit (still active, same share version, enough uses left);
     /// returns the groups so counted. A group that does not fit is left to be counted request by
-    /// request, in order, as before. Only done when nothing in the batch is redone in full: a
-    /// full redo reads the grant's count, and must not see uses counted for requests behind it.
-    /// So the outcome and the share history are exactly those of counting one by one.
+    /// request, in order, as before. Only done when nothing in the batch was prepared to be done
+    /// in full, and only for a grant all of whose approvals in the batch were prepared from one
+    /// row at one share version: a request that is redone in full reads its grant's count, and it
+    /// must never be a grant counted ahead, whose count already holds uses of requests behind it.
+    /// So the outcomes and the share history are exactly those of counting one by one.
     private func countAhead(_ jobs: [PreparedRedemption], now: Int64, _ sql: Statements) throws -> Set<Approval> {
         var groups: [Approval: (grantID: String, count: Int)] = [:]
         for job in jobs {
@@ -269,12 +271,12 @@ public final class Redeemer: Sendable {
                 groups[Approval(rowid: rowid, version: version), default: (grantID, 0)].count += 1
             }
         }
-        // A grant prepared at two share versions is left alone: the stale group's full redo
-        // would read the other group's uses.
-        var versions: [Int64: Int] = [:]
-        for approval in groups.keys { versions[approval.rowid, default: 0] += 1 }
+        // A grant prepared at two share versions (or, after a VACUUM, from two row numbers) is
+        // left alone: the stale group's full redo would read the other group's uses.
+        var groupsPerGrant: [String: Int] = [:]
+        for group in groups.values { groupsPerGrant[group.grantID, default: 0] += 1 }
         var counted = Set<Approval>()
-        for (approval, group) in groups where group.count > 1 && versions[approval.rowid] == 1 {
+        for (approval, group) in groups where group.count > 1 && groupsPerGrant[group.grantID] == 1 {
             if try sql.countUses(group.count, rowid: approval.rowid, grantID: group.grantID, now: now, version: approval.version) {
                 counted.insert(approval)
             }
