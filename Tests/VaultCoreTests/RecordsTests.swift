@@ -404,6 +404,27 @@ import VaultTestSupport
         }
         #expect(throws: (any Error).self) { try Vault.decodeRecord(Purchase.self, bytes + [0]) }
     }
+
+    /// Text fields must be valid UTF-8 as stored: a record whose text does not decode exactly is
+    /// rejected, never read with replacement characters.
+    @Test func textThatIsNotUTF8IsRejected() throws {
+        var p = Self.purchase(1)
+        p.item = "abc"
+        let bytes = p.encodedRecord
+        let at = try #require((0...(bytes.count - 3)).first { Array(bytes[$0..<($0 + 3)]) == Array("abc".utf8) })
+        for bad: [UInt8] in [[0xFF, 0x62, 0x63], [0x61, 0xC3, 0x63], [0xED, 0xA0, 0x80], [0xEF, 0xBF, 0xBD]] {
+            var broken = bytes
+            broken.replaceSubrange(at..<(at + 3), with: bad)
+            if bad == [0xEF, 0xBF, 0xBD] {
+                // A real U+FFFD in the text is valid UTF-8 and reads back as stored.
+                #expect(try Vault.decodeRecord(Purchase.self, broken).item == "\u{FFFD}")
+            } else {
+                #expect(throws: (any Error).self) { try Vault.decodeRecord(Purchase.self, broken) }
+            }
+        }
+        p.item = ""
+        #expect(try Vault.decodeRecord(Purchase.self, p.encodedRecord).item == "")
+    }
 }
 
 @Suite struct SealedShareJSONTests {
