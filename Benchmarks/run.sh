@@ -3,7 +3,7 @@
 # prints one table of figures and ratios (issue 6). Servers listen on 127.0.0.1 only and are
 # stopped at the end. Not a test: `swift test` stays fast.
 #
-#   Benchmarks/run.sh                 # full run (about 3 minutes after the build)
+#   Benchmarks/run.sh                 # full run (about 4 minutes after the build)
 #   DURATION=5 Benchmarks/run.sh      # shorter wrk runs
 #   PAIRS=5 Benchmarks/run.sh         # more alternating baseline/redemption pairs (default 3)
 #   ONLY=throughput Benchmarks/run.sh # one part: crypto, throughput, large (comma-separated)
@@ -11,6 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-10}
 PAIRS=${PAIRS:-3}
+[[ "$PAIRS" =~ ^[1-9][0-9]*$ ]] || { echo "PAIRS must be a whole number ≥ 1 (got '$PAIRS')" >&2; exit 2; }
 CONNECTIONS=${CONNECTIONS:-64}
 ONLY=${ONLY:-crypto,throughput,large}
 part() { [[ ",$ONLY," == *",$1,"* ]]; }
@@ -111,6 +112,7 @@ med = lambda i: statistics.median(r[i] for r in rows)
 ratios = [r[2] / r[0] * 100 for r in rows]
 print(int(med(0)), f"{med(1):.2f}", int(med(2)), f"{med(3):.2f}", f"{statistics.median(ratios):.0f}%",
       ",".join(f"{x:.0f}%" for x in ratios))')"
+[ -n "$ratio" ] || { echo "wrk gave no figures (a server did not answer)" >&2; exit 1; }
 row "minimal Hummingbird, fixed 1 KiB body: req/s (p99 ms)" "$base_rps" "$base_p99"
 row "GET /v1/share, bearer ($share_bytes B share): req/s (p99 ms)" "$bearer_rps" "$bearer_p99"
 row "  redemption vs minimal Hummingbird (target ≥ 60%)" "$ratio" "pairs $pairs_text"
