@@ -217,6 +217,17 @@ public final class VaultDatabase: Sendable {
         }
     }
 
+    /// Sets after how many WAL pages a commit on the writer connection also checkpoints (SQLite's
+    /// default is 1000). The checkpoint runs inside that commit, so every request waiting on the
+    /// writer waits for it too; the server asks for smaller, more frequent ones.
+    public func setAutoCheckpoint(pages: Int) throws {
+        do {
+            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_autocheckpoint = \(max(0, pages))") }
+        } catch {
+            throw Self.mapRuntimeError(error)
+        }
+    }
+
     /// Folds the WAL back into the main file and truncates it, so deleted pages are gone from both.
     public func checkpoint() {
         _ = try? pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
