@@ -12,20 +12,25 @@ public enum BLAKE2b {
     /// Hashes what `feed` appends, optionally keyed, with the state on the stack: no allocation
     /// but the output. For hot paths (tokens and the audit chain are hashed on every request).
     public static func hash(key: SecretKey? = nil, outputLength: Int = 32, _ feed: (inout Input) -> Void) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: outputLength) { out, written in
+            guard let target = out.baseAddress else { preconditionFailure("no memory for the BLAKE2b output") }
+            hash(key: key, into: target, outputLength: outputLength, feed)
+            written = outputLength
+        }
+    }
+
+    /// The one place a BLAKE2b state lives: on the stack, zeroed when done.
+    private static func hash(key: SecretKey?, into target: UnsafeMutablePointer<UInt8>, outputLength: Int, _ feed: (inout Input) -> Void) {
         Sodium.ensureReady()
         let stateBytes = crypto_generichash_statebytes()
-        return withUnsafeTemporaryAllocation(byteCount: stateBytes, alignment: 64) { raw -> [UInt8] in
+        withUnsafeTemporaryAllocation(byteCount: stateBytes, alignment: 64) { raw in
             guard let base = raw.baseAddress else { preconditionFailure("no memory for the BLAKE2b state") }
             let state = OpaquePointer(base)
             defer { sodium_memzero(raw.baseAddress, stateBytes) }
             _ = crypto_generichash_init(state, key.map { UnsafePointer($0.bytes) }, key?.count ?? 0, outputLength)
             var input = Input(state: state)
             feed(&input)
-            return [UInt8](unsafeUninitializedCapacity: outputLength) { out, written in
-                guard let target = out.baseAddress else { preconditionFailure("no memory for the BLAKE2b output") }
-                _ = crypto_generichash_final(state, target, outputLength)
-                written = outputLength
-            }
+            _ = crypto_generichash_final(state, target, outputLength)
         }
     }
 
@@ -70,18 +75,8 @@ public enum BLAKE2b {
 
     /// Keyed BLAKE2b-256 of what `feed` appends, written straight into secure memory.
     public static func deriveSecret(key: SecretKey, storage: SecretKey.Storage = .guarded, _ feed: (inout Input) -> Void) throws -> SecretKey {
-        Sodium.ensureReady()
         let derived = try SecretKey(zeroedCount: 32, storage: storage)
-        let stateBytes = crypto_generichash_statebytes()
-        withUnsafeTemporaryAllocation(byteCount: stateBytes, alignment: 64) { raw in
-            guard let base = raw.baseAddress else { preconditionFailure("no memory for the BLAKE2b state") }
-            let state = OpaquePointer(base)
-            defer { sodium_memzero(raw.baseAddress, stateBytes) }
-            _ = crypto_generichash_init(state, key.bytes, key.count, 32)
-            var input = Input(state: state)
-            feed(&input)
-            _ = crypto_generichash_final(state, derived.bytes, 32)
-        }
+        hash(key: key, into: derived.bytes, outputLength: 32, feed)
         return derived
     }
 }
