@@ -15,6 +15,22 @@ import VaultTestSupport
         #expect(again.keys.vaultID == vault.keys.vaultID)
     }
 
+    @Test func backgroundCheckpointsKeepTheWALSmallAndLoseNothing() throws {
+        let vault = try makeVault(in: dir)
+        try vault.database.checkpointInBackground(pages: 8, limit: 32)
+        #expect(throws: VaultError.self) { try vault.database.checkpointInBackground(pages: 8, limit: 32) }
+        let commits = 600
+        for i in 0..<commits { try vault.setProfile("email", value: "jo\(i)@example.org") }
+        // Every commit appends at least one page to the WAL; a WAL that holds far fewer pages
+        // than there were commits was checkpointed and restarted from its start, over and over.
+        let walBytes = try FileManager.default.attributesOfItem(atPath: dir.file("vault.db-wal"))[.size] as? Int ?? 0
+        let walPages = (walBytes - 32) / (4096 + 24)
+        #expect(walPages > 0)
+        #expect(walPages < commits / 2)
+        let again = try Vault.unlock(path: dir.file("vault.db"), passphrase: try testPassphrase())
+        #expect(try again.profileValue("email") == "jo\(commits - 1)@example.org")
+    }
+
     @Test func theFileIsPrivate() throws {
         _ = try makeVault(in: dir)
         let attributes = try FileManager.default.attributesOfItem(atPath: dir.file("vault.db"))

@@ -1,6 +1,7 @@
 public import Foundation
 public import GRDB
 public import VaultCrypto
+import Synchronization
 
 /// The vault's SQLite file, opened through GRDB in WAL mode. Opening needs no passphrase: the
 /// server works from this alone.
@@ -11,6 +12,8 @@ public final class VaultDatabase: Sendable {
     public let header: VaultHeader
     /// The path the vault was opened from.
     public let path: String
+    /// Set by `checkpointInBackground`; its hook on the writer is removed at deinit.
+    private let backgroundCheckpointer = Mutex<BackgroundCheckpointer?>(nil)
 
     private init(pool: DatabasePool, header: VaultHeader, path: String) {
         self.pool = pool
@@ -217,14 +220,28 @@ public final class VaultDatabase: Sendable {
         }
     }
 
-    /// Sets after how many WAL pages a commit on the writer connection also checkpoints (SQLite's
-    /// default is 1000). The checkpoint runs inside that commit, so every request waiting on the
-    /// writer waits for it too; the server asks for smaller, more frequent ones.
-    public func setAutoCheckpoint(pages: Int) throws {
+    /// Checkpoints the WAL on a background connection once it holds `pages` pages, instead of
+    /// inside the writer's commit (`BackgroundCheckpointer`); past `limit` pages the writer
+    /// checkpoints itself, so the WAL stays bounded. For the server, whose writer is the
+    /// group-commit queue.
+    public func checkpointInBackground(pages: Int, limit: Int) throws {
+        let checkpointer = BackgroundCheckpointer(path: path, pages: pages, limit: limit)
         do {
-            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_autocheckpoint = \(max(0, pages))") }
+            try pool.writeWithoutTransaction { db in
+                try backgroundCheckpointer.withLock { current in
+                    guard current == nil else { throw VaultError.storage("background checkpoints are already on") }
+                    checkpointer.install(on: db)
+                    current = checkpointer
+                }
+            }
         } catch {
             throw Self.mapRuntimeError(error)
+        }
+    }
+
+    deinit {
+        if let checkpointer = backgroundCheckpointer.withLock({ $0.take() }) {
+            _ = try? pool.writeWithoutTransaction { db in checkpointer.uninstall(from: db) }
         }
     }
 
