@@ -358,6 +358,40 @@ import VaultTestSupport
         #expect(acme.openCases == 0 && acme.resolvedCases == 1 && acme.medianDaysToResolve == 0)
     }
 
+    @Test func reportsAddUpTheSameWhenCoresEachTallyAShare() throws {
+        // More purchases than the parallel threshold (4096): each core tallies its own share
+        // and the shares are added; the result must equal one serial pass over the purchases.
+        let extra = (0..<5000).map { (i: Int) -> NewPurchase in
+            let vendor = i % 3 == 0 ? "Acme" : "Bolt"
+            let price: Money? = i % 7 == 0 ? nil : Money(minorUnits: Int64(i) * 13, currency: i % 2 == 0 ? "EUR" : "USD")
+            return NewPurchase(vendorName: vendor, item: "Item \(i)", price: price)
+        }
+        let added = try vault.addPurchases(extra).added
+        for purchase in added.prefix(40) { _ = try vault.annotatePurchase(id: purchase.id, AnnotationEdit(returned: true)) }
+        let names = Dictionary(uniqueKeysWithValues: try vault.vendors().map { ($0.id, $0.name) })
+        var count: [String: Int] = [:], returns: [String: Int] = [:]
+        var spend: [String: [String: (Int64, Int)]] = [:]
+        for p in try vault.purchases() {
+            let name = names[p.vendorID] ?? "(removed)"
+            count[name, default: 0] += 1
+            if p.annotations.returned { returns[name, default: 0] += 1; continue }
+            guard let price = p.price else { continue }
+            let current = spend[name, default: [:]][price.currency] ?? (0, 0)
+            spend[name, default: [:]][price.currency] = (current.0 + price.minorUnits, current.1 + 1)
+        }
+        for card in try vault.vendorScorecards() {
+            #expect(card.purchases == count[card.vendor, default: 0])
+            #expect(card.returns == returns[card.vendor, default: 0])
+            #expect(card.spend == (spend[card.vendor] ?? [:]).sorted { $0.key < $1.key }.map { Money(minorUnits: $0.value.0, currency: $0.key).formatted })
+        }
+        let expected = spend.flatMap { name, byCurrency in
+            byCurrency.map { SpendingRow(group: name, currency: $0.key, total: Money(minorUnits: $0.value.0, currency: $0.key).amount, purchases: $0.value.1) }
+        }
+        #expect(try vault.spendingReport(by: .vendor) == expected.sorted { ($0.group.lowercased(), $0.currency) < ($1.group.lowercased(), $1.currency) })
+        let total = try vault.purchases().count
+        #expect(try vault.vendorScorecards().map(\.purchases).reduce(0, +) == total)
+    }
+
     @Test func exposureMatchesTheActiveGrants() throws {
         let a = try vault.createGrant(GrantRequest(vendorName: "Acme", scopes: [.profilePrefix("address"), .purchasesOwn, .casesOwn], purpose: .support, expiresAt: nil, maxUses: 3))
         let b = try vault.createGrant(GrantRequest(vendorName: "Bolt", scopes: [.profileField("email")], purpose: .warranty, expiresAt: nil))

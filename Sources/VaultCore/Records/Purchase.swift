@@ -177,27 +177,58 @@ extension Vault {
     /// Purchases (all, or one vendor's), oldest first unless `sorted` is false (reports don't care).
     /// Large reads decrypt and decode on every core.
     func purchases(vendorID: String?, sorted: Bool = true, _ db: Database) throws -> [Purchase] {
-        let cursor = try vendorID.map { try Row.fetchCursor(db, sql: "SELECT id, sealed FROM purchases WHERE vendor_id = ?", arguments: [$0]) }
-            ?? Row.fetchCursor(db, sql: "SELECT id, sealed FROM purchases")
-        var sealed: [(id: String, box: [UInt8])] = []
-        while let row = try cursor.next() {
-            sealed.append((row[0], try row.withUnsafeData(atIndex: 1) { $0.map { Array($0) } ?? [] }))
+        let decoded = try Self.parallelMap(try sealedPurchases(vendorID: vendorID, db)) {
+            try openRecord(Purchase.self, $0.box, table: "purchases", id: $0.id)
         }
-        let decoded = try Self.parallelMap(sealed) { try openRecord(Purchase.self, $0.box, table: "purchases", id: $0.id) }
         return sorted ? decoded.sorted { ($0.date, $0.id) < ($1.date, $1.id) } : decoded
+    }
+
+    /// Every purchase decrypted (on every core for large vaults) and folded into one
+    /// accumulator per worker, which are returned for the caller to merge: reports need only
+    /// their tallies, so the purchases themselves are never kept or gathered.
+    func foldPurchases<A: Sendable>(_ db: Database, into initial: A, _ fold: @Sendable (inout A, Purchase) throws -> Void) throws -> [A] {
+        try Self.parallelChunks(try sealedPurchases(vendorID: nil, db)) { chunk in
+            var accumulator = initial
+            for row in chunk { try fold(&accumulator, try openRecord(Purchase.self, row.box, table: "purchases", id: row.id)) }
+            return accumulator
+        }
+    }
+
+    /// The sealed rows, read through SQLite's C API: on 100k purchases, GRDB's row cursor took
+    /// longer than decrypting them on one core (this read is serial; the decrypting is not).
+    private func sealedPurchases(vendorID: String?, _ db: Database) throws -> [(id: String, box: [UInt8])] {
+        let statement: RawStatement
+        if let vendorID {
+            statement = try RawStatement(db, "SELECT id, sealed FROM purchases WHERE vendor_id = ?1")
+            statement.bind(1, vendorID)
+        } else {
+            statement = try RawStatement(db, "SELECT id, sealed FROM purchases")
+        }
+        defer { statement.reset() }
+        var sealed: [(id: String, box: [UInt8])] = []
+        while try statement.step() {
+            sealed.append((statement.text(0), statement.bytes(1)))
+        }
+        return sealed
     }
 
     /// `map` over large inputs split across the machine's cores (in order); small inputs stay serial.
     static func parallelMap<T: Sendable, R: Sendable>(_ input: [T], _ transform: @Sendable (T) throws -> R) throws -> [R] {
+        try parallelChunks(input) { try $0.map(transform) }.flatMap { $0 }
+    }
+
+    /// `body` over contiguous chunks of `input`, one per core (at most 8), in parallel; the
+    /// results in chunk order, and the first chunk's error wins. Small inputs are one chunk.
+    static func parallelChunks<T: Sendable, R: Sendable>(_ input: [T], _ body: @Sendable (ArraySlice<T>) throws -> R) throws -> [R] {
         let workers = min(ProcessInfo.processInfo.activeProcessorCount, 8)
-        guard input.count >= 4096, workers > 1 else { return try input.map(transform) }
+        guard input.count >= 4096, workers > 1 else { return [try body(input[...])] }
         let chunk = (input.count + workers - 1) / workers
         let results = ParallelResults<R>(count: workers)
         DispatchQueue.concurrentPerform(iterations: workers) { w in
             let range = (w * chunk)..<min(input.count, (w + 1) * chunk)
-            results.set(w, Result { try input[range].map(transform) })
+            results.set(w, Result { try body(input[range]) })
         }
-        return try results.joined()
+        return try results.all()
     }
 
     /// One purchase; throws `notFound`.

@@ -54,15 +54,20 @@ extension Vault {
     public func spendingReport(by grouping: SpendingGrouping, since: CalendarDate? = nil) throws -> [SpendingRow] {
         try database.read { db in
             let names = Dictionary(try allVendors(db).map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
-            var totals: [String: [String: (Int64, Int)]] = [:]
-            for p in try purchases(vendorID: nil, sorted: false, db) where !p.annotations.returned {
-                if let since, p.date < since { continue }
-                guard let price = p.price else { continue }
+            // Each worker adds up its share of the purchases; the partial totals are then added.
+            let partials = try foldPurchases(db, into: [String: [String: (Int64, Int)]]()) { totals, p in
+                guard !p.annotations.returned, let price = p.price else { return }
+                if let since, p.date < since { return }
                 let key = grouping == .vendor ? (names[p.vendorID] ?? "(removed)") : p.date.monthKey
-                let current = totals[key, default: [:]][price.currency] ?? (0, 0)
-                let (sum, overflow) = current.0.addingReportingOverflow(price.minorUnits)
-                guard !overflow else { throw VaultError.invalidInput("the \(price.currency) total is too large to add up") }
-                totals[key, default: [:]][price.currency] = (sum, current.1 + 1)
+                try Self.add(price.minorUnits, count: 1, currency: price.currency, to: &totals[key, default: [:]])
+            }
+            var totals = partials.first ?? [:]
+            for partial in partials.dropFirst() {
+                for (key, byCurrency) in partial {
+                    for (currency, value) in byCurrency {
+                        try Self.add(value.0, count: value.1, currency: currency, to: &totals[key, default: [:]])
+                    }
+                }
             }
             return totals.flatMap { group, byCurrency in
                 byCurrency.map { currency, value in
@@ -74,24 +79,33 @@ extension Vault {
 
     public func vendorScorecards() throws -> [VendorScorecard] {
         try database.read { db in
-            // One pass over the purchases, accumulating per vendor (no per-vendor copies).
-            var tallies: [String: (count: Int, returns: Int, spend: [String: Int64])] = [:]
-            for p in try purchases(vendorID: nil, sorted: false, db) {
+            // One pass over the purchases, each worker tallying its share per vendor; the
+            // purchases are never kept, and the partial tallies are then added up.
+            typealias Tally = (count: Int, returns: Int, spend: [String: (Int64, Int)])
+            let partials = try foldPurchases(db, into: [String: Tally]()) { tallies, p in
                 // Mutated in place through the subscript, so the nested dictionary is never copied.
                 tallies[p.vendorID, default: (0, 0, [:])].count += 1
                 if p.annotations.returned {
                     tallies[p.vendorID, default: (0, 0, [:])].returns += 1
                 } else if let price = p.price {
-                    let (sum, overflow) = (tallies[p.vendorID]?.spend[price.currency] ?? 0).addingReportingOverflow(price.minorUnits)
-                    guard !overflow else { throw VaultError.invalidInput("the \(price.currency) total is too large to add up") }
-                    tallies[p.vendorID, default: (0, 0, [:])].spend[price.currency] = sum
+                    try Self.add(price.minorUnits, count: 1, currency: price.currency, to: &tallies[p.vendorID, default: (0, 0, [:])].spend)
+                }
+            }
+            var tallies = partials.first ?? [:]
+            for partial in partials.dropFirst() {
+                for (vendorID, tally) in partial {
+                    tallies[vendorID, default: (0, 0, [:])].count += tally.count
+                    tallies[vendorID, default: (0, 0, [:])].returns += tally.returns
+                    for (currency, value) in tally.spend {
+                        try Self.add(value.0, count: value.1, currency: currency, to: &tallies[vendorID, default: (0, 0, [:])].spend)
+                    }
                 }
             }
             let cases = Dictionary(grouping: try cases(vendorID: nil, db), by: \.vendorID)
             return try allVendors(db).map { vendor in
                 let tally = tallies[vendor.id] ?? (0, 0, [:])
                 let supportCases = cases[vendor.id] ?? []
-                let spend = tally.spend
+                let spend = tally.spend.mapValues(\.0)
                 let days = supportCases.compactMap { c -> Double? in
                     guard !c.status.isOpen, let resolved = c.resolvedAt else { return nil }
                     return (resolved.timeIntervalSince(c.openedAt) / 86_400).rounded(.down)
@@ -105,6 +119,15 @@ extension Vault {
                     resolvedCases: supportCases.filter { !$0.status.isOpen }.count, medianDaysToResolve: median)
             }
         }
+    }
+
+    /// Adds `amount` (in minor units) and `count` purchases to a per-currency total; a total
+    /// that would not fit is an error, never a wrapped number.
+    static func add(_ amount: Int64, count: Int, currency: String, to totals: inout [String: (Int64, Int)]) throws {
+        let current = totals[currency] ?? (0, 0)
+        let (sum, overflow) = current.0.addingReportingOverflow(amount)
+        guard !overflow else { throw VaultError.invalidInput("the \(currency) total is too large to add up") }
+        totals[currency] = (sum, current.1 + count)
     }
 
     /// Which vendor can read what through which active grant, as of now.
