@@ -75,6 +75,7 @@ import statistics, sys
 c = [float(x) for x in sys.argv[1].split()]; s = [float(x) for x in sys.argv[2].split()]
 print(int(statistics.median(c)), int(statistics.median(s)), round(statistics.median(b / a for a, b in zip(c, s)) * 100))
 " "${c_rates[*]}" "${swift_rates[*]}")"
+[ -n "$aead_ratio" ] || { echo "the AEAD loops gave no figures" >&2; exit 1; }
 row "AEAD 4 KiB enc+dec pairs/s: C (libsodium), median of 5" "$c_rate" ""
 row "AEAD 4 KiB enc+dec pairs/s: VaultCrypto, median of 5" "$swift_rate" "$aead_ratio% of C"
 

@@ -15,10 +15,27 @@ import VaultTestSupport
         #expect(again.keys.vaultID == vault.keys.vaultID)
     }
 
-    @Test func backgroundCheckpointsKeepTheWALSmallAndLoseNothing() throws {
+    @Test func backgroundCheckpointsCopyTheWALIntoTheFileWhileCommitsGoOn() throws {
+        let vault = try makeVault(in: dir)
+        let file = dir.file("vault.db")
+        // A limit far above the number of commits: the writer's own checkpoint never runs,
+        // and in WAL mode nothing else writes the main file but a checkpoint.
+        try vault.database.checkpointInBackground(pages: 8, limit: 100_000)
+        #expect(throws: VaultError.self) { try vault.database.checkpointInBackground(pages: 8, limit: 32) }
+        let before = try Data(contentsOf: URL(fileURLWithPath: file))
+        for i in 0..<100 { try vault.setProfile("email", value: "jo\(i)@example.org") }
+        let deadline = ContinuousClock.now + .seconds(10)
+        while try Data(contentsOf: URL(fileURLWithPath: file)) == before, ContinuousClock.now < deadline {
+            usleep(10_000)
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: file)) != before)
+        let again = try Vault.unlock(path: file, passphrase: try testPassphrase())
+        #expect(try again.profileValue("email") == "jo99@example.org")
+    }
+
+    @Test func withBackgroundCheckpointsTheWALStaysNearItsLimitAndLosesNothing() throws {
         let vault = try makeVault(in: dir)
         try vault.database.checkpointInBackground(pages: 8, limit: 32)
-        #expect(throws: VaultError.self) { try vault.database.checkpointInBackground(pages: 8, limit: 32) }
         let commits = 600
         for i in 0..<commits { try vault.setProfile("email", value: "jo\(i)@example.org") }
         // Every commit appends at least one page to the WAL; a WAL that holds far fewer pages

@@ -10,8 +10,9 @@ import Synchronization
 /// the WAL's pages into the main file and fsyncs it while every request waiting on the
 /// group-commit writer waits too. Here the writer's WAL hook only notes the WAL's size; once
 /// `pages` pages have been committed since the last checkpoint, it asks this checkpointer to
-/// run a PASSIVE checkpoint on its own connection, which takes no lock a writer needs, so
-/// commits go on meanwhile. A checkpoint that ran while commits went on leaves their pages
+/// run a PASSIVE checkpoint on its own connection. That holds only SQLite's checkpoint lock,
+/// which commits do not take, so they go on meanwhile (another checkpoint, such as the CLI's
+/// TRUNCATE after a revocation, finds it busy and retries: `VaultDatabase.checkpoint`). A checkpoint that ran while commits went on leaves their pages
 /// behind, and SQLite restarts the WAL from its start only once every page is back in the main
 /// file; so once the WAL holds `limit` pages, the commit checkpoints itself as SQLite would
 /// (the pages left for it are then only those written since the last background run). That
@@ -53,9 +54,10 @@ final class BackgroundCheckpointer: @unchecked Sendable {
         }, context)
     }
 
-    /// Puts SQLite's automatic checkpoint back (at `pages`) and lets go of the checkpointer.
+    /// Puts SQLite's automatic checkpoint back (at its default of 1000 pages) and lets go of
+    /// the checkpointer.
     func uninstall(from db: Database) {
-        sqlite3_wal_autocheckpoint(db.sqliteConnection, pages)
+        sqlite3_wal_autocheckpoint(db.sqliteConnection, 1000)
         Unmanaged.passUnretained(self).release()
     }
 
@@ -72,7 +74,7 @@ final class BackgroundCheckpointer: @unchecked Sendable {
             // PASSIVE takes no writer lock and never waits: if the background run is busy, it
             // returns at once and the next commit tries again.
             var log: Int32 = 0, done: Int32 = 0
-            if sqlite3_wal_checkpoint_v2(writer, nil, SQLITE_CHECKPOINT_PASSIVE, &log, &done) == SQLITE_OK {
+            if sqlite3_wal_checkpoint_v2(writer, nil, SQLITE_CHECKPOINT_PASSIVE, &log, &done) == SQLITE_OK, done >= 0 {
                 backfilled.store(done, ordering: .relaxed)
             }
         } else if frames - copied >= pages, running.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged {
@@ -83,20 +85,26 @@ final class BackgroundCheckpointer: @unchecked Sendable {
         }
     }
 
+    /// On `queue`. A connection that cannot be opened, or cannot read the WAL, is closed and
+    /// tried again at the next run; meanwhile the writer's own checkpoint at `limit` pages
+    /// bounds the WAL.
     private func checkpoint() {
         if connection == nil {
             var opened: OpaquePointer?
             let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX
-            guard sqlite3_open_v2(path, &opened, flags, nil) == SQLITE_OK, let opened else {
+            // The checkpoint syncs the main file as a FULL writer would; reading the schema
+            // attaches the connection to the WAL (a busy lock is waited for, up to a second).
+            guard sqlite3_open_v2(path, &opened, flags, nil) == SQLITE_OK, let opened,
+                  sqlite3_busy_timeout(opened, 1000) == SQLITE_OK,
+                  sqlite3_exec(opened, "PRAGMA synchronous = FULL; SELECT count(*) FROM sqlite_schema", nil, nil, nil) == SQLITE_OK
+            else {
                 sqlite3_close_v2(opened)
                 return
             }
-            // The checkpoint syncs the main file as a FULL writer would.
-            sqlite3_exec(opened, "PRAGMA synchronous = FULL", nil, nil, nil)
             connection = opened
         }
         var log: Int32 = 0, done: Int32 = 0
-        if sqlite3_wal_checkpoint_v2(connection, nil, SQLITE_CHECKPOINT_PASSIVE, &log, &done) == SQLITE_OK {
+        if sqlite3_wal_checkpoint_v2(connection, nil, SQLITE_CHECKPOINT_PASSIVE, &log, &done) == SQLITE_OK, done >= 0 {
             backfilled.store(done, ordering: .relaxed)
         }
     }

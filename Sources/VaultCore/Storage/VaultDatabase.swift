@@ -246,8 +246,26 @@ public final class VaultDatabase: Sendable {
     }
 
     /// Folds the WAL back into the main file and truncates it, so deleted pages are gone from both.
+    /// Best effort: it cannot finish while another connection reads an older snapshot. While
+    /// another checkpoint runs (the server's background one takes milliseconds), SQLite answers
+    /// busy at once, so that is retried for up to a second.
     public func checkpoint() {
-        _ = try? pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
+        let started = ContinuousClock.now
+        while true {
+            let finished: Bool
+            do {
+                // One row: busy (1 if the checkpoint could not finish), log pages, pages copied.
+                finished = try pool.writeWithoutTransaction { db in
+                    try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(TRUNCATE)")?[0] as Int? == 0
+                }
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY {
+                finished = false
+            } catch {
+                return
+            }
+            guard !finished, ContinuousClock.now - started < .seconds(1) else { return }
+            usleep(20_000)
+        }
     }
 
     static func mapOpenError(_ error: any Error) -> VaultError {
