@@ -183,15 +183,41 @@ extension Vault {
         return sorted ? decoded.sorted { ($0.date, $0.id) < ($1.date, $1.id) } : decoded
     }
 
-    /// Every purchase decrypted (on every core for large vaults) and folded into one
-    /// accumulator per worker, which are returned for the caller to merge: reports need only
-    /// their tallies, so the purchases themselves are never kept or gathered.
-    func foldPurchases<A: Sendable>(_ db: Database, into initial: A, _ fold: @Sendable (inout A, Purchase) throws -> Void) throws -> [A] {
-        try Self.parallelChunks(try sealedPurchases(vendorID: nil, db)) { chunk in
-            var accumulator = initial
-            for row in chunk { try fold(&accumulator, try openRecord(Purchase.self, row.box, table: "purchases", id: row.id)) }
-            return accumulator
+    /// Every purchase decrypted and folded into one accumulator per chunk of rows, which are
+    /// returned in order for the caller to merge: reports need only their tallies, so the
+    /// purchases themselves are never kept or gathered. The rows are read on this thread and
+    /// each chunk is decrypted on another as soon as it is read, so reading (serial) and
+    /// decrypting overlap on every core.
+    func foldPurchases<A: Sendable>(_ db: Database, into initial: A, _ fold: @escaping @Sendable (inout A, Purchase) throws -> Void) throws -> [A] {
+        let results = ParallelResults<A>()
+        let group = DispatchGroup()
+        // Waits for the chunks already handed out even if reading fails.
+        defer { group.wait() }
+        var index = 0
+        func handOut(_ rows: [(id: String, box: [UInt8])]) {
+            let slot = index
+            index += 1
+            DispatchQueue.global(qos: .userInitiated).async(group: group) {
+                results.set(slot, Result {
+                    var accumulator = initial
+                    for row in rows { try fold(&accumulator, try self.openRecord(Purchase.self, row.box, table: "purchases", id: row.id)) }
+                    return accumulator
+                })
+            }
         }
+        let statement = try RawStatement(db, "SELECT id, sealed FROM purchases")
+        defer { statement.reset() }
+        var chunk: [(id: String, box: [UInt8])] = []
+        while try statement.step() {
+            chunk.append((statement.text(0), statement.bytes(1)))
+            if chunk.count == 4096 {
+                handOut(chunk)
+                chunk = []
+            }
+        }
+        if !chunk.isEmpty || index == 0 { handOut(chunk) }
+        group.wait()
+        return try results.all()
     }
 
     /// The sealed rows, read through SQLite's C API: on 100k purchases, GRDB's row cursor took
@@ -223,7 +249,7 @@ extension Vault {
         let workers = min(ProcessInfo.processInfo.activeProcessorCount, 8)
         guard input.count >= 4096, workers > 1 else { return [try body(input[...])] }
         let chunk = (input.count + workers - 1) / workers
-        let results = ParallelResults<R>(count: workers)
+        let results = ParallelResults<R>()
         DispatchQueue.concurrentPerform(iterations: workers) { w in
             let range = (w * chunk)..<min(input.count, (w + 1) * chunk)
             results.set(w, Result { try body(input[range]) })
