@@ -112,8 +112,10 @@ extension Vault {
 
     func grants(_ db: Database) throws -> [Grant] {
         let vendors = Dictionary(try allVendors(db).map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
-        return try Row.fetchAll(db, sql: "SELECT * FROM grants ORDER BY created_at DESC, id")
-            .map { try decodeGrant($0, vendors: vendors).grant }
+        // Each grant's metadata is sealed JSON: on a vault with thousands of grants, decrypting
+        // and decoding them is most of `vrm audit`, so large reads use every core.
+        let rows = try Row.fetchAll(db, sql: "SELECT * FROM grants ORDER BY created_at DESC, id").map(GrantColumns.init)
+        return try Self.parallelMap(rows) { try decodeGrant($0, vendors: vendors).grant }
     }
 
     func grant(id: String, _ db: Database) throws -> Grant {
@@ -126,17 +128,46 @@ extension Vault {
     }
 
     func decodeGrant(_ row: Row, vendors: [String: String]) throws -> (grant: Grant, metadata: GrantMetadata) {
-        let id: String = row["id"]
-        let metadata = try openJSON(GrantMetadata.self, row.bytes("sealed"), table: "grants", id: id, field: "metadata")
+        try decodeGrant(GrantColumns(row), vendors: vendors)
+    }
+
+    func decodeGrant(_ row: GrantColumns, vendors: [String: String]) throws -> (grant: Grant, metadata: GrantMetadata) {
+        let metadata = try openJSON(GrantMetadata.self, row.sealed, table: "grants", id: row.id, field: "metadata")
         let name = vendors[metadata.vendorID].flatMap { $0.isEmpty ? nil : $0 }
         let grant = Grant(
-            id: id, vendorID: metadata.vendorID, vendorName: name,
+            id: row.id, vendorID: metadata.vendorID, vendorName: name,
             scopes: try metadata.scopes.map(Scope.parse), purpose: metadata.purpose, terms: metadata.terms,
             jurisdiction: metadata.jurisdiction,
-            binding: GrantBinding(rawValue: row["binding"]) ?? .bearer,
-            createdAt: Millis.date(row["created_at"]), expiresAt: (row["expires_at"] as Int64?).map(Millis.date),
-            maxUses: row["max_uses"], useCount: row["use_count"], revokedAt: (row["revoked_at"] as Int64?).map(Millis.date),
-            shareVersion: row["share_version"])
+            binding: GrantBinding(rawValue: row.binding) ?? .bearer,
+            createdAt: Millis.date(row.createdAt), expiresAt: row.expiresAt.map(Millis.date),
+            maxUses: row.maxUses, useCount: row.useCount, revokedAt: row.revokedAt.map(Millis.date),
+            shareVersion: row.shareVersion)
         return (grant, metadata)
+    }
+}
+
+/// The columns of a `grants` row that make a `Grant`, as plain values that may cross threads
+/// (GRDB rows may not).
+struct GrantColumns: Sendable {
+    let id: String
+    let sealed: [UInt8]
+    let binding: String
+    let createdAt: Int64
+    let expiresAt: Int64?
+    let maxUses: Int?
+    let useCount: Int
+    let revokedAt: Int64?
+    let shareVersion: Int
+
+    init(_ row: Row) {
+        id = row["id"]
+        sealed = row.bytes("sealed")
+        binding = row["binding"]
+        createdAt = row["created_at"]
+        expiresAt = row["expires_at"]
+        maxUses = row["max_uses"]
+        useCount = row["use_count"]
+        revokedAt = row["revoked_at"]
+        shareVersion = row["share_version"]
     }
 }

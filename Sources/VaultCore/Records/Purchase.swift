@@ -189,35 +189,11 @@ extension Vault {
     /// each chunk is decrypted on another as soon as it is read, so reading (serial) and
     /// decrypting overlap on every core.
     func foldPurchases<A: Sendable>(_ db: Database, into initial: A, _ fold: @escaping @Sendable (inout A, Purchase) throws -> Void) throws -> [A] {
-        let results = ParallelResults<A>()
-        let group = DispatchGroup()
-        // Waits for the chunks already handed out even if reading fails.
-        defer { group.wait() }
-        var index = 0
-        func handOut(_ rows: [(id: String, box: [UInt8])]) {
-            let slot = index
-            index += 1
-            DispatchQueue.global(qos: .userInitiated).async(group: group) {
-                results.set(slot, Result {
-                    var accumulator = initial
-                    for row in rows { try fold(&accumulator, try self.openRecord(Purchase.self, row.box, table: "purchases", id: row.id)) }
-                    return accumulator
-                })
-            }
+        try Self.pipelined(try RawStatement(db, "SELECT id, sealed FROM purchases"), read: { ($0.text(0), $0.bytes(1)) }) { rows in
+            var accumulator = initial
+            for (id, box) in rows { try fold(&accumulator, try self.openRecord(Purchase.self, box, table: "purchases", id: id)) }
+            return accumulator
         }
-        let statement = try RawStatement(db, "SELECT id, sealed FROM purchases")
-        defer { statement.reset() }
-        var chunk: [(id: String, box: [UInt8])] = []
-        while try statement.step() {
-            chunk.append((statement.text(0), statement.bytes(1)))
-            if chunk.count == 4096 {
-                handOut(chunk)
-                chunk = []
-            }
-        }
-        if !chunk.isEmpty || index == 0 { handOut(chunk) }
-        group.wait()
-        return try results.all()
     }
 
     /// The sealed rows, read through SQLite's C API: on 100k purchases, GRDB's row cursor took
