@@ -19,8 +19,8 @@ public enum AEAD {
     static func seal(raw plaintext: UnsafeRawBufferPointer, key: SecretKey, associatedData: [UInt8]) throws -> [UInt8] {
         Sodium.ensureReady()
         guard key.count == keyBytes else { throw CryptoError.invalidLength("AEAD key") }
-        var out = [UInt8](repeating: 0, count: nonceBytes + plaintext.count + tagBytes)
-        out.withUnsafeMutableBufferPointer { o in
+        // Not zero-filled first: the nonce, the ciphertext and the tag cover every byte.
+        return [UInt8](unsafeUninitializedCapacity: nonceBytes + plaintext.count + tagBytes) { o, initialized in
             guard let base = o.baseAddress else { return }
             randombytes_buf(base, nonceBytes)
             var written: UInt64 = 0
@@ -31,8 +31,8 @@ public enum AEAD {
                     ad.baseAddress, UInt64(ad.count),
                     nil, base, key.bytes)
             }
+            initialized = o.count
         }
-        return out
     }
 
     /// Decrypts and authenticates a box; throws `authenticationFailed` on any change.
@@ -42,8 +42,13 @@ public enum AEAD {
 
     private static func open(raw box: UnsafeRawBufferPointer, key: SecretKey, associatedData: [UInt8]) throws -> [UInt8] {
         guard box.count >= nonceBytes + tagBytes else { throw CryptoError.authenticationFailed }
-        var out = [UInt8](repeating: 0, count: box.count - nonceBytes - tagBytes)
-        let ok = out.withUnsafeMutableBytes { o in open(box, key: key, associatedData: associatedData, into: o) }
+        var ok = false
+        // Not zero-filled first: a box that authenticates fills every byte, and one that does
+        // not leaves the array empty.
+        let out = [UInt8](unsafeUninitializedCapacity: box.count - nonceBytes - tagBytes) { o, initialized in
+            ok = open(box, key: key, associatedData: associatedData, into: UnsafeMutableRawBufferPointer(o))
+            initialized = ok ? o.count : 0
+        }
         guard ok else { throw CryptoError.authenticationFailed }
         return out
     }
