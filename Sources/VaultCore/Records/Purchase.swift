@@ -216,21 +216,15 @@ extension Vault {
 
     /// `map` over large inputs split across the machine's cores (in order); small inputs stay serial.
     static func parallelMap<T: Sendable, R: Sendable>(_ input: [T], _ transform: @Sendable (T) throws -> R) throws -> [R] {
-        try parallelChunks(input) { try $0.map(transform) }.flatMap { $0 }
-    }
-
-    /// `body` over contiguous chunks of `input`, one per core (at most 8), in parallel; the
-    /// results in chunk order, and the first chunk's error wins. Small inputs are one chunk.
-    static func parallelChunks<T: Sendable, R: Sendable>(_ input: [T], _ body: @Sendable (ArraySlice<T>) throws -> R) throws -> [R] {
         let workers = min(ProcessInfo.processInfo.activeProcessorCount, 8)
-        guard input.count >= 4096, workers > 1 else { return [try body(input[...])] }
+        guard input.count >= 4096, workers > 1 else { return try input.map(transform) }
         let chunk = (input.count + workers - 1) / workers
-        let results = ParallelResults<R>()
+        let results = ParallelResults<[R]>()
         DispatchQueue.concurrentPerform(iterations: workers) { w in
             let range = (w * chunk)..<min(input.count, (w + 1) * chunk)
-            results.set(w, Result { try body(input[range]) })
+            results.set(w, Result { try input[range].map(transform) })
         }
-        return try results.all()
+        return try results.all().flatMap { $0 }
     }
 
     /// One purchase; throws `notFound`.

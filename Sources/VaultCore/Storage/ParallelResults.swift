@@ -1,7 +1,7 @@
 import Dispatch
 import Synchronization
 
-/// Results of work split into numbered parts (`Vault.parallelChunks`, `Vault.foldPurchases`),
+/// Results of work split into numbered parts (`Vault.parallelMap`, `Vault.pipelined`),
 /// filled from several threads.
 final class ParallelResults<R: Sendable>: Sendable {
     private let slots = Mutex<[Result<R, any Error>?]>([])
