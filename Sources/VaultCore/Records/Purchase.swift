@@ -174,44 +174,33 @@ extension Vault {
         }
     }
 
-    /// Purchases (all, or one vendor's), oldest first unless `sorted` is false (reports don't care).
-    /// Large reads decrypt and decode on every core.
+    /// Purchases (all, or one vendor's), oldest first unless `sorted` is false. Read through
+    /// SQLite's C API and decrypted on other threads while the next rows are read (`pipelined`):
+    /// on 100k purchases, GRDB's row cursor took longer than decrypting them on one core.
     func purchases(vendorID: String?, sorted: Bool = true, _ db: Database) throws -> [Purchase] {
-        let decoded = try Self.parallelMap(try sealedPurchases(vendorID: vendorID, db)) {
-            try openRecord(Purchase.self, $0.box, table: "purchases", id: $0.id)
-        }
+        let decoded = try Self.pipelined(try purchaseRows(vendorID: vendorID, db), read: { ($0.text(0), $0.bytes(1)) }) { rows in
+            try rows.map { id, box in try self.openRecord(Purchase.self, box, table: "purchases", id: id) }
+        }.flatMap { $0 }
         return sorted ? decoded.sorted { ($0.date, $0.id) < ($1.date, $1.id) } : decoded
     }
 
     /// Every purchase decrypted and folded into one accumulator per chunk of rows, which are
     /// returned in order for the caller to merge: reports need only their tallies, so the
-    /// purchases themselves are never kept or gathered. The rows are read on this thread and
-    /// each chunk is decrypted on another as soon as it is read, so reading (serial) and
-    /// decrypting overlap on every core.
+    /// purchases themselves are never kept or gathered.
     func foldPurchases<A: Sendable>(_ db: Database, into initial: A, _ fold: @escaping @Sendable (inout A, Purchase) throws -> Void) throws -> [A] {
-        try Self.pipelined(try RawStatement(db, "SELECT id, sealed FROM purchases"), read: { ($0.text(0), $0.bytes(1)) }) { rows in
+        try Self.pipelined(try purchaseRows(vendorID: nil, db), read: { ($0.text(0), $0.bytes(1)) }) { rows in
             var accumulator = initial
             for (id, box) in rows { try fold(&accumulator, try self.openRecord(Purchase.self, box, table: "purchases", id: id)) }
             return accumulator
         }
     }
 
-    /// The sealed rows, read through SQLite's C API: on 100k purchases, GRDB's row cursor took
-    /// longer than decrypting them on one core (this read is serial; the decrypting is not).
-    private func sealedPurchases(vendorID: String?, _ db: Database) throws -> [(id: String, box: [UInt8])] {
-        let statement: RawStatement
-        if let vendorID {
-            statement = try RawStatement(db, "SELECT id, sealed FROM purchases WHERE vendor_id = ?1")
-            statement.bind(1, vendorID)
-        } else {
-            statement = try RawStatement(db, "SELECT id, sealed FROM purchases")
-        }
-        defer { statement.reset() }
-        var sealed: [(id: String, box: [UInt8])] = []
-        while try statement.step() {
-            sealed.append((statement.text(0), statement.bytes(1)))
-        }
-        return sealed
+    /// The statement for the sealed purchase rows (all, or one vendor's): id, sealed.
+    private func purchaseRows(vendorID: String?, _ db: Database) throws -> RawStatement {
+        guard let vendorID else { return try RawStatement(db, "SELECT id, sealed FROM purchases") }
+        let statement = try RawStatement(db, "SELECT id, sealed FROM purchases WHERE vendor_id = ?1")
+        statement.bind(1, vendorID)
+        return statement
     }
 
     /// `map` over large inputs split across the machine's cores (in order); small inputs stay serial.

@@ -22,8 +22,9 @@ final class ParallelResults<R: Sendable>: Sendable {
 extension Vault {
     /// Steps `statement` to its end on this thread, turning each row into a value with `read`;
     /// every `chunkSize` values go to another thread for `process` as soon as they are read, so
-    /// the serial read and the processing overlap on every core. The results in chunk order
-    /// (one chunk, possibly empty, at least); the first chunk's error wins. Returns only once
+    /// the serial read and the processing overlap on every core; rows that fit in one chunk are
+    /// processed on this thread. The results in chunk order (one chunk, possibly empty, at
+    /// least); the first chunk's error wins. Returns only once
     /// every chunk handed out is done, even when reading fails.
     static func pipelined<Item: Sendable, R: Sendable>(
         _ statement: RawStatement, chunkSize: Int = 4096, read: (RawStatement) -> Item,
@@ -49,7 +50,9 @@ extension Vault {
                 chunk = []
             }
         }
-        if !chunk.isEmpty || count == 0 { handOut(chunk) }
+        // Rows that fit one chunk are processed here: no thread hop for small reads.
+        if count == 0 { return [try process(chunk)] }
+        if !chunk.isEmpty { handOut(chunk) }
         group.wait()
         return try results.all()
     }
