@@ -35,7 +35,7 @@ public struct AccessLog: Sendable {
         // Whole microseconds, written as milliseconds with three decimals.
         let micros = Int(max(0, elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000))
         // Only the path, never the query: a careless client might put a token there.
-        let safePath = path[..<(path.firstIndex(of: "?") ?? path.endIndex)].prefix(200)
+        let safePath = path[..<(path.utf8.firstIndex(of: UInt8(ascii: "?")) ?? path.endIndex)].prefix(200)
         // Built by hand as bytes: this runs for every request, and JSONEncoder (or strings
         // built piece by piece) cost more than the rest of the line's work.
         var line: [UInt8] = []

@@ -147,6 +147,39 @@ func bearer(_ token: String) -> HTTPFields { [.authorization: "Bearer \(token)"]
         #expect(try f.vault.grant(id: expiring.grant.id).useCount == 0)
     }
 
+    /// Through the router (Hummingbird's path) and over raw TCP (the event-loop fast path, which
+    /// reads its fields in one pass; the test client would fold repeated fields into one): a
+    /// field sent twice reads as all its values joined, on both paths.
+    @Test func aFieldSentTwiceReadsAsAllItsValuesOnBothPaths() async throws {
+        let f = try Fixture()
+        let good = f.bearer.token.encoded()
+        var twice = bearer(good)
+        twice.append(HTTPField(name: .authorization, value: "Bearer \(good)"))
+        var agents = bearer(good)
+        agents.append(HTTPField(name: .userAgent, value: "first"))
+        agents.append(HTTPField(name: .userAgent, value: "second"))
+        let (twiceSent, agentsSent) = (twice, agents)
+        try await f.app().test(.router) { client in
+            // "Bearer T, Bearer T" is not one token: refused, as if malformed.
+            try await client.execute(uri: "/v1/share", method: .get, headers: twiceSent) { #expect($0.status == .unauthorized) }
+            try await client.execute(uri: "/v1/share", method: .get, headers: agentsSent) { #expect($0.status == .ok) }
+        }
+        try await f.app().test(.live) { client in
+            let port = try #require(client.port)
+            let text = [twiceSent, agentsSent].map { fields in
+                (["GET /v1/share HTTP/1.1", "Host: 127.0.0.1"] + fields.map { "\($0.name): \($0.value)" }).joined(separator: "\r\n") + "\r\n\r\n"
+            }.joined()
+            let responses = try RawHTTP.exchange(port: port, send: Array(text.utf8), expecting: 2)
+            #expect(responses.map(\.status) == [401, 200])
+        }
+        #expect(try f.vault.grant(id: f.bearer.grant.id).useCount == 2)
+        let okLines = f.log.all.filter { $0.contains(#""status":200"#) }
+        #expect(okLines.count == 2)
+        #expect(okLines.allSatisfy { $0.contains(#""user_agent":"first, second""#) }, "\(okLines)")
+        let redeemed = try f.vault.auditEntries().filter { $0.event == AuditEvent.shareRedeemed.rawValue }
+        #expect(redeemed.map(\.body.userAgent) == ["first, second", "first, second"])
+    }
+
     /// Through the router (Hummingbird's path) and over TCP (the event-loop fast path).
     @Test(arguments: [TestingSetup.router, .live]) func repeatedFailuresAreRateLimitedWithRetryAfter(_ setup: TestingSetup) async throws {
         let f = try Fixture()
