@@ -358,6 +358,14 @@ import VaultTestSupport
         #expect(acme.openCases == 0 && acme.resolvedCases == 1 && acme.medianDaysToResolve == 0)
     }
 
+    @Test func aTamperedCaseFailsTheScorecardsInsteadOfLeavingItOut() throws {
+        // The cases are decoded on another thread while the purchases are tallied; its failure
+        // must reach the caller.
+        let id = try #require(try RawDatabase.open(dir.file("vault.db")).strings("SELECT id FROM cases").first)
+        try RawDatabase.open(dir.file("vault.db")).execute("UPDATE cases SET sealed = zeroblob(80) WHERE id = '\(id)'")
+        #expect(throws: VaultError.tampered(table: "cases", id: id)) { try vault.vendorScorecards() }
+    }
+
     @Test func reportsAddUpTheSameWhenCoresEachTallyAShare() throws {
         // More purchases than the parallel threshold (4096): each core tallies its own share
         // and the shares are added; the result must equal one serial pass over the purchases.

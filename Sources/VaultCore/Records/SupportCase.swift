@@ -170,6 +170,30 @@ extension Vault {
         return try rows.map(decodeCase).sorted { ($0.openedAt, $0.id) < ($1.openedAt, $1.id) }
     }
 
+    /// Every case (as `cases(vendorID: nil, db)`), decrypted and decoded on another thread
+    /// while `meanwhile` runs on this one: the vendor scorecards tally the purchases meanwhile,
+    /// where the cases' JSON had been a serial step after them.
+    func allCases<R>(_ db: Database, meanwhile: () throws -> R) throws -> (R, [SupportCase]) {
+        let rows = try Row.fetchAll(db, sql: "SELECT id, sealed FROM cases").map { row -> (String, [UInt8]) in (row["id"], row.bytes("sealed")) }
+        let decoded = ParallelResults<[SupportCase]>()
+        let group = DispatchGroup()
+        DispatchQueue.global(qos: .userInitiated).async(group: group) {
+            decoded.set(0, Result {
+                try rows.map { id, box in try self.openJSON(SupportCase.self, box, table: "cases", id: id) }
+                    .sorted { ($0.openedAt, $0.id) < ($1.openedAt, $1.id) }
+            })
+        }
+        let value: R
+        do {
+            value = try meanwhile()
+        } catch {
+            group.wait()
+            throw error
+        }
+        group.wait()
+        return (value, try decoded.all().first ?? [])
+    }
+
     /// One case; throws `notFound`.
     public func supportCase(id: String) throws -> SupportCase {
         try database.read { db in try supportCase(id: id, db) }

@@ -81,27 +81,15 @@ extension Vault {
         try database.read { db in
             // One pass over the purchases, each worker tallying its share per vendor; the
             // purchases are never kept, and the partial tallies are then added up.
-            typealias Tally = (count: Int, returns: Int, spend: [String: (Int64, Int)])
-            let partials = try foldPurchases(db, into: [String: Tally]()) { tallies, p in
-                // Mutated in place through the subscript, so the nested dictionary is never copied.
-                tallies[p.vendorID, default: (0, 0, [:])].count += 1
-                if p.annotations.returned {
-                    tallies[p.vendorID, default: (0, 0, [:])].returns += 1
-                } else if let price = p.price {
-                    try Self.add(price.minorUnits, count: 1, currency: price.currency, to: &tallies[p.vendorID, default: (0, 0, [:])].spend)
-                }
+            // The cases are decoded on another thread while the purchases are tallied.
+            let (partials, decodedCases) = try allCases(db) {
+                try foldPurchases(db, into: [String: ScorecardTally](), Self.tally)
             }
             var tallies = partials.first ?? [:]
             for partial in partials.dropFirst() {
-                for (vendorID, tally) in partial {
-                    tallies[vendorID, default: (0, 0, [:])].count += tally.count
-                    tallies[vendorID, default: (0, 0, [:])].returns += tally.returns
-                    for (currency, value) in tally.spend {
-                        try Self.add(value.0, count: value.1, currency: currency, to: &tallies[vendorID, default: (0, 0, [:])].spend)
-                    }
-                }
+                for (vendorID, tally) in partial { try Self.merge(tally, into: &tallies[vendorID, default: (0, 0, [:])]) }
             }
-            let cases = Dictionary(grouping: try cases(vendorID: nil, db), by: \.vendorID)
+            let cases = Dictionary(grouping: decodedCases, by: \.vendorID)
             return try allVendors(db).map { vendor in
                 let tally = tallies[vendor.id] ?? (0, 0, [:])
                 let supportCases = cases[vendor.id] ?? []
@@ -121,13 +109,43 @@ extension Vault {
         }
     }
 
+    /// One vendor's purchases, returns and per-currency spend, as a scorecard counts them.
+    typealias ScorecardTally = (count: Int, returns: Int, spend: [String: (Int64, Int)])
+
+    /// Counts one purchase into its vendor's tally.
+    @Sendable static func tally(_ tallies: inout [String: ScorecardTally], _ p: Purchase) throws {
+        // One access, mutated in place: the vendor id is hashed once and the nested dictionary
+        // never copied.
+        try count(p, into: &tallies[p.vendorID, default: (0, 0, [:])])
+    }
+
+    private static func count(_ p: Purchase, into tally: inout ScorecardTally) throws {
+        tally.count += 1
+        if p.annotations.returned {
+            tally.returns += 1
+        } else if let price = p.price {
+            try add(price.minorUnits, count: 1, currency: price.currency, to: &tally.spend)
+        }
+    }
+
+    /// Adds one worker's tally for a vendor to the total.
+    private static func merge(_ part: ScorecardTally, into tally: inout ScorecardTally) throws {
+        tally.count += part.count
+        tally.returns += part.returns
+        for (currency, value) in part.spend { try add(value.0, count: value.1, currency: currency, to: &tally.spend) }
+    }
+
     /// Adds `amount` (in minor units) and `count` purchases to a per-currency total; a total
     /// that would not fit is an error, never a wrapped number.
     static func add(_ amount: Int64, count: Int, currency: String, to totals: inout [String: (Int64, Int)]) throws {
-        let current = totals[currency] ?? (0, 0)
-        let (sum, overflow) = current.0.addingReportingOverflow(amount)
+        // One access to the entry (the currency hashed once), changed in place.
+        try addTo(&totals[currency, default: (0, 0)], amount, count: count, currency: currency)
+    }
+
+    private static func addTo(_ total: inout (Int64, Int), _ amount: Int64, count: Int, currency: String) throws {
+        let (sum, overflow) = total.0.addingReportingOverflow(amount)
         guard !overflow else { throw VaultError.invalidInput("the \(currency) total is too large to add up") }
-        totals[currency] = (sum, current.1 + count)
+        total = (sum, total.1 + count)
     }
 
     /// Which vendor can read what through which active grant, as of now.
