@@ -5,12 +5,12 @@
 #
 #   Benchmarks/run.sh                 # full run (about 4 minutes after the build)
 #   DURATION=5 Benchmarks/run.sh      # shorter wrk runs
-#   PAIRS=5 Benchmarks/run.sh         # more alternating baseline/redemption pairs (default 3)
+#   PAIRS=7 Benchmarks/run.sh         # more alternating baseline/redemption pairs (default 5)
 #   ONLY=throughput Benchmarks/run.sh # one part: crypto, throughput, large (comma-separated)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-10}
-PAIRS=${PAIRS:-3}
+PAIRS=${PAIRS:-5}
 [[ "$PAIRS" =~ ^[1-9][0-9]*$ ]] || { echo "PAIRS must be a whole number ≥ 1 (got '$PAIRS')" >&2; exit 2; }
 CONNECTIONS=${CONNECTIONS:-64}
 ONLY=${ONLY:-crypto,throughput,large}
@@ -90,17 +90,30 @@ base_port=$(free_port)
 "$BIN/vrm-baseline" "$base_port" >/dev/null 2>&1 & pids+=($!)
 wait_port "$base_port" v1/share
 
-if command -v nginx >/dev/null 2>&1; then
+# nginx serving a static 1 KiB file, for scale: the installed one or, without installing it (and
+# so without starting its service), the binary from Debian's package unpacked into $work.
+nginx_bin=$(command -v nginx || true)
+if [ -z "$nginx_bin" ] && (cd "$work" && apt-get download nginx >/dev/null 2>&1) \
+   && dpkg-deb -x "$work"/nginx_*.deb "$work/nginx-pkg" 2>/dev/null; then
+  nginx_bin="$work/nginx-pkg/usr/sbin/nginx"
+fi
+if [ -n "$nginx_bin" ] && [ -x "$nginx_bin" ]; then
   nginx_port=$(free_port); mkdir -p "$work/nginx/v1"; head -c 1024 /dev/zero | tr '\0' x > "$work/nginx/v1/share"
+  # Workers run as this user (the directive is ignored unless this is root), so they can read
+  # the private work directory; every path nginx writes is in it.
   cat > "$work/nginx.conf" <<NGINX
-worker_processes 2; daemon off; pid $work/nginx.pid; error_log /dev/null;
+user $(id -un); worker_processes 2; daemon off; pid $work/nginx.pid; error_log /dev/null;
 events { worker_connections 1024; }
-http { access_log off; server { listen 127.0.0.1:$nginx_port; root $work/nginx; } }
+http { access_log off; client_body_temp_path $work/ngx-body; proxy_temp_path $work/ngx-proxy;
+  fastcgi_temp_path $work/ngx-fastcgi; uwsgi_temp_path $work/ngx-uwsgi; scgi_temp_path $work/ngx-scgi;
+  server { listen 127.0.0.1:$nginx_port; root $work/nginx; } }
 NGINX
-  nginx -c "$work/nginx.conf" & pids+=($!)
+  "$nginx_bin" -e /dev/null -p "$work" -c "$work/nginx.conf" & nginx_pid=$!; pids+=($nginx_pid)
   wait_port "$nginx_port" v1/share
   read -r nginx_rps nginx_p99 _ _ <<<"$(run_wrk "$nginx_port" x)"
   row "nginx, static 1 KiB file: req/s (p99 ms)" "$nginx_rps" "$nginx_p99"
+  # Stopped now, by its master (which takes its workers along; SIGKILL at exit would not).
+  kill -TERM "$nginx_pid" 2>/dev/null || true; wait "$nginx_pid" 2>/dev/null || true
 fi
 
 serve_port=$(free_port)
