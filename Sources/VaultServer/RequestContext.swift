@@ -39,6 +39,11 @@ public enum ServerLimits {
 
     /// The size of a request's headers as `maxHeaderBytes` counts it.
     static func headerBytes(_ fields: HTTPFields) -> Int {
-        fields.reduce(0) { $0 + $1.name.rawName.utf8.count + $1.value.utf8.count + 4 }
+        fields.reduce(0) { $0 + fieldBytes($1) }
+    }
+
+    /// One field's share of `maxHeaderBytes`: its name and value, a colon, a space and CRLF.
+    static func fieldBytes(_ field: HTTPField) -> Int {
+        field.name.rawName.utf8.count + field.value.utf8.count + 4
     }
 }

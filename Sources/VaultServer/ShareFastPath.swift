@@ -253,7 +253,7 @@ struct ShareFields {
         var bytes = 0
         var repeated = false
         for field in fields {
-            bytes += field.name.rawName.utf8.count + field.value.utf8.count + 4
+            bytes += ServerLimits.fieldBytes(field)
             switch field.name {
             case .contentLength, .transferEncoding, .connection:
                 return nil

@@ -366,6 +366,17 @@ import VaultTestSupport
         #expect(throws: VaultError.tampered(table: "cases", id: id)) { try vault.vendorScorecards() }
     }
 
+    /// Totals that do not fit are an error, never a wrapped number: within one worker's share
+    /// of the purchases, and when the shares are added (more than 4096 purchases, the big two
+    /// in different shares).
+    @Test(arguments: [0, 5000]) func aTotalTooLargeToAddUpFailsTheReports(_ between: Int) throws {
+        let big = NewPurchase(vendorName: "Acme", item: "Big", price: Money(minorUnits: Int64.max / 2 + 1, currency: "EUR"))
+        let filler = (0..<between).map { NewPurchase(vendorName: "Bolt", item: "Item \($0)", price: Money(minorUnits: 1, currency: "EUR")) }
+        _ = try vault.addPurchases([big] + filler + [big])
+        #expect(throws: VaultError.invalidInput("the EUR total is too large to add up")) { try vault.vendorScorecards() }
+        #expect(throws: VaultError.invalidInput("the EUR total is too large to add up")) { try vault.spendingReport(by: .vendor) }
+    }
+
     @Test func reportsAddUpTheSameWhenCoresEachTallyAShare() throws {
         // More purchases than the parallel threshold (4096): each core tallies its own share
         // and the shares are added; the result must equal one serial pass over the purchases.
