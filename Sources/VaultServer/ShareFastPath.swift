@@ -239,8 +239,8 @@ final class ShareFastPath: ChannelDuplexHandler, RemovableChannelHandler {
 }
 
 /// The request fields the fast path reads, found in one pass over the head. (`HTTPFields`'
-/// subscript joins every value of a name through a generic `joined`: three lookups cost more
-/// than all the rest of taking the request.)
+/// subscript joins every value of a name through a generic `joined`: three lookups took about
+/// 2 µs of the ~100 a redemption costs the server.)
 struct ShareFields {
     var authorization: String?
     var userAgent: String?
