@@ -165,23 +165,30 @@ extension Vault {
     }
 
     func cases(vendorID: String?, _ db: Database) throws -> [SupportCase] {
+        try decodeCases(try sealedCases(vendorID: vendorID, db))
+    }
+
+    /// The sealed case rows (all, or one vendor's) as plain values: id, sealed.
+    private func sealedCases(vendorID: String?, _ db: Database) throws -> [(id: String, box: [UInt8])] {
         let rows = try vendorID.map { try Row.fetchAll(db, sql: "SELECT id, sealed FROM cases WHERE vendor_id = ?", arguments: [$0]) }
             ?? Row.fetchAll(db, sql: "SELECT id, sealed FROM cases")
-        return try rows.map(decodeCase).sorted { ($0.openedAt, $0.id) < ($1.openedAt, $1.id) }
+        return rows.map { ($0["id"], $0.bytes("sealed")) }
+    }
+
+    /// Decrypted and decoded, oldest first.
+    private func decodeCases(_ sealed: [(id: String, box: [UInt8])]) throws -> [SupportCase] {
+        try sealed.map { try decodeCase(id: $0.id, box: $0.box) }.sorted { ($0.openedAt, $0.id) < ($1.openedAt, $1.id) }
     }
 
     /// Every case (as `cases(vendorID: nil, db)`), decrypted and decoded on another thread
     /// while `meanwhile` runs on this one: the vendor scorecards tally the purchases meanwhile,
     /// where the cases' JSON had been a serial step after them.
     func allCases<R>(_ db: Database, meanwhile: () throws -> R) throws -> (R, [SupportCase]) {
-        let rows = try Row.fetchAll(db, sql: "SELECT id, sealed FROM cases").map { row -> (String, [UInt8]) in (row["id"], row.bytes("sealed")) }
+        let sealed = try sealedCases(vendorID: nil, db)
         let decoded = ParallelResults<[SupportCase]>()
         let group = DispatchGroup()
         DispatchQueue.global(qos: .userInitiated).async(group: group) {
-            decoded.set(0, Result {
-                try rows.map { id, box in try self.openJSON(SupportCase.self, box, table: "cases", id: id) }
-                    .sorted { ($0.openedAt, $0.id) < ($1.openedAt, $1.id) }
-            })
+            decoded.set(0, Result { try self.decodeCases(sealed) })
         }
         let value: R
         do {
@@ -203,11 +210,10 @@ extension Vault {
         guard let row = try Row.fetchOne(db, sql: "SELECT id, sealed FROM cases WHERE id = ?", arguments: [id]) else {
             throw VaultError.notFound(kind: "case", id: String(id.prefix(40)))
         }
-        return try decodeCase(row)
+        return try decodeCase(id: row["id"], box: row.bytes("sealed"))
     }
 
-    private func decodeCase(_ row: Row) throws -> SupportCase {
-        let id: String = row["id"]
-        return try openJSON(SupportCase.self, row.bytes("sealed"), table: "cases", id: id)
+    private func decodeCase(id: String, box: [UInt8]) throws -> SupportCase {
+        try openJSON(SupportCase.self, box, table: "cases", id: id)
     }
 }

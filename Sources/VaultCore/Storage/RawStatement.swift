@@ -4,9 +4,10 @@ internal import GRDBSQLite
 /// A GRDB-prepared statement driven through SQLite's C API.
 ///
 /// For hot paths only: the redemption writer, which runs a handful of fixed statements for
-/// every request the server answers, and the read of every sealed purchase behind the reports.
-/// GRDB's row, argument and metadata machinery cost several times the SQL itself there
-/// (measured with `vrm-bench redeem` and `vrm report vendors` on the large vault). GRDB still prepares, caches
+/// every request the server answers, and the bulk reads behind the reports, `vrm audit` and
+/// `vrm audit verify` (every sealed purchase or audit entry). GRDB's row, argument and metadata
+/// machinery cost several times the SQL itself there (measured with `vrm-bench redeem` and on
+/// the large vault). GRDB still prepares, caches
 /// and finalizes the statement; this type only binds, steps, reads columns and resets.
 /// Transactions are begun and ended only by `VaultDatabase.writeDirect`, which always leaves
 /// the connection outside a transaction, as GRDB requires.
