@@ -82,13 +82,13 @@ let package = Package(
         .executableTarget(
             name: "vrm-baseline",
             dependencies: [.product(name: "Hummingbird", package: "hummingbird")],
-            path: "Sources/BaselineServer",
+            path: "Benchmarks/Sources/BaselineServer",
             swiftSettings: strict
         ),
         .executableTarget(
             name: "vrm-bench",
             dependencies: ["VaultCore", "VaultCrypto"],
-            path: "Sources/VaultBench",
+            path: "Benchmarks/Sources/VaultBench",
             swiftSettings: strict
         ),
         .executableTarget(

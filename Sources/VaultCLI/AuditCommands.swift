@@ -30,8 +30,8 @@ struct AuditCommand: ParsableCommand {
         func run() throws {
             let sinceDate = try since.map { try TimeParsing.since($0, now: Date()) }
             let vault = try unlock.unlock(location)
-            let entries = try vault.auditEntries(AuditFilter(vendorName: vendor, grantID: grant, since: sinceDate))
-            try? vault.advanceAuditCheckpoint()
+            let entries = try vault.audit.entries(AuditFilter(vendorName: vendor, grantID: grant, since: sinceDate))
+            try? vault.audit.advanceCheckpoint()
             if output.json {
                 struct Out: Encodable { var seq: Int64; var at: String; var event: String; var detail: AuditBody }
                 print(try Terminal.json(entries.map { Out(seq: $0.seq, at: Timestamp.string($0.at), event: $0.event, detail: $0.body) }))

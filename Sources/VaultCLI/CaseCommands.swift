@@ -55,7 +55,7 @@ struct CaseTarget: ParsableArguments {
     @Argument(help: "The case id.") var id: String
 
     func apply(_ action: CaseAction, done: String) throws {
-        _ = try unlock.unlock(location).updateCase(id: id, action)
+        _ = try unlock.unlock(location).cases.update(id: id, action)
         print("\(done) \(id).")
     }
 }
@@ -82,7 +82,7 @@ struct CaseCommand: ParsableCommand {
 
         func run() throws {
             let follow = try followUp.map { try CalendarDate.parse($0, field: "--follow-up") }
-            let c = try unlock.unlock(location).openCase(NewCase(vendorName: vendor, subject: subject, channel: channel, priority: priority,
+            let c = try unlock.unlock(location).cases.open(NewCase(vendorName: vendor, subject: subject, channel: channel, priority: priority,
                                                                   followUp: follow, reference: ref))
             print("Opened case \(c.id).")
         }
@@ -99,7 +99,7 @@ struct CaseCommand: ParsableCommand {
         @Option(help: "How it happened.") var channel: CaseChannel?
 
         func run() throws {
-            _ = try unlock.unlock(location).updateCase(id: id, .log(text, channel: channel))
+            _ = try unlock.unlock(location).cases.update(id: id, .log(text, channel: channel))
             print("Logged on \(id).")
         }
     }
@@ -140,7 +140,7 @@ struct CaseCommand: ParsableCommand {
         @Argument(help: "The case id.") var id: String
 
         func run() throws {
-            try unlock.unlock(location).removeCase(id: id)
+            try unlock.unlock(location).cases.remove(id: id)
             print("Removed case \(id).")
         }
     }
@@ -168,7 +168,7 @@ struct CaseCommand: ParsableCommand {
         func run() throws {
             let vault = try unlock.unlock(location)
             let today = CalendarDate(Date())
-            var cases = try vault.cases(vendorName: vendor)
+            var cases = try vault.cases.list(vendorName: vendor)
             if open { cases = cases.filter(\.status.isOpen) }
             if overdue { cases = cases.filter { $0.isOverdue(today: today) } }
             let names = try vendorNames(vault)
@@ -194,7 +194,7 @@ struct CaseCommand: ParsableCommand {
 
         func run() throws {
             let vault = try unlock.unlock(location)
-            let c = try vault.supportCase(id: id)
+            let c = try vault.cases.supportCase(id: id)
             let vendor = try vendorNames(vault)[c.vendorID] ?? ""
             let today = CalendarDate(Date())
             if output.json {

@@ -78,22 +78,22 @@ struct Demo {
         let profile = [("name", "Jo Example"), ("email", "jo@example.org"), ("address.shipping", "12 Quokka Lane, Springfield"),
                        ("address.billing", "PO Box 9, Springfield"), ("size.shoe", "EU 42"), ("phone", "+1 555 0100")]
         for (key, value) in profile {
-            try vault.setProfile(key, value: value)
+            try vault.profile.set(key, value: value)
             detail("\(key) = \(value)")
         }
 
         say("Add two vendors; Bolt Bikes brings its own X25519 key, so its shares are sealed to it")
-        try vault.addVendor(name: "Acme Outdoor", site: "https://acme.example", contact: "orders@acme.example")
+        try vault.vendors.add(name: "Acme Outdoor", site: "https://acme.example", contact: "orders@acme.example")
         let boltKey = try BoxKeyPair.generate()
-        try vault.addVendor(name: "Bolt Bikes", site: "https://bolt.example", publicKey: VendorKeyText.encodePublic(boltKey.publicKey))
+        try vault.vendors.add(name: "Bolt Bikes", site: "https://bolt.example", publicKey: VendorKeyText.encodePublic(boltKey.publicKey))
         detail("Acme Outdoor: no key → bearer grants")
         detail("Bolt Bikes:   \(VendorKeyText.encodePublic(boltKey.publicKey)) → key-bound grants")
 
         say("Issue a bearer grant to Acme (delivery) and a key-bound grant to Bolt (warranty)")
-        let acme = try vault.createGrant(GrantRequest(
+        let acme = try vault.grants.create(GrantRequest(
             vendorName: "Acme Outdoor", scopes: [.profileField("name"), .profilePrefix("address")], purpose: .delivery,
             expiresAt: Date().addingTimeInterval(7 * 86_400)))
-        let bolt = try vault.createGrant(GrantRequest(
+        let bolt = try vault.grants.create(GrantRequest(
             vendorName: "Bolt Bikes", scopes: [.profileField("email"), .profilePrefix("size")], purpose: .warranty,
             expiresAt: Date().addingTimeInterval(365 * 86_400), maxUses: 5))
         detail("\(acme.grant.id) → Acme: \(acme.grant.scopes.map(\.description).joined(separator: ", ")) (expires in 7 days)")
@@ -130,7 +130,7 @@ struct Demo {
         }
 
         say("The customer moves house: one change, and every grant covering it is re-materialised")
-        try vault.setProfile("address.shipping", value: "7 Wombat Street, Shelbyville")
+        try vault.profile.set("address.shipping", value: "7 Wombat Street, Shelbyville")
         detail("address.shipping = 7 Wombat Street, Shelbyville")
         guard case .share(let second, _, let secondTag, _) = try await acmeClient.fetch(token: acme.token.encoded(), ifNoneMatch: firstTag) else {
             throw CLIError(description: "demo check failed: Acme did not get the new version")
@@ -145,7 +145,7 @@ struct Demo {
         detail("asking again with the new ETag: 304 Not Modified (not counted as a use)")
 
         say("The customer revokes Bolt's grant; the very next request is refused")
-        try vault.revokeGrant(id: bolt.grant.id)
+        try vault.grants.revoke(id: bolt.grant.id)
         guard case .refused(let status, let problem, let title, _) = try await boltClient.fetch(token: bolt.token.encoded()) else {
             throw CLIError(description: "demo check failed: a revoked grant was still served")
         }
@@ -159,7 +159,7 @@ struct Demo {
 
         say("The share history: every issue, redemption, change, denial and revocation")
         server.stop()
-        let entries = try vault.auditEntries()
+        let entries = try vault.audit.entries()
         print(Terminal.table(["SEQ", "EVENT", "VENDOR", "DETAIL"], entries.map {
             [String($0.seq), $0.event, $0.body.vendor ?? "-", AuditCommand.Show.detail($0)]
         }).split(separator: "\n").map { "   " + $0 }.joined(separator: "\n"))

@@ -95,7 +95,7 @@ struct GrantCommand: ParsableCommand {
             let expiresAt = try TimeParsing.expiry(expires, now: now)
             if let expiresAt, expiresAt <= now { throw CLIError.usage("the expiry \(Timestamp.string(expiresAt)) is in the past") }
             let vault = try unlock.unlock(location)
-            let issued = try vault.createGrant(GrantRequest(
+            let issued = try vault.grants.create(GrantRequest(
                 vendorName: vendor, scopes: parsedScopes, purpose: parsedPurpose, expiresAt: expiresAt, maxUses: maxUses,
                 terms: terms, jurisdiction: jurisdiction))
             let token = issued.token.encoded()
@@ -136,7 +136,7 @@ struct GrantCommand: ParsableCommand {
 
         func run() throws {
             let now = Date()
-            var grants = try unlock.unlock(location).grants(vendorName: vendor)
+            var grants = try unlock.unlock(location).grants.list(vendorName: vendor)
             if active { grants = grants.filter { $0.state(at: now) == .active } }
             if output.json {
                 print(try Terminal.json(grants.map { GrantJSON($0, now: now) }))
@@ -163,7 +163,7 @@ struct GrantCommand: ParsableCommand {
 
         func run() throws {
             let now = Date()
-            let g = try unlock.unlock(location).grant(id: id)
+            let g = try unlock.unlock(location).grants.grant(id: id)
             if output.json {
                 print(try Terminal.json(GrantJSON(g, now: now)))
                 return
@@ -192,7 +192,7 @@ struct GrantCommand: ParsableCommand {
         @Argument(help: "The grant id.") var id: String
 
         func run() throws {
-            let g = try unlock.unlock(location).revokeGrant(id: id)
+            let g = try unlock.unlock(location).grants.revoke(id: id)
             print("Revoked grant \(g.id) (\(g.vendorName ?? "removed vendor")). Its share was destroyed.")
         }
     }
@@ -206,7 +206,7 @@ struct GrantCommand: ParsableCommand {
         @Argument(help: "The grant id.") var id: String
 
         func run() throws {
-            print(try Terminal.json(try unlock.unlock(location).consentReceipt(grantID: id)))
+            print(try Terminal.json(try unlock.unlock(location).grants.consentReceipt(grantID: id)))
         }
     }
 }

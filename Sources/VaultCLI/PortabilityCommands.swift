@@ -25,7 +25,7 @@ struct ExportCommand: ParsableCommand {
     @Flag(help: "Replace the file if it exists.") var force = false
 
     func run() throws {
-        let data = try unlock.unlock(location).export(format)
+        let data = try unlock.unlock(location).portability.export(format)
         try PrivateFile.write(data, to: out, replace: force)
         Terminal.note("Wrote \(out) (\(data.count) bytes, mode 0600). It is plaintext: keep it safe, delete it when done.")
     }
@@ -45,7 +45,7 @@ struct ImportAllCommand: ParsableCommand {
 
     func run() throws {
         guard let data = FileManager.default.contents(atPath: file) else { throw CLIError(description: "cannot read \(file)") }
-        let counts = try unlock.unlock(location).importAll(data)
+        let counts = try unlock.unlock(location).portability.importAll(data)
         print("Imported \(counts.profile) profile fields, \(counts.vendors) vendors, \(counts.purchases) purchases, \(counts.cases) cases.")
     }
 }

@@ -29,7 +29,7 @@ struct ProfileCommand: ParsableCommand {
             try ProfileKey.validate(key)
             let vault = try unlock.unlock(location)
             // The count comes from the re-materialisation itself: no second pass over every grant.
-            let rebuilt = try vault.setProfile(key, value: value)
+            let rebuilt = try vault.profile.set(key, value: value)
             print("Set \(key)." + (rebuilt == 0 ? "" : " Re-materialised \(rebuilt) active grant\(rebuilt == 1 ? "" : "s")."))
         }
     }
@@ -42,7 +42,7 @@ struct ProfileCommand: ParsableCommand {
 
         func run() throws {
             try ProfileKey.validate(key)
-            guard let value = try unlock.unlock(location).profileValue(key) else {
+            guard let value = try unlock.unlock(location).profile.value(key) else {
                 throw VaultError.notFound(kind: "profile field", id: key)
             }
             print(value)
@@ -57,7 +57,7 @@ struct ProfileCommand: ParsableCommand {
 
         func run() throws {
             try ProfileKey.validate(key)
-            try unlock.unlock(location).unsetProfile(key)
+            try unlock.unlock(location).profile.unset(key)
             print("Removed \(key).")
         }
     }
@@ -69,7 +69,7 @@ struct ProfileCommand: ParsableCommand {
         @OptionGroup var output: OutputOptions
 
         func run() throws {
-            let entries = try unlock.unlock(location).profile()
+            let entries = try unlock.unlock(location).profile.all()
             if output.json {
                 print(try Terminal.json(Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })))
             } else if entries.isEmpty {

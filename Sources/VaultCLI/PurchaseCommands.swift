@@ -43,7 +43,7 @@ struct PurchaseJSON: Encodable {
 }
 
 func vendorNames(_ vault: Vault) throws -> [String: String] {
-    Dictionary(try vault.vendors().map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
+    Dictionary(try vault.vendors.all().map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
 }
 
 struct PurchaseCommand: ParsableCommand {
@@ -78,7 +78,7 @@ struct PurchaseCommand: ParsableCommand {
         func run() throws {
             let purchase = try newPurchase()
             let vault = try unlock.unlock(location)
-            let result = try vault.addPurchases([purchase])
+            let result = try vault.purchases.add([purchase])
             guard let added = result.added.first else {
                 throw CLIError(description: "a purchase with this vendor, order number and item is already recorded")
             }
@@ -95,7 +95,7 @@ struct PurchaseCommand: ParsableCommand {
             case (nil, .some): throw CLIError.usage("--currency needs --price")
             }
             let purchase = NewPurchase(vendorName: vendor, item: item, date: day, price: money, orderNumber: order, quantity: quantity, giftFor: giftFor)
-            try Vault.validate(purchase)
+            try PurchaseLedger.validate(purchase)
             return purchase
         }
     }
@@ -114,7 +114,7 @@ struct PurchaseCommand: ParsableCommand {
         func run() throws {
             let sinceDate = try since.map { try CalendarDate.parse($0, field: "--since") }
             let vault = try unlock.unlock(location)
-            let purchases = try vault.purchases(PurchaseFilter(vendorName: vendor, since: sinceDate, gifts: gifts))
+            let purchases = try vault.purchases.list(PurchaseFilter(vendorName: vendor, since: sinceDate, gifts: gifts))
             let names = try vendorNames(vault)
             if output.json {
                 print(try Terminal.json(purchases.map { PurchaseJSON($0, vendor: names[$0.vendorID] ?? "") }))
@@ -141,7 +141,7 @@ struct PurchaseCommand: ParsableCommand {
 
         func run() throws {
             let vault = try unlock.unlock(location)
-            let p = try vault.purchase(id: id)
+            let p = try vault.purchases.purchase(id: id)
             let vendor = try vendorNames(vault)[p.vendorID] ?? ""
             if output.json {
                 print(try Terminal.json(PurchaseJSON(p, vendor: vendor)))
@@ -196,7 +196,7 @@ struct PurchaseCommand: ParsableCommand {
         func run() throws {
             let warranty = try warrantyUntil.map { try CalendarDate.parse($0, field: "--warranty-until") }
             let vault = try unlock.unlock(location)
-            let p = try vault.annotatePurchase(id: id, AnnotationEdit(
+            let p = try vault.purchases.annotate(id: id, AnnotationEdit(
                 giftFor: giftFor, notGift: notGift, rating: rating, returned: returned ? true : nil, warrantyUntil: warranty, note: note, tags: tags))
             print("Annotated \(p.id) (\(p.item)).")
         }
@@ -209,7 +209,7 @@ struct PurchaseCommand: ParsableCommand {
         @Argument(help: "The purchase id.") var id: String
 
         func run() throws {
-            try unlock.unlock(location).removePurchase(id: id)
+            try unlock.unlock(location).purchases.remove(id: id)
             print("Removed purchase \(id).")
         }
     }
@@ -240,7 +240,7 @@ struct PurchaseCommand: ParsableCommand {
             guard let data = FileManager.default.contents(atPath: file) else { throw CLIError(description: "cannot read \(file)") }
             guard let text = String(data: data, encoding: .utf8) else { throw CLIError.usage("\(file) is not UTF-8 text") }
             let rows = try PurchaseImport.parse(text, format: kind, defaultVendor: vendor)
-            let summary = try unlock.unlock(location).importPurchases(rows, dryRun: dryRun)
+            let summary = try unlock.unlock(location).portability.importPurchases(rows, dryRun: dryRun)
             let verb = dryRun ? "Would import" : "Imported"
             print("\(verb) \(summary.added) purchase\(summary.added == 1 ? "" : "s"); \(summary.duplicates) already recorded (skipped).\(dryRun ? " Nothing was written." : "")")
         }

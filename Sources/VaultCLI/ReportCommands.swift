@@ -22,7 +22,7 @@ struct ReportCommand: ParsableCommand {
 
         func run() throws {
             let sinceDate = try since.map { try CalendarDate.parse($0, field: "--since") }
-            let rows = try unlock.unlock(location).spendingReport(by: by, since: sinceDate)
+            let rows = try unlock.unlock(location).reports.spending(by: by, since: sinceDate)
             if output.json { return print(try Terminal.json(rows)) }
             if rows.isEmpty { return print("No priced purchases match.") }
             print(Terminal.table([by == .vendor ? "VENDOR" : "MONTH", "CURRENCY", "TOTAL", "PURCHASES"],
@@ -39,7 +39,7 @@ struct ReportCommand: ParsableCommand {
         @OptionGroup var output: OutputOptions
 
         func run() throws {
-            let rows = try unlock.unlock(location).vendorScorecards()
+            let rows = try unlock.unlock(location).reports.vendorScorecards()
             if output.json { return print(try Terminal.json(rows)) }
             if rows.isEmpty { return print("No vendors yet.") }
             print(Terminal.table(["VENDOR", "STAGE", "PURCHASES", "SPEND", "RETURNS", "OPEN", "RESOLVED", "MEDIAN DAYS"], rows.map { r in
@@ -58,7 +58,7 @@ struct ReportCommand: ParsableCommand {
         @OptionGroup var output: OutputOptions
 
         func run() throws {
-            let rows = try unlock.unlock(location).exposureReport()
+            let rows = try unlock.unlock(location).reports.exposure()
             if output.json { return print(try Terminal.json(rows)) }
             if rows.isEmpty { return print("No active grants: no vendor can read anything.") }
             print(Terminal.table(["VENDOR", "GRANT", "PURPOSE", "EXPIRES", "USES LEFT", "CAN READ"], rows.map { r in

@@ -52,7 +52,7 @@ public struct VRM: AsyncParsableCommand {
     static func report(_ error: any Error) -> Int32 {
         switch error {
         case let error as VaultError:
-            printError(error.description)
+            printError(CoreErrorText.message(for: error))
             return ExitStatus.code(for: error)
         case let error as CLIError:
             printError(error.description)
@@ -86,7 +86,7 @@ enum ExitStatus {
         case .wrongPassphrase: 3
         case .corrupt, .tampered: 4
         case .noVault: 5
-        case .invalidInput: 2
+        case .invalidInput, .invalidField: 2
         case .vaultExists, .notFound, .conflict, .storage: 1
         }
     }

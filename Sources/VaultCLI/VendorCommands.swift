@@ -59,7 +59,7 @@ struct VendorCommand: ParsableCommand {
 
         func run() throws {
             let vault = try unlock.unlock(location)
-            let vendor = try vault.addVendor(name: name, site: site, contact: contact, publicKey: publicKey)
+            let vendor = try vault.vendors.add(name: name, site: site, contact: contact, publicKey: publicKey)
             print("Added vendor \(vendor.name)" + (vendor.hasPublicKey ? " (grants will be key-bound)." : "."))
         }
     }
@@ -71,7 +71,7 @@ struct VendorCommand: ParsableCommand {
         @OptionGroup var output: OutputOptions
 
         func run() throws {
-            let vendors = try unlock.unlock(location).vendors()
+            let vendors = try unlock.unlock(location).vendors.all()
             if output.json {
                 print(try Terminal.json(vendors.map(VendorJSON.init)))
             } else if vendors.isEmpty {
@@ -92,12 +92,12 @@ struct VendorCommand: ParsableCommand {
 
         func run() throws {
             let vault = try unlock.unlock(location)
-            let vendor = try vault.vendor(named: name)
+            let vendor = try vault.vendors.vendor(named: name)
             if output.json {
                 print(try Terminal.json(VendorJSON(vendor)))
                 return
             }
-            let grants = try vault.grants(vendorName: name)
+            let grants = try vault.grants.list(vendorName: name)
             let now = Date()
             print(Terminal.bold(vendor.name))
             print("  stage:      \(vendor.stage.rawValue)")
@@ -133,7 +133,7 @@ struct VendorCommand: ParsableCommand {
         }
 
         func run() throws {
-            let vendor = try unlock.unlock(location).editVendor(named: name, VendorEdit(site: site, contact: contact, publicKey: publicKey, notes: notes))
+            let vendor = try unlock.unlock(location).vendors.edit(named: name, VendorEdit(site: site, contact: contact, publicKey: publicKey, notes: notes))
             print("Updated vendor \(vendor.name).")
         }
     }
@@ -148,7 +148,7 @@ struct VendorCommand: ParsableCommand {
         @Argument(help: "awareness, exploration, expansion, commitment or dissolution.") var stage: RelationshipStage
 
         func run() throws {
-            let vendor = try unlock.unlock(location).editVendor(named: name, VendorEdit(stage: stage))
+            let vendor = try unlock.unlock(location).vendors.edit(named: name, VendorEdit(stage: stage))
             print("\(vendor.name) is now at stage \(vendor.stage.rawValue).")
         }
     }
@@ -164,14 +164,14 @@ struct VendorCommand: ParsableCommand {
 
         func run() throws {
             let vault = try unlock.unlock(location)
-            let vendor = try vault.vendor(named: name)
+            let vendor = try vault.vendors.vendor(named: name)
             if !yes {
                 guard Terminal.stdinIsTTY else {
                     throw CLIError.usage("refusing to remove \(vendor.name) without confirmation: pass --yes")
                 }
                 guard Terminal.confirm("Remove \(vendor.name) and revoke all its grants?") else { throw CLIError.cancelled }
             }
-            let revoked = try vault.removeVendor(named: name)
+            let revoked = try vault.vendors.remove(named: name)
             print("Removed \(vendor.name)" + (revoked > 0 ? "; revoked \(revoked) grant\(revoked == 1 ? "" : "s")." : "."))
         }
     }

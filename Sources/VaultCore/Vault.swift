@@ -1,26 +1,37 @@
 public import Foundation
-public import GRDB
 public import VaultCrypto
 
-/// An unlocked vault: the database plus the key ring. All customer-side operations hang off it.
+/// An unlocked vault: a thin facade over the database and the key ring that hands out the
+/// features — `profile`, `vendors`, `purchases`, `cases`, `grants`, `audit`, `reports` and
+/// `portability` — which talk to each other through their own APIs.
 public final class Vault: Sendable {
-    public let database: VaultDatabase
-    public let keys: VaultKeys
-    let clock: VaultClock
-    let audit: AuditWriter
-    /// Where the CLI keeps its out-of-file audit checkpoint; nil to keep none (tests, demo).
-    let checkpoints: AuditCheckpointStore?
+    let context: VaultContext
+
+    /// The vault file (no passphrase needed to open it; the server works from this alone).
+    public var database: VaultDatabase { context.database }
+    /// The unlocked key ring.
+    public var keys: VaultKeys { context.keys }
 
     init(database: VaultDatabase, keys: VaultKeys, clock: @escaping VaultClock, checkpoints: AuditCheckpointStore?) throws {
-        self.database = database
-        self.keys = keys
-        self.clock = clock
-        self.checkpoints = checkpoints
-        self.audit = try AuditWriter(vaultBoxPublicKey: database.header.boxPublicKey)
+        context = try VaultContext(database: database, keys: keys, clock: clock, checkpoints: checkpoints)
     }
 
-    var now: Date { clock() }
-    var nowMillis: Int64 { Millis.from(clock()) }
+    /// The customer's profile fields.
+    public var profile: ProfileBook { ProfileBook(context: context) }
+    /// The customer's registry of vendors.
+    public var vendors: VendorRegistry { VendorRegistry(context: context) }
+    /// Purchases with the customer's annotations.
+    public var purchases: PurchaseLedger { PurchaseLedger(context: context) }
+    /// Support cases and their timelines.
+    public var cases: CaseBook { CaseBook(context: context) }
+    /// Share grants: issuing, listing, revoking, receipts.
+    public var grants: ConsentEngine { ConsentEngine(context: context) }
+    /// The share history, decrypted.
+    public var audit: ShareHistory { ShareHistory(context: context) }
+    /// Spending, vendor scorecards and exposure.
+    public var reports: Reports { Reports(context: context) }
+    /// Export and import of every record.
+    public var portability: Portability { Portability(context: context) }
 
     /// Creates a new vault file at `path`; refuses if anything is there.
     public static func create(path: String, passphrase: SecretKey, kdf: KDFParameters = .interactive,
@@ -81,14 +92,14 @@ public final class Vault: Sendable {
     /// Re-wraps the master key under a new passphrase; no record is re-encrypted.
     public func changePassphrase(current: SecretKey, new: SecretKey) throws {
         try Self.checkPassphrase(new)
-        let fresh = try database.read { db in try VaultDatabase.readHeader(db) }
+        let fresh = try database.read { transaction in try transaction.header.read() }
         let master = try Self.unwrapMaster(header: fresh, passphrase: current)
         var header = fresh
         header.salt = Random.bytes(PasswordHash.saltBytes)
         let kek = try PasswordHash.deriveKey(passphrase: new, salt: header.salt, parameters: header.kdf)
         header.wrappedKey = try AEAD.seal(secret: master, key: kek, associatedData: Self.masterKeyAD(header.vaultID))
         header.checksum = header.computeChecksum()
-        try database.updateWrapping(header)
+        try database.write { transaction in try transaction.header.updateWrapping(header) }
         database.checkpoint()
     }
 
@@ -99,62 +110,5 @@ public final class Vault: Sendable {
     static func checkPassphrase(_ passphrase: SecretKey) throws {
         let blank = passphrase.withUnsafeBytes { $0.allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D } }
         if passphrase.count == 0 || blank { throw VaultError.invalidInput("the passphrase is empty") }
-    }
-
-    // MARK: - JSON helpers for sealed payloads
-
-    static let encoder: JSONEncoder = {
-        let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return e
-    }()
-
-    func sealJSON<T: Encodable>(_ value: T, table: String, id: String, field: String = "record") throws -> [UInt8] {
-        var plain = Array(try Self.encoder.encode(value))
-        defer { Wipe.bytes(&plain) }
-        return try keys.seal(plain, table: table, id: id, field: field)
-    }
-
-    func openJSON<T: Decodable>(_ type: T.Type, _ box: [UInt8], table: String, id: String, field: String = "record") throws -> T {
-        var plain = try keys.open(box, table: table, id: id, field: field)
-        defer { Wipe.bytes(&plain) }
-        do {
-            return try JSONDecoder().decode(T.self, from: Data(plain))
-        } catch {
-            throw VaultError.corrupt("record \(table)/\(id) has an unreadable payload")
-        }
-    }
-
-    /// Seals a record in the binary encoding.
-    func sealRecord<T: BinaryRecord>(_ value: T, table: String, id: String, field: String = "record") throws -> [UInt8] {
-        var plain = value.encodedRecord
-        defer { Wipe.bytes(&plain) }
-        return try keys.seal(plain, table: table, id: id, field: field)
-    }
-
-    /// Opens a record sealed in either encoding (binary tag `0x01`, else JSON).
-    func openRecord<T: BinaryRecord & Decodable>(_ type: T.Type, _ box: [UInt8], table: String, id: String, field: String = "record") throws -> T {
-        var plain = try keys.open(box, table: table, id: id, field: field)
-        defer { Wipe.bytes(&plain) }
-        do {
-            return try Self.decodeRecord(T.self, plain)
-        } catch {
-            throw VaultError.corrupt("record \(table)/\(id) has an unreadable payload")
-        }
-    }
-
-    static func decodeRecord<T: BinaryRecord & Decodable>(_ type: T.Type, _ plain: [UInt8]) throws -> T {
-        if plain.first == binaryRecordTag {
-            var reader = ByteReader(plain)
-            return try T(from: &reader)
-        }
-        return try JSONDecoder().decode(T.self, from: Data(plain))
-    }
-}
-
-extension Row {
-    /// A BLOB column as bytes.
-    func bytes(_ column: String) -> [UInt8] {
-        (self[column] as Data?).map { Array($0) } ?? []
     }
 }

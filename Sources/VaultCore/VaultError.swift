@@ -13,6 +13,10 @@ public enum VaultError: Error, Sendable, Equatable, CustomStringConvertible {
     case tampered(table: String, id: String)
     /// Input rejected before anything was written.
     case invalidInput(String)
+    /// Input rejected before anything was written, because of the named fields. The message
+    /// names each field as `VaultField`'s raw value (`max_uses must be …`), so a front end can
+    /// put its own name for it (the CLI's flag) in its place.
+    case invalidField([VaultField], String)
     /// No such record (kind: "vendor", "grant", "profile key", …; id as the user gave it when not personal).
     case notFound(kind: String, id: String)
     /// The operation conflicts with the record's state (e.g. revoking a revoked grant).
@@ -28,9 +32,26 @@ public enum VaultError: Error, Sendable, Equatable, CustomStringConvertible {
         case .corrupt(let reason): "vault file is corrupt or unreadable: \(reason)"
         case .tampered(let table, let id): "vault file is corrupt: record \(table)/\(id) failed authentication (tampered or moved)"
         case .invalidInput(let message): message
+        case .invalidField(_, let message): message
         case .notFound(let kind, let id): id.isEmpty ? "no such \(kind)" : "no \(kind) \(id)"
         case .conflict(let message): message
         case .storage(let message): "storage error: \(message)"
         }
     }
+}
+
+/// Inputs of the core's API that an error can name (`VaultError.invalidField`).
+public enum VaultField: String, Sendable, CaseIterable {
+    /// `GrantRequest.scopes`.
+    case scope
+    /// `GrantRequest.maxUses`.
+    case maxUses = "max_uses"
+    /// `AnnotationEdit.rating`.
+    case rating
+    /// `AnnotationEdit.giftFor`.
+    case giftFor = "gift_for"
+    /// `AnnotationEdit.notGift`.
+    case notGift = "not_gift"
+    /// `PurchaseImport.parse`'s `defaultVendor`.
+    case defaultVendor = "default_vendor"
 }

@@ -24,7 +24,7 @@ struct ShareEndpoint: Sendable {
         if let wait = limiter.retryAfter(client: client) { return reply(.rateLimited(retryAfter: wait)) }
         let redemption = RedemptionRequest(
             token: ShareRoutes.bearerToken(authorization), client: client,
-            userAgent: userAgent.map { String($0.prefix(200)) }, ifNoneMatch: ifNoneMatch)
+            userAgent: userAgent.map { String($0.prefix(200)) }, held: ETag.held(ifNoneMatch))
         commits.submit(redemption) { reply(.redeemed($0)) }
     }
 
@@ -38,10 +38,10 @@ struct ShareEndpoint: Sendable {
             switch try result.get() {
             case .share(let body, let version, _):
                 return ShareAnswer(status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store",
-                                                          .eTag: Redeemer.etag(version: version)],
+                                                          .eTag: ETag.text(version: version)],
                                    body: ByteBuffer(bytes: body))
             case .notModified(let version):
-                return ShareAnswer(status: .notModified, headers: [.cacheControl: "no-store", .eTag: Redeemer.etag(version: version)], body: nil)
+                return ShareAnswer(status: .notModified, headers: [.cacheControl: "no-store", .eTag: ETag.text(version: version)], body: nil)
             case .invalidToken:
                 limiter.recordFailure(client: client)
                 return Problem.invalidToken.answer(extraHeaders: [.wwwAuthenticate: "Bearer error=\"invalid_token\""])

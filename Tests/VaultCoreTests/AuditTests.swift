@@ -14,13 +14,13 @@ import VaultTestSupport
     init() throws {
         checkpoints = AuditCheckpointStore(directory: dir.file("state"))
         vault = try makeVault(in: dir, checkpoints: checkpoints)
-        try vault.setProfile("email", value: "jo@example.org")
-        try vault.addVendor(name: "Acme")
-        issued = try vault.createGrant(GrantRequest(vendorName: "Acme", scopes: [.profileField("email")], purpose: .support, expiresAt: nil))
+        try vault.profile.set("email", value: "jo@example.org")
+        try vault.vendors.add(name: "Acme")
+        issued = try vault.grants.create(GrantRequest(vendorName: "Acme", scopes: [.profileField("email")], purpose: .support, expiresAt: nil))
         let redeemer = try Redeemer(database: vault.database)
         for _ in 0..<3 { _ = try redeem(redeemer, issued.token) }
         _ = try redeem(redeemer, nil, text: "vrm_bogus")
-        try vault.revokeGrant(id: issued.grant.id)
+        try vault.grants.revoke(id: issued.grant.id)
     }
 
     func verify() throws -> AuditVerification {
@@ -29,7 +29,7 @@ import VaultTestSupport
     }
 
     @Test func theHistoryShowsWhoReceivedWhatAndVerifies() throws {
-        let entries = try vault.auditEntries()
+        let entries = try vault.audit.entries()
         #expect(entries.map(\.event) == ["grant.issued", "share.redeemed", "share.redeemed", "share.redeemed", "share.denied", "grant.revoked"])
         let redeemed = entries[1]
         #expect(redeemed.body.vendor == "Acme")
@@ -42,11 +42,11 @@ import VaultTestSupport
     }
 
     @Test func filtersSelectByVendorGrantAndTime() throws {
-        try vault.addVendor(name: "Bolt")
-        let other = try vault.createGrant(GrantRequest(vendorName: "Bolt", scopes: [.profile], purpose: .research, expiresAt: nil))
-        #expect(try vault.auditEntries(AuditFilter(vendorName: "Bolt")).map(\.body.grantID) == [other.grant.id])
-        #expect(try vault.auditEntries(AuditFilter(grantID: issued.grant.id)).count == 5)
-        #expect(try vault.auditEntries(AuditFilter(since: Date().addingTimeInterval(3600))).isEmpty)
+        try vault.vendors.add(name: "Bolt")
+        let other = try vault.grants.create(GrantRequest(vendorName: "Bolt", scopes: [.profile], purpose: .research, expiresAt: nil))
+        #expect(try vault.audit.entries(AuditFilter(vendorName: "Bolt")).map(\.body.grantID) == [other.grant.id])
+        #expect(try vault.audit.entries(AuditFilter(grantID: issued.grant.id)).count == 5)
+        #expect(try vault.audit.entries(AuditFilter(since: Date().addingTimeInterval(3600))).isEmpty)
     }
 
     @Test func theAuditBodiesAreNotInTheClear() throws {
@@ -110,16 +110,16 @@ import VaultTestSupport
     func exactlyTheUseLimitSucceedsUnderConcurrency(attempts: Int, limit: Int) async throws {
         let dir = TemporaryDirectory()
         let vault = try makeVault(in: dir)
-        try vault.setProfile("email", value: "jo@example.org")
-        try vault.addVendor(name: "Acme")
-        let issued = try vault.createGrant(GrantRequest(vendorName: "Acme", scopes: [.profile], purpose: .support, expiresAt: nil, maxUses: limit))
+        try vault.profile.set("email", value: "jo@example.org")
+        try vault.vendors.add(name: "Acme")
+        let issued = try vault.grants.create(GrantRequest(vendorName: "Acme", scopes: [.profile], purpose: .support, expiresAt: nil, maxUses: limit))
         // A second connection pool, as a separate server process would have.
         let redeemer = try Redeemer(database: try VaultDatabase.open(path: dir.file("vault.db")))
         let text = issued.token.encoded()
         let outcomes = try await withThrowingTaskGroup(of: RedemptionOutcome.self) { group in
             for _ in 0..<attempts {
                 group.addTask {
-                    try redeemer.redeem(RedemptionRequest(token: text[...], client: "127.0.0.1", userAgent: nil, ifNoneMatch: nil))
+                    try redeemer.redeem(RedemptionRequest(token: text[...], client: "127.0.0.1", userAgent: nil, held: nil))
                 }
             }
             return try await group.reduce(into: [RedemptionOutcome]()) { $0.append($1) }
@@ -127,34 +127,34 @@ import VaultTestSupport
         let successes = outcomes.filter { if case .share = $0 { true } else { false } }.count
         #expect(successes == min(attempts, limit))
         #expect(outcomes.filter { $0 == .denied(.usedUp) }.count == attempts - min(attempts, limit))
-        #expect(try vault.grant(id: issued.grant.id).useCount == min(attempts, limit))
-        #expect(try vault.auditEntries().filter { $0.event == "share.redeemed" }.count == min(attempts, limit))
+        #expect(try vault.grants.grant(id: issued.grant.id).useCount == min(attempts, limit))
+        #expect(try vault.audit.entries().filter { $0.event == "share.redeemed" }.count == min(attempts, limit))
     }
 
     @Test func revokingWhileRedemptionsRunLeavesNoHalfState() async throws {
         let dir = TemporaryDirectory()
         let vault = try makeVault(in: dir)
-        try vault.setProfile("email", value: "jo@example.org")
-        try vault.addVendor(name: "Acme")
-        let issued = try vault.createGrant(GrantRequest(vendorName: "Acme", scopes: [.profile], purpose: .support, expiresAt: nil))
+        try vault.profile.set("email", value: "jo@example.org")
+        try vault.vendors.add(name: "Acme")
+        let issued = try vault.grants.create(GrantRequest(vendorName: "Acme", scopes: [.profile], purpose: .support, expiresAt: nil))
         let redeemer = try Redeemer(database: try VaultDatabase.open(path: dir.file("vault.db")))
         let text = issued.token.encoded()
         let outcomes = try await withThrowingTaskGroup(of: RedemptionOutcome?.self) { group in
             for i in 0..<40 {
                 group.addTask {
                     if i == 20 {
-                        try vault.revokeGrant(id: issued.grant.id)
+                        try vault.grants.revoke(id: issued.grant.id)
                         return nil
                     }
-                    return try redeemer.redeem(RedemptionRequest(token: text[...], client: "127.0.0.1", userAgent: nil, ifNoneMatch: nil))
+                    return try redeemer.redeem(RedemptionRequest(token: text[...], client: "127.0.0.1", userAgent: nil, held: nil))
                 }
             }
             return try await group.reduce(into: [RedemptionOutcome]()) { if let o = $1 { $0.append(o) } }
         }
         let served = outcomes.filter { if case .share = $0 { true } else { false } }.count
         #expect(served + outcomes.filter { $0 == .denied(.revoked) }.count == 39)
-        #expect(try vault.grant(id: issued.grant.id).useCount == served)
-        let entries = try vault.auditEntries()
+        #expect(try vault.grants.grant(id: issued.grant.id).useCount == served)
+        let entries = try vault.audit.entries()
         #expect(entries.filter { $0.event == "share.redeemed" }.count == served)
         // Nothing was served after the revocation entry.
         let revokedAt = try #require(entries.first { $0.event == "grant.revoked" }?.seq)

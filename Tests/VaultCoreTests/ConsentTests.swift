@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import VaultCore
+@testable import VaultCore
 import VaultCrypto
 import VaultTestSupport
 
@@ -19,9 +19,9 @@ func vendorOpens(_ outcome: RedemptionOutcome, keyPair: BoxKeyPair? = nil) throw
     return try signed.verified().document
 }
 
-func redeem(_ redeemer: Redeemer, _ token: GrantToken?, text: String? = nil, ifNoneMatch: String? = nil) throws -> RedemptionOutcome {
+func redeem(_ redeemer: Redeemer, _ token: GrantToken?, text: String? = nil, held: HeldVersions? = nil) throws -> RedemptionOutcome {
     let tokenText = text ?? token?.encoded()
-    return try redeemer.redeem(RedemptionRequest(token: tokenText.map { $0[...] }, client: "127.0.0.1", userAgent: "test", ifNoneMatch: ifNoneMatch))
+    return try redeemer.redeem(RedemptionRequest(token: tokenText.map { $0[...] }, client: "127.0.0.1", userAgent: "test", held: held))
 }
 
 @Suite struct ScopeTests {
@@ -64,10 +64,10 @@ func redeem(_ redeemer: Redeemer, _ token: GrantToken?, text: String? = nil, ifN
     func theShareHoldsExactlyTheGrantedFields(scope: String, shared: Set<String>) throws {
         let dir = TemporaryDirectory()
         let vault = try makeVault(in: dir)
-        for (key, value) in Self.profile { try vault.setProfile(key, value: value) }
-        try vault.addVendor(name: "Acme", site: "https://acme.example")
-        try vault.editVendor(named: "Acme", VendorEdit(notes: "private note"))
-        let issued = try vault.createGrant(GrantRequest(vendorName: "Acme", scopes: [try Scope.parse(scope)], purpose: .delivery, expiresAt: nil))
+        for (key, value) in Self.profile { try vault.profile.set(key, value: value) }
+        try vault.vendors.add(name: "Acme", site: "https://acme.example")
+        try vault.vendors.edit(named: "Acme", VendorEdit(notes: "private note"))
+        let issued = try vault.grants.create(GrantRequest(vendorName: "Acme", scopes: [try Scope.parse(scope)], purpose: .delivery, expiresAt: nil))
         let document = try vendorOpens(try redeem(try Redeemer(database: vault.database), issued.token))
         let keys = Set((document.data.profile ?? [:]).keys)
         #expect(keys == shared)
@@ -85,9 +85,9 @@ func redeem(_ redeemer: Redeemer, _ token: GrantToken?, text: String? = nil, ifN
     @Test func vendorNotesAreSharedOnlyWithTheirOwnScope() throws {
         let dir = TemporaryDirectory()
         let vault = try makeVault(in: dir)
-        try vault.addVendor(name: "Acme")
-        try vault.editVendor(named: "Acme", VendorEdit(notes: "slow refunds"))
-        let issued = try vault.createGrant(GrantRequest(vendorName: "Acme", scopes: [.vendor, .vendorNotes], purpose: .support, expiresAt: nil))
+        try vault.vendors.add(name: "Acme")
+        try vault.vendors.edit(named: "Acme", VendorEdit(notes: "slow refunds"))
+        let issued = try vault.grants.create(GrantRequest(vendorName: "Acme", scopes: [.vendor, .vendorNotes], purpose: .support, expiresAt: nil))
         let document = try vendorOpens(try redeem(try Redeemer(database: vault.database), issued.token))
         #expect(document.data.vendor?.notes == "slow refunds")
         #expect(document.data.vendor?.stage == "awareness")
@@ -97,9 +97,9 @@ func redeem(_ redeemer: Redeemer, _ token: GrantToken?, text: String? = nil, ifN
     @Test func vendorNotesAloneShareOnlyTheNameAndNotes() throws {
         let dir = TemporaryDirectory()
         let vault = try makeVault(in: dir)
-        try vault.addVendor(name: "Acme", site: "https://acme.example", contact: "help@acme.example")
-        try vault.editVendor(named: "Acme", VendorEdit(notes: "slow refunds"))
-        let issued = try vault.createGrant(GrantRequest(vendorName: "Acme", scopes: [.vendorNotes], purpose: .support, expiresAt: nil))
+        try vault.vendors.add(name: "Acme", site: "https://acme.example", contact: "help@acme.example")
+        try vault.vendors.edit(named: "Acme", VendorEdit(notes: "slow refunds"))
+        let issued = try vault.grants.create(GrantRequest(vendorName: "Acme", scopes: [.vendorNotes], purpose: .support, expiresAt: nil))
         let document = try vendorOpens(try redeem(try Redeemer(database: vault.database), issued.token))
         let shared = try #require(document.data.vendor)
         #expect(shared.name == "Acme" && shared.notes == "slow refunds")
@@ -114,21 +114,21 @@ func redeem(_ redeemer: Redeemer, _ token: GrantToken?, text: String? = nil, ifN
 
     init() throws {
         vault = try makeVault(in: dir, clock: clock.closure)
-        try vault.setProfile("email", value: "jo@example.org")
-        try vault.setProfile("address.shipping", value: "1 Main St")
-        try vault.addVendor(name: "Acme")
+        try vault.profile.set("email", value: "jo@example.org")
+        try vault.profile.set("address.shipping", value: "1 Main St")
+        try vault.vendors.add(name: "Acme")
     }
 
     func redeemer() throws -> Redeemer { try Redeemer(database: vault.database, clock: clock.closure) }
 
     func grant(_ scopes: [Scope] = [.profileField("email")], expires: TimeInterval? = 3600, maxUses: Int? = nil, vendor: String = "Acme") throws -> IssuedGrant {
-        try vault.createGrant(GrantRequest(vendorName: vendor, scopes: scopes, purpose: .delivery,
+        try vault.grants.create(GrantRequest(vendorName: vendor, scopes: scopes, purpose: .delivery,
                                            expiresAt: expires.map { clock.now.addingTimeInterval($0) }, maxUses: maxUses))
     }
 
     @Test func aKeyBoundShareOpensOnlyWithTheVendorKey() throws {
         let vendorKey = try BoxKeyPair.generate()
-        try vault.addVendor(name: "Bolt", publicKey: VendorKeyText.encodePublic(vendorKey.publicKey))
+        try vault.vendors.add(name: "Bolt", publicKey: VendorKeyText.encodePublic(vendorKey.publicKey))
         let issued = try grant(vendor: "Bolt")
         #expect(issued.grant.binding == .key)
         let outcome = try redeem(try redeemer(), issued.token)
@@ -140,14 +140,14 @@ func redeem(_ redeemer: Redeemer, _ token: GrantToken?, text: String? = nil, ifN
         let issued = try grant([.profileField("address.shipping")])
         let redeemer = try redeemer()
         let first = try vendorOpens(try redeem(redeemer, issued.token))
-        try vault.setProfile("email", value: "other@example.org")
-        #expect(try vault.grant(id: issued.grant.id).shareVersion == 1, "an ungranted change must not rebuild the share")
-        try vault.setProfile("address.shipping", value: "2 New Rd")
+        try vault.profile.set("email", value: "other@example.org")
+        #expect(try vault.grants.grant(id: issued.grant.id).shareVersion == 1, "an ungranted change must not rebuild the share")
+        try vault.profile.set("address.shipping", value: "2 New Rd")
         let second = try vendorOpens(try redeem(redeemer, issued.token))
         #expect(first.data.profile?["address.shipping"] == "1 Main St")
         #expect(second.data.profile?["address.shipping"] == "2 New Rd")
         #expect(second.version == first.version + 1)
-        try vault.unsetProfile("address.shipping")
+        try vault.profile.unset("address.shipping")
         let third = try vendorOpens(try redeem(redeemer, issued.token))
         #expect(third.data.profile == [:])
         #expect(third.version == 3)
@@ -157,21 +157,21 @@ func redeem(_ redeemer: Redeemer, _ token: GrantToken?, text: String? = nil, ifN
         let issued = try grant()
         let redeemer = try redeemer()
         _ = try redeem(redeemer, issued.token)
-        #expect(try redeem(redeemer, issued.token, ifNoneMatch: Redeemer.etag(version: 1)) == .notModified(version: 1))
-        #expect(try vault.grant(id: issued.grant.id).useCount == 1)
+        #expect(try redeem(redeemer, issued.token, held: .versions([1])) == .notModified(version: 1))
+        #expect(try vault.grants.grant(id: issued.grant.id).useCount == 1)
     }
 
     @Test func revocationIsImmediateAndDestroysTheShare() throws {
         let issued = try grant()
         let redeemer = try redeemer()
         guard case .share(let body, _, _) = try redeem(redeemer, issued.token) else { return #expect(Bool(false)) }
-        try vault.revokeGrant(id: issued.grant.id)
+        try vault.grants.revoke(id: issued.grant.id)
         #expect(try redeem(redeemer, issued.token) == .denied(.revoked))
-        #expect(try vault.grant(id: issued.grant.id).useCount == 1)
+        #expect(try vault.grants.grant(id: issued.grant.id).useCount == 1)
         #expect(try RawDatabase.open(dir.file("vault.db")).int("SELECT count(*) FROM shares") == 0)
         #expect(!rawVaultBytes(dir.file("vault.db")).contains { $0.range(of: Data(body.prefix(64))) != nil })
-        #expect(throws: VaultError.conflict("grant \(issued.grant.id) is already revoked")) { try vault.revokeGrant(id: issued.grant.id) }
-        #expect(throws: VaultError.notFound(kind: "grant", id: "gr_nope")) { try vault.revokeGrant(id: "gr_nope") }
+        #expect(throws: VaultError.conflict("grant \(issued.grant.id) is already revoked")) { try vault.grants.revoke(id: issued.grant.id) }
+        #expect(throws: VaultError.notFound(kind: "grant", id: "gr_nope")) { try vault.grants.revoke(id: "gr_nope") }
     }
 
     @Test func expiryIsEnforcedWithAnInjectedClock() throws {
@@ -180,22 +180,22 @@ func redeem(_ redeemer: Redeemer, _ token: GrantToken?, text: String? = nil, ifN
         #expect(try redeem(redeemer, issued.token) != .denied(.expired))
         clock.advance(by: 61)
         #expect(try redeem(redeemer, issued.token) == .denied(.expired))
-        #expect(try vault.grant(id: issued.grant.id).useCount == 1)
-        #expect(try vault.grant(id: issued.grant.id).state(at: clock.now) == .expired)
+        #expect(try vault.grants.grant(id: issued.grant.id).useCount == 1)
+        #expect(try vault.grants.grant(id: issued.grant.id).state(at: clock.now) == .expired)
     }
 
     @Test func sharesOfExpiredGrantsAreDestroyedByTheNextChange() throws {
         let issued = try grant(expires: 60)
         let live = try grant(expires: 3600)
         clock.advance(by: 61)
-        try vault.setProfile("phone", value: "+1 555 0100")
+        try vault.profile.set("phone", value: "+1 555 0100")
         let raw = try RawDatabase.open(dir.file("vault.db"))
         #expect(try raw.strings("SELECT grant_id FROM shares") == [live.grant.id])
         #expect(try raw.int("SELECT count(*) FROM grants WHERE share_key_sealed IS NOT NULL AND id = '\(issued.grant.id)'") == 0)
     }
 
     @Test func theWriterCommitsWithSynchronousFull() throws {
-        let synchronous = try vault.database.pool.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") }
+        let synchronous = try vault.database.writerSynchronousMode()
         #expect(synchronous == 2)
     }
 
@@ -205,7 +205,7 @@ func redeem(_ redeemer: Redeemer, _ token: GrantToken?, text: String? = nil, ifN
         _ = try redeem(redeemer, issued.token)
         _ = try redeem(redeemer, issued.token)
         #expect(try redeem(redeemer, issued.token) == .denied(.usedUp))
-        #expect(try vault.grant(id: issued.grant.id).useCount == 2)
+        #expect(try vault.grants.grant(id: issued.grant.id).useCount == 2)
     }
 
     @Test func wrongSecretsUnknownAndMalformedTokensAreAllInvalid() throws {
@@ -218,8 +218,8 @@ func redeem(_ redeemer: Redeemer, _ token: GrantToken?, text: String? = nil, ifN
         for text in ["", "garbage", forgedText, other.encoded(), String(repeating: "A", count: 10_240)] {
             #expect(try redeem(redeemer, nil, text: text) == .invalidToken)
         }
-        #expect(try redeemer.redeem(RedemptionRequest(token: nil, client: "x", userAgent: nil, ifNoneMatch: nil)) == .invalidToken)
-        #expect(try vault.grant(id: issued.grant.id).useCount == 0)
+        #expect(try redeemer.redeem(RedemptionRequest(token: nil, client: "x", userAgent: nil, held: nil)) == .invalidToken)
+        #expect(try vault.grants.grant(id: issued.grant.id).useCount == 0)
     }
 
     @Test func aGrantTheRedeemerHasSeenIsCheckedAsStrictlyAsANewOne() throws {
@@ -230,8 +230,8 @@ func redeem(_ redeemer: Redeemer, _ token: GrantToken?, text: String? = nil, ifN
         let forged = "vrm_" + Base64URL.encode(issued.token.selector + other.secret.exposedCopy())
         let forgedText = forged + Base64URL.encode(Array(BLAKE2b.hash([Array("vrm-token-v1".utf8), issued.token.selector + other.secret.exposedCopy()]).prefix(4)))
         #expect(try redeem(redeemer, nil, text: forgedText) == .invalidToken)
-        #expect(try vault.grant(id: issued.grant.id).useCount == 1)
-        let denial = try #require(try vault.auditEntries().last)
+        #expect(try vault.grants.grant(id: issued.grant.id).useCount == 1)
+        let denial = try #require(try vault.audit.entries().last)
         #expect(denial.event == "share.denied" && denial.body.reason == "invalid_token" && denial.body.grantID == issued.grant.id)
     }
 
@@ -242,17 +242,17 @@ func redeem(_ redeemer: Redeemer, _ token: GrantToken?, text: String? = nil, ifN
         let redeemer = try redeemer()
         _ = try redeem(redeemer, revoked.token)
         _ = try redeem(redeemer, changed.token)
-        let request = { (token: GrantToken) in RedemptionRequest(token: token.encoded()[...], client: "127.0.0.1", userAgent: "test", ifNoneMatch: nil) }
+        let request = { (token: GrantToken) in RedemptionRequest(token: token.encoded()[...], client: "127.0.0.1", userAgent: "test", held: nil) }
         let prepared = [redeemer.prepare(request(revoked.token)), redeemer.prepare(request(changed.token))]
-        try vault.revokeGrant(id: revoked.grant.id)
-        try vault.setProfile("address.shipping", value: "2 New Rd")
+        try vault.grants.revoke(id: revoked.grant.id)
+        try vault.profile.set("address.shipping", value: "2 New Rd")
         let outcomes = try redeemer.commit(prepared).map { try $0.get() }
         #expect(outcomes[0] == .denied(.revoked))
         // The share changed between prepare and commit: the vendor gets the new version.
         #expect(try vendorOpens(outcomes[1]).data.profile?["address.shipping"] == "2 New Rd")
-        #expect(try vault.grant(id: revoked.grant.id).useCount == 1)
-        #expect(try vault.grant(id: changed.grant.id).useCount == 2)
-        #expect(try vault.auditEntries().filter { $0.event == "share.redeemed" }.count == 3)
+        #expect(try vault.grants.grant(id: revoked.grant.id).useCount == 1)
+        #expect(try vault.grants.grant(id: changed.grant.id).useCount == 2)
+        #expect(try vault.audit.entries().filter { $0.event == "share.redeemed" }.count == 3)
     }
 
     /// One failing redemption in a batch fails alone; the others are answered and counted.
@@ -262,13 +262,13 @@ func redeem(_ redeemer: Redeemer, _ token: GrantToken?, text: String? = nil, ifN
         let redeemer = try redeemer()
         _ = try redeem(redeemer, good.token)
         try rawExecute(dir.file("vault.db"), "UPDATE shares SET body = zeroblob(200) WHERE grant_id = '\(tampered.grant.id)'")
-        let request = { (token: GrantToken) in RedemptionRequest(token: token.encoded()[...], client: "127.0.0.1", userAgent: "test", ifNoneMatch: nil) }
+        let request = { (token: GrantToken) in RedemptionRequest(token: token.encoded()[...], client: "127.0.0.1", userAgent: "test", held: nil) }
         let results = redeemer.redeemBatch([request(good.token), request(tampered.token), request(good.token)])
         #expect(throws: VaultError.tampered(table: "shares", id: tampered.grant.id)) { try results[1].get() }
         for index in [0, 2] { #expect(try vendorOpens(try results[index].get()).data.profile == ["email": "jo@example.org"]) }
-        #expect(try vault.grant(id: good.grant.id).useCount == 3)
-        #expect(try vault.grant(id: tampered.grant.id).useCount == 0)
-        #expect(try vault.auditEntries(AuditFilter(grantID: tampered.grant.id)).allSatisfy { $0.event != "share.redeemed" })
+        #expect(try vault.grants.grant(id: good.grant.id).useCount == 3)
+        #expect(try vault.grants.grant(id: tampered.grant.id).useCount == 0)
+        #expect(try vault.audit.entries(AuditFilter(grantID: tampered.grant.id)).allSatisfy { $0.event != "share.redeemed" })
     }
 
     /// Several approvals of one grant in a batch are counted together only when all of them fit;
@@ -279,15 +279,15 @@ func redeem(_ redeemer: Redeemer, _ token: GrantToken?, text: String? = nil, ifN
         let redeemer = try redeemer()
         _ = try redeem(redeemer, unlimited.token)
         _ = try redeem(redeemer, limited.token)
-        let request = { (token: GrantToken) in RedemptionRequest(token: token.encoded()[...], client: "127.0.0.1", userAgent: "test", ifNoneMatch: nil) }
+        let request = { (token: GrantToken) in RedemptionRequest(token: token.encoded()[...], client: "127.0.0.1", userAgent: "test", held: nil) }
         let batch = [limited, unlimited, limited, unlimited, limited, unlimited].map { request($0.token) }
         let results = redeemer.redeemBatch(batch).map { try? $0.get() }
         // Two uses of `limited` were left: its third request in the batch is the one refused.
         #expect(results[4] == .denied(.usedUp))
         for index in [0, 1, 2, 3, 5] { #expect(try vendorOpens(try #require(results[index])).version == 1) }
-        #expect(try vault.grant(id: unlimited.grant.id).useCount == 4)
-        #expect(try vault.grant(id: limited.grant.id).useCount == 3)
-        let entries = try vault.auditEntries().suffix(6)
+        #expect(try vault.grants.grant(id: unlimited.grant.id).useCount == 4)
+        #expect(try vault.grants.grant(id: limited.grant.id).useCount == 3)
+        let entries = try vault.audit.entries().suffix(6)
         #expect(entries.map(\.event) == ["share.redeemed", "share.redeemed", "share.redeemed", "share.redeemed", "share.denied", "share.redeemed"])
         #expect(entries.map(\.body.grantID) == [limited, unlimited, limited, unlimited, limited, unlimited].map(\.grant.id))
     }
@@ -302,13 +302,13 @@ func redeem(_ redeemer: Redeemer, _ token: GrantToken?, text: String? = nil, ifN
             CREATE TRIGGER refuse_denials BEFORE INSERT ON audit WHEN NEW.event = 'share.denied'
             BEGIN SELECT RAISE(ABORT, 'no room for this entry'); END
             """)
-        let request = { (text: String) in RedemptionRequest(token: text[...], client: "127.0.0.1", userAgent: "test", ifNoneMatch: nil) }
+        let request = { (text: String) in RedemptionRequest(token: text[...], client: "127.0.0.1", userAgent: "test", held: nil) }
         let results = redeemer.redeemBatch([request(good.token.encoded()), request("vrm_garbage"), request(good.token.encoded())])
         #expect(throws: VaultError.self) { try results[1].get() }
         for index in [0, 2] { #expect(try vendorOpens(try results[index].get()).version == 1) }
-        #expect(try vault.grant(id: good.grant.id).useCount == 3)
-        #expect(try vault.auditEntries().filter { $0.event == "share.redeemed" }.count == 3)
-        #expect(try vault.auditEntries().allSatisfy { $0.event != "share.denied" })
+        #expect(try vault.grants.grant(id: good.grant.id).useCount == 3)
+        #expect(try vault.audit.entries().filter { $0.event == "share.redeemed" }.count == 3)
+        #expect(try vault.audit.entries().allSatisfy { $0.event != "share.denied" })
     }
 
     @Test func badGrantRequestsAreRefusedAndWriteNothing() throws {
@@ -318,23 +318,23 @@ func redeem(_ redeemer: Redeemer, _ token: GrantToken?, text: String? = nil, ifN
         #expect(throws: VaultError.self) { try grant(maxUses: -3) }
         #expect(throws: VaultError.self) { try grant(expires: -10) }
         #expect(throws: VaultError.self) { try grant([]) }
-        #expect(throws: VaultError.self) { try vault.addVendor(name: "Bad", publicKey: "vrmpk1_definitely-not-a-key") }
+        #expect(throws: VaultError.self) { try vault.vendors.add(name: "Bad", publicKey: "vrmpk1_definitely-not-a-key") }
         #expect(try RawDatabase.open(dir.file("vault.db")).int("SELECT count(*) FROM grants") == before)
-        #expect(try vault.vendors().map(\.name) == ["Acme"])
+        #expect(try vault.vendors.all().map(\.name) == ["Acme"])
     }
 
     @Test func removingAVendorRevokesItsGrants() throws {
         let issued = try grant()
-        #expect(try vault.removeVendor(named: "acme") == 1)
+        #expect(try vault.vendors.remove(named: "acme") == 1)
         #expect(try redeem(try redeemer(), issued.token) == .denied(.revoked))
-        #expect(throws: VaultError.notFound(kind: "vendor", id: "")) { try vault.vendor(named: "Acme") }
+        #expect(throws: VaultError.notFound(kind: "vendor", id: "")) { try vault.vendors.vendor(named: "Acme") }
     }
 
     @Test func theReceiptHasTheKantaraFields() throws {
-        try vault.setProfile("name", value: "Jo")
-        let issued = try vault.createGrant(GrantRequest(vendorName: "Acme", scopes: [.profileField("email")], purpose: .warranty,
+        try vault.profile.set("name", value: "Jo")
+        let issued = try vault.grants.create(GrantRequest(vendorName: "Acme", scopes: [.profileField("email")], purpose: .warranty,
                                                         expiresAt: nil, terms: "https://acme.example/terms", jurisdiction: "EU"))
-        let data = try JSONEncoder().encode(try vault.consentReceipt(grantID: issued.grant.id))
+        let data = try JSONEncoder().encode(try vault.grants.consentReceipt(grantID: issued.grant.id))
         let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         #expect(json["version"] as? String == "KI-CR-v1.1.0")
         #expect(json["jurisdiction"] as? String == "EU")

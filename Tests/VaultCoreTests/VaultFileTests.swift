@@ -9,9 +9,9 @@ import VaultTestSupport
 
     @Test func aCreatedVaultUnlocksWithItsPassphrase() throws {
         let vault = try makeVault(in: dir)
-        try vault.setProfile("email", value: "jo@example.org")
+        try vault.profile.set("email", value: "jo@example.org")
         let again = try Vault.unlock(path: dir.file("vault.db"), passphrase: try testPassphrase())
-        #expect(try again.profileValue("email") == "jo@example.org")
+        #expect(try again.profile.value("email") == "jo@example.org")
         #expect(again.keys.vaultID == vault.keys.vaultID)
     }
 
@@ -23,21 +23,21 @@ import VaultTestSupport
         try vault.database.checkpointInBackground(pages: 8, limit: 100_000)
         #expect(throws: VaultError.self) { try vault.database.checkpointInBackground(pages: 8, limit: 32) }
         let before = try Data(contentsOf: URL(fileURLWithPath: file))
-        for i in 0..<100 { try vault.setProfile("email", value: "jo\(i)@example.org") }
+        for i in 0..<100 { try vault.profile.set("email", value: "jo\(i)@example.org") }
         let deadline = ContinuousClock.now + .seconds(10)
         while try Data(contentsOf: URL(fileURLWithPath: file)) == before, ContinuousClock.now < deadline {
             usleep(10_000)
         }
         #expect(try Data(contentsOf: URL(fileURLWithPath: file)) != before)
         let again = try Vault.unlock(path: file, passphrase: try testPassphrase())
-        #expect(try again.profileValue("email") == "jo99@example.org")
+        #expect(try again.profile.value("email") == "jo99@example.org")
     }
 
     @Test func withBackgroundCheckpointsTheWALStaysNearItsLimitAndLosesNothing() throws {
         let vault = try makeVault(in: dir)
         try vault.database.checkpointInBackground(pages: 8, limit: 32)
         let commits = 600
-        for i in 0..<commits { try vault.setProfile("email", value: "jo\(i)@example.org") }
+        for i in 0..<commits { try vault.profile.set("email", value: "jo\(i)@example.org") }
         // Every commit appends at least one page to the WAL; a WAL that holds far fewer pages
         // than there were commits was checkpointed and restarted from its start, over and over.
         let walBytes = try FileManager.default.attributesOfItem(atPath: dir.file("vault.db-wal"))[.size] as? Int ?? 0
@@ -45,7 +45,7 @@ import VaultTestSupport
         #expect(walPages > 0)
         #expect(walPages < commits / 2)
         let again = try Vault.unlock(path: dir.file("vault.db"), passphrase: try testPassphrase())
-        #expect(try again.profileValue("email") == "jo\(commits - 1)@example.org")
+        #expect(try again.profile.value("email") == "jo\(commits - 1)@example.org")
     }
 
     @Test func theFileIsPrivate() throws {
@@ -65,9 +65,9 @@ import VaultTestSupport
 
     @Test func anExistingVaultIsNeverOverwritten() throws {
         let vault = try makeVault(in: dir)
-        try vault.setProfile("name", value: "Jo")
+        try vault.profile.set("name", value: "Jo")
         #expect(throws: VaultError.vaultExists(path: dir.file("vault.db"))) { try makeVault(in: dir) }
-        #expect(try Vault.unlock(path: dir.file("vault.db"), passphrase: try testPassphrase()).profileValue("name") == "Jo")
+        #expect(try Vault.unlock(path: dir.file("vault.db"), passphrase: try testPassphrase()).profile.value("name") == "Jo")
         try Data("not a vault".utf8).write(to: URL(fileURLWithPath: dir.file("other.db")))
         #expect(throws: VaultError.vaultExists(path: dir.file("other.db"))) { try makeVault(in: dir, name: "other.db") }
         #expect(FileManager.default.contents(atPath: dir.file("other.db")) == Data("not a vault".utf8))
@@ -155,9 +155,9 @@ import VaultTestSupport
 
     @Test func aCiphertextCopiedOntoAnotherRowFailsAsTamperedWhileOthersRead() throws {
         let vault = try makeVault(in: dir)
-        try vault.setProfile("email", value: "jo@example.org")
-        try vault.setProfile("phone", value: "+1 555 0100")
-        try vault.addVendor(name: "Acme")
+        try vault.profile.set("email", value: "jo@example.org")
+        try vault.profile.set("phone", value: "+1 555 0100")
+        try vault.vendors.add(name: "Acme")
         let raw = try RawDatabase.open(dir.file("vault.db"))
         let ids = try raw.strings("SELECT id FROM profile ORDER BY id")
         // Copy one profile row's ciphertext onto the other: same key, different row identity.
@@ -167,7 +167,7 @@ import VaultTestSupport
         var read: [String] = []
         for key in ["email", "phone"] {
             do {
-                if let value = try reopened.profileValue(key) { read.append(value) }
+                if let value = try reopened.profile.value(key) { read.append(value) }
             } catch VaultError.tampered(let table, let id) {
                 #expect(table == "profile" && id == ids[0])
                 tampered += 1
@@ -175,35 +175,35 @@ import VaultTestSupport
         }
         #expect(tampered == 1)
         #expect(read.count == 1)
-        #expect(throws: VaultError.tampered(table: "profile", id: ids[0])) { try reopened.profile() }
+        #expect(throws: VaultError.tampered(table: "profile", id: ids[0])) { try reopened.profile.all() }
         // A vendor ciphertext moved into the profile fails too; the vendor itself still reads.
         try raw.execute("UPDATE profile SET sealed = (SELECT sealed FROM vendors LIMIT 1) WHERE id = '\(ids[1])'")
         #expect {
-            try reopened.profile()
+            try reopened.profile.all()
         } throws: { error in
             if case VaultError.tampered(table: "profile", _) = error { true } else { false }
         }
-        #expect(try reopened.vendors().map(\.name) == ["Acme"])
+        #expect(try reopened.vendors.all().map(\.name) == ["Acme"])
     }
 
     @Test func changingThePassphraseKeepsEveryRecordReadable() throws {
         let vault = try makeVault(in: dir)
-        try vault.setProfile("email", value: "jo@example.org")
-        try vault.addVendor(name: "Acme")
+        try vault.profile.set("email", value: "jo@example.org")
+        try vault.vendors.add(name: "Acme")
         try vault.changePassphrase(current: try testPassphrase(), new: try testPassphrase("new one"))
         #expect(throws: VaultError.wrongPassphrase) { try Vault.unlock(path: dir.file("vault.db"), passphrase: try testPassphrase()) }
         let reopened = try Vault.unlock(path: dir.file("vault.db"), passphrase: try testPassphrase("new one"))
-        #expect(try reopened.profileValue("email") == "jo@example.org")
-        #expect(try reopened.vendors().count == 1)
+        #expect(try reopened.profile.value("email") == "jo@example.org")
+        #expect(try reopened.vendors.all().count == 1)
     }
 
     @Test func noPersonalValueAppearsInTheRawFile() throws {
         let vault = try makeVault(in: dir)
         let secrets = ["zebra-quokka@example.org", "Wombat Street 77", "Xylophone Outfitters", "shipping-notes-KV93"]
-        try vault.setProfile("email", value: secrets[0])
-        try vault.setProfile("address.shipping", value: secrets[1])
-        try vault.addVendor(name: secrets[2], contact: secrets[3])
-        let issued = try vault.createGrant(GrantRequest(vendorName: secrets[2], scopes: [.profileField("email"), .profilePrefix("address")],
+        try vault.profile.set("email", value: secrets[0])
+        try vault.profile.set("address.shipping", value: secrets[1])
+        try vault.vendors.add(name: secrets[2], contact: secrets[3])
+        let issued = try vault.grants.create(GrantRequest(vendorName: secrets[2], scopes: [.profileField("email"), .profilePrefix("address")],
                                                         purpose: .marketing, expiresAt: nil))
         for needle in secrets + ["address.shipping", "profile.email", "profile.address.*", "marketing", issued.token.encoded()] {
             #expect(!rawVaultContains(dir.file("vault.db"), needle), "\(needle) found in the vault file")

@@ -28,18 +28,18 @@ struct Fixture {
 
     init() throws {
         vault = try makeVault(in: dir, clock: clock.closure)
-        try vault.setProfile("email", value: "jo@example.org")
-        try vault.setProfile("address.shipping", value: "1 Main St")
-        try vault.addVendor(name: "Acme")
+        try vault.profile.set("email", value: "jo@example.org")
+        try vault.profile.set("address.shipping", value: "1 Main St")
+        try vault.vendors.add(name: "Acme")
         vendorKey = try BoxKeyPair.generate()
-        try vault.addVendor(name: "Bolt", publicKey: VendorKeyText.encodePublic(vendorKey.publicKey))
-        bearer = try vault.createGrant(GrantRequest(vendorName: "Acme", scopes: [.profilePrefix("address")], purpose: .delivery,
+        try vault.vendors.add(name: "Bolt", publicKey: VendorKeyText.encodePublic(vendorKey.publicKey))
+        bearer = try vault.grants.create(GrantRequest(vendorName: "Acme", scopes: [.profilePrefix("address")], purpose: .delivery,
                                                     expiresAt: clock.now.addingTimeInterval(3600)))
-        keyBound = try vault.createGrant(GrantRequest(vendorName: "Bolt", scopes: [.profileField("email")], purpose: .warranty, expiresAt: nil))
+        keyBound = try vault.grants.create(GrantRequest(vendorName: "Bolt", scopes: [.profileField("email")], purpose: .warranty, expiresAt: nil))
     }
 
     func grant(maxUses: Int? = nil, expiresIn: TimeInterval? = nil) throws -> IssuedGrant {
-        try vault.createGrant(GrantRequest(vendorName: "Acme", scopes: [.profile], purpose: .support,
+        try vault.grants.create(GrantRequest(vendorName: "Acme", scopes: [.profile], purpose: .support,
                                            expiresAt: expiresIn.map { clock.now.addingTimeInterval($0) }, maxUses: maxUses))
     }
 
@@ -74,7 +74,7 @@ func bearer(_ token: String) -> HTTPFields { [.authorization: "Bearer \(token)"]
                 #expect(response.headers[.eTag] == "\"v1\"")
             }
         }
-        #expect(try f.vault.grant(id: f.bearer.grant.id).useCount == 1)
+        #expect(try f.vault.grants.grant(id: f.bearer.grant.id).useCount == 1)
     }
 
     /// Through the router (Hummingbird's path) and over TCP (the event-loop fast path).
@@ -118,14 +118,14 @@ func bearer(_ token: String) -> HTTPFields { [.authorization: "Bearer \(token)"]
         }
         #expect(seen.all.count == headers.count)
         #expect(Set(seen.all).count == 1, "401 responses differ: \(Set(seen.all))")
-        #expect(try f.vault.grant(id: f.bearer.grant.id).useCount == 0)
+        #expect(try f.vault.grants.grant(id: f.bearer.grant.id).useCount == 0)
     }
 
     /// Through the router (Hummingbird's path) and over TCP (the event-loop fast path).
     @Test(arguments: [TestingSetup.router, .live]) func refusedGrantsGet403WithTheirProblemTypeAndNoUseCounted(_ setup: TestingSetup) async throws {
         let f = try Fixture()
         let revoked = try f.grant()
-        try f.vault.revokeGrant(id: revoked.grant.id)
+        try f.vault.grants.revoke(id: revoked.grant.id)
         let usedUp = try f.grant(maxUses: 1)
         let expiring = try f.grant(expiresIn: 60)
         let app = try f.app()
@@ -142,9 +142,9 @@ func bearer(_ token: String) -> HTTPFields { [.authorization: "Bearer \(token)"]
                 }
             }
         }
-        #expect(try f.vault.grant(id: revoked.grant.id).useCount == 0)
-        #expect(try f.vault.grant(id: usedUp.grant.id).useCount == 1)
-        #expect(try f.vault.grant(id: expiring.grant.id).useCount == 0)
+        #expect(try f.vault.grants.grant(id: revoked.grant.id).useCount == 0)
+        #expect(try f.vault.grants.grant(id: usedUp.grant.id).useCount == 1)
+        #expect(try f.vault.grants.grant(id: expiring.grant.id).useCount == 0)
     }
 
     /// Through the router (Hummingbird's path) and over raw TCP (the event-loop fast path, which
@@ -172,11 +172,11 @@ func bearer(_ token: String) -> HTTPFields { [.authorization: "Bearer \(token)"]
             let responses = try RawHTTP.exchange(port: port, send: Array(text.utf8), expecting: 2)
             #expect(responses.map(\.status) == [401, 200])
         }
-        #expect(try f.vault.grant(id: f.bearer.grant.id).useCount == 2)
+        #expect(try f.vault.grants.grant(id: f.bearer.grant.id).useCount == 2)
         let okLines = f.log.all.filter { $0.contains(#""status":200"#) }
         #expect(okLines.count == 2)
         #expect(okLines.allSatisfy { $0.contains(#""user_agent":"first, second""#) }, "\(okLines)")
-        let redeemed = try f.vault.auditEntries().filter { $0.event == AuditEvent.shareRedeemed.rawValue }
+        let redeemed = try f.vault.audit.entries().filter { $0.event == AuditEvent.shareRedeemed.rawValue }
         #expect(redeemed.map(\.body.userAgent) == ["first, second", "first, second"])
     }
 
@@ -219,7 +219,7 @@ func bearer(_ token: String) -> HTTPFields { [.authorization: "Bearer \(token)"]
             }
             try await client.execute(uri: "/livez", method: .get) { #expect($0.status == .ok) }
         }
-        #expect(try f.vault.grant(id: f.bearer.grant.id).useCount == 0)
+        #expect(try f.vault.grants.grant(id: f.bearer.grant.id).useCount == 0)
     }
 
     /// Through the router (Hummingbird's path) and over TCP (the event-loop fast path).
@@ -284,8 +284,8 @@ func bearer(_ token: String) -> HTTPFields { [.authorization: "Bearer \(token)"]
         }
         #expect(statuses.filter { $0 == 200 }.count == 10)
         #expect(statuses.filter { $0 == 403 }.count == 30)
-        #expect(try f.vault.grant(id: limited.grant.id).useCount == 10)
-        let redeemed = try f.vault.auditEntries(AuditFilter(grantID: limited.grant.id)).filter { $0.event == "share.redeemed" }
+        #expect(try f.vault.grants.grant(id: limited.grant.id).useCount == 10)
+        let redeemed = try f.vault.audit.entries(AuditFilter(grantID: limited.grant.id)).filter { $0.event == "share.redeemed" }
         #expect(redeemed.count == 10)
         let database = try VaultDatabase.open(path: f.dir.file("vault.db"))
         guard case .intact = try AuditVerifier.verify(database, checkpoint: nil) else { return #expect(Bool(false)) }
@@ -323,8 +323,8 @@ func bearer(_ token: String) -> HTTPFields { [.authorization: "Bearer \(token)"]
             #expect(responses[3].headers["content-type"] == "application/problem+json")
             #expect(responses[5].headers["etag"] == nil && responses[5].body == Array(#"{"status":"ok"}"#.utf8))
         }
-        #expect(try f.vault.grant(id: f.bearer.grant.id).useCount == 4)
-        let entries = try f.vault.auditEntries()
+        #expect(try f.vault.grants.grant(id: f.bearer.grant.id).useCount == 4)
+        let entries = try f.vault.audit.entries()
         #expect(entries.filter { $0.event == "share.redeemed" }.count == 4)
         #expect(entries.filter { $0.event == "share.denied" }.count == 1)
     }
@@ -339,7 +339,7 @@ func bearer(_ token: String) -> HTTPFields { [.authorization: "Bearer \(token)"]
                 #expect(response.status == .unauthorized)
             }
         }
-        let entries = try f.vault.auditEntries()
+        let entries = try f.vault.audit.entries()
         let redeemed = try #require(entries.first { $0.event == "share.redeemed" })
         #expect(redeemed.body.client == "127.0.0.1")
     }

@@ -1,5 +1,5 @@
-public import Foundation
-public import VaultCrypto
+import Foundation
+import VaultCrypto
 
 /// The newest (sequence, hash) of the share history the CLI has seen, kept in a small file
 /// outside the vault (`$XDG_STATE_HOME/vrm/checkpoints/<vault id>`), so a truncated or rolled-back

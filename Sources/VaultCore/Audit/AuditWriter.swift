@@ -1,6 +1,5 @@
-public import Foundation
-public import GRDB
-public import VaultCrypto
+import Foundation
+import VaultCrypto
 
 /// Appends hash-chained entries whose bodies are sealed to the vault's X25519 key.
 ///
@@ -23,51 +22,34 @@ public struct AuditWriter: Sendable {
         box = try PrecomputedBox(publicKey: vaultBoxPublicKey, secretKey: ephemeral.secretKey)
     }
 
-    static let registerSQL = "INSERT OR IGNORE INTO audit_writers (id, public_key, created_at) VALUES (?, ?, ?)"
-    static let lastEntrySQL = "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1"
-
     /// The newest entry of the chain, carried through a batch so each append needs no lookup.
     public struct Tip: Sendable {
         var seq: Int64
         var hash: [UInt8]
+
+        public init(seq: Int64, hash: [UInt8]) {
+            self.seq = seq
+            self.hash = hash
+        }
     }
 
     /// Reads the chain tip inside the caller's write transaction, and records this writer's
     /// public key there once (appends with a tip need not do it again).
-    func tip(_ db: Database) throws -> Tip {
-        try tip(db, insertWriter: RawStatement(db, Self.registerSQL), lastEntry: RawStatement(db, Self.lastEntrySQL))
+    func tip(in sink: some AuditSink) throws -> Tip {
+        try sink.registerAuditWriter(id: id, publicKey: publicKey, atMillis: Millis.from(Date()))
+        return try sink.lastAuditEntry() ?? Tip(seq: 0, hash: AuditChain.genesis)
     }
 
-    /// `tip` with its statements at hand (`registerSQL`, `lastEntrySQL`).
-    func tip(_ db: Database, insertWriter: RawStatement, lastEntry: RawStatement) throws -> Tip {
-        insertWriter.bind(1, id)
-        insertWriter.bind(2, publicKey)
-        insertWriter.bind(3, Millis.from(Date()))
-        try insertWriter.run()
-        defer { lastEntry.reset() }
-        guard try lastEntry.step() else { return Tip(seq: 0, hash: AuditChain.genesis) }
-        return Tip(seq: lastEntry.int64(0), hash: lastEntry.bytes(1))
-    }
-
-    /// Appends one entry inside the caller's write transaction; returns its sequence number and hash.
-    @discardableResult
-    public func append(_ event: AuditEvent, _ body: AuditBody, atMillis: Int64, _ db: Database) throws -> (seq: Int64, hash: [UInt8]) {
-        var tip = try self.tip(db)
-        try append(event, body, atMillis: atMillis, tip: &tip, db)
-        return (tip.seq, tip.hash)
+    /// Appends one entry inside the caller's write transaction.
+    func append(_ event: AuditEvent, _ body: AuditBody, atMillis: Int64, to sink: some AuditSink) throws {
+        var tip = try self.tip(in: sink)
+        try append(event, body, atMillis: atMillis, tip: &tip, to: sink)
     }
 
     /// Appends after `tip` and moves `tip` to the new entry. The caller guarantees `tip` is the
     /// current end of the chain in this transaction.
-    func append(_ event: AuditEvent, _ body: AuditBody, atMillis: Int64, tip: inout Tip, _ db: Database) throws {
-        try append(event, body, atMillis: atMillis, tip: &tip, insert: RawStatement(db, Self.insertSQL))
-    }
-
-    static let insertSQL = "INSERT INTO audit (seq, at, event, writer_id, body, hash) VALUES (?, ?, ?, ?, ?, ?)"
-
-    /// `append` with the INSERT already at hand (`insertSQL` on this transaction's connection).
-    func append(_ event: AuditEvent, _ body: AuditBody, atMillis: Int64, tip: inout Tip, insert: RawStatement) throws {
-        try appendSealed(event, seal(body), atMillis: atMillis, tip: &tip, insert: insert)
+    func append(_ event: AuditEvent, _ body: AuditBody, atMillis: Int64, tip: inout Tip, to sink: some AuditSink) throws {
+        try appendSealed(event, seal(body), atMillis: atMillis, tip: &tip, to: sink)
     }
 
     /// The stored form of a body. Sealing needs no transaction, so callers can do it first,
@@ -79,16 +61,10 @@ public struct AuditWriter: Sendable {
     }
 
     /// Appends a body sealed by `seal` after `tip`, and moves `tip` to the new entry.
-    func appendSealed(_ event: AuditEvent, _ sealed: [UInt8], atMillis: Int64, tip: inout Tip, insert: RawStatement) throws {
+    func appendSealed(_ event: AuditEvent, _ sealed: [UInt8], atMillis: Int64, tip: inout Tip, to sink: some AuditSink) throws {
         let seq = tip.seq + 1
         let hash = AuditChain.entryHash(previous: tip.hash, seq: seq, atMillis: atMillis, event: event.rawValue, writerID: id, body: sealed)
-        insert.bind(1, seq)
-        insert.bind(2, atMillis)
-        insert.bind(3, event.rawValue)
-        insert.bind(4, id)
-        insert.bind(5, sealed)
-        insert.bind(6, hash)
-        try insert.run()
+        try sink.appendAuditEntry(AuditRecord(seq: seq, atMillis: atMillis, event: event.rawValue, writerID: id, body: sealed, hash: hash))
         tip = Tip(seq: seq, hash: hash)
     }
 }

@@ -58,13 +58,14 @@ public struct ConsentReceipt: Encodable, Sendable {
     }
 }
 
-extension Vault {
+extension ConsentEngine {
     /// The consent receipt for a grant.
     public func consentReceipt(grantID: String) throws -> ConsentReceipt {
         let grant = try grant(id: grantID)
-        let vendor: Vendor? = try database.read { db in try self.vendor(id: grant.vendorID, db) }
-        let principal = try profileValue("email") ?? (try profileValue("name")) ?? "vault:\(keys.vaultID.hexString)"
-        let now = self.now
+        let vendor: Vendor? = try context.read { transaction in try VendorRegistry(context: context).vendor(id: grant.vendorID, in: transaction) }
+        let profile = ProfileBook(context: context)
+        let principal = try profile.value("email") ?? (try profile.value("name")) ?? "vault:\(context.keys.vaultID.hexString)"
+        let now = context.now
         let termination: String = {
             if let revokedAt = grant.revokedAt { return "Revoked by the principal at \(Timestamp.string(revokedAt))." }
             let expiry = grant.expiresAt.map { "Expires at \(Timestamp.string($0))" } ?? "Does not expire"
@@ -83,7 +84,7 @@ extension Vault {
         return ConsentReceipt(
             jurisdiction: grant.jurisdiction ?? "", consentTimestamp: Int64(grant.createdAt.timeIntervalSince1970),
             collectionMethod: "Issued by the principal with the VRM Vault CLI (vrm grant create)",
-            consentReceiptID: Self.uuidString(digest), publicKey: Data(keys.signing.publicKey).base64EncodedString(),
+            consentReceiptID: Self.uuidString(digest), publicKey: Data(context.keys.signing.publicKey).base64EncodedString(),
             piiPrincipalId: principal, piiControllers: [controller], policyUrl: grant.terms ?? "",
             services: [ConsentReceipt.Service(service: "Data share grant \(grant.id)", purposes: [purpose])],
             sensitive: false, spiCat: [],

@@ -15,14 +15,8 @@ public enum GrantState: String, Sendable, Codable, CaseIterable {
     case usedUp = "used-up"
     case revoked
 
-    /// The single rule for grant state, used by the CLI and the server alike.
-    /// Revocation wins over expiry, expiry over the use limit.
-    public static func evaluate(revokedAt: Int64?, expiresAt: Int64?, maxUses: Int?, useCount: Int, nowMillis: Int64) -> GrantState {
-        if revokedAt != nil { return .revoked }
-        if let expiresAt, expiresAt <= nowMillis { return .expired }
-        if let maxUses, useCount >= maxUses { return .usedUp }
-        return .active
-    }
+    // The rule itself, `GrantState.evaluate`, stands beside its SQL form in
+    // Storage/Tables/GrantStateRule.swift.
 }
 
 /// The sealed part of a grant row (`grants.sealed`): everything that names who or what.

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 public import VaultCrypto
 
 /// The document a vendor receives: only the granted data plus grant metadata.

@@ -1,5 +1,4 @@
 public import Foundation
-import GRDB
 import VaultCrypto
 
 /// The full, round-trippable export (`vrm export --format json`): every record the customer
@@ -33,25 +32,29 @@ public enum ExportFormat: String, Sendable, CaseIterable {
     case json, jsonld, csv, vcard
 }
 
-extension Vault {
+/// Export and import of every record the customer keeps (`Specs/export.md`), and import of
+/// purchases from CSV or JSON files (`PurchaseImport`).
+public struct Portability: Sendable {
+    let context: VaultContext
+
     /// Everything, in a stable order.
     public func exportAll() throws -> VaultExport {
-        try database.read { db in
+        try context.read { transaction in
             VaultExport(
                 format: VaultExport.format,
-                profile: Dictionary(try profileEntries(db).map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a }),
-                vendors: try allVendors(db).sorted { $0.id < $1.id }.map { v in
+                profile: Dictionary(try ProfileBook(context: context).entries(in: transaction).map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a }),
+                vendors: try VendorRegistry(context: context).all(in: transaction).sorted { $0.id < $1.id }.map { v in
                     var copy = v
                     copy.createdAt = Self.wholeSeconds(v.createdAt)
                     copy.updatedAt = Self.wholeSeconds(v.updatedAt)
                     return copy
                 },
-                purchases: try purchases(vendorID: nil, db).map { p in
+                purchases: try PurchaseLedger(context: context).purchases(vendorID: nil, in: transaction).map { p in
                     var copy = p
                     copy.createdAt = Self.wholeSeconds(p.createdAt)
                     return copy
                 },
-                cases: try cases(vendorID: nil, db).map { c in
+                cases: try CaseBook(context: context).cases(vendorID: nil, in: transaction).map { c in
                     var copy = c
                     copy.openedAt = Self.wholeSeconds(c.openedAt)
                     copy.resolvedAt = c.resolvedAt.map(Self.wholeSeconds)
@@ -96,14 +99,14 @@ extension Vault {
             throw VaultError.invalidInput("case \(c.id) names a vendor that is not in the file")
         }
         for v in all.vendors {
-            _ = try v.publicKey.map(Self.canonicalPublicKey)
-            guard !v.name.trimmingCharacters(in: .whitespaces).isEmpty, v.name.count <= Self.maxVendorNameLength, !v.id.isEmpty else {
+            _ = try v.publicKey.map(VendorRegistry.canonicalPublicKey)
+            guard !v.name.trimmingCharacters(in: .whitespaces).isEmpty, v.name.count <= VendorRegistry.maxNameLength, !v.id.isEmpty else {
                 throw VaultError.invalidInput("vendor \(v.id.prefix(40)) has an empty or overlong name or id")
             }
         }
         for p in all.purchases {
             do {
-                try Self.validate(NewPurchase(vendorName: "-", item: p.item, date: p.date, price: p.price, orderNumber: p.orderNumber,
+                try PurchaseLedger.validate(NewPurchase(vendorName: "-", item: p.item, date: p.date, price: p.price, orderNumber: p.orderNumber,
                                               quantity: p.quantity, giftFor: p.giftFor))
                 if let price = p.price { _ = try Money.parse(price.amount, currency: price.currency) }
                 if let rating = p.annotations.rating, !(1...5).contains(rating) { throw VaultError.invalidInput("rating out of range") }
@@ -111,38 +114,38 @@ extension Vault {
                 throw VaultError.invalidInput("purchase \(p.id.prefix(40)): \(error.description)")
             }
         }
-        for c in all.cases where c.subject.trimmingCharacters(in: .whitespaces).isEmpty || c.subject.count > Self.maxTextLength {
+        for c in all.cases where c.subject.trimmingCharacters(in: .whitespaces).isEmpty || c.subject.count > PurchaseLedger.maxTextLength {
             throw VaultError.invalidInput("case \(c.id.prefix(40)) has an empty or overlong subject")
         }
         for (kind, ids) in [("vendor", all.vendors.map(\.id)), ("purchase", all.purchases.map(\.id)), ("case", all.cases.map(\.id))]
         where Set(ids).count != ids.count {
             throw VaultError.invalidInput("the file repeats a \(kind) id")
         }
-        try transaction { db in
-            let existing = try Int.fetchOne(db, sql: "SELECT (SELECT count(*) FROM profile) + (SELECT count(*) FROM vendors) + (SELECT count(*) FROM purchases) + (SELECT count(*) FROM cases)") ?? 0
-            guard existing == 0 else { throw VaultError.conflict("import-all needs a vault with no records yet; create one with `vrm init --vault NEW`") }
+        let profile = ProfileBook(context: context), vendors = VendorRegistry(context: context)
+        let purchases = PurchaseLedger(context: context), cases = CaseBook(context: context)
+        try context.write { transaction in
+            guard try transaction.recordCount() == 0 else {
+                throw VaultError.conflict("import-all needs a vault with no records yet; create one with `vrm init --vault NEW`")
+            }
             for (key, value) in all.profile.sorted(by: { $0.key < $1.key }) {
-                let id = newRowID()
-                try db.execute(sql: "INSERT INTO profile (id, key_index, sealed, updated_at) VALUES (?, ?, ?, ?)",
-                               arguments: [id, Data(keys.blindIndex(table: "profile", value: key)),
-                                           Data(try sealJSON(ProfileEntryPayload(key: key, value: value), table: "profile", id: id)), nowMillis])
+                try profile.store(key, value: value, in: transaction)
             }
             for v in all.vendors {
                 do {
-                    try insert(v, db)
+                    try vendors.insert(v, in: transaction)
                 } catch VaultError.conflict {
                     throw VaultError.invalidInput("the file has two vendors named \(v.name)")
                 }
             }
-            var dedupes: Set<Data> = []
+            var dedupes: Set<[UInt8]> = []
             for p in all.purchases {
-                let dedupe = p.orderNumber.map { Data(purchaseDedupeIndex(vendorID: p.vendorID, order: $0, item: p.item)) }
+                let dedupe = p.orderNumber.map { purchases.dedupeIndex(vendorID: p.vendorID, order: $0, item: p.item) }
                 if let dedupe, !dedupes.insert(dedupe).inserted {
                     throw VaultError.invalidInput("purchase \(p.id.prefix(40)) repeats the vendor, order number and item of another")
                 }
-                try insert(p, dedupe: dedupe, db)
+                try purchases.insert(p, dedupe: dedupe, in: transaction)
             }
-            for c in all.cases { try insert(c, db) }
+            for c in all.cases { try cases.insert(c, in: transaction) }
         }
         return (all.profile.count, all.vendors.count, all.purchases.count, all.cases.count)
     }

@@ -43,8 +43,9 @@ public enum PurchaseImport {
             throw VaultError.invalidInput("line \(header.line): column \"\(repeated)\" appears twice")
         }
         for name in needed where !names.contains(name) {
-            throw VaultError.invalidInput("line \(header.line): missing column \"\(name)\" (the header has: \(names.joined(separator: ", ")))"
-                                          + (name == "vendor" ? "; or pass --vendor NAME" : ""))
+            let message = "line \(header.line): missing column \"\(name)\" (the header has: \(names.joined(separator: ", ")))"
+            guard name == "vendor" else { throw VaultError.invalidInput(message) }
+            throw VaultError.invalidField([.defaultVendor], message + "; or pass default_vendor")
         }
         return try records.dropFirst().map { record in
             guard record.fields.count == names.count else {
@@ -89,7 +90,7 @@ public enum PurchaseImport {
 
     static func row(_ v: [String: String], location: String, defaultVendor: String?) throws -> Row {
         func fail(_ message: String) -> VaultError { .invalidInput("\(location): \(message)") }
-        guard let vendor = v["vendor"] ?? defaultVendor else { throw fail("no vendor (fill the vendor column or pass --vendor NAME)") }
+        guard let vendor = v["vendor"] ?? defaultVendor else { throw VaultError.invalidField([.defaultVendor], "\(location): no vendor (fill the vendor column or pass default_vendor)") }
         guard let item = v["item"] else { throw fail("item is empty") }
         guard let dateText = v["date"] else { throw fail("date is empty") }
         guard let date = CalendarDate(dateText) else { throw fail("invalid date \"\(dateText.prefix(30))\": use YYYY-MM-DD") }
@@ -113,7 +114,7 @@ public enum PurchaseImport {
         let purchase = NewPurchase(vendorName: vendor, item: item, date: date, price: price, orderNumber: v["order"],
                                    quantity: quantity, giftFor: v["gift_for"])
         do {
-            try Vault.validate(purchase)
+            try PurchaseLedger.validate(purchase)
         } catch let error as VaultError {
             throw fail(error.description)
         }
@@ -128,29 +129,30 @@ public struct ImportSummary: Sendable, Equatable {
     public var dryRun: Bool
 }
 
-extension Vault {
+extension Portability {
     /// Imports parsed rows: every row's vendor is checked first (naming the row), then all rows
     /// are added in one transaction. Rows already present (vendor + order + item) are skipped.
     public func importPurchases(_ rows: [PurchaseImport.Row], dryRun: Bool) throws -> ImportSummary {
-        let duplicates = try database.read { db -> Int in
+        let vendors = VendorRegistry(context: context), purchases = PurchaseLedger(context: context)
+        let duplicates = try context.read { transaction -> Int in
             var seen: Set<[UInt8]> = []
             var count = 0
             for row in rows {
                 let vendor: Vendor
                 do {
-                    vendor = try self.vendor(named: row.purchase.vendorName, db)
+                    vendor = try vendors.vendor(named: row.purchase.vendorName, in: transaction)
                 } catch VaultError.notFound {
                     throw VaultError.invalidInput("\(row.location): unknown vendor \"\(row.purchase.vendorName.prefix(60))\" (add it with `vrm vendor add`)")
                 }
                 guard let order = row.purchase.orderNumber else { continue }
-                let index = purchaseDedupeIndex(vendorID: vendor.id, order: order, item: row.purchase.item)
-                let exists = try Bool.fetchOne(db, sql: "SELECT 1 FROM purchases WHERE dedupe_index = ?", arguments: [Data(index)]) ?? false
+                let index = purchases.dedupeIndex(vendorID: vendor.id, order: order, item: row.purchase.item)
+                let exists = try purchases.exists(dedupeIndex: index, in: transaction)
                 if exists || !seen.insert(index).inserted { count += 1 }
             }
             return count
         }
         if dryRun { return ImportSummary(added: rows.count - duplicates, duplicates: duplicates, dryRun: true) }
-        let result = try addPurchases(rows.map(\.purchase))
+        let result = try purchases.add(rows.map(\.purchase))
         return ImportSummary(added: result.added.count, duplicates: result.skipped, dryRun: false)
     }
 }

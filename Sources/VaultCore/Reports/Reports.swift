@@ -1,5 +1,4 @@
-public import Foundation
-import GRDB
+import Foundation
 
 /// Spending grouped by vendor or month, per currency (never summed across currencies).
 /// Returned purchases are not counted; a purchase's price is what was paid for the whole line.
@@ -50,12 +49,16 @@ public enum SpendingGrouping: String, Sendable, CaseIterable {
     case vendor, month
 }
 
-extension Vault {
-    public func spendingReport(by grouping: SpendingGrouping, since: CalendarDate? = nil) throws -> [SpendingRow] {
-        try database.read { db in
-            let names = Dictionary(try allVendors(db).map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
+/// Spending, vendor scorecards and exposure, computed from the decrypted records.
+public struct Reports: Sendable {
+    let context: VaultContext
+
+    /// Spending per vendor or per month, per currency.
+    public func spending(by grouping: SpendingGrouping, since: CalendarDate? = nil) throws -> [SpendingRow] {
+        try context.read { transaction in
+            let names = try VendorRegistry(context: context).names(in: transaction)
             // Each worker adds up its share of the purchases; the partial totals are then added.
-            let partials = try foldPurchases(db, into: [String: [String: (Int64, Int)]]()) { totals, p in
+            let partials = try PurchaseLedger(context: context).fold(into: [String: [String: (Int64, Int)]](), in: transaction) { totals, p in
                 guard !p.annotations.returned, let price = p.price else { return }
                 if let since, p.date < since { return }
                 let key = grouping == .vendor ? (names[p.vendorID] ?? "(removed)") : p.date.monthKey
@@ -77,20 +80,21 @@ extension Vault {
         }
     }
 
+    /// One scorecard per vendor: purchases, spend, returns and cases.
     public func vendorScorecards() throws -> [VendorScorecard] {
-        try database.read { db in
+        try context.read { transaction in
             // One pass over the purchases, each worker tallying its share per vendor; the
             // purchases are never kept, and the partial tallies are then added up.
             // The cases are decoded on another thread while the purchases are tallied.
-            let (partials, decodedCases) = try allCases(db) {
-                try foldPurchases(db, into: [String: ScorecardTally](), Self.tally)
+            let (partials, decodedCases) = try CaseBook(context: context).allCases(in: transaction) {
+                try PurchaseLedger(context: context).fold(into: [String: ScorecardTally](), in: transaction, Self.tally)
             }
             var tallies = partials.first ?? [:]
             for partial in partials.dropFirst() {
                 for (vendorID, tally) in partial { try Self.merge(tally, into: &tallies[vendorID, default: (0, 0, [:])]) }
             }
             let cases = Dictionary(grouping: decodedCases, by: \.vendorID)
-            return try allVendors(db).map { vendor in
+            return try VendorRegistry(context: context).all(in: transaction).map { vendor in
                 let tally = tallies[vendor.id] ?? (0, 0, [:])
                 let supportCases = cases[vendor.id] ?? []
                 let spend = tally.spend.mapValues(\.0)
@@ -149,16 +153,14 @@ extension Vault {
     }
 
     /// Which vendor can read what through which active grant, as of now.
-    public func exposureReport() throws -> [ExposureRow] {
-        try database.read { db in
-            let now = self.now
-            let profileKeys = try profileEntries(db).map(\.key)
-            let vendors = Dictionary(try allVendors(db).map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
-            let purchaseCounts = Dictionary(try Row.fetchAll(db, sql: "SELECT vendor_id, count(*) AS n FROM purchases GROUP BY vendor_id")
-                .map { ($0["vendor_id"] as String, $0["n"] as Int) }, uniquingKeysWith: { a, _ in a })
-            let caseCounts = Dictionary(try Row.fetchAll(db, sql: "SELECT vendor_id, count(*) AS n FROM cases GROUP BY vendor_id")
-                .map { ($0["vendor_id"] as String, $0["n"] as Int) }, uniquingKeysWith: { a, _ in a })
-            return try grants(db).filter { $0.state(at: now) == .active }.map { grant in
+    public func exposure() throws -> [ExposureRow] {
+        try context.read { transaction in
+            let now = context.now
+            let profileKeys = try ProfileBook(context: context).entries(in: transaction).map(\.key)
+            let vendors = Dictionary(try VendorRegistry(context: context).all(in: transaction).map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+            let purchaseCounts = try transaction.purchases.countsByVendor()
+            let caseCounts = try transaction.cases.countsByVendor()
+            return try ConsentEngine(context: context).grants(in: transaction).filter { $0.state(at: now) == .active }.map { grant in
                 let name = grant.vendorName ?? "(removed)"
                 var readable = profileKeys.filter { key in grant.scopes.contains { $0.covers(profileKey: key) } }.map { "profile." + $0 }
                 if grant.scopes.contains(.vendor) { readable.append("vendor entry (name, site, contact, stage)") }

@@ -1,4 +1,4 @@
-public import GRDB
+import GRDB
 
 /// The vault schema as GRDB migrations. Only ids, timestamps, counters, sizes and format
 /// metadata are plaintext; everything personal is in a `sealed` column.

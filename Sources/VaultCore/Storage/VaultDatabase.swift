@@ -1,13 +1,14 @@
-public import Foundation
-public import GRDB
-public import VaultCrypto
+import Foundation
+import GRDB
+import VaultCrypto
 import Synchronization
 
 /// The vault's SQLite file, opened through GRDB in WAL mode. Opening needs no passphrase: the
-/// server works from this alone.
+/// server works from this alone. The features see it only through `read` and `write`, which
+/// hand them a `StorageTransaction` (the tables); GRDB stays inside the storage layer.
 public final class VaultDatabase: Sendable {
     /// The GRDB pool (WAL, `synchronous=FULL` on the writer, `secure_delete=ON`, busy timeout).
-    public let pool: DatabasePool
+    private let pool: DatabasePool
     /// The header as read and checksum-verified at open time.
     public let header: VaultHeader
     /// The path the vault was opened from.
@@ -44,7 +45,7 @@ public final class VaultDatabase: Sendable {
         do {
             // A read-only look first, so a foreign file is never converted to WAL or migrated.
             let probe = try DatabaseQueue(path: path, configuration: configuration(readonly: true))
-            header = try probe.read { db in try readHeader(db) }
+            header = try probe.read { db in try HeaderTable(db: db).read() }
             try probe.close()
         } catch let error as VaultError {
             throw error
@@ -80,7 +81,7 @@ public final class VaultDatabase: Sendable {
         do {
             let queue = try DatabaseQueue(path: temporary, configuration: configuration())
             try Schema.migrator.migrate(queue)
-            try queue.write { db in try insertHeader(header, db) }
+            try queue.write { db in try HeaderTable(db: db).insert(header) }
             try queue.close()
             chmod(temporary, 0o600)
         } catch {
@@ -112,84 +113,18 @@ public final class VaultDatabase: Sendable {
         guard info.st_size >= 512 else { throw VaultError.corrupt("the file is truncated") }
     }
 
-    static func readHeader(_ db: Database) throws -> VaultHeader {
-        guard try db.tableExists("vault_header") else {
-            throw VaultError.corrupt("not a VRM vault (no vault header)")
-        }
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM vault_header WHERE id = 1") else {
-            throw VaultError.corrupt("the vault header is missing")
-        }
-        guard let format = row["format_version"] as Int? else { throw VaultError.corrupt("the vault header is damaged") }
-        guard format <= VaultHeader.currentFormat else {
-            throw VaultError.corrupt("written by a newer vrm (format \(format); this build reads up to \(VaultHeader.currentFormat))")
-        }
-        guard format >= 1, (row["kdf_alg"] as String?) == VaultHeader.kdfAlgorithm else {
-            throw VaultError.corrupt("unknown vault format or key-derivation algorithm")
-        }
-        func blob(_ column: String) throws -> [UInt8] {
-            guard let data = row[column] as Data? else { throw VaultError.corrupt("the vault header is damaged (\(column))") }
-            return Array(data)
-        }
-        func int64(_ column: String) throws -> Int64 {
-            guard let value = row[column] as Int64? else { throw VaultError.corrupt("the vault header is damaged (\(column))") }
-            return value
-        }
-        return VaultHeader(
-            formatVersion: format,
-            vaultID: try blob("vault_id"),
-            kdf: KDFParameters(opsLimit: UInt64(bitPattern: try int64("kdf_ops")), memLimit: UInt64(bitPattern: try int64("kdf_mem"))),
-            salt: try blob("salt"),
-            wrappedKey: try blob("wrapped_key"),
-            boxPublicKey: try blob("box_public_key"),
-            signPublicKey: try blob("sign_public_key"),
-            boxSecretSealed: try blob("box_secret_sealed"),
-            signSecretSealed: try blob("sign_secret_sealed"),
-            createdAtMillis: try int64("created_at"),
-            checksum: try blob("checksum"))
+    /// A write transaction with storage errors mapped to `VaultError`: all or nothing.
+    func write<T>(_ body: (StorageTransaction) throws -> T) throws -> T {
+        try mapped { try pool.write { db in try body(StorageTransaction(db: db)) } }
     }
 
-    static func insertHeader(_ h: VaultHeader, _ db: Database) throws {
-        try db.execute(
-            sql: """
-                INSERT INTO vault_header (id, format_version, vault_id, kdf_alg, kdf_ops, kdf_mem, salt, wrapped_key,
-                    box_public_key, sign_public_key, box_secret_sealed, sign_secret_sealed, created_at, checksum)
-                VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-            arguments: [
-                h.formatVersion, Data(h.vaultID), VaultHeader.kdfAlgorithm,
-                Int64(bitPattern: h.kdf.opsLimit), Int64(bitPattern: h.kdf.memLimit),
-                Data(h.salt), Data(h.wrappedKey), Data(h.boxPublicKey), Data(h.signPublicKey),
-                Data(h.boxSecretSealed), Data(h.signSecretSealed), h.createdAtMillis, Data(h.checksum),
-            ])
-    }
-
-    /// Rewrites the passphrase-dependent header fields (salt, KDF, wrapped key, checksum).
-    func updateWrapping(_ h: VaultHeader) throws {
-        try write { db in
-            try db.execute(
-                sql: "UPDATE vault_header SET kdf_ops = ?, kdf_mem = ?, salt = ?, wrapped_key = ?, checksum = ? WHERE id = 1",
-                arguments: [Int64(bitPattern: h.kdf.opsLimit), Int64(bitPattern: h.kdf.memLimit), Data(h.salt), Data(h.wrappedKey), Data(h.checksum)])
-        }
-    }
-
-    /// A write transaction with storage errors mapped to `VaultError`.
-    public func write<T>(_ body: (Database) throws -> T) throws -> T {
-        do {
-            return try pool.write(body)
-        } catch let error as VaultError {
-            throw error
-        } catch {
-            throw Self.mapRuntimeError(error)
-        }
-    }
-
-    /// `write` for the redemption writer's hot path: BEGIN IMMEDIATE and COMMIT are cached
-    /// statements run through SQLite's C API (`RawStatement`) instead of GRDB's transaction
-    /// machinery, which prepares them anew each time. Same guarantees: all or nothing, and on
-    /// any error the transaction is rolled back before the error is thrown.
+    /// `write` for the redemption writer's hot path (`SQLiteRedemptionStore`): BEGIN IMMEDIATE
+    /// and COMMIT are cached statements run through SQLite's C API (`RawStatement`) instead of
+    /// GRDB's transaction machinery, which prepares them anew each time. Same guarantees: all
+    /// or nothing, and on any error the transaction is rolled back before the error is thrown.
     func writeDirect<T>(_ body: (Database) throws -> T) throws -> T {
-        do {
-            return try pool.writeWithoutTransaction { db in
+        try mapped {
+            try pool.writeWithoutTransaction { db in
                 try RawStatement(db, "BEGIN IMMEDIATE TRANSACTION").run()
                 do {
                     let value = try body(db)
@@ -202,6 +137,18 @@ public final class VaultDatabase: Sendable {
                     throw error
                 }
             }
+        }
+    }
+
+    /// A read with storage errors mapped to `VaultError`.
+    func read<T>(_ body: (StorageTransaction) throws -> T) throws -> T {
+        try mapped { try pool.read { db in try body(StorageTransaction(db: db)) } }
+    }
+
+    /// Runs `body`, mapping SQLite's errors to `VaultError` (ours pass through unchanged).
+    private func mapped<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
         } catch let error as VaultError {
             throw error
         } catch {
@@ -209,15 +156,9 @@ public final class VaultDatabase: Sendable {
         }
     }
 
-    /// A read with storage errors mapped to `VaultError`.
-    public func read<T>(_ body: (Database) throws -> T) throws -> T {
-        do {
-            return try pool.read(body)
-        } catch let error as VaultError {
-            throw error
-        } catch {
-            throw Self.mapRuntimeError(error)
-        }
+    /// The writer connection's `PRAGMA synchronous` (2 is FULL), for tests of durability settings.
+    func writerSynchronousMode() throws -> Int? {
+        try mapped { try pool.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") } }
     }
 
     /// Checkpoints the WAL on a background connection once it holds `pages` pages, instead of
@@ -226,7 +167,7 @@ public final class VaultDatabase: Sendable {
     /// group-commit queue.
     public func checkpointInBackground(pages: Int, limit: Int) throws {
         let checkpointer = BackgroundCheckpointer(path: path, pages: pages, limit: limit)
-        do {
+        try mapped {
             try pool.writeWithoutTransaction { db in
                 try backgroundCheckpointer.withLock { current in
                     guard current == nil else { throw VaultError.storage("background checkpoints are already on") }
@@ -234,8 +175,6 @@ public final class VaultDatabase: Sendable {
                     current = checkpointer
                 }
             }
-        } catch {
-            throw Self.mapRuntimeError(error)
         }
     }
 

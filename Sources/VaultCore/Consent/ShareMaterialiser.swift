@@ -1,20 +1,24 @@
-public import Foundation
-public import GRDB
-public import VaultCrypto
+import Foundation
+import VaultCrypto
 
-extension Vault {
+/// Materialised shares: the CLI (which holds the vault key) builds each grant's share document
+/// — only the granted data plus grant metadata — signs it, encrypts it and stores it, so the
+/// server can serve it without the key; and rebuilds it whenever the customer changes data the
+/// grant covers.
+extension ConsentEngine {
     /// Builds, signs, encrypts and stores the share for one grant at `version`.
     func materialise(grantID: String, metadata: GrantMetadata, vendor: Vendor?, shareKey: SecretKey?, version: Int,
-                     expiresAt: Date?, profile: [(key: String, value: String)]? = nil, _ db: Database) throws {
+                     expiresAt: Date?, profile: [(key: String, value: String)]? = nil, in transaction: StorageTransaction) throws {
+        let keys = context.keys
         let scopes = try metadata.scopes.map(Scope.parse)
         let document = ShareDocument(
             format: ShareDocument.format, vaultID: keys.vaultID.hexString, grantID: grantID, vendor: vendor?.name ?? "",
             purpose: metadata.purpose.rawValue, terms: metadata.terms, scopes: metadata.scopes,
-            issuedAt: Timestamp.string(now), expiresAt: expiresAt.map(Timestamp.string), version: version,
-            data: try shareData(scopes: scopes, vendor: vendor, profile: profile, db))
-        var documentBytes = Array(try Self.encoder.encode(document))
+            issuedAt: Timestamp.string(context.now), expiresAt: expiresAt.map(Timestamp.string), version: version,
+            data: try shareData(scopes: scopes, vendor: vendor, profile: profile, in: transaction))
+        var documentBytes = Array(try VaultKeys.encoder.encode(document))
         defer { Wipe.bytes(&documentBytes) }
-        var signed = Array(try Self.encoder.encode(SignedShare.sign(documentBytes, with: keys.signing)))
+        var signed = Array(try VaultKeys.encoder.encode(SignedShare.sign(documentBytes, with: keys.signing)))
         defer { Wipe.bytes(&signed) }
         let body: [UInt8]
         if let shareKey {
@@ -24,20 +28,19 @@ extension Vault {
         } else {
             throw VaultError.corrupt("grant \(grantID) has neither a share key nor a vendor key")
         }
-        try db.execute(
-            sql: "INSERT OR REPLACE INTO shares (grant_id, version, body, updated_at) VALUES (?, ?, ?, ?)",
-            arguments: [grantID, version, Data(body), nowMillis])
-        try db.execute(sql: "UPDATE grants SET share_version = ? WHERE id = ?", arguments: [version, grantID])
+        try transaction.grants.storeShare(grantID: grantID, version: version, body: body, updatedAt: context.nowMillis)
     }
 
     /// Exactly the granted data, nothing else.
     /// `profile`, when given, is the already-decrypted profile (re-materialising many grants reads it once).
-    func shareData(scopes: [Scope], vendor: Vendor?, profile: [(key: String, value: String)]? = nil, _ db: Database) throws -> ShareData {
+    func shareData(scopes: [Scope], vendor: Vendor?, profile: [(key: String, value: String)]? = nil,
+                   in transaction: StorageTransaction) throws -> ShareData {
         var data = ShareData()
         let profileScopes = scopes.filter { if case .profile = $0 { true } else if case .profileField = $0 { true } else if case .profilePrefix = $0 { true } else { false } }
         if !profileScopes.isEmpty {
             var fields: [String: String] = [:]
-            for entry in try profile ?? profileEntries(db) where profileScopes.contains(where: { $0.covers(profileKey: entry.key) }) {
+            for entry in try profile ?? ProfileBook(context: context).entries(in: transaction)
+            where profileScopes.contains(where: { $0.covers(profileKey: entry.key) }) {
                 fields[entry.key] = entry.value
             }
             data.profile = fields
@@ -51,8 +54,8 @@ extension Vault {
         let purchaseScope = scopes.contains(.purchasesAll) ? .some(nil) : scopes.contains(.purchasesOwn) ? .some(vendor?.id ?? "-") : Optional<String?>.none
         if let purchaseScope {
             let annotated = scopes.contains(.purchaseAnnotations)
-            let names = Dictionary(try allVendors(db).map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
-            data.purchases = try purchases(vendorID: purchaseScope, db).map { p in
+            let names = try VendorRegistry(context: context).names(in: transaction)
+            data.purchases = try PurchaseLedger(context: context).purchases(vendorID: purchaseScope, in: transaction).map { p in
                 SharedPurchase(
                     id: p.id, vendor: names[p.vendorID] ?? "", item: p.item, date: p.date.description, price: p.price?.amount,
                     currency: p.price?.currency, quantity: p.quantity, gift: p.isGift,
@@ -62,7 +65,7 @@ extension Vault {
             }
         }
         if scopes.contains(.casesOwn) {
-            data.cases = try cases(vendorID: vendor?.id ?? "-", db).map { c in
+            data.cases = try CaseBook(context: context).cases(vendorID: vendor?.id ?? "-", in: transaction).map { c in
                 SharedCase(
                     id: c.id, subject: c.subject, channel: c.channel.rawValue, priority: c.priority.rawValue, status: c.status.rawValue,
                     openedAt: Timestamp.string(c.openedAt), resolvedAt: c.resolvedAt.map(Timestamp.string),
@@ -76,33 +79,31 @@ extension Vault {
     /// Rebuilds, in the caller's transaction, the share of every active grant the change touches,
     /// bumping its version and recording `share.rematerialised`. Returns how many were rebuilt.
     @discardableResult
-    func rematerialise(affectedBy change: DataChange, _ db: Database) throws -> Int {
-        let now = nowMillis
-        let rows = try Row.fetchAll(db, sql: """
-            SELECT * FROM grants
-            WHERE revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?) AND (max_uses IS NULL OR use_count < max_uses)
-            """, arguments: [now])
-        guard !rows.isEmpty else { return 0 }
+    func rematerialise(affectedBy change: DataChange, in transaction: StorageTransaction) throws -> Int {
+        let now = context.nowMillis
+        let keys = context.keys
+        let active = try transaction.grants.active(nowMillis: now)
+        guard !active.isEmpty else { return 0 }
+        let vendors = VendorRegistry(context: context)
         var vendorCache: [String: Vendor?] = [:]
         var profile: [(key: String, value: String)]?
-        var tip = try audit.tip(db)
+        var tip = try context.audit.tip(in: transaction.audit)
         var rebuilt = 0
-        for row in rows {
-            let id: String = row["id"]
-            let metadata = try openJSON(GrantMetadata.self, row.bytes("sealed"), table: "grants", id: id, field: "metadata")
+        for record in active {
+            let metadata = try Self.metadata(of: record, keys: keys)
             guard change.affects(scopes: try metadata.scopes.map(Scope.parse), grantVendorID: metadata.vendorID) else { continue }
-            if vendorCache[metadata.vendorID] == nil { vendorCache[metadata.vendorID] = .some(try vendor(id: metadata.vendorID, db)) }
+            if vendorCache[metadata.vendorID] == nil { vendorCache[metadata.vendorID] = .some(try vendors.vendor(id: metadata.vendorID, in: transaction)) }
             let vendor = vendorCache[metadata.vendorID] ?? nil
-            let shareKey = try (row["share_key_sealed"] as Data?).map {
-                try keys.openSecret(Array($0), table: "grants", id: id, field: "share_key", storage: .scratch)
+            let shareKey = try record.shareKeySealed.map {
+                try keys.openSecret($0, table: "grants", id: record.id, field: "share_key", storage: .scratch)
             }
-            if profile == nil { profile = try profileEntries(db) }
-            let version = (row["share_version"] as Int? ?? 0) + 1
-            try materialise(grantID: id, metadata: metadata, vendor: vendor, shareKey: shareKey, version: version,
-                            expiresAt: (row["expires_at"] as Int64?).map(Millis.date), profile: profile, db)
-            try audit.append(.shareRematerialised, AuditBody(grantID: id, vendorID: metadata.vendorID, vendor: vendor?.name,
-                                                             scopes: metadata.scopes, purpose: metadata.purpose.rawValue, version: version),
-                             atMillis: now, tip: &tip, db)
+            if profile == nil { profile = try ProfileBook(context: context).entries(in: transaction) }
+            let version = record.shareVersion + 1
+            try materialise(grantID: record.id, metadata: metadata, vendor: vendor, shareKey: shareKey, version: version,
+                            expiresAt: record.expiresAt.map(Millis.date), profile: profile, in: transaction)
+            try context.audit.append(.shareRematerialised, AuditBody(grantID: record.id, vendorID: metadata.vendorID, vendor: vendor?.name,
+                                                                     scopes: metadata.scopes, purpose: metadata.purpose.rawValue, version: version),
+                                     atMillis: now, tip: &tip, to: transaction.audit)
             rebuilt += 1
         }
         return rebuilt

@@ -1,6 +1,5 @@
 public import Foundation
-public import GRDB
-public import VaultCrypto
+import VaultCrypto
 
 /// One decrypted share-history entry.
 public struct AuditEntry: Sendable, Equatable {
@@ -23,32 +22,29 @@ public struct AuditFilter: Sendable {
     }
 }
 
-extension Vault {
+/// The share history as the customer reads it: every entry decrypted with the vault key.
+public struct ShareHistory: Sendable {
+    let context: VaultContext
+
     /// Decrypts the share history (one `crypto_box_beforenm` per writer, then symmetric per entry),
     /// filling in vendor and scopes for entries the server wrote, and applies `filter`.
-    public func auditEntries(_ filter: AuditFilter = AuditFilter()) throws -> [AuditEntry] {
-        try database.read { db in
+    public func entries(_ filter: AuditFilter = AuditFilter()) throws -> [AuditEntry] {
+        try context.read { transaction in
             var writers: [String: PrecomputedBox] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT id, public_key FROM audit_writers") {
-                writers[row["id"]] = try? PrecomputedBox(publicKey: row.bytes("public_key"), secretKey: keys.box.secretKey)
+            for writer in try transaction.audit.writers() {
+                writers[writer.id] = try? PrecomputedBox(publicKey: writer.publicKey, secretKey: context.keys.box.secretKey)
             }
             let boxes = writers
-            let grantsByID = Dictionary(try grants(db).map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
-            let vendorID = try filter.vendorName.map { try vendor(named: $0, db).id }
-            let statement: RawStatement
-            if let since = filter.since {
-                statement = try RawStatement(db, "SELECT seq, at, event, writer_id, body FROM audit WHERE at >= ?1 ORDER BY seq")
-                statement.bind(1, Millis.from(since))
-            } else {
-                statement = try RawStatement(db, "SELECT seq, at, event, writer_id, body FROM audit ORDER BY seq")
-            }
+            let grantsByID = Dictionary(try ConsentEngine(context: context).grants(in: transaction).map { ($0.id, $0) },
+                                        uniquingKeysWith: { a, _ in a })
+            let vendorID = try filter.vendorName.map { try VendorRegistry(context: context).vendor(named: $0, in: transaction).id }
             // Read in order on this thread; each chunk of entries is decrypted on another.
-            let chunks = try Self.pipelined(statement, read: { ($0.int64(0), $0.int64(1), $0.text(2), $0.text(3), $0.bytes(4)) }) { rows in
+            let chunks = try transaction.audit.pipelined(sinceMillis: filter.since.map(Millis.from)) { records in
                 var entries: [AuditEntry] = []
-                for (seq, at, event, writerID, sealed) in rows {
-                    guard let box = boxes[writerID], let plain = try? box.open(sealed),
-                          var body = try? Vault.decodeRecord(AuditBody.self, plain)
-                    else { throw VaultError.tampered(table: "audit", id: String(seq)) }
+                for record in records {
+                    guard let box = boxes[record.writerID], let plain = try? box.open(record.body),
+                          var body = try? VaultKeys.decodeRecord(AuditBody.self, plain)
+                    else { throw VaultError.tampered(table: "audit", id: String(record.seq)) }
                     if let id = body.grantID, let grant = grantsByID[id] {
                         body.vendorID = body.vendorID ?? grant.vendorID
                         body.vendor = body.vendor ?? grant.vendorName
@@ -57,12 +53,18 @@ extension Vault {
                     }
                     if let grantID = filter.grantID, body.grantID != grantID { continue }
                     if let vendorID, body.vendorID != vendorID { continue }
-                    entries.append(AuditEntry(seq: seq, at: Millis.date(at), event: event, body: body))
+                    entries.append(AuditEntry(seq: record.seq, at: Millis.date(record.atMillis), event: record.event, body: body))
                 }
                 return entries
             }
             return chunks.flatMap { $0 }
         }
+    }
+
+    /// Moves the out-of-file audit checkpoint to the newest entry (the CLI does this after
+    /// every change it commits).
+    public func advanceCheckpoint() throws {
+        try context.advanceAuditCheckpoint()
     }
 }
 
@@ -77,28 +79,29 @@ public enum AuditVerification: Sendable, Equatable {
 /// Checks the hash chain. Needs no passphrase: anyone holding the file can verify it.
 public enum AuditVerifier {
     public static func verify(_ database: VaultDatabase, checkpoint: AuditCheckpoint?) throws -> AuditVerification {
-        try database.read { db in
+        try database.read { transaction in
             var expected: Int64 = 1
             var previous = AuditChain.genesis
             var hashAtCheckpoint: [UInt8]?
-            // Stepped through SQLite's C API: the chain is serial, and GRDB's row cursor cost
-            // more than the hashing on 100k entries.
-            let statement = try RawStatement(db, "SELECT seq, at, event, writer_id, body, hash FROM audit ORDER BY seq")
-            defer { statement.reset() }
-            while try statement.step() {
-                let seq = statement.int64(0)
+            var broken: AuditVerification?
+            try transaction.audit.scan { entry in
+                let seq = entry.seq
                 guard seq == expected else {
-                    return .broken(firstBad: expected, reason: seq > expected ? "entry \(expected) is missing (deleted)" : "sequence out of order")
+                    broken = .broken(firstBad: expected, reason: seq > expected ? "entry \(expected) is missing (deleted)" : "sequence out of order")
+                    return false
                 }
-                let hash = AuditChain.entryHash(previous: previous, seq: seq, atMillis: statement.int64(1), event: statement.text(2),
-                                                writerID: statement.text(3), body: statement.bytes(4))
-                guard constantTimeEquals(hash, statement.bytes(5)) else {
-                    return .broken(firstBad: seq, reason: "entry \(seq) does not match its hash chain (edited, swapped or inserted)")
+                let hash = AuditChain.entryHash(previous: previous, seq: seq, atMillis: entry.atMillis, event: entry.event,
+                                                writerID: entry.writerID, body: entry.body)
+                guard constantTimeEquals(hash, entry.hash) else {
+                    broken = .broken(firstBad: seq, reason: "entry \(seq) does not match its hash chain (edited, swapped or inserted)")
+                    return false
                 }
                 if seq == checkpoint?.seq { hashAtCheckpoint = hash }
                 previous = hash
                 expected += 1
+                return true
             }
+            if let broken { return broken }
             if let checkpoint {
                 guard checkpoint.seq < expected else {
                     return .broken(firstBad: expected, reason: "the history ends at entry \(expected - 1) but entry \(checkpoint.seq) was recorded earlier: truncated or rolled back")

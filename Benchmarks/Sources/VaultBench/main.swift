@@ -36,12 +36,12 @@ do {
                        "address.shipping": "12 Quokka Lane, Springfield, 4242, Freedonia", "address.billing": "PO Box 9, Springfield, 4242, Freedonia",
                        "birthday": "1990-04-01", "size.shoe": "EU 42", "size.shirt": "M", "preference.contact": "email",
                        "preference.language": "en-GB", "note.delivery": "Leave parcels with the neighbour at number 14 if nobody answers."]
-        for (key, value) in profile { try vault.setProfile(key, value: value) }
-        try vault.addVendor(name: "Bench Bearer")
+        for (key, value) in profile { try vault.profile.set(key, value: value) }
+        try vault.vendors.add(name: "Bench Bearer")
         let vendorKey = try BoxKeyPair.generate()
-        try vault.addVendor(name: "Bench Keyed", publicKey: VendorKeyText.encodePublic(vendorKey.publicKey))
-        let bearer = try vault.createGrant(GrantRequest(vendorName: "Bench Bearer", scopes: [.profile], purpose: .delivery, expiresAt: nil))
-        let keyed = try vault.createGrant(GrantRequest(vendorName: "Bench Keyed", scopes: [.profile], purpose: .delivery, expiresAt: nil))
+        try vault.vendors.add(name: "Bench Keyed", publicKey: VendorKeyText.encodePublic(vendorKey.publicKey))
+        let bearer = try vault.grants.create(GrantRequest(vendorName: "Bench Bearer", scopes: [.profile], purpose: .delivery, expiresAt: nil))
+        let keyed = try vault.grants.create(GrantRequest(vendorName: "Bench Keyed", scopes: [.profile], purpose: .delivery, expiresAt: nil))
         try write(bearer.token.encoded(), to: args[3] + "/bearer.token")
         try write(keyed.token.encoded(), to: args[3] + "/key.token")
         try write(bearer.grant.id, to: args[3] + "/bearer.grant")
@@ -80,14 +80,10 @@ do {
     case "grants" where args.count == 4:
         let vault = try Vault.unlock(path: args[1], passphrase: try passphrase(args[2]))
         let vendor = "Bulk \(Random.identifier())"
-        try vault.addVendor(name: vendor)
+        try vault.vendors.add(name: vendor)
         for _ in 0..<(Int(args[3]) ?? 0) {
-            _ = try vault.createGrant(GrantRequest(vendorName: vendor, scopes: [.profile], purpose: .delivery, expiresAt: nil))
+            _ = try vault.grants.create(GrantRequest(vendorName: vendor, scopes: [.profile], purpose: .delivery, expiresAt: nil))
         }
-    case "reads" where args.count == 3:
-        let vault = try Vault.unlock(path: args[1], passphrase: try passphrase(args[2]))
-        let r = try vault.purchaseReadBreakdown()
-        print(String(format: "%d purchases: fetch %.3f s, decrypt %.3f s, decode %.3f s", r.count, r.fetch, r.open, r.decode))
     case "redeem" where args.count == 5:
         let database = try VaultDatabase.open(path: args[1])
         let redeemer = try Redeemer(database: database)
@@ -101,7 +97,7 @@ do {
         let start = clock.now
         while clock.now - start < .seconds(seconds) {
             let requests = (0..<batch).map { _ in
-                RedemptionRequest(token: Substring(token), client: "127.0.0.1", userAgent: "vrm-bench", ifNoneMatch: nil)
+                RedemptionRequest(token: Substring(token), client: "127.0.0.1", userAgent: "vrm-bench", held: nil)
             }
             let t0 = clock.now
             let prepared = requests.map(redeemer.prepare)

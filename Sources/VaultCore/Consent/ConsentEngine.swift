@@ -1,0 +1,146 @@
+import Foundation
+public import VaultCrypto
+
+/// A grant just issued, with its token (shown once, never stored).
+public struct IssuedGrant: Sendable {
+    public let grant: Grant
+    public let token: GrantToken
+    /// The vault's Ed25519 public key, so the vendor can pin the share signer.
+    public let signerKey: [UInt8]
+}
+
+/// Share grants: issuing (with the first share), listing, revoking, consent receipts, and
+/// keeping every active grant's share current (`ShareMaterialiser.swift`).
+public struct ConsentEngine: Sendable {
+    let context: VaultContext
+
+    /// Longest accepted terms / jurisdiction text.
+    static let maxTermsLength = 200
+
+    /// Issues a grant: stores it, materialises and stores its share, and records `grant.issued`,
+    /// all in one transaction.
+    public func create(_ request: GrantRequest) throws -> IssuedGrant {
+        guard !request.scopes.isEmpty else {
+            throw VaultError.invalidField([.scope], "a grant needs at least one scope; valid scopes: \(Scope.validForms)")
+        }
+        if let maxUses = request.maxUses, maxUses < 1 {
+            throw VaultError.invalidField([.maxUses], "max_uses must be a positive whole number")
+        }
+        let now = context.now
+        if let expiresAt = request.expiresAt, expiresAt <= now {
+            throw VaultError.invalidInput("the expiry is in the past")
+        }
+        for text in [request.terms, request.jurisdiction].compactMap({ $0 }) where text.isEmpty || text.count > Self.maxTermsLength {
+            throw VaultError.invalidInput("terms and jurisdiction must be 1-\(Self.maxTermsLength) characters")
+        }
+        let scopes = Array(Set(request.scopes)).sorted()
+        if scopes.contains(.purchaseAnnotations), !scopes.contains(.purchasesOwn), !scopes.contains(.purchasesAll) {
+            throw VaultError.invalidInput("purchases.annotations adds to purchases:own or purchases:all; grant one of them too")
+        }
+        let token = try GrantToken.generate()
+        let grantID = Random.identifier(prefix: "gr_")
+        let grant = try context.write { transaction -> Grant in
+            let vendor = try VendorRegistry(context: context).vendor(named: request.vendorName, in: transaction)
+            try insert(id: grantID, token: token, vendor: vendor, scopes: scopes, request: request, now: now, in: transaction)
+            return try self.grant(id: grantID, in: transaction)
+        }
+        return IssuedGrant(grant: grant, token: token, signerKey: context.keys.signing.publicKey)
+    }
+
+    /// Stores a grant and its first share and records `grant.issued`, in the caller's transaction.
+    func insert(id grantID: String, token: GrantToken, vendor: Vendor, scopes: [Scope], request: GrantRequest, now: Date,
+                in transaction: StorageTransaction) throws {
+        let keys = context.keys
+        let vendorKey = try vendor.publicKey.map { try VendorKeyText.decodePublic($0) }
+        let metadata = GrantMetadata(
+            vendorID: vendor.id, scopes: scopes.map(\.description), purpose: request.purpose, terms: request.terms,
+            jurisdiction: request.jurisdiction, vendorPublicKey: vendorKey.map { Data($0).base64EncodedString() })
+        let binding: GrantBinding = vendorKey == nil ? .bearer : .key
+        let shareKey = binding == .bearer ? try token.shareKey(grantID: grantID) : nil
+        try transaction.grants.insert(GrantRecord(
+            id: grantID, selector: token.selector, secretHash: token.secretHash, binding: binding.rawValue, createdAt: Millis.from(now),
+            expiresAt: request.expiresAt.map(Millis.from), maxUses: request.maxUses,
+            sealed: try keys.sealJSON(metadata, table: "grants", id: grantID, field: "metadata"),
+            shareKeySealed: try shareKey.map { try keys.sealSecret($0, table: "grants", id: grantID, field: "share_key") }))
+        try materialise(grantID: grantID, metadata: metadata, vendor: vendor, shareKey: shareKey, version: 1,
+                        expiresAt: request.expiresAt, in: transaction)
+        try context.audit.append(.grantIssued, AuditBody(grantID: grantID, vendorID: vendor.id, vendor: vendor.name,
+                                                         scopes: metadata.scopes, purpose: request.purpose.rawValue, version: 1),
+                                 atMillis: Millis.from(now), to: transaction.audit)
+    }
+
+    /// All grants, newest first, optionally for one vendor.
+    public func list(vendorName: String? = nil) throws -> [Grant] {
+        try context.read { transaction in
+            let all = try grants(in: transaction)
+            guard let vendorName else { return all }
+            let vendor = try VendorRegistry(context: context).vendor(named: vendorName, in: transaction)
+            return all.filter { $0.vendorID == vendor.id }
+        }
+    }
+
+    /// One grant by id; throws `notFound`.
+    public func grant(id: String) throws -> Grant {
+        try context.read { transaction in try grant(id: id, in: transaction) }
+    }
+
+    /// Revokes a grant at once and destroys its stored share (overwritten on disk).
+    @discardableResult
+    public func revoke(id: String) throws -> Grant {
+        let revoked = try context.write { transaction -> Grant in
+            let grant = try grant(id: id, in: transaction)
+            guard grant.revokedAt == nil else { throw VaultError.conflict("grant \(id) is already revoked") }
+            try revoke(grant, in: transaction)
+            return try self.grant(id: id, in: transaction)
+        }
+        context.database.checkpoint()
+        return revoked
+    }
+
+    /// Revokes `grant` in the caller's transaction and records `grant.revoked`.
+    func revoke(_ grant: Grant, in transaction: StorageTransaction) throws {
+        let now = context.nowMillis
+        try transaction.grants.revoke(id: grant.id, atMillis: now)
+        try context.audit.append(.grantRevoked, AuditBody(grantID: grant.id, vendorID: grant.vendorID, vendor: grant.vendorName,
+                                                          scopes: grant.scopes.map(\.description), purpose: grant.purpose.rawValue),
+                                 atMillis: now, to: transaction.audit)
+    }
+
+    // MARK: - Reading grants
+
+    /// Every grant, newest first, in the caller's transaction.
+    func grants(in transaction: StorageTransaction) throws -> [Grant] {
+        let vendors = try VendorRegistry(context: context).names(in: transaction)
+        let keys = context.keys
+        return try transaction.grants.all { try Self.decode($0, keys: keys, vendors: vendors).grant }
+    }
+
+    func grant(id: String, in transaction: StorageTransaction) throws -> Grant {
+        guard let record = try transaction.grants.record(id: id) else {
+            throw VaultError.notFound(kind: "grant", id: String(id.prefix(40)))
+        }
+        let metadata = try Self.metadata(of: record, keys: context.keys)
+        let name = try VendorRegistry(context: context).vendor(id: metadata.vendorID, in: transaction)?.name
+        return try Self.decode(record, keys: context.keys, vendors: [metadata.vendorID: name ?? ""]).grant
+    }
+
+    /// The sealed metadata of a grant row, opened.
+    static func metadata(of record: GrantRecord, keys: VaultKeys) throws -> GrantMetadata {
+        try keys.openJSON(GrantMetadata.self, record.sealed, table: "grants", id: record.id, field: "metadata")
+    }
+
+    /// A grant as the customer sees it, from its row and the vendor names by id.
+    static func decode(_ record: GrantRecord, keys: VaultKeys, vendors: [String: String]) throws -> (grant: Grant, metadata: GrantMetadata) {
+        let metadata = try metadata(of: record, keys: keys)
+        let name = vendors[metadata.vendorID].flatMap { $0.isEmpty ? nil : $0 }
+        let grant = Grant(
+            id: record.id, vendorID: metadata.vendorID, vendorName: name,
+            scopes: try metadata.scopes.map(Scope.parse), purpose: metadata.purpose, terms: metadata.terms,
+            jurisdiction: metadata.jurisdiction,
+            binding: GrantBinding(rawValue: record.binding) ?? .bearer,
+            createdAt: Millis.date(record.createdAt), expiresAt: record.expiresAt.map(Millis.date),
+            maxUses: record.maxUses, useCount: record.useCount, revokedAt: record.revokedAt.map(Millis.date),
+            shareVersion: record.shareVersion)
+        return (grant, metadata)
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+import VaultCrypto
+
+/// The customer's profile: named fields, each a sealed row found by a keyed hash of its key.
+/// Changing a field re-materialises every active grant that covers it.
+public struct ProfileBook: Sendable {
+    let context: VaultContext
+
+    /// Sets a profile field and re-materialises every active grant that covers it, in one
+    /// transaction. Returns how many grants were re-materialised.
+    @discardableResult
+    public func set(_ key: String, value: String) throws -> Int {
+        try ProfileKey.validate(key)
+        guard value.utf8.count <= ProfileKey.maxValueBytes else {
+            throw VaultError.invalidInput("profile value is longer than \(ProfileKey.maxValueBytes) bytes")
+        }
+        return try context.write { transaction in
+            try store(key, value: value, in: transaction)
+            return try ConsentEngine(context: context).rematerialise(affectedBy: .profile(key: key), in: transaction)
+        }
+    }
+
+    /// The value of one profile field, or nil.
+    public func value(_ key: String) throws -> String? {
+        try ProfileKey.validate(key)
+        return try context.read { transaction in
+            try transaction.profile.row(keyIndex: keyIndex(key)).map(decode)?.value
+        }
+    }
+
+    /// Removes a profile field; throws `notFound` when it is not set.
+    public func unset(_ key: String) throws {
+        try ProfileKey.validate(key)
+        try context.write { transaction in
+            guard try transaction.profile.delete(keyIndex: keyIndex(key)) else { throw VaultError.notFound(kind: "profile key", id: key) }
+            try ConsentEngine(context: context).rematerialise(affectedBy: .profile(key: key), in: transaction)
+        }
+    }
+
+    /// All profile fields, sorted by key.
+    public func all() throws -> [(key: String, value: String)] {
+        try context.read { transaction in try entries(in: transaction) }
+    }
+
+    /// All profile fields, sorted by key, inside the caller's transaction.
+    func entries(in transaction: StorageTransaction) throws -> [(key: String, value: String)] {
+        try transaction.profile.all()
+            .map { try decode($0) }
+            .map { (key: $0.key, value: $0.value) }
+            .sorted { $0.key < $1.key }
+    }
+
+    /// Stores a field (new or replaced) in the caller's transaction, without re-materialising.
+    func store(_ key: String, value: String, in transaction: StorageTransaction) throws {
+        let index = keyIndex(key)
+        let id = try transaction.profile.id(keyIndex: index) ?? context.newRowID()
+        let sealed = try context.keys.sealJSON(ProfileEntryPayload(key: key, value: value), table: "profile", id: id)
+        try transaction.profile.upsert(id: id, keyIndex: index, sealed: sealed, updatedAt: context.nowMillis)
+    }
+
+    private func keyIndex(_ key: String) -> [UInt8] {
+        context.keys.blindIndex(table: "profile", value: key)
+    }
+
+    private func decode(_ row: SealedRow) throws -> ProfileEntryPayload {
+        try context.keys.openJSON(ProfileEntryPayload.self, row.sealed, table: "profile", id: row.id)
+    }
+}

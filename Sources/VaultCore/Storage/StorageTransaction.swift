@@ -1,0 +1,43 @@
+import Foundation
+import GRDB
+
+/// One read or write transaction on the vault file, as the features see it: a table type per
+/// table, each the only code that reads or writes its rows. Handed out by `VaultDatabase.read`
+/// and `VaultDatabase.write`; valid only inside that call.
+struct StorageTransaction {
+    let db: Database
+
+    var header: HeaderTable { HeaderTable(db: db) }
+    var profile: ProfileTable { ProfileTable(db: db) }
+    var vendors: VendorsTable { VendorsTable(db: db) }
+    var purchases: PurchasesTable { PurchasesTable(db: db) }
+    var cases: CasesTable { CasesTable(db: db) }
+    /// The `grants` table and the `shares` table that holds each grant's current share.
+    var grants: GrantsTable { GrantsTable(db: db) }
+    /// The `audit` table (the share history) and the `audit_writers` table.
+    var audit: AuditTable { AuditTable(db: db) }
+
+    /// Profile fields, vendors, purchases and cases together (an import needs a vault without any).
+    func recordCount() throws -> Int {
+        try Int.fetchOne(db, sql: """
+            SELECT (SELECT count(*) FROM profile) + (SELECT count(*) FROM vendors)
+                 + (SELECT count(*) FROM purchases) + (SELECT count(*) FROM cases)
+            """) ?? 0
+    }
+}
+
+/// A sealed record as stored: its row id and its ciphertext (`sealed`).
+struct SealedRow: Sendable {
+    let id: String
+    let sealed: [UInt8]
+}
+
+extension Row {
+    /// A BLOB column as bytes.
+    func bytes(_ column: String) -> [UInt8] {
+        (self[column] as Data?).map { Array($0) } ?? []
+    }
+
+    /// `id` and `sealed` as a `SealedRow`.
+    var sealedRow: SealedRow { SealedRow(id: self["id"], sealed: bytes("sealed")) }
+}

@@ -1,0 +1,94 @@
+import Foundation
+import GRDB
+
+/// The share history: the `audit` table (the hash chain of sealed entries) and the
+/// `audit_writers` table (each writer's public key, which the vault key needs to open its
+/// entries).
+struct AuditTable: AuditSink {
+    let db: Database
+
+    static let registerSQL = "INSERT OR IGNORE INTO audit_writers (id, public_key, created_at) VALUES (?, ?, ?)"
+    static let lastEntrySQL = "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1"
+    static let insertSQL = "INSERT INTO audit (seq, at, event, writer_id, body, hash) VALUES (?, ?, ?, ?, ?, ?)"
+
+    func registerAuditWriter(id: String, publicKey: [UInt8], atMillis: Int64) throws {
+        try Self.register(RawStatement(db, Self.registerSQL), id: id, publicKey: publicKey, atMillis: atMillis)
+    }
+
+    func lastAuditEntry() throws -> AuditWriter.Tip? {
+        try Self.last(RawStatement(db, Self.lastEntrySQL))
+    }
+
+    func appendAuditEntry(_ entry: AuditRecord) throws {
+        try Self.insert(entry, RawStatement(db, Self.insertSQL))
+    }
+
+    /// The hash of entry `seq`, or nil when there is none.
+    func hash(seq: Int64) throws -> [UInt8]? {
+        try Row.fetchOne(db, sql: "SELECT hash FROM audit WHERE seq = ?", arguments: [seq])?.bytes("hash")
+    }
+
+    /// Every writer's id and public key.
+    func writers() throws -> [(id: String, publicKey: [UInt8])] {
+        try Row.fetchAll(db, sql: "SELECT id, public_key FROM audit_writers").map { ($0["id"], $0.bytes("public_key")) }
+    }
+
+    /// How many entries the history holds.
+    func count() throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT count(*) FROM audit") ?? 0
+    }
+
+    /// Every entry (from `sinceMillis` on, when given) in sequence order, handed to `process` in
+    /// chunks on other threads while the next are read (`SQLiteReads.pipelined`). Results in
+    /// chunk order.
+    func pipelined<R: Sendable>(sinceMillis: Int64?, _ process: @escaping @Sendable ([AuditRecord]) throws -> R) throws -> [R] {
+        let statement: RawStatement
+        if let sinceMillis {
+            statement = try RawStatement(db, "SELECT seq, at, event, writer_id, body, hash FROM audit WHERE at >= ?1 ORDER BY seq")
+            statement.bind(1, sinceMillis)
+        } else {
+            statement = try RawStatement(db, "SELECT seq, at, event, writer_id, body, hash FROM audit ORDER BY seq")
+        }
+        return try SQLiteReads.pipelined(statement, read: Self.record, process: process)
+    }
+
+    /// Every entry in sequence order, one at a time on this thread, until `visit` returns false.
+    /// Stepped through SQLite's C API: the chain check is serial, and GRDB's row cursor cost
+    /// more than the hashing on 100k entries.
+    func scan(_ visit: (AuditRecord) throws -> Bool) throws {
+        let statement = try RawStatement(db, "SELECT seq, at, event, writer_id, body, hash FROM audit ORDER BY seq")
+        defer { statement.reset() }
+        while try statement.step() {
+            guard try visit(Self.record(statement)) else { return }
+        }
+    }
+
+    private static func record(_ s: RawStatement) -> AuditRecord {
+        AuditRecord(seq: s.int64(0), atMillis: s.int64(1), event: s.text(2), writerID: s.text(3), body: s.bytes(4), hash: s.bytes(5))
+    }
+
+    // The statements, for callers that keep them prepared across a batch (`SQLiteRedemptionStore`).
+
+    static func register(_ statement: RawStatement, id: String, publicKey: [UInt8], atMillis: Int64) throws {
+        statement.bind(1, id)
+        statement.bind(2, publicKey)
+        statement.bind(3, atMillis)
+        try statement.run()
+    }
+
+    static func last(_ statement: RawStatement) throws -> AuditWriter.Tip? {
+        defer { statement.reset() }
+        guard try statement.step() else { return nil }
+        return AuditWriter.Tip(seq: statement.int64(0), hash: statement.bytes(1))
+    }
+
+    static func insert(_ entry: AuditRecord, _ statement: RawStatement) throws {
+        statement.bind(1, entry.seq)
+        statement.bind(2, entry.atMillis)
+        statement.bind(3, entry.event)
+        statement.bind(4, entry.writerID)
+        statement.bind(5, entry.body)
+        statement.bind(6, entry.hash)
+        try statement.run()
+    }
+}

@@ -1,0 +1,147 @@
+import Foundation
+import GRDB
+
+/// One `grants` row, decoded in one place (`init(_:from:)`) for every reader: the consent
+/// engine, the reports and the redemption store. Policy columns are plaintext (the server
+/// enforces them without the vault key); who and what are in `sealed`.
+struct GrantRecord: Sendable {
+    /// The columns `init(_:from:)` reads, in order.
+    static let columns = "id, selector, secret_hash, binding, created_at, expires_at, max_uses, use_count, revoked_at, share_version, sealed, share_key_sealed"
+    /// How many columns `columns` names.
+    static let columnCount = 12
+
+    var id: String
+    var selector: [UInt8]
+    var secretHash: [UInt8]
+    var binding: String
+    var createdAt: Int64
+    var expiresAt: Int64?
+    var maxUses: Int?
+    var useCount: Int
+    var revokedAt: Int64?
+    var shareVersion: Int
+    /// The sealed `GrantMetadata`.
+    var sealed: [UInt8]
+    /// The bearer share key, sealed under the grant key; nil for key-bound and inactive grants.
+    var shareKeySealed: [UInt8]?
+
+    /// The row at the statement's current step, its columns `columns` from `first` on.
+    init(_ s: RawStatement, from first: Int32 = 0) {
+        id = s.text(first)
+        selector = s.bytes(first + 1)
+        secretHash = s.bytes(first + 2)
+        binding = s.text(first + 3)
+        createdAt = s.int64(first + 4)
+        expiresAt = s.optionalInt64(first + 5)
+        maxUses = s.optionalInt64(first + 6).map { Int(truncatingIfNeeded: $0) }
+        useCount = Int(truncatingIfNeeded: s.int64(first + 7))
+        revokedAt = s.optionalInt64(first + 8)
+        shareVersion = Int(truncatingIfNeeded: s.int64(first + 9))
+        sealed = s.bytes(first + 10)
+        shareKeySealed = s.isNull(first + 11) ? nil : s.bytes(first + 11)
+    }
+
+    init(id: String, selector: [UInt8], secretHash: [UInt8], binding: String, createdAt: Int64, expiresAt: Int64?, maxUses: Int?,
+         sealed: [UInt8], shareKeySealed: [UInt8]?) {
+        self.id = id
+        self.selector = selector
+        self.secretHash = secretHash
+        self.binding = binding
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+        self.maxUses = maxUses
+        self.useCount = 0
+        self.revokedAt = nil
+        self.shareVersion = 0
+        self.sealed = sealed
+        self.shareKeySealed = shareKeySealed
+    }
+
+    /// The state at `nowMillis` (`GrantState.evaluate`).
+    func state(nowMillis: Int64) -> GrantState {
+        GrantState.evaluate(revokedAt: revokedAt, expiresAt: expiresAt, maxUses: maxUses, useCount: useCount, nowMillis: nowMillis)
+    }
+}
+
+/// The `grants` table and the `shares` table (each grant's current share, sealed).
+struct GrantsTable {
+    let db: Database
+
+    /// Stores a new grant (no uses, share version 0 until its share is stored).
+    func insert(_ grant: GrantRecord) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO grants (id, selector, secret_hash, binding, created_at, expires_at, max_uses, use_count,
+                    share_version, sealed, share_key_sealed)
+                VALUES (?, ?, ?, ?, ?, ?, ?, 0, 0, ?, ?)
+                """,
+            arguments: [
+                grant.id, Data(grant.selector), Data(grant.secretHash), grant.binding, grant.createdAt, grant.expiresAt, grant.maxUses,
+                Data(grant.sealed), grant.shareKeySealed.map { Data($0) },
+            ])
+    }
+
+    /// The grant with this id, or nil.
+    func record(id: String) throws -> GrantRecord? {
+        let statement = try RawStatement(db, "SELECT \(GrantRecord.columns) FROM grants WHERE id = ?1")
+        statement.bind(1, id)
+        defer { statement.reset() }
+        return try statement.step() ? GrantRecord(statement) : nil
+    }
+
+    /// Every grant, newest first, each turned into a value by `decode` — on every core for a
+    /// large vault (each grant's metadata is sealed JSON: on thousands of grants, decrypting
+    /// and decoding them is most of `vrm audit`).
+    func all<R: Sendable>(_ decode: @Sendable (GrantRecord) throws -> R) throws -> [R] {
+        try SQLiteReads.parallelMap(try records("SELECT \(GrantRecord.columns) FROM grants ORDER BY created_at DESC, id"), decode)
+    }
+
+    /// The grants that are active at `nowMillis` (`GrantStateSQL.active`).
+    func active(nowMillis: Int64) throws -> [GrantRecord] {
+        try records("SELECT \(GrantRecord.columns) FROM grants WHERE \(GrantStateSQL.active(now: "?1"))", now: nowMillis)
+    }
+
+    /// Every grant's state at `nowMillis` as the SQL rule computes it, by grant id.
+    func states(nowMillis: Int64) throws -> [String: GrantState] {
+        let statement = try RawStatement(db, "SELECT id, \(GrantStateSQL.state(now: "?1")) FROM grants")
+        statement.bind(1, nowMillis)
+        defer { statement.reset() }
+        var states: [String: GrantState] = [:]
+        while try statement.step() {
+            guard let state = GrantState(rawValue: statement.text(1)) else { throw VaultError.corrupt("unknown grant state") }
+            states[statement.text(0)] = state
+        }
+        return states
+    }
+
+    /// Revokes the grant at `atMillis` and destroys its share key and its share (overwritten
+    /// on disk: `secure_delete`).
+    func revoke(id: String, atMillis: Int64) throws {
+        try db.execute(sql: "UPDATE grants SET revoked_at = ?, share_key_sealed = NULL WHERE id = ?", arguments: [atMillis, id])
+        try db.execute(sql: "DELETE FROM shares WHERE grant_id = ?", arguments: [id])
+    }
+
+    /// Stores (or replaces) the grant's share at `version` and records the version on the grant.
+    func storeShare(grantID: String, version: Int, body: [UInt8], updatedAt: Int64) throws {
+        try db.execute(
+            sql: "INSERT OR REPLACE INTO shares (grant_id, version, body, updated_at) VALUES (?, ?, ?, ?)",
+            arguments: [grantID, version, Data(body), updatedAt])
+        try db.execute(sql: "UPDATE grants SET share_version = ? WHERE id = ?", arguments: [version, grantID])
+    }
+
+    /// Deletes the share and share key of every grant that is not active at `nowMillis`.
+    func purgeInactiveShares(nowMillis: Int64) throws {
+        let inactive = "NOT \(GrantStateSQL.active(now: "?"))"
+        try db.execute(sql: "DELETE FROM shares WHERE grant_id IN (SELECT id FROM grants WHERE \(inactive))", arguments: [nowMillis])
+        try db.execute(sql: "UPDATE grants SET share_key_sealed = NULL WHERE share_key_sealed IS NOT NULL AND \(inactive)", arguments: [nowMillis])
+    }
+
+    private func records(_ sql: String, now: Int64? = nil) throws -> [GrantRecord] {
+        let statement = try RawStatement(db, sql)
+        if let now { statement.bind(1, now) }
+        defer { statement.reset() }
+        var records: [GrantRecord] = []
+        while try statement.step() { records.append(GrantRecord(statement)) }
+        return records
+    }
+}

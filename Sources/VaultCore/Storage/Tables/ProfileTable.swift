@@ -1,0 +1,39 @@
+import Foundation
+import GRDB
+
+/// The `profile` table: one sealed row per profile field, found by the keyed hash of its key
+/// (`key_index`), never by the key itself.
+struct ProfileTable {
+    let db: Database
+
+    /// The row id of the field with this key index, or nil.
+    func id(keyIndex: [UInt8]) throws -> String? {
+        try String.fetchOne(db, sql: "SELECT id FROM profile WHERE key_index = ?", arguments: [Data(keyIndex)])
+    }
+
+    /// The sealed field with this key index, or nil.
+    func row(keyIndex: [UInt8]) throws -> SealedRow? {
+        try Row.fetchOne(db, sql: "SELECT id, sealed FROM profile WHERE key_index = ?", arguments: [Data(keyIndex)])?.sealedRow
+    }
+
+    /// Every sealed field.
+    func all() throws -> [SealedRow] {
+        try Row.fetchAll(db, sql: "SELECT id, sealed FROM profile").map(\.sealedRow)
+    }
+
+    /// Inserts the field, or replaces the sealed value of the row with this id.
+    func upsert(id: String, keyIndex: [UInt8], sealed: [UInt8], updatedAt: Int64) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO profile (id, key_index, sealed, updated_at) VALUES (?, ?, ?, ?)
+                ON CONFLICT(id) DO UPDATE SET sealed = excluded.sealed, updated_at = excluded.updated_at
+                """,
+            arguments: [id, Data(keyIndex), Data(sealed), updatedAt])
+    }
+
+    /// Deletes the field with this key index; false when there was none.
+    func delete(keyIndex: [UInt8]) throws -> Bool {
+        try db.execute(sql: "DELETE FROM profile WHERE key_index = ?", arguments: [Data(keyIndex)])
+        return db.changesCount > 0
+    }
+}
