@@ -11,6 +11,10 @@ public protocol RedemptionStore: Sendable {
     func write<T>(_ body: (any RedemptionTransaction) throws -> T) throws -> T
     /// Whether the store answers reads now.
     func isReady() -> Bool
+    /// Whether a write transaction that writes to disk commits now (space left, a writable
+    /// file, no I/O error), without changing anything a reader sees: the readiness probe
+    /// while the writer's transactions are failing.
+    func canWrite() -> Bool
 }
 
 /// The reads and writes of a redemption, inside one `RedemptionStore.write` transaction.

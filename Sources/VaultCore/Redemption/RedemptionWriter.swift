@@ -17,23 +17,30 @@ struct RedemptionWriter: Sendable {
     let audit: AuditWriter
     let clock: VaultClock
     let cache: RedeemableGrantCache
+    let health: WriterHealth
 
     func commit(_ prepared: [PreparedRedemption]) -> [Result<RedemptionOutcome, any Error>] {
         guard !prepared.isEmpty else { return [] }
         var seen = SeenGrants()
         do {
             let results = try store.write { transaction in try write(prepared, seen: &seen, transaction) }
+            health.failing = false
             remember(seen)
             return results
         } catch {
-            guard prepared.count > 1 else { return [.failure(error)] }
+            guard prepared.count > 1 else {
+                health.failing = true
+                return [.failure(error)]
+            }
             return prepared.map { job in
                 var seen = SeenGrants()
                 do {
                     let results = try store.write { transaction in try write([job], seen: &seen, transaction) }
+                    health.failing = false
                     remember(seen)
                     return results.first ?? .failure(VaultError.storage("the redemption was not committed"))
                 } catch {
+                    health.failing = true
                     return .failure(error)
                 }
             }

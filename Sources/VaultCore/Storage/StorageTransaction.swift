@@ -17,6 +17,14 @@ struct StorageTransaction {
     /// The `audit` table (the share history) and the `audit_writers` table.
     var audit: AuditTable { AuditTable(db: db) }
 
+    /// Writes the database header's `user_version` back unchanged: a commit that needs a WAL
+    /// frame on disk (so it fails on a full disk or a read-only file) and changes nothing. (An
+    /// UPDATE that changes no value writes nothing, so it could not tell.)
+    func rewriteUserVersion() throws {
+        let version = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
+        try db.execute(sql: "PRAGMA user_version = \(version)")
+    }
+
     /// Profile fields, vendors, purchases and cases together (an import needs a vault without any).
     func recordCount() throws -> Int {
         try Int.fetchOne(db, sql: """

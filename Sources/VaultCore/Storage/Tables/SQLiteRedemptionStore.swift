@@ -19,6 +19,10 @@ struct SQLiteRedemptionStore: RedemptionStore {
         (try? database.read { transaction in try transaction.header.isPresent() }) == true
     }
 
+    func canWrite() -> Bool {
+        (try? database.write { transaction in try transaction.rewriteUserVersion() }) != nil
+    }
+
     /// The statements of one write transaction.
     final class Transaction: RedemptionTransaction {
         private let lookup: RawStatement
