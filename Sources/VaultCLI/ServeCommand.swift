@@ -15,6 +15,8 @@ struct ServeCommand: AsyncParsableCommand {
             entries sealed to the vault key: once a run ends, not even that server can read them. The CLI keeps working on the same vault meanwhile.
             Routes: GET /v1/share (Authorization: Bearer TOKEN), GET /livez, GET /readyz.
             Access log: one JSON line per request on stderr. Stops cleanly on SIGINT/SIGTERM.
+            Needs 64 MiB free on the vault's disk to start (the WAL and its checkpoints); /readyz \
+            answers 503 while the vault cannot be written (disk full, read-only file).
 
             Examples:
               vrm serve

@@ -45,6 +45,7 @@ final class BackgroundCheckpointer: @unchecked Sendable {
     /// which is a WAL hook too, is replaced by it. The hook holds this checkpointer until
     /// `uninstall(from:)`.
     func install(on db: Database) {
+        sqlite3_exec(db.sqliteConnection, "PRAGMA journal_size_limit = \(Int64(limit) * (4096 + 24) + 32)", nil, nil, nil)
         let context = Unmanaged.passRetained(self).toOpaque()
         sqlite3_wal_hook(db.sqliteConnection, { context, writer, _, frames in
             guard let context else { return SQLITE_OK }
