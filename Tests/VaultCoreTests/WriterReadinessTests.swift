@@ -33,14 +33,21 @@ import VaultTestSupport
         }
     }
 
-    @Test func readinessFollowsTheWriterDownAndBackUp() throws {
+    /// A vault with one bearer grant (the directory lives as long as the caller keeps it).
+    static func vaultWithGrant() throws -> (TemporaryDirectory, Vault, IssuedGrant) {
         let dir = TemporaryDirectory()
         let vault = try makeVault(in: dir)
         try vault.vendors.add(name: "Acme")
         let issued = try vault.grants.create(GrantRequest(vendorName: "Acme", scopes: [.profile], purpose: .delivery, expiresAt: nil))
+        return (dir, vault, issued)
+    }
+
+    @Test func readinessFollowsTheWriterDownAndBackUp() throws {
+        let (dir, vault, issued) = try Self.vaultWithGrant()
         let store = FailingStore(SQLiteRedemptionStore(database: vault.database))
         let redeemer = try Redeemer(store: store)
         let request = RedemptionRequest(token: issued.token.encoded()[...], client: "127.0.0.1", userAgent: "test", held: nil)
+        defer { withExtendedLifetime(dir) {} }
 
         #expect(redeemer.isReady())
         #expect(store.probes.load(ordering: .relaxed) == 0, "a healthy writer is not probed")
@@ -62,13 +69,11 @@ import VaultTestSupport
     }
 
     @Test func aSuccessfulRedemptionClearsTheFailure() throws {
-        let dir = TemporaryDirectory()
-        let vault = try makeVault(in: dir)
-        try vault.vendors.add(name: "Acme")
-        let issued = try vault.grants.create(GrantRequest(vendorName: "Acme", scopes: [.profile], purpose: .delivery, expiresAt: nil))
+        let (dir, vault, issued) = try Self.vaultWithGrant()
         let store = FailingStore(SQLiteRedemptionStore(database: vault.database))
         let redeemer = try Redeemer(store: store)
         let request = RedemptionRequest(token: issued.token.encoded()[...], client: "127.0.0.1", userAgent: "test", held: nil)
+        defer { withExtendedLifetime(dir) {} }
         store.failing.store(true, ordering: .relaxed)
         _ = try? redeemer.redeem(request)
         store.failing.store(false, ordering: .relaxed)
