@@ -57,7 +57,12 @@ public struct Grant: Sendable, Equatable {
     }
 
     /// Uses left, or nil for unlimited.
-    public var usesLeft: Int? { maxUses.map { max(0, $0 - useCount) } }
+    public var usesLeft: Int? {
+        maxUses.map { maxUses in
+            let (left, overflow) = maxUses.subtractingReportingOverflow(useCount)
+            return overflow ? (useCount < 0 ? Int.max : 0) : max(0, left)
+        }
+    }
 }
 
 /// What `vrm grant create` asks for.

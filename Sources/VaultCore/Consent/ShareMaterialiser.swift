@@ -98,7 +98,8 @@ extension ConsentEngine {
                 try keys.openSecret($0, table: "grants", id: record.id, field: "share_key", storage: .scratch)
             }
             if profile == nil { profile = try ProfileBook(context: context).entries(in: transaction) }
-            let version = record.shareVersion + 1
+            let (version, overflow) = record.shareVersion.addingReportingOverflow(1)
+            guard !overflow else { throw RawStatement.damaged("grants", record.id, "share_version") }
             try materialise(grantID: record.id, metadata: metadata, vendor: vendor, shareKey: shareKey, version: version,
                             expiresAt: record.expiresAt.map(Millis.date), profile: profile, in: transaction)
             try context.audit.append(.shareRematerialised, AuditBody(grantID: record.id, vendorID: metadata.vendorID, vendor: vendor?.name,

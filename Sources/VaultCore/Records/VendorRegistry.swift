@@ -119,13 +119,21 @@ public struct VendorRegistry: Sendable {
         try context.keys.openJSON(Vendor.self, row.sealed, table: "vendors", id: row.id)
     }
 
-    /// Accepts exactly the `vrmpk1_…` form and returns it trimmed.
+    /// Accepts exactly the `vrmpk1_…` form of a usable X25519 key and returns it trimmed.
     static func canonicalPublicKey(_ text: String) throws -> String {
+        let key: [UInt8]
         do {
-            return VendorKeyText.encodePublic(try VendorKeyText.decodePublic(text))
+            key = try VendorKeyText.decodePublic(text)
         } catch {
             throw VaultError.invalidInput(
                 "malformed vendor public key: expected the vrmpk1_… text printed by `vrm vendor-key generate` (56 characters with checksum)")
         }
+        // A low-order point (all zeros, and the few others) gives every sender the same shared
+        // secret: libsodium refuses to seal to it, so a grant for it could never be issued.
+        guard (try? SealedBox.seal([0], to: key)) != nil else {
+            throw VaultError.invalidInput("unusable vendor public key: a low-order X25519 point that nothing can be sealed to; "
+                                          + "ask the vendor for the key printed by `vrm vendor-key generate`")
+        }
+        return VendorKeyText.encodePublic(key)
     }
 }

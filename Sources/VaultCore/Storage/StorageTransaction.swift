@@ -40,12 +40,20 @@ struct SealedRow: Sendable {
     let sealed: [UInt8]
 }
 
-extension Row {
-    /// A BLOB column as bytes.
-    func bytes(_ column: String) -> [UInt8] {
-        (self[column] as Data?).map { Array($0) } ?? []
+extension SealedRow {
+    /// The `id, sealed` columns at the statement's current step, read strictly.
+    init(_ statement: RawStatement, of table: String) throws {
+        id = try statement.text(0, "id", of: table)
+        sealed = try statement.blob(1, "sealed", of: table, row: id)
     }
 
-    /// `id` and `sealed` as a `SealedRow`.
-    var sealedRow: SealedRow { SealedRow(id: self["id"], sealed: bytes("sealed")) }
+    /// Every `id, sealed` row `sql` selects (parameters bound by `bind`), read strictly.
+    static func all(_ db: Database, _ sql: String, of table: String, bind: (RawStatement) -> Void = { _ in }) throws -> [SealedRow] {
+        let statement = try RawStatement(db, sql)
+        bind(statement)
+        defer { statement.reset() }
+        var rows: [SealedRow] = []
+        while try statement.step() { rows.append(try SealedRow(statement, of: table)) }
+        return rows
+    }
 }

@@ -30,7 +30,7 @@ struct PurchasesTable {
         } else {
             statement = try RawStatement(db, "SELECT id, sealed FROM purchases")
         }
-        return try SQLiteReads.pipelined(statement, read: { SealedRow(id: $0.text(0), sealed: $0.bytes(1)) }, process: process)
+        return try SQLiteReads.pipelined(statement, read: { try SealedRow($0, of: "purchases") }, process: process)
     }
 
     /// The purchase with this id, or nil.

@@ -11,13 +11,13 @@ struct VendorRecordRows {
 
     /// The row with this id, or nil.
     func row(id: String) throws -> SealedRow? {
-        try Row.fetchOne(db, sql: "SELECT id, sealed FROM \(table) WHERE id = ?", arguments: [id])?.sealedRow
+        try SealedRow.all(db, "SELECT id, sealed FROM \(table) WHERE id = ?1", of: table) { $0.bind(1, id) }.first
     }
 
     /// Every row, or one vendor's.
     func rows(vendorID: String?) throws -> [SealedRow] {
-        guard let vendorID else { return try Row.fetchAll(db, sql: "SELECT id, sealed FROM \(table)").map(\.sealedRow) }
-        return try Row.fetchAll(db, sql: "SELECT id, sealed FROM \(table) WHERE vendor_id = ?", arguments: [vendorID]).map(\.sealedRow)
+        guard let vendorID else { return try SealedRow.all(db, "SELECT id, sealed FROM \(table)", of: table) }
+        return try SealedRow.all(db, "SELECT id, sealed FROM \(table) WHERE vendor_id = ?1", of: table) { $0.bind(1, vendorID) }
     }
 
     func update(id: String, sealed: [UInt8], updatedAt: Int64) throws {
@@ -30,8 +30,13 @@ struct VendorRecordRows {
 
     /// How many rows each vendor has.
     func countsByVendor() throws -> [String: Int] {
-        Dictionary(try Row.fetchAll(db, sql: "SELECT vendor_id, count(*) AS n FROM \(table) GROUP BY vendor_id")
-            .map { ($0["vendor_id"] as String, $0["n"] as Int) }, uniquingKeysWith: { a, _ in a })
+        let statement = try RawStatement(db, "SELECT vendor_id, count(*) FROM \(table) GROUP BY vendor_id")
+        defer { statement.reset() }
+        var counts: [String: Int] = [:]
+        while try statement.step() {
+            counts[try statement.text(0, "vendor_id", of: table), default: 0] += Int(truncatingIfNeeded: statement.int64(1))
+        }
+        return counts
     }
 
     /// How many rows one vendor has.
