@@ -131,9 +131,7 @@ final class ShareFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         do {
             answer = try endpoint.answer(reply, client: client)
         } catch {
-            // As EdgeResponder: the error's kind only, never its text.
-            logger.error("request failed", metadata: ["error": "\(type(of: error))"])
-            answer = Problem.internalError.answer()
+            answer = Problem.requestFailed(error, logger: logger)
         }
         var fields = answer.headers
         if let body = answer.body { fields[.contentLength] = String(body.readableBytes) }
