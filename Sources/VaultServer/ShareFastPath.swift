@@ -1,11 +1,7 @@
-import Foundation
 import HTTPTypes
-import Hummingbird
-public import HummingbirdCore
-public import Logging
-public import NIOCore
+import Logging
+import NIOCore
 import NIOHTTPTypes
-import Synchronization
 
 /// Answers `GET /v1/share` on the connection's event loop, without Hummingbird's per-request
 /// task: the request is prepared here (`Redeemer.prepare`), queued for the group-commit writer,
@@ -15,56 +11,30 @@ import Synchronization
 /// to Hummingbird unchanged. Both paths answer through `ShareEndpoint`, so their responses,
 /// access-log lines, rate limiting and audit are the same; the tests run them side by side.
 ///
-/// HTTP/1.1 answers in request order. While a fast-path request waits for its commit, whatever
-/// arrives after it (requests, errors, events) is held (and past `heldLimit` parts, so are
-/// reads); while a request handed to Hummingbird is unanswered, later requests go to
-/// Hummingbird too.
+/// HTTP/1.1 answers in request order: which requests this path takes, what it holds while one
+/// waits for its answer and when reading pauses is `ShareFastPathStateMachine`'s to decide. This
+/// handler feeds it the channel's events and does what it says.
 final class ShareFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
     typealias OutboundIn = HTTPResponsePart
     typealias OutboundOut = HTTPResponsePart
 
-    private enum Held {
-        case read(NIOAny)
-        case error(any Error)
-        case event(Any)
-    }
-
-    private enum Current {
-        case none
-        /// Parts of a request handed to Hummingbird.
-        case forwarding
-        /// A fast-path request's head and fields, until its end arrives.
-        case reading(HTTPRequest, ShareFields, started: ContinuousClock.Instant)
-        /// A fast-path request waiting for its commit.
-        case awaiting
-    }
-
-    private let endpoint: ShareEndpoint
+    private let endpoint: any ShareFastPathEndpoint
     private let accessLog: AccessLog
     private let logger: Logger
     private let outbox: ReplyOutbox
     private let client: String
 
-    private var current = Current.none
-    /// Requests handed to Hummingbird whose response has not ended yet.
-    private var forwarded = 0
-    private var held: [Held] = []
-    private var readHeld = false
+    private var machine = ShareFastPathStateMachine()
     private var context: ChannelHandlerContext?
 
-    init(endpoint: ShareEndpoint, accessLog: AccessLog, logger: Logger, outbox: ReplyOutbox, client: String) {
+    init(endpoint: any ShareFastPathEndpoint, accessLog: AccessLog, logger: Logger, outbox: ReplyOutbox, client: String) {
         self.endpoint = endpoint
         self.accessLog = accessLog
         self.logger = logger
         self.outbox = outbox
         self.client = client
-    }
-
-    private var awaiting: Bool {
-        if case .awaiting = current { return true }
-        return false
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -73,50 +43,23 @@ final class ShareFastPath: ChannelDuplexHandler, RemovableChannelHandler {
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
-        held.removeAll()
-    }
-
-    /// The requests this path takes, with the fields it reads; the rest go to Hummingbird
-    /// (which answers 405, 413, 431…).
-    static func takes(_ head: HTTPRequest) -> ShareFields? {
-        guard head.method == .get, let path = head.path else { return nil }
-        // Looked for as a byte: searching the `String` for a `Character` costs about a microsecond.
-        let route = path.utf8.firstIndex(of: UInt8(ascii: "?")).map { path[..<$0] } ?? path[...]
-        guard route == "/v1/share" else { return nil }
-        return ShareFields(head.headerFields)
+        machine.handlerRemoved()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if awaiting { return held.append(.read(data)) }
-        switch unwrapInboundIn(data) {
-        case .head(let head):
-            if forwarded == 0, let fields = Self.takes(head) {
-                current = .reading(head, fields, started: .now)
-            } else {
-                forwarded += 1
-                current = .forwarding
-                context.fireChannelRead(data)
-            }
-        case .body:
-            // A taken request has no body (no Content-Length, no Transfer-Encoding).
-            if case .reading = current { return }
-            context.fireChannelRead(data)
-        case .end:
-            guard case .reading(let head, let fields, let started) = current else {
-                current = .none
-                return context.fireChannelRead(data)
-            }
-            current = .awaiting
-            start(head, fields, started: started, context: context)
+        switch machine.read(data, unwrapInboundIn(data)) {
+        case .forward: context.fireChannelRead(data)
+        case .take, .drop, .hold: break
+        case .start(let request): start(request, context: context)
         }
     }
 
-    private func start(_ head: HTTPRequest, _ fields: ShareFields, started: ContinuousClock.Instant, context: ChannelHandlerContext) {
+    private func start(_ request: ShareFastPathStateMachine.Request, context: ChannelHandlerContext) {
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
         let outbox = outbox
-        let path = head.path ?? "/v1/share", userAgent = fields.userAgent
-        endpoint.begin(authorization: fields.authorization, userAgent: userAgent, ifNoneMatch: fields.ifNoneMatch,
-                       client: client) { reply in
+        let path = request.head.path ?? "/v1/share", userAgent = request.fields.userAgent, started = request.started
+        endpoint.begin(authorization: request.fields.authorization, userAgent: userAgent,
+                       ifNoneMatch: request.fields.ifNoneMatch, client: client) { reply in
             if outbox.eventLoop.inEventLoop {
                 handler.value.finish(reply, path: path, userAgent: userAgent, started: started)
             } else {
@@ -143,65 +86,59 @@ final class ShareFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         }
         accessLog.record(method: "GET", path: path, status: Int(answer.status.code), started: started,
                          client: client, userAgent: userAgent, bytes: answer.body?.readableBytes)
-        current = .none
-        resume()
+        switch machine.requestAnswered() {
+        case .none: break
+        case .replayHeld: replayHeld()
+        }
     }
 
     /// Replays what arrived while a request waited, in order, until another one waits.
-    private func resume() {
+    private func replayHeld() {
         guard let context else { return }
-        var replayed = false
-        while !awaiting, !held.isEmpty {
-            switch held.removeFirst() {
-            case .read(let data):
-                replayed = true
-                channelRead(context: context, data: data)
+        while true {
+            switch machine.nextReplayStep() {
+            case .read(let data): channelRead(context: context, data: data)
             case .error(let error): context.fireErrorCaught(error)
             case .event(let event): context.fireUserInboundEventTriggered(event)
+            case .finished(let readComplete, let resumeReading):
+                if readComplete { context.fireChannelReadComplete() }
+                if resumeReading { context.read() }
+                return
             }
-        }
-        // Hummingbird's inbound stream hands reads on at the end of a read burst; replayed parts
-        // forwarded to it would otherwise wait for the next burst, which a client that has sent
-        // everything never makes.
-        if replayed { context.fireChannelReadComplete() }
-        if !awaiting, readHeld {
-            readHeld = false
-            context.read()
         }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if awaiting { return held.append(.error(error)) }
-        context.fireErrorCaught(error)
+        switch machine.errorCaught(error) {
+        case .forward: context.fireErrorCaught(error)
+        case .hold: break
+        }
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if awaiting { return held.append(.event(event)) }
-        context.fireUserInboundEventTriggered(event)
+        switch machine.userInboundEventTriggered(event) {
+        case .forward: context.fireUserInboundEventTriggered(event)
+        case .hold: break
+        }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        // Nobody is left to answer: drop what was held (the pending answer's write will fail
-        // quietly; its redemption is counted and audited all the same, as on Hummingbird's path).
-        held.removeAll()
+        // Nobody is left to answer: what was held is dropped (the pending answer's write will
+        // fail quietly; its redemption is counted and audited all the same, as on Hummingbird's
+        // path).
+        machine.channelInactive()
         context.fireChannelInactive()
     }
 
-    /// Held parts past which reading pauses until the waiting request is answered. Pausing
-    /// costs two `epoll_ctl` calls, so a client that sends one request at a time never pauses;
-    /// one that pipelines many is held to about this many parts in memory.
-    static let heldLimit = 16
-
     func read(context: ChannelHandlerContext) {
-        if awaiting, held.count >= Self.heldLimit {
-            readHeld = true
-        } else {
-            context.read()
+        switch machine.readRequested() {
+        case .read: context.read()
+        case .pause: break
         }
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if case .end = unwrapOutboundIn(data) { forwarded = max(0, forwarded - 1) }
+        if case .end = unwrapOutboundIn(data) { machine.responseEndWritten() }
         context.write(data, promise: promise)
     }
 }
