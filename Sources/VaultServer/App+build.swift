@@ -15,8 +15,10 @@ public struct ServerOptions: Sendable {
     /// Free bytes the vault's file system must have for the server to start.
     public var minimumFreeBytes: Int64
 
-    public init(host: String = "127.0.0.1", port: Int = 8080, maxFailures: Int = 20, failureWindow: TimeInterval = 60,
-                minimumFreeBytes: Int64 = VaultDatabase.minimumServerFreeBytes) {
+    public init(
+        host: String = "127.0.0.1", port: Int = 8080, maxFailures: Int = 20, failureWindow: TimeInterval = 60,
+        minimumFreeBytes: Int64 = VaultDatabase.minimumServerFreeBytes
+    ) {
         self.host = host
         self.port = port
         self.maxFailures = maxFailures
@@ -40,8 +42,9 @@ public func buildApplication(
 ) throws -> some ApplicationProtocol {
     // A full disk would stop every redemption; the WAL alone must never be what fills it.
     if let free = database.freeBytes(), free < options.minimumFreeBytes {
-        throw VaultError.storage("only \(free >> 20) MiB free on the disk that holds \(database.path); vrm serve needs at least "
-                                 + "\(options.minimumFreeBytes >> 20) MiB (Specs/vault-format.md, Free space)")
+        throw VaultError.storage(
+            "only \(free >> 20) MiB free on the disk that holds \(database.path); vrm serve needs at least "
+                + "\(options.minimumFreeBytes >> 20) MiB (Specs/vault-format.md, Free space)")
     }
     // The WAL is checkpointed on a connection and thread of its own, not inside the writer's
     // commits, which every waiting request would wait for (Benchmarks/RESULTS.md).

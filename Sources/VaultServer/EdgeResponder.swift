@@ -20,8 +20,9 @@ struct EdgeResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Context ==
         let started = ContinuousClock.now
         let response = await answer(request, context: context)
         let bytes: Int? = response.body.contentLength
-        accessLog.record(method: request.method.rawValue, path: request.uri.path, status: Int(response.status.code), started: started,
-                         client: context.clientAddress, userAgent: request.headers[.userAgent], bytes: bytes)
+        accessLog.record(
+            method: request.method.rawValue, path: request.uri.path, status: Int(response.status.code), started: started,
+            client: context.clientAddress, userAgent: request.headers[.userAgent], bytes: bytes)
         return response
     }
 

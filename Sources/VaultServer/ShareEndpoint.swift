@@ -18,8 +18,10 @@ struct ShareEndpoint: Sendable {
     /// Starts one redemption. `reply` runs exactly once: at once on this thread when the client
     /// is rate-limited, otherwise on the group-commit writer's thread after the transaction that
     /// counted and audited the request has ended.
-    func begin(authorization: String?, userAgent: String?, ifNoneMatch: String?, client: String,
-               reply: @escaping @Sendable (Reply) -> Void) {
+    func begin(
+        authorization: String?, userAgent: String?, ifNoneMatch: String?, client: String,
+        reply: @escaping @Sendable (Reply) -> Void
+    ) {
         if let wait = limiter.retryAfter(client: client) { return reply(.rateLimited(retryAfter: wait)) }
         let redemption = RedemptionRequest(
             token: ShareRoutes.bearerToken(authorization), client: client,
@@ -36,9 +38,13 @@ struct ShareEndpoint: Sendable {
         case .redeemed(let result):
             switch try result.get() {
             case .share(let body, let version, _):
-                return ShareAnswer(status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store",
-                                                          .eTag: ETag.text(version: version)],
-                                   body: ByteBuffer(bytes: body))
+                return ShareAnswer(
+                    status: .ok,
+                    headers: [
+                        .contentType: "application/json", .cacheControl: "no-store",
+                        .eTag: ETag.text(version: version),
+                    ],
+                    body: ByteBuffer(bytes: body))
             case .notModified(let version):
                 return ShareAnswer(status: .notModified, headers: [.cacheControl: "no-store", .eTag: ETag.text(version: version)], body: nil)
             case .invalidToken:

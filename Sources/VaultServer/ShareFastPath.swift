@@ -58,8 +58,10 @@ final class ShareFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
         let outbox = outbox
         let path = request.head.path ?? "/v1/share", userAgent = request.fields.userAgent, started = request.started
-        endpoint.begin(authorization: request.fields.authorization, userAgent: userAgent,
-                       ifNoneMatch: request.fields.ifNoneMatch, client: client) { reply in
+        endpoint.begin(
+            authorization: request.fields.authorization, userAgent: userAgent,
+            ifNoneMatch: request.fields.ifNoneMatch, client: client
+        ) { reply in
             if outbox.eventLoop.inEventLoop {
                 handler.value.finish(reply, path: path, userAgent: userAgent, started: started)
             } else {
@@ -84,8 +86,9 @@ final class ShareFastPath: ChannelDuplexHandler, RemovableChannelHandler {
             if let body = answer.body { context.write(wrapOutboundOut(.body(body)), promise: nil) }
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
         }
-        accessLog.record(method: "GET", path: path, status: Int(answer.status.code), started: started,
-                         client: client, userAgent: userAgent, bytes: answer.body?.readableBytes)
+        accessLog.record(
+            method: "GET", path: path, status: Int(answer.status.code), started: started,
+            client: client, userAgent: userAgent, bytes: answer.body?.readableBytes)
         switch machine.requestAnswered() {
         case .none: break
         case .replayHeld: replayHeld()

@@ -23,8 +23,10 @@ struct ShareRoutes: Sendable {
     func share(_ request: Request, context: VaultRequestContext) async throws -> Response {
         let client = context.clientAddress
         let reply = await withUnsafeContinuation { (continuation: UnsafeContinuation<ShareEndpoint.Reply, Never>) in
-            endpoint.begin(authorization: request.headers[.authorization], userAgent: request.headers[.userAgent],
-                           ifNoneMatch: request.headers[.ifNoneMatch], client: client) { continuation.resume(returning: $0) }
+            endpoint.begin(
+                authorization: request.headers[.authorization], userAgent: request.headers[.userAgent],
+                ifNoneMatch: request.headers[.ifNoneMatch], client: client
+            ) { continuation.resume(returning: $0) }
         }
         return try endpoint.answer(reply, client: client).response
     }
@@ -49,6 +51,7 @@ struct ShareRoutes: Sendable {
 }
 
 func jsonResponse(_ body: String) -> Response {
-    Response(status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store"],
-             body: .init(byteBuffer: ByteBuffer(string: body)))
+    Response(
+        status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store"],
+        body: .init(byteBuffer: ByteBuffer(string: body)))
 }

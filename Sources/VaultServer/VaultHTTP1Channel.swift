@@ -19,9 +19,10 @@ struct VaultHTTP1Channel: ServerChildChannel {
             // timeout and graceful shutdown count them like any other request.
             let pipeline = channel.pipeline.syncOperations
             let state = try pipeline.handler(type: HTTPConnectionStateHandler.self)
-            let fastPath = ShareFastPath(endpoint: endpoint, accessLog: accessLog, logger: logger,
-                                         outbox: outboxes.outbox(for: channel.eventLoop),
-                                         client: VaultRequestContext.ipText(channel.remoteAddress))
+            let fastPath = ShareFastPath(
+                endpoint: endpoint, accessLog: accessLog, logger: logger,
+                outbox: outboxes.outbox(for: channel.eventLoop),
+                client: VaultRequestContext.ipText(channel.remoteAddress))
             try pipeline.addHandler(fastPath, position: .after(state))
             return value
         }

@@ -19,12 +19,16 @@ import VaultTestSupport
             try vault.vendors.add(name: "Acme")
             let key = try BoxKeyPair.generate()
             try vault.vendors.add(name: "Bolt", publicKey: VendorKeyText.encodePublic(key.publicKey))
-            try vault.purchases.add([NewPurchase(vendorName: "Acme", item: "Tent", orderNumber: "A-1"),
-                                     NewPurchase(vendorName: "Bolt", item: "Bike", giftFor: "Sam")])
+            try vault.purchases.add([
+                NewPurchase(vendorName: "Acme", item: "Tent", orderNumber: "A-1"),
+                NewPurchase(vendorName: "Bolt", item: "Bike", giftFor: "Sam"),
+            ])
             try vault.cases.open(NewCase(vendorName: "Acme", subject: "Broken pole"))
             let scopes: [Scope] = [.profile, .purchasesOwn, .casesOwn, .vendor]
-            let bearer = try vault.grants.create(GrantRequest(vendorName: "Acme", scopes: scopes, purpose: .delivery,
-                                                              expiresAt: Date().addingTimeInterval(3600), maxUses: 10))
+            let bearer = try vault.grants.create(
+                GrantRequest(
+                    vendorName: "Acme", scopes: scopes, purpose: .delivery,
+                    expiresAt: Date().addingTimeInterval(3600), maxUses: 10))
             let keyed = try vault.grants.create(GrantRequest(vendorName: "Bolt", scopes: scopes, purpose: .warranty, expiresAt: nil))
             let revoked = try vault.grants.create(GrantRequest(vendorName: "Acme", scopes: [.profile], purpose: .support, expiresAt: nil))
             try vault.grants.revoke(id: revoked.grant.id)
@@ -40,7 +44,9 @@ import VaultTestSupport
     /// Every column of every table of the vault.
     static let columns: [(table: String, column: String)] = {
         guard let vault = try? populated.get(), let raw = try? RawDatabase.open(vault.dir.file("vault.db")) else { return [] }
-        let tables = (try? raw.strings("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name != 'grdb_migrations' ORDER BY name")) ?? []
+        let tables =
+            (try? raw.strings("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name != 'grdb_migrations' ORDER BY name"))
+            ?? []
         return tables.flatMap { table in
             ((try? raw.strings("SELECT name FROM pragma_table_info('\(table)') ORDER BY cid")) ?? []).map { (table, $0) }
         }

@@ -81,9 +81,10 @@ import VaultTestSupport
         let issued = try vault.grants.create(GrantRequest(vendorName: "Acme", scopes: [.profile], purpose: .delivery, expiresAt: nil))
         let token = issued.token.encoded()
         let database = try VaultDatabase.open(path: dir.file("vault.db"))
-        let app = try buildApplication(database: database, options: ServerOptions(host: "127.0.0.1", port: 0, minimumFreeBytes: 1 << 20),
-                                       accessLog: AccessLog(sink: { _ in }),
-                                       logger: Logger(label: "disk-full", factory: { _ in SwiftLogNoOpLogHandler() }))
+        let app = try buildApplication(
+            database: database, options: ServerOptions(host: "127.0.0.1", port: 0, minimumFreeBytes: 1 << 20),
+            accessLog: AccessLog(sink: { _ in }),
+            logger: Logger(label: "disk-full", factory: { _ in SwiftLogNoOpLogHandler() }))
         let tally = Tally()
 
         try await app.test(.live) { client in
@@ -101,8 +102,10 @@ import VaultTestSupport
                             defer { Task { try? await vendor.shutdown() } }
                             for i in 0..<count {
                                 let agent = "disk-full-\(round)-\(worker)-\(i)"
-                                let response = try await vendor.execute(.init("/v1/share", method: .get, authority: "localhost",
-                                                                              headers: [.authorization: "Bearer \(token)", .userAgent: agent]))
+                                let response = try await vendor.execute(
+                                    .init(
+                                        "/v1/share", method: .get, authority: "localhost",
+                                        headers: [.authorization: "Bearer \(token)", .userAgent: agent]))
                                 let status = Int(response.status.code)
                                 tally.record(status, agent: agent)
                             }

@@ -18,9 +18,10 @@ import Testing
     /// past it: a body too large to collect, a failing middleware).
     func edgeAnswer(_ error: any Error & Sendable) async throws -> (status: Int, body: String, type: String?, logged: [String]) {
         let records = LogRecords()
-        let app = Application(responder: EdgeResponder(inner: Throwing(error: error), accessLog: AccessLog(sink: { _ in })),
-                              configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                              logger: Logger(label: "test") { _ in CapturingLogHandler(records: records) })
+        let app = Application(
+            responder: EdgeResponder(inner: Throwing(error: error), accessLog: AccessLog(sink: { _ in })),
+            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            logger: Logger(label: "test") { _ in CapturingLogHandler(records: records) })
         return try await app.test(.router) { client in
             try await client.execute(uri: "/v1/share", method: .get) { response in
                 (Int(response.status.code), String(buffer: response.body), response.headers[.contentType], records.all)
@@ -33,15 +34,16 @@ import Testing
         let records = LogRecords()
         let endpoint = StandInEndpoint()
         let channel = EmbeddedChannel()
-        let fastPath = ShareFastPath(endpoint: endpoint, accessLog: AccessLog(sink: { _ in }),
-                                     logger: Logger(label: "test") { _ in CapturingLogHandler(records: records) },
-                                     outbox: ReplyOutbox(eventLoop: channel.embeddedEventLoop), client: "192.0.2.1")
+        let fastPath = ShareFastPath(
+            endpoint: endpoint, accessLog: AccessLog(sink: { _ in }),
+            logger: Logger(label: "test") { _ in CapturingLogHandler(records: records) },
+            outbox: ReplyOutbox(eventLoop: channel.embeddedEventLoop), client: "192.0.2.1")
         try channel.pipeline.syncOperations.addHandler(fastPath)
         try channel.writeInbound(Part.head("/v1/share"))
         try channel.writeInbound(Part.end)
         endpoint.answer(0, with: .redeemed(.failure(error)))
         guard case .head(let head) = try channel.readOutbound(as: HTTPResponsePart.self),
-              case .body(let body) = try channel.readOutbound(as: HTTPResponsePart.self)
+            case .body(let body) = try channel.readOutbound(as: HTTPResponsePart.self)
         else { throw Failure.parse }
         return (Int(head.status.code), String(buffer: body), head.headerFields[.contentType], records.all)
     }

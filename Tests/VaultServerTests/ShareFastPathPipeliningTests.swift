@@ -22,9 +22,10 @@ import Testing
 
         init() throws {
             channel = EmbeddedChannel()
-            let fastPath = ShareFastPath(endpoint: endpoint, accessLog: AccessLog(sink: { [log] in log.append($0) }),
-                                         logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() },
-                                         outbox: ReplyOutbox(eventLoop: channel.embeddedEventLoop), client: "192.0.2.1")
+            let fastPath = ShareFastPath(
+                endpoint: endpoint, accessLog: AccessLog(sink: { [log] in log.append($0) }),
+                logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() },
+                outbox: ReplyOutbox(eventLoop: channel.embeddedEventLoop), client: "192.0.2.1")
             try channel.pipeline.syncOperations.addHandlers([reads, fastPath, hummingbird])
         }
 
@@ -215,8 +216,10 @@ final class StandInEndpoint: ShareFastPathEndpoint, @unchecked Sendable {
         set { lock.withLock { atOnce = newValue } }
     }
 
-    func begin(authorization: String?, userAgent: String?, ifNoneMatch: String?, client: String,
-               reply: @escaping @Sendable (ShareEndpoint.Reply) -> Void) {
+    func begin(
+        authorization: String?, userAgent: String?, ifNoneMatch: String?, client: String,
+        reply: @escaping @Sendable (ShareEndpoint.Reply) -> Void
+    ) {
         let now = lock.withLock {
             authorizations.append(authorization ?? "")
             replies.append(reply)

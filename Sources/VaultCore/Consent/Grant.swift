@@ -76,8 +76,10 @@ public struct GrantRequest: Sendable {
     public var terms: String?
     public var jurisdiction: String?
 
-    public init(vendorName: String, scopes: [Scope], purpose: Purpose, expiresAt: Date?, maxUses: Int? = nil,
-                terms: String? = nil, jurisdiction: String? = nil) {
+    public init(
+        vendorName: String, scopes: [Scope], purpose: Purpose, expiresAt: Date?, maxUses: Int? = nil,
+        terms: String? = nil, jurisdiction: String? = nil
+    ) {
         self.vendorName = vendorName
         self.scopes = scopes
         self.purpose = purpose

@@ -81,8 +81,10 @@ public final class Redeemer: Sendable {
             return deny(request, reason: reason, grantID: grant.id, outcome: outcome)
         case .release(let version, let body, let binding):
             let sealed = audit.seal(AuditBody(grantID: grant.id, version: version, client: request.client, userAgent: request.userAgent))
-            return PreparedRedemption(request: request, step: .redeem(
-                grant: grant.key, version: version, outcome: .share(body: body, version: version, binding: binding), auditBody: sealed))
+            return PreparedRedemption(
+                request: request,
+                step: .redeem(
+                    grant: grant.key, version: version, outcome: .share(body: body, version: version, binding: binding), auditBody: sealed))
         case .notModified, .failed:
             // A cached grant without a share, or whose share does not open, may be stale:
             // the writer reads it afresh.

@@ -51,8 +51,10 @@ public struct RedeemableGrant: Sendable {
     /// The current share; nil when the grant has none.
     public var share: (version: Int, body: [UInt8])?
 
-    public init(key: Key, secretHash: [UInt8], binding: GrantBinding, revokedAt: Int64?, expiresAt: Int64?, maxUses: Int?, useCount: Int,
-                share: (version: Int, body: [UInt8])?) {
+    public init(
+        key: Key, secretHash: [UInt8], binding: GrantBinding, revokedAt: Int64?, expiresAt: Int64?, maxUses: Int?, useCount: Int,
+        share: (version: Int, body: [UInt8])?
+    ) {
         self.key = key
         self.secretHash = secretHash
         self.binding = binding

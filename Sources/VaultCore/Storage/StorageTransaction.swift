@@ -27,10 +27,12 @@ struct StorageTransaction {
 
     /// Profile fields, vendors, purchases and cases together (an import needs a vault without any).
     func recordCount() throws -> Int {
-        try Int.fetchOne(db, sql: """
-            SELECT (SELECT count(*) FROM profile) + (SELECT count(*) FROM vendors)
-                 + (SELECT count(*) FROM purchases) + (SELECT count(*) FROM cases)
-            """) ?? 0
+        try Int.fetchOne(
+            db,
+            sql: """
+                SELECT (SELECT count(*) FROM profile) + (SELECT count(*) FROM vendors)
+                     + (SELECT count(*) FROM purchases) + (SELECT count(*) FROM cases)
+                """) ?? 0
     }
 }
 

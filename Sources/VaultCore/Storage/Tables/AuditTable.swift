@@ -76,9 +76,10 @@ struct AuditTable: AuditSink {
     private static func record(_ s: RawStatement) throws -> AuditRecord {
         let seq = try s.integer(0, "seq", of: "audit")
         let row = String(seq)
-        return AuditRecord(seq: seq, atMillis: try s.integer(1, "at", of: "audit", row: row), event: try s.text(2, "event", of: "audit", row: row),
-                           writerID: try s.text(3, "writer_id", of: "audit", row: row), body: try s.blob(4, "body", of: "audit", row: row),
-                           hash: try s.blob(5, "hash", of: "audit", row: row))
+        return AuditRecord(
+            seq: seq, atMillis: try s.integer(1, "at", of: "audit", row: row), event: try s.text(2, "event", of: "audit", row: row),
+            writerID: try s.text(3, "writer_id", of: "audit", row: row), body: try s.blob(4, "body", of: "audit", row: row),
+            hash: try s.blob(5, "hash", of: "audit", row: row))
     }
 
     // The statements, for callers that keep them prepared across a batch (`SQLiteRedemptionStore`).

@@ -43,8 +43,10 @@ struct GrantRecord: Sendable {
         shareKeySealed = try s.optionalBlob(first + 11, "share_key_sealed", of: t, row: id)
     }
 
-    init(id: String, selector: [UInt8], secretHash: [UInt8], binding: String, createdAt: Int64, expiresAt: Int64?, maxUses: Int?,
-         sealed: [UInt8], shareKeySealed: [UInt8]?) {
+    init(
+        id: String, selector: [UInt8], secretHash: [UInt8], binding: String, createdAt: Int64, expiresAt: Int64?, maxUses: Int?,
+        sealed: [UInt8], shareKeySealed: [UInt8]?
+    ) {
         self.id = id
         self.selector = selector
         self.secretHash = secretHash

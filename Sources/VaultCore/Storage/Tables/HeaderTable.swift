@@ -11,8 +11,10 @@ struct HeaderTable {
         guard try db.tableExists("vault_header") else {
             throw VaultError.corrupt("not a VRM vault (no vault header)")
         }
-        let columns = ["format_version", "vault_id", "kdf_alg", "kdf_ops", "kdf_mem", "salt", "wrapped_key", "box_public_key",
-                       "sign_public_key", "box_secret_sealed", "sign_secret_sealed", "created_at", "checksum"]
+        let columns = [
+            "format_version", "vault_id", "kdf_alg", "kdf_ops", "kdf_mem", "salt", "wrapped_key", "box_public_key",
+            "sign_public_key", "box_secret_sealed", "sign_secret_sealed", "created_at", "checksum",
+        ]
         let row = try RawStatement(db, "SELECT \(columns.joined(separator: ", ")) FROM vault_header WHERE id = 1")
         defer { row.reset() }
         guard try row.step() else { throw VaultError.corrupt("the vault header is missing") }

@@ -63,8 +63,10 @@ struct SQLiteRedemptionStore: RedemptionStore {
             if lookup.isNull(extra + 1) {
                 share = nil
             } else {
-                share = (Int(truncatingIfNeeded: try lookup.integer(extra + 1, "version", of: "shares", row: record.id)),
-                         try lookup.blob(extra + 2, "body", of: "shares", row: record.id))
+                share = (
+                    Int(truncatingIfNeeded: try lookup.integer(extra + 1, "version", of: "shares", row: record.id)),
+                    try lookup.blob(extra + 2, "body", of: "shares", row: record.id)
+                )
             }
             return RedeemableGrant(
                 key: .init(row: lookup.int64(extra), id: record.id), secretHash: record.secretHash,
