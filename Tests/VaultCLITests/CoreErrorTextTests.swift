@@ -15,6 +15,7 @@ import VaultCore
             "line 3: no vendor (fill the vendor column or pass --vendor NAME)"
         ),
         (.invalidInput("the expiry is in the past"), "the expiry is in the past"),
+        (.notEmpty, "import-all needs a vault with no records yet; create one with `vrm init --vault NEW`"),
     ])
     func fieldsReadAsFlags(_ error: VaultError, _ printed: String) {
         #expect(CoreErrorText.message(for: error) == printed)

@@ -33,7 +33,7 @@ import VaultTestSupport
         let counts = try copy.portability.importAll(first)
         #expect(counts.profile == 3 && counts.vendors == 2 && counts.purchases == 4 && counts.cases == 1)
         #expect(try copy.portability.export(.json) == first)
-        #expect(throws: VaultError.self) { try copy.portability.importAll(first) }
+        #expect(throws: VaultError.notEmpty) { try copy.portability.importAll(first) }
         #expect(throws: VaultError.self) { try copy.portability.importAll(Data("{\"format\":\"nope\"}".utf8)) }
     }
 

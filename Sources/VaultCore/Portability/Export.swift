@@ -129,7 +129,7 @@ public struct Portability: Sendable {
         let purchases = PurchaseLedger(context: context), cases = CaseBook(context: context)
         try context.write { transaction in
             guard try transaction.recordCount() == 0 else {
-                throw VaultError.conflict("import-all needs a vault with no records yet; create one with `vrm init --vault NEW`")
+                throw VaultError.notEmpty
             }
             for (key, value) in all.profile.sorted(by: { $0.key < $1.key }) {
                 try profile.store(key, value: value, in: transaction)
