@@ -4,9 +4,9 @@ import GRDB
 /// The `purchases` table: one sealed row per purchase, with its vendor's id in the clear (the
 /// share of `purchases:own` selects by it) and a keyed hash of vendor + order + item
 /// (`dedupe_index`) so a re-import is recognised.
-struct PurchasesTable {
+struct PurchasesTable: VendorRecordRows {
+    static let table = "purchases"
     let db: Database
-    private var rows: VendorRecordRows { VendorRecordRows(db: db, table: "purchases") }
 
     /// Whether a purchase has this dedupe index.
     func exists(dedupeIndex: [UInt8]) throws -> Bool {
@@ -32,15 +32,4 @@ struct PurchasesTable {
         }
         return try SQLiteReads.pipelined(statement, read: { try SealedRow($0, of: "purchases") }, process: process)
     }
-
-    /// The purchase with this id, or nil.
-    func row(id: String) throws -> SealedRow? { try rows.row(id: id) }
-    /// Every purchase, or one vendor's.
-    func rows(vendorID: String?) throws -> [SealedRow] { try rows.rows(vendorID: vendorID) }
-    func update(id: String, sealed: [UInt8], updatedAt: Int64) throws { try rows.update(id: id, sealed: sealed, updatedAt: updatedAt) }
-    func delete(id: String) throws { try rows.delete(id: id) }
-    /// How many purchases each vendor has.
-    func countsByVendor() throws -> [String: Int] { try rows.countsByVendor() }
-    /// How many purchases one vendor has.
-    func count(vendorID: String) throws -> Int { try rows.count(vendorID: vendorID) }
 }

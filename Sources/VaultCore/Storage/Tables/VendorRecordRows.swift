@@ -2,12 +2,16 @@ import Foundation
 import GRDB
 
 /// What `purchases` and `cases` have in common: sealed rows that belong to a vendor, whose id
-/// is in the clear so a share of one vendor's records can select them. Each table type
-/// (`PurchasesTable`, `CasesTable`) is built on one of these for its own table.
-struct VendorRecordRows {
-    let db: Database
-    /// `purchases` or `cases` (a constant of the table types, never input).
-    let table: String
+/// is in the clear so a share of one vendor's records can select them. The table types
+/// (`PurchasesTable`, `CasesTable`) get these statements for their own table from here.
+protocol VendorRecordRows {
+    var db: Database { get }
+    /// `purchases` or `cases` (a constant of the table type, never input).
+    static var table: String { get }
+}
+
+extension VendorRecordRows {
+    private var table: String { Self.table }
 
     /// The row with this id, or nil.
     func row(id: String) throws -> SealedRow? {
