@@ -84,7 +84,7 @@ probe() {
   if [ -z "$state" ] || [ "$state" = Z ]; then REPLY=gone; return 0; fi
   for f in /proc/"$pid"/task/*/wchan; do
     w=""; { read -r w < "$f"; } 2>/dev/null || true
-    if [[ $w == *pipe_write* ]]; then REPLY=held; return 0; fi
+    if [[ $w == *pipe_write* || $w == pipe_wait ]]; then REPLY=held; return 0; fi   # pipe_wait: kernels before 5.5
   done
   REPLY=running
   { while read -r key value _; do [ "$key" = VmHWM: ] && break; done < "/proc/$pid/status"; } 2>/dev/null || return 0
@@ -93,10 +93,11 @@ probe() {
     if [[ $line == *" WRITE $pid "*" 120 120" ]]; then REPLY=tx; return 0; fi
   done < /proc/locks
 }
-# Polls PID every millisecond until probe says $2; fails if the process is held or gone first.
+# Polls PID every millisecond until probe says $2; fails if the process is held or gone
+# first, or after a minute.
 watch_until() {
-  local i
-  for ((i = 0; i < 100000; i++)); do
+  local deadline=$(( ${EPOCHREALTIME/./} + 60000000 ))
+  while [ "${EPOCHREALTIME/./}" -lt "$deadline" ]; do
     probe "$1"
     [ "$REPLY" = "$2" ] && return 0
     if [ "$REPLY" = gone ] || [ "$REPLY" = held ]; then return 1; fi
