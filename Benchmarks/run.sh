@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # VRM Vault benchmarks: builds in release mode, runs everything side by side in one run, and
-# prints one table of figures and ratios (issue 6). Servers listen on 127.0.0.1 only and are
-# stopped at the end. Not a test: `swift test` stays fast.
+# prints one table of figures and ratios (issue 6); with BASELINE, a second table compares the
+# current code with another revision, run alternately in the same run (issue 15). Servers listen
+# on 127.0.0.1 only and are stopped at the end. Not a test: `swift test` stays fast.
 #
 #   Benchmarks/run.sh                 # full run (about 5 minutes after the build)
 #   DURATION=5 Benchmarks/run.sh      # shorter wrk runs
 #   PAIRS=7 Benchmarks/run.sh         # more alternating baseline/redemption pairs (default 5)
 #   ONLY=throughput Benchmarks/run.sh # one part: crypto, throughput, large (comma-separated)
+#   BASELINE=HEAD~1 Benchmarks/run.sh # also build that git revision (release, in a git worktree in
+#                                     # the work directory) and run its `vrm serve` and `vrm` CLI
+#                                     # alternately with the current ones; prints a comparison table
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-10}
@@ -15,6 +19,14 @@ PAIRS=${PAIRS:-5}
 CONNECTIONS=${CONNECTIONS:-64}
 ONLY=${ONLY:-crypto,throughput,large}
 part() { [[ ",$ONLY," == *",$1,"* ]]; }
+BASELINE=${BASELINE:-}
+# The baseline only takes part in the throughput and large-vault parts.
+if [ -n "$BASELINE" ] && ! part throughput && ! part large; then BASELINE=""; fi
+if [ -n "$BASELINE" ]; then
+  base_rev=$(git rev-parse --verify --quiet "$BASELINE^{commit}") || { echo "BASELINE: '$BASELINE' is not a git revision here" >&2; exit 2; }
+  base_label="$(git rev-parse --short "$base_rev") ($BASELINE)"
+  cur_label="$(git rev-parse --short HEAD)$([ -z "$(git status --porcelain --untracked-files=no)" ] || echo ' + uncommitted changes')"
+fi
 
 if [ -x /opt/swift/usr/bin/swift ] && ! command -v swift >/dev/null 2>&1; then export PATH="/opt/swift/usr/bin:$PATH"; fi
 missing=()
@@ -27,20 +39,38 @@ if [ "${#missing[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-echo "building (release)…" >&2
-swift build -c release >&2
-BIN=$(swift build -c release --show-bin-path)
-
 work=$(mktemp -d "${TMPDIR:-/tmp}/vrm-bench-XXXXXX")
 nginx_pid=""
+base_tree=""
 cleanup() {
   # nginx's master takes its workers along on TERM (on KILL they would stay on the port).
   if [ -n "$nginx_pid" ]; then kill -TERM "$nginx_pid" 2>/dev/null && wait "$nginx_pid" 2>/dev/null || true; fi
   # Only jobs still running: a PID already waited for may belong to another process by now.
   for pid in $(jobs -p); do kill -9 "$pid" 2>/dev/null || true; done
+  if [ -n "$base_tree" ]; then git worktree remove --force "$base_tree" 2>/dev/null || true; fi
   rm -rf "$work"
+  if [ -n "$base_tree" ]; then git worktree prune 2>/dev/null || true; fi
 }
 trap cleanup EXIT
+
+echo "building (release)…" >&2
+swift build -c release >&2
+BIN=$(swift build -c release --show-bin-path)
+
+# The baseline: the same package at another revision, checked out in a git worktree inside the
+# work directory and built there (scratch path .build-baseline, also inside the work directory,
+# so nothing is left in the repository). Only its `vrm` is used: the helpers (vrm-bench,
+# vrm-baseline) and the generated vaults are the current ones, as the vault format is the same.
+if [ -n "$BASELINE" ]; then
+  base_tree="$work/baseline"
+  echo "building the baseline $base_label (release, in $base_tree)…" >&2
+  git worktree add --quiet --detach "$base_tree" "$base_rev"
+  # The same dependency versions as the current tree, when it has resolved them.
+  if [ -f Package.resolved ]; then cp Package.resolved "$base_tree/"; fi
+  (cd "$base_tree" && swift build -c release --product vrm --scratch-path "$base_tree/.build-baseline") >&2
+  BASE_BIN=$(cd "$base_tree" && swift build -c release --product vrm --scratch-path "$base_tree/.build-baseline" --show-bin-path)
+  [ -x "$BASE_BIN/vrm" ] || { echo "the baseline build has no vrm in $BASE_BIN" >&2; exit 1; }
+fi
 head -c 24 /dev/urandom | base64 > "$work/pw"
 export XDG_STATE_HOME="$work/state"
 
@@ -62,6 +92,26 @@ rss_mb() { awk '/VmHWM/ {printf "%.0f", $2/1024}' "/proc/$1/status"; }
 
 rows=()
 row() { rows+=("$(printf '%-58s %14s %12s' "$1" "$2" "$3")"); }
+# The comparison table (BASELINE): label, baseline, current, ratio current/baseline and its spread.
+cmp_rows=()
+cmp_row() { cmp_rows+=("$(printf '%-58s %10s %10s %7s  %s' "$1" "$2" "$3" "$4" "$5")"); }
+# compare LABEL DIGITS → reads "baseline current" lines (one per pair) on stdin, adds a row with
+# both medians and the median of the pairs' ratios (current / baseline), with every pair's ratio.
+compare() {
+  local text
+  text=$(python3 -c '
+import statistics, sys
+digits = int(sys.argv[1])
+pairs = [tuple(map(float, line.split())) for line in sys.stdin if line.strip()]
+ratios = [c / b for b, c in pairs if b > 0]
+fmt = lambda v: f"{v:.{digits}f}"
+if not ratios:
+    print("- - - -"); sys.exit()
+print(fmt(statistics.median(b for b, _ in pairs)), fmt(statistics.median(c for _, c in pairs)),
+      f"{statistics.median(ratios):.2f}", ",".join(f"{r:.2f}" for r in ratios))' "$2")
+  local b c r all; read -r b c r all <<<"$text"
+  cmp_row "$1" "$b" "$c" "$r" "pairs $all"
+}
 
 # 1. Crypto wrapper overhead -----------------------------------------------------------------
 if part crypto; then
@@ -123,19 +173,43 @@ NGINX
   kill -TERM "$nginx_pid" 2>/dev/null || true; wait "$nginx_pid" 2>/dev/null || true; nginx_pid=""
 fi
 
+if [ -n "$BASELINE" ]; then
+  # The baseline's server gets its own copy of the same vault (same grants and tokens), so the
+  # two servers never share a file; both grow by the same runs, as the runs alternate. The copy
+  # has the same vault id, so it also gets its own copy of the state directory: the CLI records
+  # the newest audit entry it has seen per vault id, and the two histories part from here.
+  sqlite3 "$work/share.db" ".backup '$work/share-base.db'"
+  mkdir -p "$XDG_STATE_HOME"; cp -R "$XDG_STATE_HOME" "$work/state-base"
+  base_serve_port=$(free_port)
+  env -u VRM_PASSPHRASE_FILE XDG_STATE_HOME="$work/state-base" "$BASE_BIN/vrm" serve --vault "$work/share-base.db" --port "$base_serve_port" --max-failures 1000000000 2>/dev/null & base_serve_pid=$!
+  wait_port "$base_serve_port" livez
+fi
 serve_port=$(free_port)
 env -u VRM_PASSPHRASE_FILE "$BIN/vrm" serve --vault "$work/share.db" --port "$serve_port" --max-failures 1000000000 2>/dev/null & serve_pid=$!
 wait_port "$serve_port" livez
 share_bytes=$(curl -s -H "Authorization: Bearer $(cat "$work/bearer.token")" "http://127.0.0.1:$serve_port/v1/share" | wc -c)
 # The host's speed drifts by tens of percent from minute to minute, so the baseline and the
 # redemption run alternate, PAIRS times, and each pair gives a ratio; the table shows medians.
-pair_lines=()
-bearer_non2xx=0; bearer_total=0
-for _ in $(seq "$PAIRS"); do
-  read -r b_rps b_p99 _ _ <<<"$(run_wrk "$base_port" x)"
+# With BASELINE, each pair also runs the baseline's `vrm serve`, before the current one in odd
+# pairs and after it in even ones, so a steady drift falls on both alike.
+pair_lines=(); old_lines=(); old_p99_lines=()
+bearer_non2xx=0; bearer_total=0; old_non2xx=0; old_total=0
+run_current() {
   read -r v_rps v_p99 v_non2xx v_total <<<"$(run_wrk "$serve_port" "$(cat "$work/bearer.token")")"
   bearer_non2xx=$((bearer_non2xx + v_non2xx)); bearer_total=$((bearer_total + v_total))
+}
+run_old() {
+  read -r o_rps o_p99 o_non2xx o_total <<<"$(run_wrk "$base_serve_port" "$(cat "$work/bearer.token")")"
+  old_non2xx=$((old_non2xx + o_non2xx)); old_total=$((old_total + o_total))
+}
+for i in $(seq "$PAIRS"); do
+  read -r b_rps b_p99 _ _ <<<"$(run_wrk "$base_port" x)"
+  if [ -z "$BASELINE" ]; then run_current
+  elif [ $((i % 2)) -eq 1 ]; then run_old; run_current
+  else run_current; run_old
+  fi
   pair_lines+=("$b_rps $b_p99 $v_rps $v_p99")
+  if [ -n "$BASELINE" ]; then old_lines+=("$o_rps $v_rps"); old_p99_lines+=("$o_p99 $v_p99"); fi
 done
 read -r base_rps base_p99 bearer_rps bearer_p99 ratio pairs_text <<<"$(printf '%s\n' "${pair_lines[@]}" | python3 -c '
 import statistics, sys
@@ -148,11 +222,32 @@ print(int(med(0)), f"{med(1):.2f}", int(med(2)), f"{med(3):.2f}", f"{statistics.
 row "minimal Hummingbird, fixed 1 KiB body: req/s (p99 ms)" "$base_rps" "$base_p99"
 row "GET /v1/share, bearer ($share_bytes B share): req/s (p99 ms)" "$bearer_rps" "$bearer_p99"
 row "  redemption vs minimal Hummingbird (target ≥ 60%)" "$ratio" "pairs $pairs_text"
+if [ -n "$BASELINE" ]; then
+  compare "GET /v1/share, bearer: req/s" 0 < <(printf '%s\n' "${old_lines[@]}")
+  compare "GET /v1/share, bearer: p99 ms" 2 < <(printf '%s\n' "${old_p99_lines[@]}")
+  read -r old_key_rps old_key_p99 _ _ <<<"$(run_wrk "$base_serve_port" "$(cat "$work/key.token")")"
+fi
 read -r key_rps key_p99 _ _ <<<"$(run_wrk "$serve_port" "$(cat "$work/key.token")")"
 row "GET /v1/share, key-bound (sealed): req/s (p99 ms)" "$key_rps" "$key_p99"
 read -r deny_rps deny_p99 _ _ <<<"$(run_wrk "$serve_port" "vrm_not-a-valid-token")"
 row "GET /v1/share, wrong token (401, audited): req/s (p99 ms)" "$deny_rps" "$deny_p99"
 row "server peak RSS during the runs, MB (target ≤ 64)" "$(rss_mb "$serve_pid")" ""
+if [ -n "$BASELINE" ]; then
+  # One pair each (baseline first for the key-bound run, last for the wrong token).
+  read -r old_deny_rps old_deny_p99 _ _ <<<"$(run_wrk "$base_serve_port" "vrm_not-a-valid-token")"
+  compare "GET /v1/share, key-bound: req/s (one pair)" 0 <<<"$old_key_rps $key_rps"
+  compare "GET /v1/share, wrong token (401): req/s (one pair)" 0 <<<"$old_deny_rps $deny_rps"
+  cmp_row "server peak RSS, MB" "$(rss_mb "$base_serve_pid")" "$(rss_mb "$serve_pid")" "" ""
+  kill -TERM "$base_serve_pid"; wait "$base_serve_pid" 2>/dev/null || true
+  # The baseline audited every 200 it sent, read with its own CLI.
+  old_grant=$(cat "$work/bearer.grant")
+  old_uses=$(XDG_STATE_HOME="$work/state-base" VRM_PASSPHRASE_FILE="$work/pw" "$BASE_BIN/vrm" grant show "$old_grant" --vault "$work/share-base.db" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["use_count"])')
+  old_entries=$(XDG_STATE_HOME="$work/state-base" VRM_PASSPHRASE_FILE="$work/pw" "$BASE_BIN/vrm" audit --vault "$work/share-base.db" --grant "$old_grant" --json | python3 -c 'import json,sys; print(sum(1 for e in json.load(sys.stdin) if e["event"]=="share.redeemed"))')
+  old_verify=$(XDG_STATE_HOME="$work/state-base" "$BASE_BIN/vrm" audit verify --vault "$work/share-base.db" >/dev/null 2>&1 && echo ok || echo FAILED)
+  old_ok200=$((old_total - old_non2xx))
+  cmp_row "baseline: bearer 200s / redeem entries / use count" "" "" "" \
+    "$old_ok200/$old_entries/$old_uses $([ "$old_entries" -ge "$old_ok200" ] && [ "$old_entries" -eq "$old_uses" ] && echo ok || echo MISMATCH), chain $old_verify"
+fi
 kill -TERM "$serve_pid"; wait "$serve_pid" 2>/dev/null || true
 
 # Every 200 is durably audited: the use count equals the redeem entries, which cover every 200.
@@ -189,18 +284,50 @@ row "generate the large vault, s" "$gen_seconds" ""
 kdf=$("$BIN/vrm-bench" kdf "$work/large.db")
 row "KDF (Argon2id, interactive) per unlock, s — subtracted below" "$kdf" ""
 export VRM_VAULT="$work/large.db" VRM_PASSPHRASE_FILE="$work/pw"
-measure() { # label target_s command…
-  local label=$1 target=$2; shift 2
-  read -r wall rss <<<"$(python3 Benchmarks/measure.py 3 -- "$@")"
-  local net; net=$(python3 -c "print(f'{max(0.0, $wall - $kdf):.3f}')")
-  row "$label (target ≤ $target s) s / peak RSS MB" "$net" "$rss"
+# cli LABEL SUBTRACT_KDF vrm-arguments… → cli_net (wall seconds, less the KDF when asked) and
+# cli_rss (peak MB): three runs of the current `vrm`; with BASELINE, PAIRS alternating runs of
+# the baseline's and the current `vrm` on the same vault (the baseline first in odd pairs), the
+# current medians, and a comparison row.
+cli() {
+  local label=$1 subtract=$2; shift 2
+  local k=0; [ "$subtract" = yes ] && k=$kdf
+  local wall rss
+  if [ -z "$BASELINE" ]; then
+    read -r wall rss <<<"$(python3 Benchmarks/measure.py 3 -- "$BIN/vrm" "$@")"
+    read -r cli_net cli_rss <<<"$(python3 -c "print(f'{max(0.0, $wall - $k):.3f}', $rss)")"
+    return
+  fi
+  local lines=() i bw br cw cr
+  for i in $(seq "$PAIRS"); do
+    if [ $((i % 2)) -eq 1 ]; then
+      read -r bw br <<<"$(python3 Benchmarks/measure.py 1 -- "$BASE_BIN/vrm" "$@")"
+      read -r cw cr <<<"$(python3 Benchmarks/measure.py 1 -- "$BIN/vrm" "$@")"
+    else
+      read -r cw cr <<<"$(python3 Benchmarks/measure.py 1 -- "$BIN/vrm" "$@")"
+      read -r bw br <<<"$(python3 Benchmarks/measure.py 1 -- "$BASE_BIN/vrm" "$@")"
+    fi
+    lines+=("$(python3 -c "print(f'{max(0.0, $bw - $k):.3f} {max(0.0, $cw - $k):.3f}', $br, $cr)")")
+  done
+  compare "$label, s" 3 < <(printf '%s\n' "${lines[@]}" | cut -d' ' -f1,2)
+  read -r cli_net cli_rss <<<"$(printf '%s\n' "${lines[@]}" | python3 -c '
+import statistics, sys
+rows = [line.split() for line in sys.stdin if line.strip()]
+print(f"{statistics.median(float(r[1]) for r in rows):.3f}", max(int(r[3]) for r in rows))')"
 }
-measure "vrm purchase list --vendor X" 0.5 "$BIN/vrm" purchase list --vendor "Vendor 0042"
-measure "vrm report vendors" 0.5 "$BIN/vrm" report vendors
-measure "vrm audit --vendor X" 1 "$BIN/vrm" audit --vendor "Vendor 0007"
-read -r verify_wall verify_rss <<<"$(python3 Benchmarks/measure.py 3 -- "$BIN/vrm" audit verify)"
-row "vrm audit verify, no KDF (target ≤ 1 s) s / peak RSS MB" "$verify_wall" "$verify_rss"
-measure "vrm profile set address.shipping (1,000 grants)" 1 "$BIN/vrm" profile set address.shipping "7 Wombat Street, Shelbyville"
+measure() { # label target_s subtract_kdf vrm-arguments…
+  local label=$1 target=$2 subtract=$3; shift 3
+  cli "$label" "$subtract" "$@"
+  if [ "$subtract" = yes ]; then
+    row "$label (target ≤ $target s) s / peak RSS MB" "$cli_net" "$cli_rss"
+  else
+    row "$label, no KDF (target ≤ $target s) s / peak RSS MB" "$cli_net" "$cli_rss"
+  fi
+}
+measure "vrm purchase list --vendor X" 0.5 yes purchase list --vendor "Vendor 0042"
+measure "vrm report vendors" 0.5 yes report vendors
+measure "vrm audit --vendor X" 1 yes audit --vendor "Vendor 0007"
+measure "vrm audit verify" 1 no audit verify
+measure "vrm profile set address.shipping (1,000 grants)" 1 yes profile set address.shipping "7 Wombat Street, Shelbyville"
 fi
 
 # ---------------------------------------------------------------------------------------------
@@ -208,3 +335,10 @@ echo
 echo "VRM Vault benchmarks — $(date -u +%Y-%m-%d), $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -m), $(swift --version 2>/dev/null | head -n1 | sed 's/ (.*//')"
 printf '%-58s %14s %12s\n' "measure" "value" "ratio / extra"
 printf '%s\n' "${rows[@]}"
+if [ -n "$BASELINE" ]; then
+  echo
+  echo "Baseline $base_label vs current $cur_label: alternating runs in one run, medians of $PAIRS pairs;"
+  echo "ratio = current / baseline, the median of the pairs' ratios (CLI times less the KDF but audit verify)"
+  printf '%-58s %10s %10s %7s  %s\n' "measure" "baseline" "current" "ratio" "each pair"
+  printf '%s\n' "${cmp_rows[@]}"
+fi

@@ -41,9 +41,12 @@ struct AuditCommand: ParsableCommand {
                 print("No share-history entries match.")
                 return
             }
-            print(Terminal.table(["SEQ", "TIME", "EVENT", "VENDOR", "GRANT", "DETAIL"], entries.map { e in
-                [String(e.seq), Timestamp.string(e.at), e.event, e.body.vendor ?? "-", e.body.grantID ?? "-", Self.detail(e)]
-            }))
+            print(
+                Terminal.table(
+                    ["SEQ", "TIME", "EVENT", "VENDOR", "GRANT", "DETAIL"],
+                    entries.map { e in
+                        [String(e.seq), Timestamp.string(e.at), e.event, e.body.vendor ?? "-", e.body.grantID ?? "-", Self.detail(e)]
+                    }))
         }
 
         static func detail(_ e: AuditEntry) -> String {

@@ -70,7 +70,9 @@ struct CaseCommand: ParsableCommand {
     struct Open: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Open a case.",
-            discussion: "Example:\n  vrm case open --vendor \"Acme Outdoor\" --subject \"Sole came off\" --channel email --priority high --follow-up 2026-12-01 --ref ACME-4471")
+            discussion:
+                "Example:\n  vrm case open --vendor \"Acme Outdoor\" --subject \"Sole came off\" --channel email --priority high --follow-up 2026-12-01 --ref ACME-4471"
+        )
         @OptionGroup var location: VaultLocation
         @OptionGroup var unlock: UnlockOptions
         @Option(help: "The vendor.") var vendor: String
@@ -82,8 +84,10 @@ struct CaseCommand: ParsableCommand {
 
         func run() throws {
             let follow = try followUp.map { try CalendarDate.parse($0, field: "--follow-up") }
-            let c = try unlock.unlock(location).cases.open(NewCase(vendorName: vendor, subject: subject, channel: channel, priority: priority,
-                                                                  followUp: follow, reference: ref))
+            let c = try unlock.unlock(location).cases.open(
+                NewCase(
+                    vendorName: vendor, subject: subject, channel: channel, priority: priority,
+                    followUp: follow, reference: ref))
             print("Opened case \(c.id).")
         }
     }
@@ -105,7 +109,8 @@ struct CaseCommand: ParsableCommand {
     }
 
     struct Escalate: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Mark an open case as escalated.", discussion: "Example:\n  vrm case escalate c_abcdefghijklmnop")
+        static let configuration = CommandConfiguration(
+            abstract: "Mark an open case as escalated.", discussion: "Example:\n  vrm case escalate c_abcdefghijklmnop")
         @OptionGroup var target: CaseTarget
 
         func run() throws {
@@ -114,7 +119,8 @@ struct CaseCommand: ParsableCommand {
     }
 
     struct Resolve: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Resolve a case.", discussion: "Example:\n  vrm case resolve c_abcdefghijklmnop --note \"Replacement arrived\"")
+        static let configuration = CommandConfiguration(
+            abstract: "Resolve a case.", discussion: "Example:\n  vrm case resolve c_abcdefghijklmnop --note \"Replacement arrived\"")
         @OptionGroup var target: CaseTarget
         @Option(help: "How it ended.") var note: String?
 
@@ -124,7 +130,9 @@ struct CaseCommand: ParsableCommand {
     }
 
     struct Close: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Close a case for good (it can still be reopened).", discussion: "Example:\n  vrm case close c_abcdefghijklmnop --note \"Gave up; bought elsewhere\"")
+        static let configuration = CommandConfiguration(
+            abstract: "Close a case for good (it can still be reopened).",
+            discussion: "Example:\n  vrm case close c_abcdefghijklmnop --note \"Gave up; bought elsewhere\"")
         @OptionGroup var target: CaseTarget
         @Option(help: "Why.") var note: String?
 
@@ -134,7 +142,8 @@ struct CaseCommand: ParsableCommand {
     }
 
     struct Remove: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove a case and its timeline.", discussion: "Example:\n  vrm case remove c_abcdefghijklmnop")
+        static let configuration = CommandConfiguration(
+            abstract: "Remove a case and its timeline.", discussion: "Example:\n  vrm case remove c_abcdefghijklmnop")
         @OptionGroup var location: VaultLocation
         @OptionGroup var unlock: UnlockOptions
         @Argument(help: "The case id.") var id: String
@@ -177,10 +186,15 @@ struct CaseCommand: ParsableCommand {
             } else if cases.isEmpty {
                 print("No cases match.")
             } else {
-                print(Terminal.table(["ID", "VENDOR", "STATUS", "PRIORITY", "FOLLOW-UP", "SUBJECT"], cases.map { c in
-                    [c.id, names[c.vendorID] ?? "", c.status.rawValue, c.priority.rawValue,
-                     (c.followUp?.description ?? "-") + (c.isOverdue(today: today) ? " (overdue)" : ""), c.subject]
-                }))
+                print(
+                    Terminal.table(
+                        ["ID", "VENDOR", "STATUS", "PRIORITY", "FOLLOW-UP", "SUBJECT"],
+                        cases.map { c in
+                            [
+                                c.id, names[c.vendorID] ?? "", c.status.rawValue, c.priority.rawValue,
+                                (c.followUp?.description ?? "-") + (c.isOverdue(today: today) ? " (overdue)" : ""), c.subject,
+                            ]
+                        }))
             }
         }
     }

@@ -17,6 +17,7 @@ enum CoreErrorText {
 
     /// The error's message with each named field's first mention replaced by its flag.
     static func message(for error: VaultError) -> String {
+        if case .notEmpty = error { return "import-all needs a vault with no records yet; create one with `vrm init --vault NEW`" }
         guard case .invalidField(let fields, var message) = error else { return error.description }
         for field in fields {
             if let range = message.range(of: field.rawValue) { message.replaceSubrange(range, with: flag(for: field)) }

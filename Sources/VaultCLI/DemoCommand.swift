@@ -75,8 +75,10 @@ struct Demo {
         detail("vault \(vault.database.header.vaultIDHex) at \(path)")
 
         say("Fill the customer's profile")
-        let profile = [("name", "Jo Example"), ("email", "jo@example.org"), ("address.shipping", "12 Quokka Lane, Springfield"),
-                       ("address.billing", "PO Box 9, Springfield"), ("size.shoe", "EU 42"), ("phone", "+1 555 0100")]
+        let profile = [
+            ("name", "Jo Example"), ("email", "jo@example.org"), ("address.shipping", "12 Quokka Lane, Springfield"),
+            ("address.billing", "PO Box 9, Springfield"), ("size.shoe", "EU 42"), ("phone", "+1 555 0100"),
+        ]
         for (key, value) in profile {
             try vault.profile.set(key, value: value)
             detail("\(key) = \(value)")
@@ -90,12 +92,14 @@ struct Demo {
         detail("Bolt Bikes:   \(VendorKeyText.encodePublic(boltKey.publicKey)) → key-bound grants")
 
         say("Issue a bearer grant to Acme (delivery) and a key-bound grant to Bolt (warranty)")
-        let acme = try vault.grants.create(GrantRequest(
-            vendorName: "Acme Outdoor", scopes: [.profileField("name"), .profilePrefix("address")], purpose: .delivery,
-            expiresAt: Date().addingTimeInterval(7 * 86_400)))
-        let bolt = try vault.grants.create(GrantRequest(
-            vendorName: "Bolt Bikes", scopes: [.profileField("email"), .profilePrefix("size")], purpose: .warranty,
-            expiresAt: Date().addingTimeInterval(365 * 86_400), maxUses: 5))
+        let acme = try vault.grants.create(
+            GrantRequest(
+                vendorName: "Acme Outdoor", scopes: [.profileField("name"), .profilePrefix("address")], purpose: .delivery,
+                expiresAt: Date().addingTimeInterval(7 * 86_400)))
+        let bolt = try vault.grants.create(
+            GrantRequest(
+                vendorName: "Bolt Bikes", scopes: [.profileField("email"), .profilePrefix("size")], purpose: .warranty,
+                expiresAt: Date().addingTimeInterval(365 * 86_400), maxUses: 5))
         detail("\(acme.grant.id) → Acme: \(acme.grant.scopes.map(\.description).joined(separator: ", ")) (expires in 7 days)")
         detail("\(bolt.grant.id) → Bolt: \(bolt.grant.scopes.map(\.description).joined(separator: ", ")) (1 year, at most 5 uses)")
         detail("tokens are shown once and stored only as a hash: \(acme.token.encoded().prefix(12))…")
@@ -160,9 +164,13 @@ struct Demo {
         say("The share history: every issue, redemption, change, denial and revocation")
         server.stop()
         let entries = try vault.audit.entries()
-        print(Terminal.table(["SEQ", "EVENT", "VENDOR", "DETAIL"], entries.map {
-            [String($0.seq), $0.event, $0.body.vendor ?? "-", AuditCommand.Show.detail($0)]
-        }).split(separator: "\n").map { "   " + $0 }.joined(separator: "\n"))
+        print(
+            Terminal.table(
+                ["SEQ", "EVENT", "VENDOR", "DETAIL"],
+                entries.map {
+                    [String($0.seq), $0.event, $0.body.vendor ?? "-", AuditCommand.Show.detail($0)]
+                }
+            ).split(separator: "\n").map { "   " + $0 }.joined(separator: "\n"))
         let redeemed = entries.filter { $0.event == AuditEvent.shareRedeemed.rawValue }.count
         // Acme twice, Bolt once, and once for the stranger: the server released the sealed share,
         // which only Bolt's key opens — the history records every release, opened or not.
@@ -175,7 +183,9 @@ struct Demo {
         case .broken(let seq, let reason):
             throw CLIError(description: "demo check failed: the history is broken at entry \(seq): \(reason)")
         }
-        detail("on disk, nothing personal is in the clear: \(try plaintextLeaks(path: path, values: profile.map(\.1) + ["Acme Outdoor", "Bolt Bikes"])) of \(profile.count + 2) values found in vault.db")
+        detail(
+            "on disk, nothing personal is in the clear: \(try plaintextLeaks(path: path, values: profile.map(\.1) + ["Acme Outdoor", "Bolt Bikes"])) of \(profile.count + 2) values found in vault.db"
+        )
 
         print("\nDone. Try it yourself: `vrm init`, `vrm profile set`, `vrm vendor add`, `vrm grant create`, `vrm serve` (see README.md).")
     }

@@ -95,9 +95,10 @@ struct GrantCommand: ParsableCommand {
             let expiresAt = try TimeParsing.expiry(expires, now: now)
             if let expiresAt, expiresAt <= now { throw CLIError.usage("the expiry \(Timestamp.string(expiresAt)) is in the past") }
             let vault = try unlock.unlock(location)
-            let issued = try vault.grants.create(GrantRequest(
-                vendorName: vendor, scopes: parsedScopes, purpose: parsedPurpose, expiresAt: expiresAt, maxUses: maxUses,
-                terms: terms, jurisdiction: jurisdiction))
+            let issued = try vault.grants.create(
+                GrantRequest(
+                    vendorName: vendor, scopes: parsedScopes, purpose: parsedPurpose, expiresAt: expiresAt, maxUses: maxUses,
+                    terms: terms, jurisdiction: jurisdiction))
             let token = issued.token.encoded()
             let grant = issued.grant
             if tokenOnly {
@@ -107,12 +108,16 @@ struct GrantCommand: ParsableCommand {
                     var id: String, token: String, vendor: String?, scopes: [String], purpose: String
                     var expires_at: String?, max_uses: Int?, bound_to_key: Bool, vault_signing_key: String
                 }
-                print(try Terminal.json(Out(
-                    id: grant.id, token: token, vendor: grant.vendorName, scopes: grant.scopes.map(\.description),
-                    purpose: grant.purpose.rawValue, expires_at: grant.expiresAt.map(Timestamp.string), max_uses: grant.maxUses,
-                    bound_to_key: grant.binding == .key, vault_signing_key: Data(issued.signerKey).base64EncodedString())))
+                print(
+                    try Terminal.json(
+                        Out(
+                            id: grant.id, token: token, vendor: grant.vendorName, scopes: grant.scopes.map(\.description),
+                            purpose: grant.purpose.rawValue, expires_at: grant.expiresAt.map(Timestamp.string), max_uses: grant.maxUses,
+                            bound_to_key: grant.binding == .key, vault_signing_key: Data(issued.signerKey).base64EncodedString())))
             } else {
-                print("Issued grant \(Terminal.bold(grant.id)) to \(grant.vendorName ?? "?") (\(grant.binding == .key ? "key-bound: only the vendor's key opens the share" : "bearer"))")
+                print(
+                    "Issued grant \(Terminal.bold(grant.id)) to \(grant.vendorName ?? "?") (\(grant.binding == .key ? "key-bound: only the vendor's key opens the share" : "bearer"))"
+                )
                 print("  scopes:  \(grant.scopes.map(\.description).joined(separator: ", "))")
                 print("  purpose: \(grant.purpose.rawValue) — \(grant.purpose.meaning)")
                 print("  expires: \(TimeParsing.describe(grant.expiresAt, now: now))")
@@ -143,13 +148,16 @@ struct GrantCommand: ParsableCommand {
             } else if grants.isEmpty {
                 print("No grants.")
             } else {
-                print(Terminal.table(
-                    ["ID", "VENDOR", "STATE", "PURPOSE", "USES", "EXPIRES", "SCOPES"],
-                    grants.map { g in
-                        [g.id, g.vendorName ?? "(removed)", g.state(at: now).rawValue, g.purpose.rawValue,
-                         "\(g.useCount)/\(g.maxUses.map(String.init) ?? "∞")", g.expiresAt.map(Timestamp.string) ?? "never",
-                         g.scopes.map(\.description).joined(separator: ",")]
-                    }))
+                print(
+                    Terminal.table(
+                        ["ID", "VENDOR", "STATE", "PURPOSE", "USES", "EXPIRES", "SCOPES"],
+                        grants.map { g in
+                            [
+                                g.id, g.vendorName ?? "(removed)", g.state(at: now).rawValue, g.purpose.rawValue,
+                                "\(g.useCount)/\(g.maxUses.map(String.init) ?? "∞")", g.expiresAt.map(Timestamp.string) ?? "never",
+                                g.scopes.map(\.description).joined(separator: ","),
+                            ]
+                        }))
             }
         }
     }

@@ -23,9 +23,11 @@ struct VaultLocation: ParsableArguments {
 
 /// Where the passphrase comes from; never an option value.
 struct UnlockOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp(
-        "Read the passphrase from this file (else $VRM_PASSPHRASE_FILE, $VRM_PASSPHRASE, or a terminal prompt).",
-        valueName: "path"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Read the passphrase from this file (else $VRM_PASSPHRASE_FILE, $VRM_PASSPHRASE, or a terminal prompt).",
+            valueName: "path"))
     var passphraseFile: String?
 
     func passphrase(confirm: Bool = false) throws -> SecretKey {

@@ -13,7 +13,12 @@ enum PassphraseReader {
         if let pointer = getenv("VRM_PASSPHRASE") {
             let length = strlen(pointer)
             guard length > 0 else { throw CLIError.usage("VRM_PASSPHRASE is set but empty") }
-            return try SecretKey(copying: UnsafeRawBufferPointer(start: pointer, count: length))
+            let passphrase = try SecretKey(copying: UnsafeRawBufferPointer(start: pointer, count: length))
+            // Once read, the passphrase leaves the environment: wiped where it stood, then removed,
+            // so nothing this process starts and nothing that reads its environment sees it.
+            memset(UnsafeMutableRawPointer(mutating: pointer), 0, length)
+            unsetenv("VRM_PASSPHRASE")
+            return passphrase
         }
         return try fromTerminal(prompt: prompt, confirm: confirm)
     }

@@ -70,7 +70,9 @@ enum PrivateFile {
             guard rename(temporary, path) == 0 else { throw CLIError(description: "cannot replace \(path): \(String(cString: strerror(errno)))") }
         } else {
             guard link(temporary, path) == 0 else {
-                throw CLIError(description: errno == EEXIST ? "\(path) already exists (pass --force to replace it)" : "cannot create \(path): \(String(cString: strerror(errno)))")
+                throw CLIError(
+                    description: errno == EEXIST
+                        ? "\(path) already exists (pass --force to replace it)" : "cannot create \(path): \(String(cString: strerror(errno)))")
             }
         }
     }

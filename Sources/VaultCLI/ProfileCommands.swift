@@ -63,7 +63,8 @@ struct ProfileCommand: ParsableCommand {
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show the whole profile.", discussion: "Examples:\n  vrm profile show\n  vrm profile show --json")
+        static let configuration = CommandConfiguration(
+            abstract: "Show the whole profile.", discussion: "Examples:\n  vrm profile show\n  vrm profile show --json")
         @OptionGroup var location: VaultLocation
         @OptionGroup var unlock: UnlockOptions
         @OptionGroup var output: OutputOptions

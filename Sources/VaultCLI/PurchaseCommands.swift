@@ -121,13 +121,19 @@ struct PurchaseCommand: ParsableCommand {
             } else if purchases.isEmpty {
                 print("No purchases match.")
             } else {
-                print(Terminal.table(["ID", "DATE", "VENDOR", "ITEM", "QTY", "PRICE", "NOTES"], purchases.map { p in
-                    var marks: [String] = []
-                    if p.isGift { marks.append("gift") }
-                    if p.annotations.returned { marks.append("returned") }
-                    if let r = p.annotations.rating { marks.append("\(r)★") }
-                    return [p.id, p.date.description, names[p.vendorID] ?? "", p.item, String(p.quantity), p.price?.formatted ?? "-", marks.joined(separator: " ")]
-                }))
+                print(
+                    Terminal.table(
+                        ["ID", "DATE", "VENDOR", "ITEM", "QTY", "PRICE", "NOTES"],
+                        purchases.map { p in
+                            var marks: [String] = []
+                            if p.isGift { marks.append("gift") }
+                            if p.annotations.returned { marks.append("returned") }
+                            if let r = p.annotations.rating { marks.append("\(r)★") }
+                            return [
+                                p.id, p.date.description, names[p.vendorID] ?? "", p.item, String(p.quantity), p.price?.formatted ?? "-",
+                                marks.joined(separator: " "),
+                            ]
+                        }))
             }
         }
     }
@@ -196,8 +202,10 @@ struct PurchaseCommand: ParsableCommand {
         func run() throws {
             let warranty = try warrantyUntil.map { try CalendarDate.parse($0, field: "--warranty-until") }
             let vault = try unlock.unlock(location)
-            let p = try vault.purchases.annotate(id: id, AnnotationEdit(
-                giftFor: giftFor, notGift: notGift, rating: rating, returned: returned ? true : nil, warrantyUntil: warranty, note: note, tags: tags))
+            let p = try vault.purchases.annotate(
+                id: id,
+                AnnotationEdit(
+                    giftFor: giftFor, notGift: notGift, rating: rating, returned: returned ? true : nil, warrantyUntil: warranty, note: note, tags: tags))
             print("Annotated \(p.id) (\(p.item)).")
         }
     }
@@ -242,7 +250,9 @@ struct PurchaseCommand: ParsableCommand {
             let rows = try PurchaseImport.parse(text, format: kind, defaultVendor: vendor)
             let summary = try unlock.unlock(location).portability.importPurchases(rows, dryRun: dryRun)
             let verb = dryRun ? "Would import" : "Imported"
-            print("\(verb) \(summary.added) purchase\(summary.added == 1 ? "" : "s"); \(summary.duplicates) already recorded (skipped).\(dryRun ? " Nothing was written." : "")")
+            print(
+                "\(verb) \(summary.added) purchase\(summary.added == 1 ? "" : "s"); \(summary.duplicates) already recorded (skipped).\(dryRun ? " Nothing was written." : "")"
+            )
         }
     }
 }

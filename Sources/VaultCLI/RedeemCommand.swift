@@ -30,11 +30,15 @@ struct RedeemCommand: AsyncParsableCommand {
         }
         let tokenText = try readToken()
         let pinned = try vaultKey.map { text -> [UInt8] in
-            guard let bytes = Data(base64Encoded: text), bytes.count == 32 else { throw CLIError.usage("--vault-key must be the base64 Ed25519 key printed by `vrm grant create`") }
+            guard let bytes = Data(base64Encoded: text), bytes.count == 32 else {
+                throw CLIError.usage("--vault-key must be the base64 Ed25519 key printed by `vrm grant create`")
+            }
             return Array(bytes)
         }
         if pinned == nil {
-            Terminal.note("vrm redeem: note: the signer is not pinned; pass --vault-key (printed by `vrm grant create`) to be sure the share comes from the customer's vault.")
+            Terminal.note(
+                "vrm redeem: note: the signer is not pinned; pass --vault-key (printed by `vrm grant create`) to be sure the share comes from the customer's vault."
+            )
         }
         let client = VendorClient(baseURL: base, keyPair: try key.map(loadVendorKey), pinnedSigner: pinned)
         switch try await client.fetch(token: tokenText, ifNoneMatch: ifNoneMatch) {

@@ -25,8 +25,10 @@ struct ReportCommand: ParsableCommand {
             let rows = try unlock.unlock(location).reports.spending(by: by, since: sinceDate)
             if output.json { return print(try Terminal.json(rows)) }
             if rows.isEmpty { return print("No priced purchases match.") }
-            print(Terminal.table([by == .vendor ? "VENDOR" : "MONTH", "CURRENCY", "TOTAL", "PURCHASES"],
-                                 rows.map { [$0.group, $0.currency, $0.total, String($0.purchases)] }))
+            print(
+                Terminal.table(
+                    [by == .vendor ? "VENDOR" : "MONTH", "CURRENCY", "TOTAL", "PURCHASES"],
+                    rows.map { [$0.group, $0.currency, $0.total, String($0.purchases)] }))
         }
     }
 
@@ -42,10 +44,15 @@ struct ReportCommand: ParsableCommand {
             let rows = try unlock.unlock(location).reports.vendorScorecards()
             if output.json { return print(try Terminal.json(rows)) }
             if rows.isEmpty { return print("No vendors yet.") }
-            print(Terminal.table(["VENDOR", "STAGE", "PURCHASES", "SPEND", "RETURNS", "OPEN", "RESOLVED", "MEDIAN DAYS"], rows.map { r in
-                [r.vendor, r.stage, String(r.purchases), r.spend.isEmpty ? "-" : r.spend.joined(separator: ", "), String(r.returns),
-                 String(r.openCases), String(r.resolvedCases), r.medianDaysToResolve.map { String(format: "%.1f", $0) } ?? "-"]
-            }))
+            print(
+                Terminal.table(
+                    ["VENDOR", "STAGE", "PURCHASES", "SPEND", "RETURNS", "OPEN", "RESOLVED", "MEDIAN DAYS"],
+                    rows.map { r in
+                        [
+                            r.vendor, r.stage, String(r.purchases), r.spend.isEmpty ? "-" : r.spend.joined(separator: ", "), String(r.returns),
+                            String(r.openCases), String(r.resolvedCases), r.medianDaysToResolve.map { String(format: "%.1f", $0) } ?? "-",
+                        ]
+                    }))
         }
     }
 
@@ -61,9 +68,15 @@ struct ReportCommand: ParsableCommand {
             let rows = try unlock.unlock(location).reports.exposure()
             if output.json { return print(try Terminal.json(rows)) }
             if rows.isEmpty { return print("No active grants: no vendor can read anything.") }
-            print(Terminal.table(["VENDOR", "GRANT", "PURPOSE", "EXPIRES", "USES LEFT", "CAN READ"], rows.map { r in
-                [r.vendor, r.grantID, r.purpose, r.expiresAt ?? "never", r.usesLeft.map(String.init) ?? "∞", r.readable.isEmpty ? "(nothing set yet)" : r.readable.joined(separator: ", ")]
-            }))
+            print(
+                Terminal.table(
+                    ["VENDOR", "GRANT", "PURPOSE", "EXPIRES", "USES LEFT", "CAN READ"],
+                    rows.map { r in
+                        [
+                            r.vendor, r.grantID, r.purpose, r.expiresAt ?? "never", r.usesLeft.map(String.init) ?? "∞",
+                            r.readable.isEmpty ? "(nothing set yet)" : r.readable.joined(separator: ", "),
+                        ]
+                    }))
         }
     }
 }

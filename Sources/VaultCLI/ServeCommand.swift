@@ -10,11 +10,17 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Answer vendors' share redemptions over HTTP (no passphrase needed).",
         discussion: """
-            The server opens the vault file alone: it never reads a passphrase and cannot read \
-            your data. It checks and counts grants, serves pre-encrypted shares and appends audit \
-            entries sealed to the vault key: once a run ends, not even that server can read them. The CLI keeps working on the same vault meanwhile.
+            The server opens the vault file alone: it never reads a passphrase and never holds the \
+            vault key, so it cannot read your profile, records, grant metadata or share history. \
+            What it does see: every token a vendor presents, and, to answer a bearer grant, that \
+            grant's share, decrypted in memory with a key derived from the presented token \
+            (key-bound shares stay sealed to the vendor's key). It checks and counts grants, serves \
+            the shares and appends history entries sealed to the vault key: once a run ends, not \
+            even that server can read them. The CLI keeps working on the same vault meanwhile.
             Routes: GET /v1/share (Authorization: Bearer TOKEN), GET /livez, GET /readyz.
             Access log: one JSON line per request on stderr. Stops cleanly on SIGINT/SIGTERM.
+            Needs 64 MiB free on the vault's disk to start (the WAL and its checkpoints); /readyz \
+            answers 503 while the vault cannot be written (disk full, read-only file).
 
             Examples:
               vrm serve

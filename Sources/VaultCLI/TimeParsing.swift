@@ -14,7 +14,8 @@ enum TimeParsing {
             // A bare date means the end of that day.
             return t.count == 10 ? date.addingTimeInterval(86_400 - 1) : date
         }
-        throw CLIError.usage("cannot read the expiry \"\(text.prefix(40))\": use a duration (30d, 12h, 2w, 1y), a date (2026-12-31), an ISO 8601 time, or `never`")
+        throw CLIError.usage(
+            "cannot read the expiry \"\(text.prefix(40))\": use a duration (30d, 12h, 2w, 1y), a date (2026-12-31), an ISO 8601 time, or `never`")
     }
 
     /// `--since`: a date, an ISO 8601 time, or a duration back from now (`7d`).

@@ -87,7 +87,7 @@ enum ExitStatus {
         case .corrupt, .tampered: 4
         case .noVault: 5
         case .invalidInput, .invalidField: 2
-        case .vaultExists, .notFound, .conflict, .storage: 1
+        case .vaultExists, .notFound, .conflict, .notEmpty, .storage: 1
         }
     }
 }

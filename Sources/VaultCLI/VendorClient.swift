@@ -39,9 +39,10 @@ struct VendorClient {
             return .notModified(etag: etag)
         default:
             let problem = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
-            return .refused(status: http.statusCode, problem: (problem?["type"] as? String) ?? "",
-                            title: (problem?["title"] as? String) ?? HTTPURLResponse.localizedString(forStatusCode: http.statusCode),
-                            retryAfter: http.value(forHTTPHeaderField: "Retry-After"))
+            return .refused(
+                status: http.statusCode, problem: (problem?["type"] as? String) ?? "",
+                title: (problem?["title"] as? String) ?? HTTPURLResponse.localizedString(forStatusCode: http.statusCode),
+                retryAfter: http.value(forHTTPHeaderField: "Retry-After"))
         }
     }
 

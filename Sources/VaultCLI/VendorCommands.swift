@@ -77,8 +77,10 @@ struct VendorCommand: ParsableCommand {
             } else if vendors.isEmpty {
                 print("No vendors yet. Add one with `vrm vendor add NAME`.")
             } else {
-                print(Terminal.table(["NAME", "STAGE", "SITE", "KEY"],
-                                     vendors.map { [$0.name, $0.stage.rawValue, $0.site ?? "-", $0.hasPublicKey ? "yes" : "no"] }))
+                print(
+                    Terminal.table(
+                        ["NAME", "STAGE", "SITE", "KEY"],
+                        vendors.map { [$0.name, $0.stage.rawValue, $0.site ?? "-", $0.hasPublicKey ? "yes" : "no"] }))
             }
         }
     }

@@ -26,7 +26,9 @@ struct VendorKeyCommand: ParsableCommand {
             defer { Wipe.bytes(&content) }
             let fd = open(out, O_WRONLY | O_CREAT | O_EXCL, 0o600)
             guard fd >= 0 else {
-                throw CLIError(description: errno == EEXIST ? "\(out) already exists; refusing to overwrite a key file" : "cannot create \(out): \(String(cString: strerror(errno)))")
+                throw CLIError(
+                    description: errno == EEXIST
+                        ? "\(out) already exists; refusing to overwrite a key file" : "cannot create \(out): \(String(cString: strerror(errno)))")
             }
             let written = content.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
             let synced = fsync(fd) == 0

@@ -34,8 +34,10 @@ public final class Vault: Sendable {
     public var portability: Portability { Portability(context: context) }
 
     /// Creates a new vault file at `path`; refuses if anything is there.
-    public static func create(path: String, passphrase: SecretKey, kdf: KDFParameters = .interactive,
-                              clock: @escaping VaultClock = { Date() }, checkpoints: AuditCheckpointStore? = nil) throws -> Vault {
+    public static func create(
+        path: String, passphrase: SecretKey, kdf: KDFParameters = .interactive,
+        clock: @escaping VaultClock = { Date() }, checkpoints: AuditCheckpointStore? = nil
+    ) throws -> Vault {
         try checkPassphrase(passphrase)
         try kdf.validate()
         let vaultID = Random.bytes(16)
@@ -46,7 +48,8 @@ public final class Vault: Sendable {
         let box = try BoxKeyPair.generate()
         let signing = try SigningKeyPair.generate()
         func sealIdentity(_ secret: SecretKey, _ field: String) throws -> [UInt8] {
-            try AEAD.seal(secret: secret, key: identity, associatedData: VaultKeys.associatedData(vaultID: vaultID, table: "vault_header", id: "1", field: field))
+            try AEAD.seal(
+                secret: secret, key: identity, associatedData: VaultKeys.associatedData(vaultID: vaultID, table: "vault_header", id: "1", field: field))
         }
         var header = VaultHeader(
             formatVersion: VaultHeader.currentFormat, vaultID: vaultID, kdf: kdf, salt: salt,
@@ -61,17 +64,22 @@ public final class Vault: Sendable {
     }
 
     /// Opens and unlocks the vault at `path`.
-    public static func unlock(path: String, passphrase: SecretKey, clock: @escaping VaultClock = { Date() },
-                              checkpoints: AuditCheckpointStore? = nil) throws -> Vault {
+    public static func unlock(
+        path: String, passphrase: SecretKey, clock: @escaping VaultClock = { Date() },
+        checkpoints: AuditCheckpointStore? = nil
+    ) throws -> Vault {
         try unlock(database: VaultDatabase.open(path: path), passphrase: passphrase, clock: clock, checkpoints: checkpoints)
     }
 
     /// Unlocks an opened database. A wrong passphrase is told apart from corruption by the header checksum.
-    public static func unlock(database: VaultDatabase, passphrase: SecretKey, clock: @escaping VaultClock = { Date() },
-                              checkpoints: AuditCheckpointStore? = nil) throws -> Vault {
+    public static func unlock(
+        database: VaultDatabase, passphrase: SecretKey, clock: @escaping VaultClock = { Date() },
+        checkpoints: AuditCheckpointStore? = nil
+    ) throws -> Vault {
         let master = try unwrapMaster(header: database.header, passphrase: passphrase)
-        return try Vault(database: database, keys: VaultKeys(master: master, header: database.header), clock: clock,
-                         checkpoints: checkpoints)
+        return try Vault(
+            database: database, keys: VaultKeys(master: master, header: database.header), clock: clock,
+            checkpoints: checkpoints)
     }
 
     static func unwrapMaster(header: VaultHeader, passphrase: SecretKey) throws -> SecretKey {

@@ -21,6 +21,8 @@ public enum VaultError: Error, Sendable, Equatable, CustomStringConvertible {
     case notFound(kind: String, id: String)
     /// The operation conflicts with the record's state (e.g. revoking a revoked grant).
     case conflict(String)
+    /// The operation needs a vault without records (loading a whole export).
+    case notEmpty
     /// The database refused the operation (busy, full disk, read-only file).
     case storage(String)
 
@@ -35,6 +37,7 @@ public enum VaultError: Error, Sendable, Equatable, CustomStringConvertible {
         case .invalidField(_, let message): message
         case .notFound(let kind, let id): id.isEmpty ? "no such \(kind)" : "no \(kind) \(id)"
         case .conflict(let message): message
+        case .notEmpty: "the vault already holds records; a whole export loads only into a vault with none"
         case .storage(let message): "storage error: \(message)"
         }
     }

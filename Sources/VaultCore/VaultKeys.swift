@@ -29,7 +29,8 @@ public final class VaultKeys: Sendable {
         let vaultID = header.vaultID
         func openIdentity(_ sealed: [UInt8], _ field: String) throws -> SecretKey {
             do {
-                return try AEAD.openSecret(sealed, key: identity, associatedData: Self.associatedData(vaultID: vaultID, table: "vault_header", id: "1", field: field))
+                return try AEAD.openSecret(
+                    sealed, key: identity, associatedData: Self.associatedData(vaultID: vaultID, table: "vault_header", id: "1", field: field))
             } catch {
                 throw VaultError.tampered(table: "vault_header", id: field)
             }
@@ -79,8 +80,9 @@ public final class VaultKeys: Sendable {
 
     func openSecret(_ box: [UInt8], table: String, id: String, field: String, storage: SecretKey.Storage = .guarded) throws -> SecretKey {
         do {
-            return try AEAD.openSecret(box, key: key(for: table), associatedData: Self.associatedData(vaultID: vaultID, table: table, id: id, field: field),
-                                       storage: storage)
+            return try AEAD.openSecret(
+                box, key: key(for: table), associatedData: Self.associatedData(vaultID: vaultID, table: table, id: id, field: field),
+                storage: storage)
         } catch {
             throw VaultError.tampered(table: table, id: id)
         }

@@ -54,8 +54,10 @@ public enum AEAD {
     }
 
     /// Decrypts a box whose plaintext is itself secret straight into secure memory.
-    public static func openSecret(_ box: [UInt8], key: SecretKey, associatedData: [UInt8],
-                                  storage: SecretKey.Storage = .guarded) throws -> SecretKey {
+    public static func openSecret(
+        _ box: [UInt8], key: SecretKey, associatedData: [UInt8],
+        storage: SecretKey.Storage = .guarded
+    ) throws -> SecretKey {
         guard box.count > nonceBytes + tagBytes else { throw CryptoError.authenticationFailed }
         let secret = try SecretKey(zeroedCount: box.count - nonceBytes - tagBytes, storage: storage)
         let ok = box.withUnsafeBytes { b in secret.withUnsafeMutableBytes { open(b, key: key, associatedData: associatedData, into: $0) } }

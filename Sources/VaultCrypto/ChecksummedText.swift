@@ -22,10 +22,11 @@ struct ChecksummedText {
     var totalChars: Int { prefix.utf8.count + payloadChars + Self.checksumChars }
 
     func checksum(_ payload: [UInt8]) -> [UInt8] {
-        Array(BLAKE2b.hash { input in
-            input.append(domainBytes)
-            input.append(payload)
-        }.prefix(Self.checksumBytes))
+        Array(
+            BLAKE2b.hash { input in
+                input.append(domainBytes)
+                input.append(payload)
+            }.prefix(Self.checksumBytes))
     }
 
     func encode(_ payload: [UInt8]) -> String {
@@ -46,8 +47,9 @@ struct ChecksummedText {
         let payloadStart = prefixBytes.count, checksumStart = prefixBytes.count + payloadChars
         guard var payload = Base64URL.decode(bytes: UnsafeBufferPointer(rebasing: text[payloadStart..<checksumStart])) else { return nil }
         guard payload.count == payloadBytes,
-              let sum = Base64URL.decode(bytes: UnsafeBufferPointer(rebasing: text[checksumStart...])), sum.count == Self.checksumBytes,
-              constantTimeEquals(sum, checksum(payload)) else {
+            let sum = Base64URL.decode(bytes: UnsafeBufferPointer(rebasing: text[checksumStart...])), sum.count == Self.checksumBytes,
+            constantTimeEquals(sum, checksum(payload))
+        else {
             Wipe.bytes(&payload)
             return nil
         }

@@ -12,12 +12,18 @@ public struct ServerOptions: Sendable {
     /// Failed redemptions a client may make per window before 429.
     public var maxFailures: Int
     public var failureWindow: TimeInterval
+    /// Free bytes the vault's file system must have for the server to start.
+    public var minimumFreeBytes: Int64
 
-    public init(host: String = "127.0.0.1", port: Int = 8080, maxFailures: Int = 20, failureWindow: TimeInterval = 60) {
+    public init(
+        host: String = "127.0.0.1", port: Int = 8080, maxFailures: Int = 20, failureWindow: TimeInterval = 60,
+        minimumFreeBytes: Int64 = VaultDatabase.minimumServerFreeBytes
+    ) {
         self.host = host
         self.port = port
         self.maxFailures = maxFailures
         self.failureWindow = failureWindow
+        self.minimumFreeBytes = minimumFreeBytes
     }
 }
 
@@ -34,9 +40,15 @@ public func buildApplication(
     accessLog: AccessLog = AccessLog(), logger: Logger = Logger(label: "vrm.serve", factory: ServerLogHandler.init),
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) throws -> some ApplicationProtocol {
+    // A full disk would stop every redemption; the WAL alone must never be what fills it.
+    if let free = database.freeBytes(), free < options.minimumFreeBytes {
+        throw VaultError.storage(
+            "only \(free >> 20) MiB free on the disk that holds \(database.path); vrm serve needs at least "
+                + "\(options.minimumFreeBytes >> 20) MiB (Specs/vault-format.md, Free space)")
+    }
     // The WAL is checkpointed on a connection and thread of its own, not inside the writer's
-    // commits, which every waiting request would wait for (README, Performance).
-    try database.checkpointInBackground(pages: 500, limit: 4000)
+    // commits, which every waiting request would wait for (Benchmarks/RESULTS.md).
+    try database.checkpointInBackground()
     let redeemer = try Redeemer(database: database, clock: clock)
     let limiter = FailureRateLimiter(maxFailures: options.maxFailures, window: options.failureWindow, clock: clock)
     // One endpoint, hence one group-commit writer and one rate limiter, for both server paths.

@@ -20,8 +20,9 @@ struct EdgeResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Context ==
         let started = ContinuousClock.now
         let response = await answer(request, context: context)
         let bytes: Int? = response.body.contentLength
-        accessLog.record(method: request.method.rawValue, path: request.uri.path, status: Int(response.status.code), started: started,
-                         client: context.clientAddress, userAgent: request.headers[.userAgent], bytes: bytes)
+        accessLog.record(
+            method: request.method.rawValue, path: request.uri.path, status: Int(response.status.code), started: started,
+            client: context.clientAddress, userAgent: request.headers[.userAgent], bytes: bytes)
         return response
     }
 
@@ -52,15 +53,10 @@ struct EdgeResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Context ==
             case .notFound: return Problem.notFound.response()
             case .contentTooLarge: return Problem.requestTooLarge.response(extraHeaders: [.connection: "close"])
             case .methodNotAllowed: return Problem.methodNotAllowed.response(extraHeaders: [.allow: "GET"])
-            default:
-                context.logger.error("request failed", metadata: ["status": "\(error.status.code)"])
-                return Problem.internalError.response()
+            default: return Problem.requestFailed(error, logger: context.logger).response
             }
         } catch {
-            // The error's text is not logged: it could carry a path or a storage detail, never a token,
-            // but the kind is enough for an operator.
-            context.logger.error("request failed", metadata: ["error": "\(type(of: error))"])
-            return Problem.internalError.response()
+            return Problem.requestFailed(error, logger: context.logger).response
         }
     }
 }

@@ -1,41 +1,7 @@
-import Foundation
 import HTTPTypes
-import Hummingbird
-public import HummingbirdCore
-public import Logging
-public import NIOCore
+import Logging
+import NIOCore
 import NIOHTTPTypes
-import Synchronization
-
-/// HTTP/1.1 as Hummingbird serves it, plus the event-loop fast path for `GET /v1/share`
-/// (`ShareFastPath`), which it places after Hummingbird's connection-state handler.
-struct VaultHTTP1Channel: ServerChildChannel {
-    typealias Value = HTTP1Channel.Value
-
-    let inner: HTTP1Channel
-    let endpoint: ShareEndpoint
-    let accessLog: AccessLog
-    let outboxes: ReplyOutboxes
-
-    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
-        let endpoint = endpoint, accessLog = accessLog, outboxes = outboxes
-        return inner.setup(channel: channel, logger: logger).flatMapThrowing { value in
-            // After the connection-state handler, so it sees fast-path requests too: its idle
-            // timeout and graceful shutdown count them like any other request.
-            let pipeline = channel.pipeline.syncOperations
-            let state = try pipeline.handler(type: HTTPConnectionStateHandler.self)
-            let fastPath = ShareFastPath(endpoint: endpoint, accessLog: accessLog, logger: logger,
-                                         outbox: outboxes.outbox(for: channel.eventLoop),
-                                         client: VaultRequestContext.ipText(channel.remoteAddress))
-            try pipeline.addHandler(fastPath, position: .after(state))
-            return value
-        }
-    }
-
-    func handle(value: Value, logger: Logger) async {
-        await inner.handle(value: value, logger: logger)
-    }
-}
 
 /// Answers `GET /v1/share` on the connection's event loop, without Hummingbird's per-request
 /// task: the request is prepared here (`Redeemer.prepare`), queued for the group-commit writer,
@@ -45,56 +11,30 @@ struct VaultHTTP1Channel: ServerChildChannel {
 /// to Hummingbird unchanged. Both paths answer through `ShareEndpoint`, so their responses,
 /// access-log lines, rate limiting and audit are the same; the tests run them side by side.
 ///
-/// HTTP/1.1 answers in request order. While a fast-path request waits for its commit, whatever
-/// arrives after it (requests, errors, events) is held (and past `heldLimit` parts, so are
-/// reads); while a request handed to Hummingbird is unanswered, later requests go to
-/// Hummingbird too.
+/// HTTP/1.1 answers in request order: which requests this path takes, what it holds while one
+/// waits for its answer and when reading pauses is `ShareFastPathStateMachine`'s to decide. This
+/// handler feeds it the channel's events and does what it says.
 final class ShareFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
     typealias OutboundIn = HTTPResponsePart
     typealias OutboundOut = HTTPResponsePart
 
-    private enum Held {
-        case read(NIOAny)
-        case error(any Error)
-        case event(Any)
-    }
-
-    private enum Current {
-        case none
-        /// Parts of a request handed to Hummingbird.
-        case forwarding
-        /// A fast-path request's head and fields, until its end arrives.
-        case reading(HTTPRequest, ShareFields, started: ContinuousClock.Instant)
-        /// A fast-path request waiting for its commit.
-        case awaiting
-    }
-
-    private let endpoint: ShareEndpoint
+    private let endpoint: any ShareFastPathEndpoint
     private let accessLog: AccessLog
     private let logger: Logger
     private let outbox: ReplyOutbox
     private let client: String
 
-    private var current = Current.none
-    /// Requests handed to Hummingbird whose response has not ended yet.
-    private var forwarded = 0
-    private var held: [Held] = []
-    private var readHeld = false
+    private var machine = ShareFastPathStateMachine()
     private var context: ChannelHandlerContext?
 
-    init(endpoint: ShareEndpoint, accessLog: AccessLog, logger: Logger, outbox: ReplyOutbox, client: String) {
+    init(endpoint: any ShareFastPathEndpoint, accessLog: AccessLog, logger: Logger, outbox: ReplyOutbox, client: String) {
         self.endpoint = endpoint
         self.accessLog = accessLog
         self.logger = logger
         self.outbox = outbox
         self.client = client
-    }
-
-    private var awaiting: Bool {
-        if case .awaiting = current { return true }
-        return false
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -103,50 +43,25 @@ final class ShareFastPath: ChannelDuplexHandler, RemovableChannelHandler {
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
-        held.removeAll()
-    }
-
-    /// The requests this path takes, with the fields it reads; the rest go to Hummingbird
-    /// (which answers 405, 413, 431…).
-    static func takes(_ head: HTTPRequest) -> ShareFields? {
-        guard head.method == .get, let path = head.path else { return nil }
-        // Looked for as a byte: searching the `String` for a `Character` costs about a microsecond.
-        let route = path.utf8.firstIndex(of: UInt8(ascii: "?")).map { path[..<$0] } ?? path[...]
-        guard route == "/v1/share" else { return nil }
-        return ShareFields(head.headerFields)
+        machine.handlerRemoved()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if awaiting { return held.append(.read(data)) }
-        switch unwrapInboundIn(data) {
-        case .head(let head):
-            if forwarded == 0, let fields = Self.takes(head) {
-                current = .reading(head, fields, started: .now)
-            } else {
-                forwarded += 1
-                current = .forwarding
-                context.fireChannelRead(data)
-            }
-        case .body:
-            // A taken request has no body (no Content-Length, no Transfer-Encoding).
-            if case .reading = current { return }
-            context.fireChannelRead(data)
-        case .end:
-            guard case .reading(let head, let fields, let started) = current else {
-                current = .none
-                return context.fireChannelRead(data)
-            }
-            current = .awaiting
-            start(head, fields, started: started, context: context)
+        switch machine.read(data, unwrapInboundIn(data)) {
+        case .forward: context.fireChannelRead(data)
+        case .take, .drop, .hold: break
+        case .start(let request): start(request, context: context)
         }
     }
 
-    private func start(_ head: HTTPRequest, _ fields: ShareFields, started: ContinuousClock.Instant, context: ChannelHandlerContext) {
+    private func start(_ request: ShareFastPathStateMachine.Request, context: ChannelHandlerContext) {
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
         let outbox = outbox
-        let path = head.path ?? "/v1/share", userAgent = fields.userAgent
-        endpoint.begin(authorization: fields.authorization, userAgent: userAgent, ifNoneMatch: fields.ifNoneMatch,
-                       client: client) { reply in
+        let path = request.head.path ?? "/v1/share", userAgent = request.fields.userAgent, started = request.started
+        endpoint.begin(
+            authorization: request.fields.authorization, userAgent: userAgent,
+            ifNoneMatch: request.fields.ifNoneMatch, client: client
+        ) { reply in
             if outbox.eventLoop.inEventLoop {
                 handler.value.finish(reply, path: path, userAgent: userAgent, started: started)
             } else {
@@ -161,9 +76,7 @@ final class ShareFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         do {
             answer = try endpoint.answer(reply, client: client)
         } catch {
-            // As EdgeResponder: the error's kind only, never its text.
-            logger.error("request failed", metadata: ["error": "\(type(of: error))"])
-            answer = Problem.internalError.answer()
+            answer = Problem.requestFailed(error, logger: logger)
         }
         var fields = answer.headers
         if let body = answer.body { fields[.contentLength] = String(body.readableBytes) }
@@ -173,167 +86,62 @@ final class ShareFastPath: ChannelDuplexHandler, RemovableChannelHandler {
             if let body = answer.body { context.write(wrapOutboundOut(.body(body)), promise: nil) }
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
         }
-        accessLog.record(method: "GET", path: path, status: Int(answer.status.code), started: started,
-                         client: client, userAgent: userAgent, bytes: answer.body?.readableBytes)
-        current = .none
-        resume()
+        accessLog.record(
+            method: "GET", path: path, status: Int(answer.status.code), started: started,
+            client: client, userAgent: userAgent, bytes: answer.body?.readableBytes)
+        switch machine.requestAnswered() {
+        case .none: break
+        case .replayHeld: replayHeld()
+        }
     }
 
     /// Replays what arrived while a request waited, in order, until another one waits.
-    private func resume() {
+    private func replayHeld() {
         guard let context else { return }
-        var replayed = false
-        while !awaiting, !held.isEmpty {
-            switch held.removeFirst() {
-            case .read(let data):
-                replayed = true
-                channelRead(context: context, data: data)
+        while true {
+            switch machine.nextReplayStep() {
+            case .read(let data): channelRead(context: context, data: data)
             case .error(let error): context.fireErrorCaught(error)
             case .event(let event): context.fireUserInboundEventTriggered(event)
+            case .finished(let readComplete, let resumeReading):
+                if readComplete { context.fireChannelReadComplete() }
+                if resumeReading { context.read() }
+                return
             }
-        }
-        // Hummingbird's inbound stream hands reads on at the end of a read burst; replayed parts
-        // forwarded to it would otherwise wait for the next burst, which a client that has sent
-        // everything never makes.
-        if replayed { context.fireChannelReadComplete() }
-        if !awaiting, readHeld {
-            readHeld = false
-            context.read()
         }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if awaiting { return held.append(.error(error)) }
-        context.fireErrorCaught(error)
+        switch machine.errorCaught(error) {
+        case .forward: context.fireErrorCaught(error)
+        case .hold: break
+        }
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if awaiting { return held.append(.event(event)) }
-        context.fireUserInboundEventTriggered(event)
+        switch machine.userInboundEventTriggered(event) {
+        case .forward: context.fireUserInboundEventTriggered(event)
+        case .hold: break
+        }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        // Nobody is left to answer: drop what was held (the pending answer's write will fail
-        // quietly; its redemption is counted and audited all the same, as on Hummingbird's path).
-        held.removeAll()
+        // Nobody is left to answer: what was held is dropped (the pending answer's write will
+        // fail quietly; its redemption is counted and audited all the same, as on Hummingbird's
+        // path).
+        machine.channelInactive()
         context.fireChannelInactive()
     }
 
-    /// Held parts past which reading pauses until the waiting request is answered. Pausing
-    /// costs two `epoll_ctl` calls, so a client that sends one request at a time never pauses;
-    /// one that pipelines many is held to about this many parts in memory.
-    static let heldLimit = 16
-
     func read(context: ChannelHandlerContext) {
-        if awaiting, held.count >= Self.heldLimit {
-            readHeld = true
-        } else {
-            context.read()
+        switch machine.readRequested() {
+        case .read: context.read()
+        case .pause: break
         }
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if case .end = unwrapOutboundIn(data) { forwarded = max(0, forwarded - 1) }
+        if case .end = unwrapOutboundIn(data) { machine.responseEndWritten() }
         context.write(data, promise: promise)
-    }
-}
-
-/// The request fields the fast path reads, found in one pass over the head. (`HTTPFields`'
-/// subscript joins every value of a name through a generic `joined`: three lookups took about
-/// 2 µs of the ~100 a redemption costs the server.)
-struct ShareFields {
-    var authorization: String?
-    var userAgent: String?
-    var ifNoneMatch: String?
-
-    /// nil for a request the fast path leaves to Hummingbird: one with a body
-    /// (`Content-Length`, `Transfer-Encoding`), with connection management (`Connection`), or
-    /// with more header bytes than `ServerLimits.maxHeaderBytes`.
-    init?(_ fields: HTTPFields) {
-        var bytes = 0
-        var repeated = false
-        for field in fields {
-            bytes += ServerLimits.fieldBytes(field)
-            switch field.name {
-            case .contentLength, .transferEncoding, .connection:
-                return nil
-            case .authorization:
-                repeated = repeated || authorization != nil
-                authorization = field.value
-            case .userAgent:
-                repeated = repeated || userAgent != nil
-                userAgent = field.value
-            case .ifNoneMatch:
-                repeated = repeated || ifNoneMatch != nil
-                ifNoneMatch = field.value
-            default:
-                break
-            }
-        }
-        guard bytes <= ServerLimits.maxHeaderBytes else { return nil }
-        if repeated {
-            // A name sent twice reads as HTTPFields (and Hummingbird's path) reads it: every
-            // value, joined.
-            authorization = fields[.authorization]
-            userAgent = fields[.userAgent]
-            ifNoneMatch = fields[.ifNoneMatch]
-        }
-    }
-}
-
-/// Work for one event loop, posted from other threads: the first post after a drain schedules
-/// one task on the loop, and the rest of a batch's replies ride along with it.
-final class ReplyOutbox: Sendable {
-    let eventLoop: any EventLoop
-    private let pending = Mutex<[@Sendable () -> Void]>([])
-
-    init(eventLoop: any EventLoop) {
-        self.eventLoop = eventLoop
-    }
-
-    func post(_ work: @escaping @Sendable () -> Void) {
-        let first = pending.withLock { pending in
-            pending.append(work)
-            return pending.count == 1
-        }
-        if first { eventLoop.execute { self.drain() } }
-    }
-
-    private func drain() {
-        var work: [@Sendable () -> Void] = []
-        pending.withLock { swap(&work, &$0) }
-        for item in work { item() }
-    }
-}
-
-/// One `ReplyOutbox` per event loop, shared by that loop's connections.
-final class ReplyOutboxes: Sendable {
-    private let outboxes = Mutex<[ObjectIdentifier: ReplyOutbox]>([:])
-
-    func outbox(for eventLoop: any EventLoop) -> ReplyOutbox {
-        outboxes.withLock { outboxes in
-            if let outbox = outboxes[ObjectIdentifier(eventLoop)] { return outbox }
-            let outbox = ReplyOutbox(eventLoop: eventLoop)
-            outboxes[ObjectIdentifier(eventLoop)] = outbox
-            return outbox
-        }
-    }
-}
-
-/// The HTTP `Date` header (RFC 9110 IMF-fixdate), as Hummingbird writes it on its own path.
-enum HTTPDate {
-    private static let text = PerSecondText { format(Int($0.timeIntervalSince1970)) }
-    private static let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
-    private static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-
-    static func now() -> String { text.now() }
-
-    static func format(_ secondsSince1970: Int) -> String {
-        var time = time_t(secondsSince1970)
-        var parts = tm()
-        gmtime_r(&time, &parts)
-        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        return "\(days[Int(parts.tm_wday)]), \(two(parts.tm_mday)) \(months[Int(parts.tm_mon)]) \(parts.tm_year + 1900) "
-            + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)) GMT"
     }
 }

@@ -10,9 +10,12 @@ import VaultCore
         (.invalidField([.rating], "rating must be from 1 to 5"), "--rating must be from 1 to 5"),
         (.invalidField([.giftFor, .notGift], "use either gift_for or not_gift, not both"), "use either --gift-for or --not-gift, not both"),
         (.invalidField([.scope], "a grant needs at least one scope; valid scopes: profile"), "a grant needs at least one --scope; valid scopes: profile"),
-        (.invalidField([.defaultVendor], "line 3: no vendor (fill the vendor column or pass default_vendor)"),
-         "line 3: no vendor (fill the vendor column or pass --vendor NAME)"),
+        (
+            .invalidField([.defaultVendor], "line 3: no vendor (fill the vendor column or pass default_vendor)"),
+            "line 3: no vendor (fill the vendor column or pass --vendor NAME)"
+        ),
         (.invalidInput("the expiry is in the past"), "the expiry is in the past"),
+        (.notEmpty, "import-all needs a vault with no records yet; create one with `vrm init --vault NEW`"),
     ])
     func fieldsReadAsFlags(_ error: VaultError, _ printed: String) {
         #expect(CoreErrorText.message(for: error) == printed)

@@ -10,8 +10,9 @@ import VaultTestSupport
     @Test func theWalkthroughScriptRunsEveryStep() throws {
         let cli = CLIRunner()
         let binDir = URL(fileURLWithPath: CLIRunner.binary).deletingLastPathComponent().path
-        let result = try cli.run([Self.root.appendingPathComponent("examples/walkthrough.sh").path],
-                                 env: ["PATH": "\(binDir):/usr/bin:/bin", "TMPDIR": cli.dir.path], executable: "/bin/bash")
+        let result = try cli.run(
+            [Self.root.appendingPathComponent("examples/walkthrough.sh").path],
+            env: ["PATH": "\(binDir):/usr/bin:/bin", "TMPDIR": cli.dir.path], executable: "/bin/bash")
         #expect(result.status == 0, "\(result.out.suffix(2000))\n\(result.err.suffix(2000))")
         #expect(result.out.contains("walkthrough: all steps passed"))
     }

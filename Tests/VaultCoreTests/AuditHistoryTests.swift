@@ -72,7 +72,9 @@ import VaultTestSupport
     }
 
     @Test func swappedEntriesAreNamed() throws {
-        try rawExecute(dir.file("vault.db"), """
+        try rawExecute(
+            dir.file("vault.db"),
+            """
             UPDATE audit SET seq = -1 WHERE seq = 4; UPDATE audit SET seq = 4 WHERE seq = 5; UPDATE audit SET seq = 5 WHERE seq = -1;
             """)
         guard case .broken(let seq, _) = try verify() else { return #expect(Bool(false)) }
@@ -95,8 +97,9 @@ import VaultTestSupport
         let prevHex = try #require(try raw.strings("SELECT hex(hash) FROM audit WHERE seq = 5").first)
         let rows = try raw.strings("SELECT at || '|' || event || '|' || writer_id || '|' || hex(body) FROM audit WHERE seq = 6")
         let parts = try #require(rows.first).split(separator: "|").map(String.init)
-        let hash = AuditChain.entryHash(previous: try #require(Hex.decode(prevHex)), seq: 6, atMillis: try #require(Int64(parts[0])),
-                                        event: parts[1], writerID: parts[2], body: try #require(Hex.decode(parts[3])))
+        let hash = AuditChain.entryHash(
+            previous: try #require(Hex.decode(prevHex)), seq: 6, atMillis: try #require(Int64(parts[0])),
+            event: parts[1], writerID: parts[2], body: try #require(Hex.decode(parts[3])))
         try raw.execute("UPDATE audit SET hash = x'\(Hex.encode(hash))' WHERE seq = 6")
         let database = try VaultDatabase.open(path: dir.file("vault.db"))
         guard case .intact = try AuditVerifier.verify(database, checkpoint: nil) else { return #expect(Bool(false)) }

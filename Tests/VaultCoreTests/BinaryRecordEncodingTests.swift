@@ -9,9 +9,10 @@ import Testing
             date: CalendarDate(String(format: "%04d-%02d-%02d", 2000 + i % 30, 1 + i % 12, 1 + i % 28)) ?? CalendarDate(Date()),
             price: i % 4 == 0 ? nil : Money(minorUnits: Int64(i * 137), currency: ["EUR", "JPY", "KWD"][i % 3]),
             orderNumber: i % 2 == 0 ? "O-\(i)" : nil, quantity: 1 + i % 9, giftFor: i % 5 == 0 ? "Sam" : nil,
-            annotations: PurchaseAnnotations(rating: i % 6 == 0 ? nil : 1 + i % 5, returned: i % 2 == 1,
-                                             warrantyUntil: i % 3 == 0 ? CalendarDate("2030-01-31") : nil,
-                                             notes: i % 4 == 1 ? "note \(i)" : nil, tags: Array(["a", "b", "c"].prefix(i % 4))),
+            annotations: PurchaseAnnotations(
+                rating: i % 6 == 0 ? nil : 1 + i % 5, returned: i % 2 == 1,
+                warrantyUntil: i % 3 == 0 ? CalendarDate("2030-01-31") : nil,
+                notes: i % 4 == 1 ? "note \(i)" : nil, tags: Array(["a", "b", "c"].prefix(i % 4))),
             createdAt: Date(timeIntervalSince1970: Double(1_700_000_000_000 + i) / 1000))
     }
 

@@ -33,7 +33,7 @@ import VaultTestSupport
         let counts = try copy.portability.importAll(first)
         #expect(counts.profile == 3 && counts.vendors == 2 && counts.purchases == 4 && counts.cases == 1)
         #expect(try copy.portability.export(.json) == first)
-        #expect(throws: VaultError.self) { try copy.portability.importAll(first) }
+        #expect(throws: VaultError.notEmpty) { try copy.portability.importAll(first) }
         #expect(throws: VaultError.self) { try copy.portability.importAll(Data("{\"format\":\"nope\"}".utf8)) }
     }
 
@@ -62,16 +62,18 @@ import VaultTestSupport
         #expect(try attempt { purchases(&$0) { $0["price"] = ["minorUnits": 5, "currency": "XYZ"] } } == false)
         #expect(try attempt { purchases(&$0) { $0["quantity"] = 0 } } == false)
         #expect(try attempt { purchases(&$0) { $0["item"] = "" } } == false)
-        #expect(try attempt { doc in
-            var list = doc["purchases"] as? [[String: Any]] ?? []
-            list.append(list[0])
-            doc["purchases"] = list
-        } == false)
-        #expect(try attempt { doc in
-            var list = doc["vendors"] as? [[String: Any]] ?? []
-            list[1]["name"] = list[0]["name"]
-            doc["vendors"] = list
-        } == false)
+        #expect(
+            try attempt { doc in
+                var list = doc["purchases"] as? [[String: Any]] ?? []
+                list.append(list[0])
+                doc["purchases"] = list
+            } == false)
+        #expect(
+            try attempt { doc in
+                var list = doc["vendors"] as? [[String: Any]] ?? []
+                list[1]["name"] = list[0]["name"]
+                doc["vendors"] = list
+            } == false)
     }
 
     @Test func exportOrderSurvivesCasesOpenedWithinOneSecond() throws {
@@ -97,11 +99,12 @@ import VaultTestSupport
 
     @Test func spendingIsPerCurrencyAndLeavesReturnsOut() throws {
         let rows = try vault.reports.spending(by: .vendor)
-        #expect(rows == [
-            SpendingRow(group: "Acme", currency: "EUR", total: "300.00", purchases: 1),
-            SpendingRow(group: "Acme", currency: "USD", total: "12.00", purchases: 1),
-            SpendingRow(group: "Bolt", currency: "USD", total: "59.00", purchases: 1),
-        ])
+        #expect(
+            rows == [
+                SpendingRow(group: "Acme", currency: "EUR", total: "300.00", purchases: 1),
+                SpendingRow(group: "Acme", currency: "USD", total: "12.00", purchases: 1),
+                SpendingRow(group: "Bolt", currency: "USD", total: "59.00", purchases: 1),
+            ])
         #expect(try vault.reports.spending(by: .month).map(\.group) == ["2026-08", "2026-09"])
         #expect(try vault.reports.spending(by: .month, since: CalendarDate("2026-09-01")).map(\.total) == ["71.00"])
     }
@@ -167,7 +170,8 @@ import VaultTestSupport
     }
 
     @Test func exposureMatchesTheActiveGrants() throws {
-        let a = try vault.grants.create(GrantRequest(vendorName: "Acme", scopes: [.profilePrefix("address"), .purchasesOwn, .casesOwn], purpose: .support, expiresAt: nil, maxUses: 3))
+        let a = try vault.grants.create(
+            GrantRequest(vendorName: "Acme", scopes: [.profilePrefix("address"), .purchasesOwn, .casesOwn], purpose: .support, expiresAt: nil, maxUses: 3))
         let b = try vault.grants.create(GrantRequest(vendorName: "Bolt", scopes: [.profileField("email")], purpose: .warranty, expiresAt: nil))
         try vault.grants.revoke(id: b.grant.id)
         let rows = try vault.reports.exposure()

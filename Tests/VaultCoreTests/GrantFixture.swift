@@ -25,8 +25,11 @@ extension GrantFixture {
 
     /// Issues a grant to `vendor` (Acme unless told), expiring `expires` seconds from the
     /// fixture clock's now.
-    func grant(_ scopes: [Scope] = [.profileField("email")], expires: TimeInterval? = 3600, maxUses: Int? = nil, vendor: String = "Acme") throws -> IssuedGrant {
-        try vault.grants.create(GrantRequest(vendorName: vendor, scopes: scopes, purpose: .delivery,
-                                           expiresAt: expires.map { clock.now.addingTimeInterval($0) }, maxUses: maxUses))
+    func grant(_ scopes: [Scope] = [.profileField("email")], expires: TimeInterval? = 3600, maxUses: Int? = nil, vendor: String = "Acme") throws -> IssuedGrant
+    {
+        try vault.grants.create(
+            GrantRequest(
+                vendorName: vendor, scopes: scopes, purpose: .delivery,
+                expiresAt: expires.map { clock.now.addingTimeInterval($0) }, maxUses: maxUses))
     }
 }

@@ -101,7 +101,8 @@ import VaultTestSupport
         let other = try GrantToken.generate()
         // Right selector, wrong secret.
         let forged = "vrm_" + Base64URL.encode(issued.token.selector + other.secret.exposedCopy())
-        let forgedText = forged + Base64URL.encode(Array(BLAKE2b.hash([Array("vrm-token-v1".utf8), issued.token.selector + other.secret.exposedCopy()]).prefix(4)))
+        let forgedText =
+            forged + Base64URL.encode(Array(BLAKE2b.hash([Array("vrm-token-v1".utf8), issued.token.selector + other.secret.exposedCopy()]).prefix(4)))
         for text in ["", "garbage", forgedText, other.encoded(), String(repeating: "A", count: 10_240)] {
             #expect(try redeem(redeemer, nil, text: text) == .invalidToken)
         }
@@ -115,7 +116,8 @@ import VaultTestSupport
         _ = try redeem(redeemer, issued.token)
         let other = try GrantToken.generate()
         let forged = "vrm_" + Base64URL.encode(issued.token.selector + other.secret.exposedCopy())
-        let forgedText = forged + Base64URL.encode(Array(BLAKE2b.hash([Array("vrm-token-v1".utf8), issued.token.selector + other.secret.exposedCopy()]).prefix(4)))
+        let forgedText =
+            forged + Base64URL.encode(Array(BLAKE2b.hash([Array("vrm-token-v1".utf8), issued.token.selector + other.secret.exposedCopy()]).prefix(4)))
         #expect(try redeem(redeemer, nil, text: forgedText) == .invalidToken)
         #expect(try vault.grants.grant(id: issued.grant.id).useCount == 1)
         let denial = try #require(try vault.audit.entries().last)
@@ -143,8 +145,10 @@ import VaultTestSupport
 
     @Test func theReceiptHasTheKantaraFields() throws {
         try vault.profile.set("name", value: "Jo")
-        let issued = try vault.grants.create(GrantRequest(vendorName: "Acme", scopes: [.profileField("email")], purpose: .warranty,
-                                                        expiresAt: nil, terms: "https://acme.example/terms", jurisdiction: "EU"))
+        let issued = try vault.grants.create(
+            GrantRequest(
+                vendorName: "Acme", scopes: [.profileField("email")], purpose: .warranty,
+                expiresAt: nil, terms: "https://acme.example/terms", jurisdiction: "EU"))
         let data = try JSONEncoder().encode(try vault.grants.consentReceipt(grantID: issued.grant.id))
         let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         #expect(json["version"] as? String == "KI-CR-v1.1.0")

@@ -40,13 +40,17 @@ import VaultTestSupport
 
     @Test(arguments: cases)
     func swiftAndSQLAgree(_ c: Case) throws {
-        #expect(GrantState.evaluate(revokedAt: c.revokedAt, expiresAt: c.expiresAt, maxUses: c.maxUses, useCount: c.useCount,
-                                    nowMillis: Self.now) == c.expected)
+        #expect(
+            GrantState.evaluate(
+                revokedAt: c.revokedAt, expiresAt: c.expiresAt, maxUses: c.maxUses, useCount: c.useCount,
+                nowMillis: Self.now) == c.expected)
 
         let dir = TemporaryDirectory()
         let vault = try makeVault(in: dir)
         func sql(_ value: (some CustomStringConvertible)?) -> String { value.map(\.description) ?? "NULL" }
-        try rawExecute(dir.file("vault.db"), """
+        try rawExecute(
+            dir.file("vault.db"),
+            """
             INSERT INTO grants (id, selector, secret_hash, binding, created_at, expires_at, max_uses, use_count, revoked_at, share_version, sealed)
             VALUES ('gr_case', x'01', x'02', 'bearer', 0, \(sql(c.expiresAt)), \(sql(c.maxUses)), \(c.useCount), \(sql(c.revokedAt)), 0, x'03')
             """)

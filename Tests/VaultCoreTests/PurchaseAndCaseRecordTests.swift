@@ -16,10 +16,13 @@ import VaultTestSupport
     }
 
     @discardableResult
-    func add(_ vendor: String, _ item: String, price: String? = "10.00", currency: String = "EUR", order: String? = nil, gift: String? = nil,
-             date: String = "2026-10-01") throws -> Purchase {
-        let purchase = NewPurchase(vendorName: vendor, item: item, date: CalendarDate(date), price: try price.map { try Money.parse($0, currency: currency) },
-                                   orderNumber: order, giftFor: gift)
+    func add(
+        _ vendor: String, _ item: String, price: String? = "10.00", currency: String = "EUR", order: String? = nil, gift: String? = nil,
+        date: String = "2026-10-01"
+    ) throws -> Purchase {
+        let purchase = NewPurchase(
+            vendorName: vendor, item: item, date: CalendarDate(date), price: try price.map { try Money.parse($0, currency: currency) },
+            orderNumber: order, giftFor: gift)
         return try #require(try vault.purchases.add([purchase]).added.first)
     }
 
@@ -32,7 +35,8 @@ import VaultTestSupport
         let shoes = try add("Acme", "Trail shoes", order: "A-1")
         try add("Acme", "Socks", gift: "my nephew")
         try add("Bolt", "Helmet")
-        try vault.purchases.annotate(id: shoes.id, AnnotationEdit(rating: 5, returned: true, warrantyUntil: CalendarDate("2028-01-01"), note: "great grip", tags: ["running"]))
+        try vault.purchases.annotate(
+            id: shoes.id, AnnotationEdit(rating: 5, returned: true, warrantyUntil: CalendarDate("2028-01-01"), note: "great grip", tags: ["running"]))
         let (_, fetch) = try share([.purchasesOwn])
         let purchases = try #require(try fetch().data.purchases)
         #expect(purchases.map(\.item).sorted() == ["Socks", "Trail shoes"])
@@ -79,8 +83,10 @@ import VaultTestSupport
     }
 
     @Test func caseLifecycleAndSharing() throws {
-        let c = try vault.cases.open(NewCase(vendorName: "Acme", subject: "Sole came off", channel: .email, priority: .high,
-                                           followUp: CalendarDate("2026-01-01"), reference: "ACME-1"))
+        let c = try vault.cases.open(
+            NewCase(
+                vendorName: "Acme", subject: "Sole came off", channel: .email, priority: .high,
+                followUp: CalendarDate("2026-01-01"), reference: "ACME-1"))
         #expect(c.isOverdue(today: CalendarDate("2026-06-01") ?? CalendarDate(Date())))
         try vault.cases.update(id: c.id, .log("called them", channel: .phone))
         try vault.cases.update(id: c.id, .escalate)

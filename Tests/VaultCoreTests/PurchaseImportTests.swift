@@ -14,7 +14,8 @@ import VaultTestSupport
     func count() throws -> Int { try vault.purchases.list().count }
 
     @Test func aGoodFileImportsOnceAndTwiceAddsNothing() throws {
-        let csv = "vendor,item,date,price,currency,order,quantity,gift_for\nAcme,Tent,2026-08-01,300.00,EUR,A-9,1,\nacme,\"Stove, small\",2026-08-02,45.5,EUR,A-10,2,Sam\n"
+        let csv =
+            "vendor,item,date,price,currency,order,quantity,gift_for\nAcme,Tent,2026-08-01,300.00,EUR,A-9,1,\nacme,\"Stove, small\",2026-08-02,45.5,EUR,A-10,2,Sam\n"
         let rows = try PurchaseImport.parse(csv, format: .csv, defaultVendor: nil)
         #expect(try vault.portability.importPurchases(rows, dryRun: true) == ImportSummary(added: 2, duplicates: 0, dryRun: true))
         #expect(try count() == 0)
@@ -59,13 +60,16 @@ import VaultTestSupport
         let json = #"[{"item": "Tent", "date": "2026-08-01", "price": "300", "currency": "EUR", "order": "A-9", "quantity": 2}]"#
         let rows = try PurchaseImport.parse(json, format: .json, defaultVendor: "Acme")
         #expect(try vault.portability.importPurchases(rows, dryRun: false).added == 1)
-        #expect { try PurchaseImport.parse(#"[{"item": "x", "date": "2026-01-01", "price": 3.5, "currency": "EUR"}]"#, format: .json, defaultVendor: "Acme") }
-            throws: { "\($0)".contains("entry 1: price must be a string") }
+        #expect {
+            try PurchaseImport.parse(#"[{"item": "x", "date": "2026-01-01", "price": 3.5, "currency": "EUR"}]"#, format: .json, defaultVendor: "Acme")
+        } throws: { "\($0)".contains("entry 1: price must be a string") }
         #expect { try PurchaseImport.parse(#"{"item": "x"}"#, format: .json, defaultVendor: "Acme") } throws: { "\($0)".contains("array of objects") }
-        #expect { try PurchaseImport.parse(#"[{"item": "x", "date": "2026-01-01", "quantity": true}]"#, format: .json, defaultVendor: "Acme") }
-            throws: { "\($0)".contains("entry 1: quantity must be a string or a whole number") }
-        #expect { try PurchaseImport.parse(#"[{"item": "x", "date": "2026-01-01", "quantity": "+5"}]"#, format: .json, defaultVendor: "Acme") }
-            throws: { "\($0)".contains("invalid quantity") }
+        #expect { try PurchaseImport.parse(#"[{"item": "x", "date": "2026-01-01", "quantity": true}]"#, format: .json, defaultVendor: "Acme") } throws: {
+            "\($0)".contains("entry 1: quantity must be a string or a whole number")
+        }
+        #expect { try PurchaseImport.parse(#"[{"item": "x", "date": "2026-01-01", "quantity": "+5"}]"#, format: .json, defaultVendor: "Acme") } throws: {
+            "\($0)".contains("invalid quantity")
+        }
         let padded = try PurchaseImport.parse(#"[{"item": " Tent ", "date": " 2026-01-01 ", "quantity": 2}]"#, format: .json, defaultVendor: "Acme")
         #expect(padded.first?.purchase.item == "Tent" && padded.first?.purchase.quantity == 2)
     }

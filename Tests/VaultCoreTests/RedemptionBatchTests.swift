@@ -75,7 +75,9 @@ import VaultTestSupport
         let redeemer = try redeemer()
         _ = try redeem(redeemer, good.token)
         // Every denial now fails to be recorded, as a full disk would make it.
-        try rawExecute(dir.file("vault.db"), """
+        try rawExecute(
+            dir.file("vault.db"),
+            """
             CREATE TRIGGER refuse_denials BEFORE INSERT ON audit WHEN NEW.event = 'share.denied'
             BEGIN SELECT RAISE(ABORT, 'no room for this entry'); END
             """)

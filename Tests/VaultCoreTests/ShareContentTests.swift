@@ -4,8 +4,10 @@ import VaultTestSupport
 
 /// scope × profile field → whether the share holds it.
 @Suite struct ShareContentTests {
-    static let profile = [("name", "Jo"), ("email", "jo@example.org"), ("address.shipping", "1 Main St"),
-                          ("address.billing", "PO Box 9"), ("size.shoe", "42"), ("addressbook", "not an address")]
+    static let profile = [
+        ("name", "Jo"), ("email", "jo@example.org"), ("address.shipping", "1 Main St"),
+        ("address.billing", "PO Box 9"), ("size.shoe", "42"), ("addressbook", "not an address"),
+    ]
 
     static let table: [(scope: String, shared: Set<String>)] = [
         ("profile", ["name", "email", "address.shipping", "address.billing", "size.shoe", "addressbook"]),

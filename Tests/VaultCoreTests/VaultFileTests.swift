@@ -203,8 +203,10 @@ import VaultTestSupport
         try vault.profile.set("email", value: secrets[0])
         try vault.profile.set("address.shipping", value: secrets[1])
         try vault.vendors.add(name: secrets[2], contact: secrets[3])
-        let issued = try vault.grants.create(GrantRequest(vendorName: secrets[2], scopes: [.profileField("email"), .profilePrefix("address")],
-                                                        purpose: .marketing, expiresAt: nil))
+        let issued = try vault.grants.create(
+            GrantRequest(
+                vendorName: secrets[2], scopes: [.profileField("email"), .profilePrefix("address")],
+                purpose: .marketing, expiresAt: nil))
         for needle in secrets + ["address.shipping", "profile.email", "profile.address.*", "marketing", issued.token.encoded()] {
             #expect(!rawVaultContains(dir.file("vault.db"), needle), "\(needle) found in the vault file")
         }

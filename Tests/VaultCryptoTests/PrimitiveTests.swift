@@ -4,7 +4,9 @@ import VaultCrypto
 @Suite struct PrimitiveTests {
     @Test func blake2bMatchesTheRFC7693Vector() {
         let digest = BLAKE2b.hash(Array("abc".utf8), outputLength: 64)
-        #expect(Hex.encode(digest) == "ba80a53f981c4d0d6a2797b69f12f6e94c212f14685ac4b74b12bb6fdbffa2d17d87c5392aab792dc252d5de4533cc9518d38aa8dbf1925ab92386edd4009923")
+        #expect(
+            Hex.encode(digest)
+                == "ba80a53f981c4d0d6a2797b69f12f6e94c212f14685ac4b74b12bb6fdbffa2d17d87c5392aab792dc252d5de4533cc9518d38aa8dbf1925ab92386edd4009923")
     }
 
     @Test func blake2bOfPartsEqualsBlake2bOfTheirConcatenation() {

@@ -51,7 +51,9 @@ import VaultCrypto
         let text = VendorKeyText.encodePublic(pair.publicKey)
         #expect(text.hasPrefix("vrmpk1_"))
         #expect(try VendorKeyText.decodePublic(" \(text)\n") == pair.publicKey)
-        for bad in ["", "vrmpk1_", text + "x", String(text.dropLast()), "vrmsk1_" + text.dropFirst(7), text.replacingOccurrences(of: "vrmpk1_", with: "vrmpk2_")] {
+        for bad in [
+            "", "vrmpk1_", text + "x", String(text.dropLast()), "vrmsk1_" + text.dropFirst(7), text.replacingOccurrences(of: "vrmpk1_", with: "vrmpk2_"),
+        ] {
             #expect(throws: CryptoError.self) { try VendorKeyText.decodePublic(bad) }
         }
     }

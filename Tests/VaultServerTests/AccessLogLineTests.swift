@@ -12,8 +12,9 @@ import Testing
     @Test func theLineIsJSONWithMillisecondsAndNoQuery() throws {
         let lines = LogLinesBox()
         let log = AccessLog(sink: { lines.append($0) })
-        log.record(method: "GET", path: "/v1/share?token=secret", status: 200, started: .now - .microseconds(1_234_567),
-                   client: "127.0.0.1", userAgent: nil, bytes: 1060)
+        log.record(
+            method: "GET", path: "/v1/share?token=secret", status: 200, started: .now - .microseconds(1_234_567),
+            client: "127.0.0.1", userAgent: nil, bytes: 1060)
         let line = try #require(lines.all.first)
         #expect(!line.contains("secret"))
         let json = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])

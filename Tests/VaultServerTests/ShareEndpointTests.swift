@@ -33,22 +33,27 @@ struct Fixture {
         try vault.vendors.add(name: "Acme")
         vendorKey = try BoxKeyPair.generate()
         try vault.vendors.add(name: "Bolt", publicKey: VendorKeyText.encodePublic(vendorKey.publicKey))
-        bearer = try vault.grants.create(GrantRequest(vendorName: "Acme", scopes: [.profilePrefix("address")], purpose: .delivery,
-                                                    expiresAt: clock.now.addingTimeInterval(3600)))
+        bearer = try vault.grants.create(
+            GrantRequest(
+                vendorName: "Acme", scopes: [.profilePrefix("address")], purpose: .delivery,
+                expiresAt: clock.now.addingTimeInterval(3600)))
         keyBound = try vault.grants.create(GrantRequest(vendorName: "Bolt", scopes: [.profileField("email")], purpose: .warranty, expiresAt: nil))
     }
 
     func grant(maxUses: Int? = nil, expiresIn: TimeInterval? = nil) throws -> IssuedGrant {
-        try vault.grants.create(GrantRequest(vendorName: "Acme", scopes: [.profile], purpose: .support,
-                                           expiresAt: expiresIn.map { clock.now.addingTimeInterval($0) }, maxUses: maxUses))
+        try vault.grants.create(
+            GrantRequest(
+                vendorName: "Acme", scopes: [.profile], purpose: .support,
+                expiresAt: expiresIn.map { clock.now.addingTimeInterval($0) }, maxUses: maxUses))
     }
 
     func app(maxFailures: Int = 1000) throws -> some ApplicationProtocol {
         // The server gets its own database handle and nothing else: no passphrase, no keys.
         let database = try VaultDatabase.open(path: dir.file("vault.db"))
         let log = self.log
-        return try buildApplication(database: database, options: ServerOptions(host: "127.0.0.1", port: 0, maxFailures: maxFailures),
-                                    clock: clock.closure, accessLog: AccessLog(sink: { log.append($0) }))
+        return try buildApplication(
+            database: database, options: ServerOptions(host: "127.0.0.1", port: 0, maxFailures: maxFailures),
+            clock: clock.closure, accessLog: AccessLog(sink: { log.append($0) }))
     }
 }
 
@@ -68,8 +73,10 @@ func bearer(_ token: String) -> HTTPFields { [.authorization: "Bearer \(token)"]
                 let document = try signed.verified(expectedSigner: f.bearer.signerKey).document
                 #expect(document.data.profile == ["address.shipping": "1 Main St"])
             }
-            try await client.execute(uri: "/v1/share", method: .get,
-                                     headers: [.authorization: "bearer \(f.bearer.token.encoded())", .ifNoneMatch: "\"v1\""]) { response in
+            try await client.execute(
+                uri: "/v1/share", method: .get,
+                headers: [.authorization: "bearer \(f.bearer.token.encoded())", .ifNoneMatch: "\"v1\""]
+            ) { response in
                 #expect(response.status == .notModified)
                 #expect(response.headers[.eTag] == "\"v1\"")
             }
@@ -208,13 +215,17 @@ func bearer(_ token: String) -> HTTPFields { [.authorization: "Bearer \(token)"]
                 #expect(response.status.code == 431)
                 #expect(response.headers[.contentType] == "application/problem+json")
             }
-            try await client.execute(uri: "/v1/share", method: .get, headers: [.contentLength: "20000"],
-                                     body: ByteBuffer(repeating: 0x41, count: 20_000)) { response in
+            try await client.execute(
+                uri: "/v1/share", method: .get, headers: [.contentLength: "20000"],
+                body: ByteBuffer(repeating: 0x41, count: 20_000)
+            ) { response in
                 #expect(response.status == .contentTooLarge)
             }
             // A chunked body carries no Content-Length; it is bounded all the same.
-            try await client.execute(uri: "/v1/share", method: .get, headers: [.transferEncoding: "chunked"],
-                                     body: ByteBuffer(repeating: 0x41, count: 20_000)) { response in
+            try await client.execute(
+                uri: "/v1/share", method: .get, headers: [.transferEncoding: "chunked"],
+                body: ByteBuffer(repeating: 0x41, count: 20_000)
+            ) { response in
                 #expect(response.status == .contentTooLarge)
             }
             try await client.execute(uri: "/livez", method: .get) { #expect($0.status == .ok) }
@@ -276,7 +287,9 @@ func bearer(_ token: String) -> HTTPFields { [.authorization: "Bearer \(token)"]
             try await withThrowingTaskGroup(of: UInt16.self) { group in
                 for _ in 0..<40 {
                     group.addTask {
-                        try await client.execute(uri: "/v1/share", method: .get, headers: bearer(limited.token.encoded())) { $0.status.code == 200 ? 200 : UInt16($0.status.code) }
+                        try await client.execute(uri: "/v1/share", method: .get, headers: bearer(limited.token.encoded())) {
+                            $0.status.code == 200 ? 200 : UInt16($0.status.code)
+                        }
                     }
                 }
                 return try await group.reduce(into: [UInt16]()) { $0.append($1) }

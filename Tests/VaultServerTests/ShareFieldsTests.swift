@@ -2,7 +2,7 @@ import HTTPTypes
 import Testing
 @testable import VaultServer
 
-/// The fast path's one-pass read of a request head (`ShareFields`, `ShareFastPath.takes`): it
+/// The fast path's one-pass read of a request head (`ShareFields`, `ShareFastPathStateMachine.takes`): it
 /// must take and read exactly what Hummingbird's path would.
 @Suite struct ShareFieldsTests {
     func head(_ fields: HTTPFields, method: HTTPRequest.Method = .get, path: String = "/v1/share") -> HTTPRequest {
@@ -15,7 +15,7 @@ import Testing
         fields.append(HTTPField(name: try #require(HTTPField.Name("user-AGENT")), value: "probe"))
         fields.append(HTTPField(name: .ifNoneMatch, value: "\"v1\""))
         fields.append(HTTPField(name: .ifNoneMatch, value: "\"v2\""))
-        let read = try #require(ShareFastPath.takes(head(fields)))
+        let read = try #require(ShareFastPathStateMachine.takes(head(fields)))
         #expect(read.authorization == "Bearer t")
         #expect(read.userAgent == "probe")
         #expect(read.ifNoneMatch == fields[.ifNoneMatch])
@@ -28,17 +28,17 @@ import Testing
             var fields: HTTPFields = [.authorization: "Bearer t", .userAgent: "a"]
             fields.append(HTTPField(name: .userAgent, value: "b"))
             fields.append(HTTPField(name: name, value: name == .contentLength ? "0" : "close"))
-            #expect(ShareFastPath.takes(head(fields)) == nil, "\(name)")
+            #expect(ShareFastPathStateMachine.takes(head(fields)) == nil, "\(name)")
         }
     }
 
     @Test func otherMethodsAndPathsGoToHummingbirdAndTheQueryIsIgnored() {
         let fields: HTTPFields = [.authorization: "Bearer t"]
-        #expect(ShareFastPath.takes(head(fields, method: .head)) == nil)
-        #expect(ShareFastPath.takes(head(fields, method: .post)) == nil)
-        #expect(ShareFastPath.takes(head(fields, path: "/v1/shares")) == nil)
-        #expect(ShareFastPath.takes(head(fields, path: "/v1/share/")) == nil)
-        #expect(ShareFastPath.takes(head(fields, path: "/v1/share?x=1"))?.authorization == "Bearer t")
+        #expect(ShareFastPathStateMachine.takes(head(fields, method: .head)) == nil)
+        #expect(ShareFastPathStateMachine.takes(head(fields, method: .post)) == nil)
+        #expect(ShareFastPathStateMachine.takes(head(fields, path: "/v1/shares")) == nil)
+        #expect(ShareFastPathStateMachine.takes(head(fields, path: "/v1/share/")) == nil)
+        #expect(ShareFastPathStateMachine.takes(head(fields, path: "/v1/share?x=1"))?.authorization == "Bearer t")
     }
 
     @Test func headersUpToTheLimitAreTakenAndOneByteMoreIsNot() throws {
@@ -49,7 +49,7 @@ import Testing
             var fields = HTTPFields([auth])
             fields.append(HTTPField(name: padName, value: String(repeating: "p", count: room + extra)))
             #expect(ServerLimits.headerBytes(fields) == ServerLimits.maxHeaderBytes + extra)
-            #expect((ShareFastPath.takes(head(fields)) != nil) == taken)
+            #expect((ShareFastPathStateMachine.takes(head(fields)) != nil) == taken)
         }
     }
 }

@@ -37,10 +37,13 @@ public func testPassphrase(_ text: String = "correct horse battery staple") thro
 }
 
 /// A fresh vault with the cheapest KDF (tests only).
-public func makeVault(in directory: TemporaryDirectory, name: String = "vault.db", clock: VaultClock? = nil,
-                      checkpoints: AuditCheckpointStore? = nil) throws -> Vault {
-    try Vault.create(path: directory.file(name), passphrase: try testPassphrase(), kdf: .minimumForTests,
-                     clock: clock ?? { Date() }, checkpoints: checkpoints)
+public func makeVault(
+    in directory: TemporaryDirectory, name: String = "vault.db", clock: VaultClock? = nil,
+    checkpoints: AuditCheckpointStore? = nil
+) throws -> Vault {
+    try Vault.create(
+        path: directory.file(name), passphrase: try testPassphrase(), kdf: .minimumForTests,
+        clock: clock ?? { Date() }, checkpoints: checkpoints)
 }
 
 /// The raw bytes of the vault file and its WAL, for "no plaintext on disk" checks.

@@ -19,14 +19,17 @@ extension Vault {
     /// materialisation and audit code as the CLI and server (`BulkLoader`), in large
     /// transactions. Returns the tokens of the active grants.
     func generateLargeVault(_ shape: LargeVaultShape, progress: (String) -> Void = { _ in }) throws -> [GrantToken] {
-        let profile = ["name": "Jo Example", "email": "jo@example.org", "phone": "+1 555 0100", "address.shipping": "12 Quokka Lane, Springfield",
-                       "address.billing": "PO Box 9, Springfield", "birthday": "1990-04-01", "size.shoe": "EU 42", "preference.contact": "email"]
+        let profile = [
+            "name": "Jo Example", "email": "jo@example.org", "phone": "+1 555 0100", "address.shipping": "12 Quokka Lane, Springfield",
+            "address.billing": "PO Box 9, Springfield", "birthday": "1990-04-01", "size.shoe": "EU 42", "preference.contact": "email",
+        ]
         for (key, value) in profile.sorted(by: { $0.key < $1.key }) { try self.profile.set(key, value: value) }
         let start = Date()
         let vendors: [Vendor] = try bulkLoad { loader in
             try (0..<shape.vendors).map { i in
-                let v = Vendor(id: Hex.encode(Random.bytes(16)), name: String(format: "Vendor %04d", i), site: "https://vendor\(i).example",
-                               stage: RelationshipStage.allCases[i % 5], createdAt: start)
+                let v = Vendor(
+                    id: Hex.encode(Random.bytes(16)), name: String(format: "Vendor %04d", i), site: "https://vendor\(i).example",
+                    stage: RelationshipStage.allCases[i % 5], createdAt: start)
                 try loader.add(v)
                 return v
             }
@@ -40,11 +43,12 @@ extension Vault {
                 for i in made..<(made + chunk) {
                     let vendor = vendors[i % vendors.count]
                     let date = CalendarDate(String(format: "%04d-%02d-%02d", 2015 + i % 11, 1 + i % 12, 1 + i % 28)) ?? CalendarDate(start)
-                    try loader.add(Purchase(
-                        id: Random.identifier(prefix: "p_"), vendorID: vendor.id, item: "Item \(i)", date: date,
-                        price: Money(minorUnits: Int64(100 + (i * 37) % 50_000), currency: currencies[i % 3]), orderNumber: "O-\(i)",
-                        quantity: 1 + i % 3, giftFor: i % 17 == 0 ? "a friend" : nil,
-                        annotations: PurchaseAnnotations(rating: i % 4 == 0 ? 1 + i % 5 : nil, returned: i % 29 == 0), createdAt: start))
+                    try loader.add(
+                        Purchase(
+                            id: Random.identifier(prefix: "p_"), vendorID: vendor.id, item: "Item \(i)", date: date,
+                            price: Money(minorUnits: Int64(100 + (i * 37) % 50_000), currency: currencies[i % 3]), orderNumber: "O-\(i)",
+                            quantity: 1 + i % 3, giftFor: i % 17 == 0 ? "a friend" : nil,
+                            annotations: PurchaseAnnotations(rating: i % 4 == 0 ? 1 + i % 5 : nil, returned: i % 29 == 0), createdAt: start))
                 }
             }
             made += chunk

@@ -32,10 +32,12 @@ do {
         print(String(format: "%.1f", Date().timeIntervalSince(started)))
     case "share-vault" where args.count == 4:
         let vault = try Vault.create(path: args[1], passphrase: try passphrase(args[2]), kdf: .interactive)
-        let profile = ["name": "Jo Example", "email": "jo@example.org", "phone": "+1 555 0100",
-                       "address.shipping": "12 Quokka Lane, Springfield, 4242, Freedonia", "address.billing": "PO Box 9, Springfield, 4242, Freedonia",
-                       "birthday": "1990-04-01", "size.shoe": "EU 42", "size.shirt": "M", "preference.contact": "email",
-                       "preference.language": "en-GB", "note.delivery": "Leave parcels with the neighbour at number 14 if nobody answers."]
+        let profile = [
+            "name": "Jo Example", "email": "jo@example.org", "phone": "+1 555 0100",
+            "address.shipping": "12 Quokka Lane, Springfield, 4242, Freedonia", "address.billing": "PO Box 9, Springfield, 4242, Freedonia",
+            "birthday": "1990-04-01", "size.shoe": "EU 42", "size.shirt": "M", "preference.contact": "email",
+            "preference.language": "en-GB", "note.delivery": "Leave parcels with the neighbour at number 14 if nobody answers.",
+        ]
         for (key, value) in profile { try vault.profile.set(key, value: value) }
         try vault.vendors.add(name: "Bench Bearer")
         let vendorKey = try BoxKeyPair.generate()
@@ -87,8 +89,10 @@ do {
     case "redeem" where args.count == 5:
         let database = try VaultDatabase.open(path: args[1])
         let redeemer = try Redeemer(database: database)
-        guard let token = FileManager.default.contents(atPath: args[2]).flatMap({ String(data: $0, encoding: .utf8) })?
-            .trimmingCharacters(in: .whitespacesAndNewlines) else { throw VaultError.storage("cannot read \(args[2])") }
+        guard
+            let token = FileManager.default.contents(atPath: args[2]).flatMap({ String(data: $0, encoding: .utf8) })?
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+        else { throw VaultError.storage("cannot read \(args[2])") }
         let batch = max(1, Int(args[3]) ?? 16)
         let seconds = Double(args[4]) ?? 3
         var done = 0
@@ -114,10 +118,15 @@ do {
         }
         let elapsed = clock.now - start
         let total = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        print(String(format: "%d redemptions/s in batches of %d; per redemption: prepare %.1f µs (parallel in the server), commit %.1f µs (the single writer)",
-                     Int(Double(done) / total), batch, micros(preparing), micros(committing)))
+        print(
+            String(
+                format: "%d redemptions/s in batches of %d; per redemption: prepare %.1f µs (parallel in the server), commit %.1f µs (the single writer)",
+                Int(Double(done) / total), batch, micros(preparing), micros(committing)))
     default:
-        FileHandle.standardError.write(Data("usage: vrm-bench generate VAULT PASSFILE | share-vault VAULT PASSFILE DIR | aead SECONDS | kdf VAULT | grants VAULT PASSFILE N | redeem VAULT TOKENFILE BATCH SECONDS\n".utf8))
+        FileHandle.standardError.write(
+            Data(
+                "usage: vrm-bench generate VAULT PASSFILE | share-vault VAULT PASSFILE DIR | aead SECONDS | kdf VAULT | grants VAULT PASSFILE N | redeem VAULT TOKENFILE BATCH SECONDS\n"
+                    .utf8))
         exit(2)
     }
 } catch {

@@ -46,9 +46,10 @@ public struct AuditCheckpointStore: Sendable {
         let content = "\(checkpoint.seq) \(Hex.encode(checkpoint.hash))\n"
         let fd = createExclusive(temporary)
         guard fd >= 0 else { throw VaultError.storage("cannot write the audit checkpoint in \(directory)") }
-        let ok = content.utf8CString.withUnsafeBufferPointer { buf in
-            write(fd, buf.baseAddress, buf.count - 1) == buf.count - 1
-        } && fsync(fd) == 0
+        let ok =
+            content.utf8CString.withUnsafeBufferPointer { buf in
+                write(fd, buf.baseAddress, buf.count - 1) == buf.count - 1
+            } && fsync(fd) == 0
         close(fd)
         guard ok, rename(temporary, file) == 0 else {
             unlink(temporary)

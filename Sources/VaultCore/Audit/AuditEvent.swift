@@ -20,9 +20,11 @@ public struct AuditBody: Codable, Sendable, Equatable {
     /// For denials: `invalid_token`, `revoked`, `expired`, `used_up`.
     public var reason: String?
 
-    public init(grantID: String? = nil, vendorID: String? = nil, vendor: String? = nil, scopes: [String]? = nil,
-                purpose: String? = nil, version: Int? = nil, client: String? = nil, userAgent: String? = nil,
-                reason: String? = nil) {
+    public init(
+        grantID: String? = nil, vendorID: String? = nil, vendor: String? = nil, scopes: [String]? = nil,
+        purpose: String? = nil, version: Int? = nil, client: String? = nil, userAgent: String? = nil,
+        reason: String? = nil
+    ) {
         self.grantID = grantID
         self.vendorID = vendorID
         self.vendor = vendor

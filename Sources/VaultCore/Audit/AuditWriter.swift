@@ -62,7 +62,8 @@ public struct AuditWriter: Sendable {
 
     /// Appends a body sealed by `seal` after `tip`, and moves `tip` to the new entry.
     func appendSealed(_ event: AuditEvent, _ sealed: [UInt8], atMillis: Int64, tip: inout Tip, to sink: some AuditSink) throws {
-        let seq = tip.seq + 1
+        let (seq, overflow) = tip.seq.addingReportingOverflow(1)
+        guard !overflow else { throw VaultError.corrupt("audit row \(tip.seq): the history cannot grow past this sequence number") }
         let hash = AuditChain.entryHash(previous: tip.hash, seq: seq, atMillis: atMillis, event: event.rawValue, writerID: id, body: sealed)
         try sink.appendAuditEntry(AuditRecord(seq: seq, atMillis: atMillis, event: event.rawValue, writerID: id, body: sealed, hash: hash))
         tip = Tip(seq: seq, hash: hash)

@@ -35,15 +35,16 @@ public struct ShareHistory: Sendable {
                 writers[writer.id] = try? PrecomputedBox(publicKey: writer.publicKey, secretKey: context.keys.box.secretKey)
             }
             let boxes = writers
-            let grantsByID = Dictionary(try ConsentEngine(context: context).grants(in: transaction).map { ($0.id, $0) },
-                                        uniquingKeysWith: { a, _ in a })
+            let grantsByID = Dictionary(
+                try ConsentEngine(context: context).grants(in: transaction).map { ($0.id, $0) },
+                uniquingKeysWith: { a, _ in a })
             let vendorID = try filter.vendorName.map { try VendorRegistry(context: context).vendor(named: $0, in: transaction).id }
             // Read in order on this thread; each chunk of entries is decrypted on another.
             let chunks = try transaction.audit.pipelined(sinceMillis: filter.since.map(Millis.from)) { records in
                 var entries: [AuditEntry] = []
                 for record in records {
                     guard let box = boxes[record.writerID], let plain = try? box.open(record.body),
-                          var body = try? VaultKeys.decodeRecord(AuditBody.self, plain)
+                        var body = try? VaultKeys.decodeRecord(AuditBody.self, plain)
                     else { throw VaultError.tampered(table: "audit", id: String(record.seq)) }
                     if let id = body.grantID, let grant = grantsByID[id] {
                         body.vendorID = body.vendorID ?? grant.vendorID
@@ -90,8 +91,9 @@ public enum AuditVerifier {
                     broken = .broken(firstBad: expected, reason: seq > expected ? "entry \(expected) is missing (deleted)" : "sequence out of order")
                     return false
                 }
-                let hash = AuditChain.entryHash(previous: previous, seq: seq, atMillis: entry.atMillis, event: entry.event,
-                                                writerID: entry.writerID, body: entry.body)
+                let hash = AuditChain.entryHash(
+                    previous: previous, seq: seq, atMillis: entry.atMillis, event: entry.event,
+                    writerID: entry.writerID, body: entry.body)
                 guard constantTimeEquals(hash, entry.hash) else {
                     broken = .broken(firstBad: seq, reason: "entry \(seq) does not match its hash chain (edited, swapped or inserted)")
                     return false
@@ -104,10 +106,13 @@ public enum AuditVerifier {
             if let broken { return broken }
             if let checkpoint {
                 guard checkpoint.seq < expected else {
-                    return .broken(firstBad: expected, reason: "the history ends at entry \(expected - 1) but entry \(checkpoint.seq) was recorded earlier: truncated or rolled back")
+                    return .broken(
+                        firstBad: expected,
+                        reason: "the history ends at entry \(expected - 1) but entry \(checkpoint.seq) was recorded earlier: truncated or rolled back")
                 }
                 guard let hashAtCheckpoint, constantTimeEquals(hashAtCheckpoint, checkpoint.hash) else {
-                    return .broken(firstBad: checkpoint.seq, reason: "entry \(checkpoint.seq) differs from the recorded checkpoint: history rewritten or rolled back")
+                    return .broken(
+                        firstBad: checkpoint.seq, reason: "entry \(checkpoint.seq) differs from the recorded checkpoint: history rewritten or rolled back")
                 }
             }
             return .intact(entries: expected - 1, lastHash: previous)

@@ -48,8 +48,10 @@ public struct ConsentEngine: Sendable {
     }
 
     /// Stores a grant and its first share and records `grant.issued`, in the caller's transaction.
-    func insert(id grantID: String, token: GrantToken, vendor: Vendor, scopes: [Scope], request: GrantRequest, now: Date,
-                in transaction: StorageTransaction) throws {
+    func insert(
+        id grantID: String, token: GrantToken, vendor: Vendor, scopes: [Scope], request: GrantRequest, now: Date,
+        in transaction: StorageTransaction
+    ) throws {
         let keys = context.keys
         let vendorKey = try vendor.publicKey.map { try VendorKeyText.decodePublic($0) }
         let metadata = GrantMetadata(
@@ -57,16 +59,21 @@ public struct ConsentEngine: Sendable {
             jurisdiction: request.jurisdiction, vendorPublicKey: vendorKey.map { Data($0).base64EncodedString() })
         let binding: GrantBinding = vendorKey == nil ? .bearer : .key
         let shareKey = binding == .bearer ? try token.shareKey(grantID: grantID) : nil
-        try transaction.grants.insert(GrantRecord(
-            id: grantID, selector: token.selector, secretHash: token.secretHash, binding: binding.rawValue, createdAt: Millis.from(now),
-            expiresAt: request.expiresAt.map(Millis.from), maxUses: request.maxUses,
-            sealed: try keys.sealJSON(metadata, table: "grants", id: grantID, field: "metadata"),
-            shareKeySealed: try shareKey.map { try keys.sealSecret($0, table: "grants", id: grantID, field: "share_key") }))
-        try materialise(grantID: grantID, metadata: metadata, vendor: vendor, shareKey: shareKey, version: 1,
-                        expiresAt: request.expiresAt, in: transaction)
-        try context.audit.append(.grantIssued, AuditBody(grantID: grantID, vendorID: vendor.id, vendor: vendor.name,
-                                                         scopes: metadata.scopes, purpose: request.purpose.rawValue, version: 1),
-                                 atMillis: Millis.from(now), to: transaction.audit)
+        try transaction.grants.insert(
+            GrantRecord(
+                id: grantID, selector: token.selector, secretHash: token.secretHash, binding: binding.rawValue, createdAt: Millis.from(now),
+                expiresAt: request.expiresAt.map(Millis.from), maxUses: request.maxUses,
+                sealed: try keys.sealJSON(metadata, table: "grants", id: grantID, field: "metadata"),
+                shareKeySealed: try shareKey.map { try keys.sealSecret($0, table: "grants", id: grantID, field: "share_key") }))
+        try materialise(
+            grantID: grantID, metadata: metadata, vendor: vendor, shareKey: shareKey, version: 1,
+            expiresAt: request.expiresAt, in: transaction)
+        try context.audit.append(
+            .grantIssued,
+            AuditBody(
+                grantID: grantID, vendorID: vendor.id, vendor: vendor.name,
+                scopes: metadata.scopes, purpose: request.purpose.rawValue, version: 1),
+            atMillis: Millis.from(now), to: transaction.audit)
     }
 
     /// All grants, newest first, optionally for one vendor.
@@ -101,9 +108,12 @@ public struct ConsentEngine: Sendable {
     func revoke(_ grant: Grant, in transaction: StorageTransaction) throws {
         let now = context.nowMillis
         try transaction.grants.revoke(id: grant.id, atMillis: now)
-        try context.audit.append(.grantRevoked, AuditBody(grantID: grant.id, vendorID: grant.vendorID, vendor: grant.vendorName,
-                                                          scopes: grant.scopes.map(\.description), purpose: grant.purpose.rawValue),
-                                 atMillis: now, to: transaction.audit)
+        try context.audit.append(
+            .grantRevoked,
+            AuditBody(
+                grantID: grant.id, vendorID: grant.vendorID, vendor: grant.vendorName,
+                scopes: grant.scopes.map(\.description), purpose: grant.purpose.rawValue),
+            atMillis: now, to: transaction.audit)
     }
 
     // MARK: - Reading grants

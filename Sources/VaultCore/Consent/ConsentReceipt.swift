@@ -88,8 +88,9 @@ extension ConsentEngine {
             piiPrincipalId: principal, piiControllers: [controller], policyUrl: grant.terms ?? "",
             services: [ConsentReceipt.Service(service: "Data share grant \(grant.id)", purposes: [purpose])],
             sensitive: false, spiCat: [],
-            vrmGrant: .init(grantID: grant.id, state: grant.state(at: now).rawValue, expiresAt: grant.expiresAt.map(Timestamp.string),
-                            revokedAt: grant.revokedAt.map(Timestamp.string), maxUses: grant.maxUses, useCount: grant.useCount))
+            vrmGrant: .init(
+                grantID: grant.id, state: grant.state(at: now).rawValue, expiresAt: grant.expiresAt.map(Timestamp.string),
+                revokedAt: grant.revokedAt.map(Timestamp.string), maxUses: grant.maxUses, useCount: grant.useCount))
     }
 
     static func uuidString(_ bytes: [UInt8]) -> String {

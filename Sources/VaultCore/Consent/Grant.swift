@@ -57,7 +57,12 @@ public struct Grant: Sendable, Equatable {
     }
 
     /// Uses left, or nil for unlimited.
-    public var usesLeft: Int? { maxUses.map { max(0, $0 - useCount) } }
+    public var usesLeft: Int? {
+        maxUses.map { maxUses in
+            let (left, overflow) = maxUses.subtractingReportingOverflow(useCount)
+            return overflow ? (useCount < 0 ? Int.max : 0) : max(0, left)
+        }
+    }
 }
 
 /// What `vrm grant create` asks for.
@@ -71,8 +76,10 @@ public struct GrantRequest: Sendable {
     public var terms: String?
     public var jurisdiction: String?
 
-    public init(vendorName: String, scopes: [Scope], purpose: Purpose, expiresAt: Date?, maxUses: Int? = nil,
-                terms: String? = nil, jurisdiction: String? = nil) {
+    public init(
+        vendorName: String, scopes: [Scope], purpose: Purpose, expiresAt: Date?, maxUses: Int? = nil,
+        terms: String? = nil, jurisdiction: String? = nil
+    ) {
         self.vendorName = vendorName
         self.scopes = scopes
         self.purpose = purpose

@@ -124,8 +124,8 @@ public struct SignedShare: Codable, Sendable {
     /// Verifies the signature (optionally against a pinned vault key) and decodes the document.
     public func verified(expectedSigner: [UInt8]? = nil) throws -> (document: ShareDocument, signer: [UInt8]) {
         guard format == Self.format,
-              let doc = Data(base64Encoded: document), let sig = Data(base64Encoded: signature),
-              let key = Data(base64Encoded: signer)
+            let doc = Data(base64Encoded: document), let sig = Data(base64Encoded: signature),
+            let key = Data(base64Encoded: signer)
         else { throw ShareFormatError.malformed("signed share") }
         if let expectedSigner, !constantTimeEquals(expectedSigner, Array(key)) {
             throw ShareFormatError.unexpectedSigner

@@ -7,8 +7,10 @@ import VaultCrypto
 /// grant covers.
 extension ConsentEngine {
     /// Builds, signs, encrypts and stores the share for one grant at `version`.
-    func materialise(grantID: String, metadata: GrantMetadata, vendor: Vendor?, shareKey: SecretKey?, version: Int,
-                     expiresAt: Date?, profile: [(key: String, value: String)]? = nil, in transaction: StorageTransaction) throws {
+    func materialise(
+        grantID: String, metadata: GrantMetadata, vendor: Vendor?, shareKey: SecretKey?, version: Int,
+        expiresAt: Date?, profile: [(key: String, value: String)]? = nil, in transaction: StorageTransaction
+    ) throws {
         let keys = context.keys
         let scopes = try metadata.scopes.map(Scope.parse)
         let document = ShareDocument(
@@ -33,10 +35,14 @@ extension ConsentEngine {
 
     /// Exactly the granted data, nothing else.
     /// `profile`, when given, is the already-decrypted profile (re-materialising many grants reads it once).
-    func shareData(scopes: [Scope], vendor: Vendor?, profile: [(key: String, value: String)]? = nil,
-                   in transaction: StorageTransaction) throws -> ShareData {
+    func shareData(
+        scopes: [Scope], vendor: Vendor?, profile: [(key: String, value: String)]? = nil,
+        in transaction: StorageTransaction
+    ) throws -> ShareData {
         var data = ShareData()
-        let profileScopes = scopes.filter { if case .profile = $0 { true } else if case .profileField = $0 { true } else if case .profilePrefix = $0 { true } else { false } }
+        let profileScopes = scopes.filter {
+            if case .profile = $0 { true } else if case .profileField = $0 { true } else if case .profilePrefix = $0 { true } else { false }
+        }
         if !profileScopes.isEmpty {
             var fields: [String: String] = [:]
             for entry in try profile ?? ProfileBook(context: context).entries(in: transaction)
@@ -98,12 +104,17 @@ extension ConsentEngine {
                 try keys.openSecret($0, table: "grants", id: record.id, field: "share_key", storage: .scratch)
             }
             if profile == nil { profile = try ProfileBook(context: context).entries(in: transaction) }
-            let version = record.shareVersion + 1
-            try materialise(grantID: record.id, metadata: metadata, vendor: vendor, shareKey: shareKey, version: version,
-                            expiresAt: record.expiresAt.map(Millis.date), profile: profile, in: transaction)
-            try context.audit.append(.shareRematerialised, AuditBody(grantID: record.id, vendorID: metadata.vendorID, vendor: vendor?.name,
-                                                                     scopes: metadata.scopes, purpose: metadata.purpose.rawValue, version: version),
-                                     atMillis: now, tip: &tip, to: transaction.audit)
+            let (version, overflow) = record.shareVersion.addingReportingOverflow(1)
+            guard !overflow else { throw RawStatement.damaged("grants", record.id, "share_version") }
+            try materialise(
+                grantID: record.id, metadata: metadata, vendor: vendor, shareKey: shareKey, version: version,
+                expiresAt: record.expiresAt.map(Millis.date), profile: profile, in: transaction)
+            try context.audit.append(
+                .shareRematerialised,
+                AuditBody(
+                    grantID: record.id, vendorID: metadata.vendorID, vendor: vendor?.name,
+                    scopes: metadata.scopes, purpose: metadata.purpose.rawValue, version: version),
+                atMillis: now, tip: &tip, to: transaction.audit)
             rebuilt += 1
         }
         return rebuilt

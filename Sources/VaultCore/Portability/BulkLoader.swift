@@ -31,8 +31,9 @@ public struct BulkLoader {
     public func issue(_ request: GrantRequest, to vendor: Vendor, at now: Date) throws -> (id: String, token: GrantToken) {
         let token = try GrantToken.generate()
         let id = Random.identifier(prefix: "gr_")
-        try ConsentEngine(context: context).insert(id: id, token: token, vendor: vendor, scopes: request.scopes, request: request, now: now,
-                                                   in: transaction)
+        try ConsentEngine(context: context).insert(
+            id: id, token: token, vendor: vendor, scopes: request.scopes, request: request, now: now,
+            in: transaction)
         return (id, token)
     }
 

@@ -58,7 +58,9 @@ public struct Portability: Sendable {
                     var copy = c
                     copy.openedAt = Self.wholeSeconds(c.openedAt)
                     copy.resolvedAt = c.resolvedAt.map(Self.wholeSeconds)
-                    copy.timeline = c.timeline.map { var e = $0; e.at = Self.wholeSeconds($0.at); return e }
+                    copy.timeline = c.timeline.map {
+                        var e = $0; e.at = Self.wholeSeconds($0.at); return e
+                    }
                     return copy
                 }.sorted { ($0.openedAt, $0.id) < ($1.openedAt, $1.id) })
         }
@@ -106,8 +108,10 @@ public struct Portability: Sendable {
         }
         for p in all.purchases {
             do {
-                try PurchaseLedger.validate(NewPurchase(vendorName: "-", item: p.item, date: p.date, price: p.price, orderNumber: p.orderNumber,
-                                              quantity: p.quantity, giftFor: p.giftFor))
+                try PurchaseLedger.validate(
+                    NewPurchase(
+                        vendorName: "-", item: p.item, date: p.date, price: p.price, orderNumber: p.orderNumber,
+                        quantity: p.quantity, giftFor: p.giftFor))
                 if let price = p.price { _ = try Money.parse(price.amount, currency: price.currency) }
                 if let rating = p.annotations.rating, !(1...5).contains(rating) { throw VaultError.invalidInput("rating out of range") }
             } catch let error as VaultError {
@@ -125,7 +129,7 @@ public struct Portability: Sendable {
         let purchases = PurchaseLedger(context: context), cases = CaseBook(context: context)
         try context.write { transaction in
             guard try transaction.recordCount() == 0 else {
-                throw VaultError.conflict("import-all needs a vault with no records yet; create one with `vrm init --vault NEW`")
+                throw VaultError.notEmpty
             }
             for (key, value) in all.profile.sorted(by: { $0.key < $1.key }) {
                 try profile.store(key, value: value, in: transaction)

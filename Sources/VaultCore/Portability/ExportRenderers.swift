@@ -27,7 +27,9 @@ enum ExportRenderers {
             ]
             if let number = purchase.orderNumber { order["orderNumber"] = number }
             if let price = purchase.price {
-                order["partOfInvoice"] = ["@type": "Invoice", "totalPaymentDue": ["@type": "PriceSpecification", "price": price.amount, "priceCurrency": price.currency]]
+                order["partOfInvoice"] = [
+                    "@type": "Invoice", "totalPaymentDue": ["@type": "PriceSpecification", "price": price.amount, "priceCurrency": price.currency],
+                ]
             }
             if purchase.annotations.returned { order["orderStatus"] = "https://schema.org/OrderReturned" }
             if let who = purchase.giftFor {
@@ -39,19 +41,22 @@ enum ExportRenderers {
         return try JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
     }
 
-    static let csvColumns = ["id", "vendor", "item", "date", "price", "currency", "order", "quantity", "gift_for",
-                             "rating", "returned", "warranty_until", "tags", "notes"]
+    static let csvColumns = [
+        "id", "vendor", "item", "date", "price", "currency", "order", "quantity", "gift_for",
+        "rating", "returned", "warranty_until", "tags", "notes",
+    ]
 
     static func purchasesCSV(_ all: VaultExport) -> String {
         let names = Dictionary(all.vendors.map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
         var lines = [CSV.line(csvColumns)]
         for p in all.purchases {
-            lines.append(CSV.line([
-                p.id, names[p.vendorID] ?? "", p.item, p.date.description, p.price?.amount ?? "", p.price?.currency ?? "",
-                p.orderNumber ?? "", String(p.quantity), p.giftFor ?? "", p.annotations.rating.map(String.init) ?? "",
-                p.annotations.returned ? "yes" : "", p.annotations.warrantyUntil?.description ?? "",
-                p.annotations.tags.joined(separator: ";"), p.annotations.notes ?? "",
-            ]))
+            lines.append(
+                CSV.line([
+                    p.id, names[p.vendorID] ?? "", p.item, p.date.description, p.price?.amount ?? "", p.price?.currency ?? "",
+                    p.orderNumber ?? "", String(p.quantity), p.giftFor ?? "", p.annotations.rating.map(String.init) ?? "",
+                    p.annotations.returned ? "yes" : "", p.annotations.warrantyUntil?.description ?? "",
+                    p.annotations.tags.joined(separator: ";"), p.annotations.notes ?? "",
+                ]))
         }
         return lines.joined(separator: "\r\n") + "\r\n"
     }
@@ -73,9 +78,14 @@ enum ExportRenderers {
             case _ where key.hasPrefix("address."):
                 let label = String(key.dropFirst("address.".count))
                 // RFC 6350 TYPE for ADR is home or work; other labels go in an X- type the reader may ignore.
-                let type = label == "shipping" || label == "home" ? "home" : label == "billing" || label == "work" ? "work"
-                    : "x-" + label.filter { $0.isLetter || $0.isNumber || $0 == "-" }
-                let quotedLabel = value.replacingOccurrences(of: "\"", with: "'").replacingOccurrences(of: "\r", with: " ").replacingOccurrences(of: "\n", with: " ")
+                let type =
+                    label == "shipping" || label == "home"
+                    ? "home"
+                    : label == "billing" || label == "work"
+                        ? "work"
+                        : "x-" + label.filter { $0.isLetter || $0.isNumber || $0 == "-" }
+                let quotedLabel = value.replacingOccurrences(of: "\"", with: "'").replacingOccurrences(of: "\r", with: " ").replacingOccurrences(
+                    of: "\n", with: " ")
                 lines.append("ADR;TYPE=\(type);LABEL=\"\(quotedLabel)\":;;\(escape(value));;;;")
             default:
                 let name = "X-VRM-" + key.uppercased().map { $0.isLetter || $0.isNumber ? String($0) : "-" }.joined()

@@ -34,7 +34,9 @@ public enum PurchaseImport {
         }
         var needed = required
         if defaultVendor == nil { needed.insert("vendor", at: 0) }
-        guard let header = records.first else { throw VaultError.invalidInput("the file is empty: expected a header line with \(needed.joined(separator: ", "))") }
+        guard let header = records.first else {
+            throw VaultError.invalidInput("the file is empty: expected a header line with \(needed.joined(separator: ", "))")
+        }
         let names = header.fields.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
         for name in names where !columns.contains(name) {
             throw VaultError.invalidInput("line \(header.line): unknown column \"\(name.prefix(40))\"; columns are \(columns.joined(separator: ", "))")
@@ -80,8 +82,9 @@ public enum PurchaseImport {
                     values[key] = String(n.int64Value)
                 case is NSNull: break
                 default:
-                    throw VaultError.invalidInput("\(location): \(key) must be a string"
-                        + (key == "quantity" ? " or a whole number" : key == "price" ? " (write prices as \"12.34\")" : ""))
+                    throw VaultError.invalidInput(
+                        "\(location): \(key) must be a string"
+                            + (key == "quantity" ? " or a whole number" : key == "price" ? " (write prices as \"12.34\")" : ""))
                 }
             }
             return try row(values, location: location, defaultVendor: defaultVendor)
@@ -90,7 +93,9 @@ public enum PurchaseImport {
 
     static func row(_ v: [String: String], location: String, defaultVendor: String?) throws -> Row {
         func fail(_ message: String) -> VaultError { .invalidInput("\(location): \(message)") }
-        guard let vendor = v["vendor"] ?? defaultVendor else { throw VaultError.invalidField([.defaultVendor], "\(location): no vendor (fill the vendor column or pass default_vendor)") }
+        guard let vendor = v["vendor"] ?? defaultVendor else {
+            throw VaultError.invalidField([.defaultVendor], "\(location): no vendor (fill the vendor column or pass default_vendor)")
+        }
         guard let item = v["item"] else { throw fail("item is empty") }
         guard let dateText = v["date"] else { throw fail("date is empty") }
         guard let date = CalendarDate(dateText) else { throw fail("invalid date \"\(dateText.prefix(30))\": use YYYY-MM-DD") }
@@ -108,11 +113,14 @@ public enum PurchaseImport {
         }
         var quantity = 1
         if let q = v["quantity"] {
-            guard q.allSatisfy({ $0.isASCII && $0.isNumber }), let n = Int(q), n >= 1 else { throw fail("invalid quantity \"\(q.prefix(20))\": use a whole number of at least 1") }
+            guard q.allSatisfy({ $0.isASCII && $0.isNumber }), let n = Int(q), n >= 1 else {
+                throw fail("invalid quantity \"\(q.prefix(20))\": use a whole number of at least 1")
+            }
             quantity = n
         }
-        let purchase = NewPurchase(vendorName: vendor, item: item, date: date, price: price, orderNumber: v["order"],
-                                   quantity: quantity, giftFor: v["gift_for"])
+        let purchase = NewPurchase(
+            vendorName: vendor, item: item, date: date, price: price, orderNumber: v["order"],
+            quantity: quantity, giftFor: v["gift_for"])
         do {
             try PurchaseLedger.validate(purchase)
         } catch let error as VaultError {

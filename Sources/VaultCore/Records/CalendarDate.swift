@@ -10,9 +10,9 @@ public struct CalendarDate: Codable, Sendable, Hashable, Comparable, CustomStrin
     public init?(_ text: String) {
         let parts = text.trimmingCharacters(in: .whitespaces).split(separator: "-", omittingEmptySubsequences: false)
         guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
-              parts.allSatisfy({ $0.allSatisfy { $0.isASCII && $0.isNumber } }),
-              let y = Int(parts[0]), let m = Int(parts[1]), let d = Int(parts[2]),
-              (1900...2999).contains(y), (1...12).contains(m), (1...Self.daysIn(month: m, year: y)).contains(d)
+            parts.allSatisfy({ $0.allSatisfy { $0.isASCII && $0.isNumber } }),
+            let y = Int(parts[0]), let m = Int(parts[1]), let d = Int(parts[2]),
+            (1900...2999).contains(y), (1...12).contains(m), (1...Self.daysIn(month: m, year: y)).contains(d)
         else { return nil }
         year = y
         month = m

@@ -105,8 +105,9 @@ public struct CaseBook: Sendable {
 
     /// Stores a case in the caller's transaction, without re-materialising.
     func insert(_ c: SupportCase, in transaction: StorageTransaction) throws {
-        try transaction.cases.insert(id: c.id, vendorID: c.vendorID, sealed: try seal(c), createdAt: Millis.from(c.openedAt),
-                                     updatedAt: context.nowMillis)
+        try transaction.cases.insert(
+            id: c.id, vendorID: c.vendorID, sealed: try seal(c), createdAt: Millis.from(c.openedAt),
+            updatedAt: context.nowMillis)
     }
 
     func supportCase(id: String, in transaction: StorageTransaction) throws -> SupportCase {

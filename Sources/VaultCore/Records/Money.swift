@@ -19,8 +19,8 @@ public struct Money: Codable, Sendable, Hashable {
         let text = amount.trimmingCharacters(in: .whitespaces)
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
         guard !text.isEmpty, !text.hasPrefix("-"), !text.hasPrefix("+"), parts.count <= 2,
-              let whole = parts.first, !whole.isEmpty, whole.count <= 13, whole.allSatisfy(\.isASCII), whole.allSatisfy(\.isNumber),
-              let wholeValue = Int64(whole)
+            let whole = parts.first, !whole.isEmpty, whole.count <= 13, whole.allSatisfy(\.isASCII), whole.allSatisfy(\.isNumber),
+            let wholeValue = Int64(whole)
         else {
             throw VaultError.invalidInput("invalid price \"\(amount.prefix(20))\": use a non-negative amount like 12.34")
         }

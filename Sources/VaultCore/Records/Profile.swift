@@ -13,7 +13,7 @@ public enum ProfileKey {
             (c >= 0x61 && c <= 0x7A) || (c >= 0x30 && c <= 0x39) || c == 0x2E || c == 0x5F || c == 0x2D
         }
         guard !key.isEmpty, key.utf8.count <= maxLength, allowed,
-              !key.hasPrefix("."), !key.hasSuffix("."), !key.contains("..")
+            !key.hasPrefix("."), !key.hasSuffix("."), !key.contains("..")
         else {
             throw VaultError.invalidInput(
                 "invalid profile key \"\(key.prefix(maxLength))\": use 1-\(maxLength) characters of a-z 0-9 . _ - (e.g. email, address.shipping)")

@@ -33,8 +33,10 @@ public struct Purchase: Codable, Sendable, Equatable {
     public var annotations: PurchaseAnnotations
     public var createdAt: Date
 
-    public init(id: String, vendorID: String, item: String, date: CalendarDate, price: Money?, orderNumber: String?, quantity: Int,
-                giftFor: String?, annotations: PurchaseAnnotations, createdAt: Date) {
+    public init(
+        id: String, vendorID: String, item: String, date: CalendarDate, price: Money?, orderNumber: String?, quantity: Int,
+        giftFor: String?, annotations: PurchaseAnnotations, createdAt: Date
+    ) {
         self.id = id
         self.vendorID = vendorID
         self.item = item
@@ -60,8 +62,10 @@ public struct NewPurchase: Sendable, Equatable {
     public var quantity: Int
     public var giftFor: String?
 
-    public init(vendorName: String, item: String, date: CalendarDate? = nil, price: Money? = nil, orderNumber: String? = nil,
-                quantity: Int = 1, giftFor: String? = nil) {
+    public init(
+        vendorName: String, item: String, date: CalendarDate? = nil, price: Money? = nil, orderNumber: String? = nil,
+        quantity: Int = 1, giftFor: String? = nil
+    ) {
         self.vendorName = vendorName
         self.item = item
         self.date = date
@@ -82,8 +86,10 @@ public struct AnnotationEdit: Sendable {
     public var note: String?
     public var tags: [String] = []
 
-    public init(giftFor: String? = nil, notGift: Bool = false, rating: Int? = nil, returned: Bool? = nil,
-                warrantyUntil: CalendarDate? = nil, note: String? = nil, tags: [String] = []) {
+    public init(
+        giftFor: String? = nil, notGift: Bool = false, rating: Int? = nil, returned: Bool? = nil,
+        warrantyUntil: CalendarDate? = nil, note: String? = nil, tags: [String] = []
+    ) {
         self.giftFor = giftFor
         self.notGift = notGift
         self.rating = rating

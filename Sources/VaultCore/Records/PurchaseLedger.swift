@@ -111,8 +111,10 @@ public struct PurchaseLedger: Sendable {
 
     /// Keyed hash of vendor + order + item, so a re-import is recognised without storing them.
     func dedupeIndex(vendorID: String, order: String, item: String) -> [UInt8] {
-        context.keys.blindIndex(table: "purchases", value: vendorID + "\u{0}" + order.trimmingCharacters(in: .whitespaces) + "\u{0}"
-                                + item.trimmingCharacters(in: .whitespaces).lowercased())
+        context.keys.blindIndex(
+            table: "purchases",
+            value: vendorID + "\u{0}" + order.trimmingCharacters(in: .whitespaces) + "\u{0}"
+                + item.trimmingCharacters(in: .whitespaces).lowercased())
     }
 
     /// Whether a purchase with this vendor + order + item exists, in the caller's transaction.
@@ -122,8 +124,9 @@ public struct PurchaseLedger: Sendable {
 
     /// Stores a purchase in the caller's transaction, without re-materialising.
     func insert(_ purchase: Purchase, dedupe: [UInt8]?, in transaction: StorageTransaction) throws {
-        try transaction.purchases.insert(id: purchase.id, vendorID: purchase.vendorID, dedupeIndex: dedupe, sealed: try seal(purchase),
-                                         createdAt: Millis.from(purchase.createdAt), updatedAt: context.nowMillis)
+        try transaction.purchases.insert(
+            id: purchase.id, vendorID: purchase.vendorID, dedupeIndex: dedupe, sealed: try seal(purchase),
+            createdAt: Millis.from(purchase.createdAt), updatedAt: context.nowMillis)
     }
 
     /// Purchases (all, or one vendor's), oldest first unless `sorted` is false, decrypted on
@@ -140,8 +143,10 @@ public struct PurchaseLedger: Sendable {
     /// Every purchase decrypted and folded into one accumulator per chunk of rows, which are
     /// returned in order for the caller to merge: reports need only their tallies, so the
     /// purchases themselves are never kept or gathered.
-    func fold<A: Sendable>(into initial: A, in transaction: StorageTransaction,
-                           _ fold: @escaping @Sendable (inout A, Purchase) throws -> Void) throws -> [A] {
+    func fold<A: Sendable>(
+        into initial: A, in transaction: StorageTransaction,
+        _ fold: @escaping @Sendable (inout A, Purchase) throws -> Void
+    ) throws -> [A] {
         let keys = context.keys
         return try transaction.purchases.pipelined(vendorID: nil) { rows in
             var accumulator = initial

@@ -50,8 +50,10 @@ public struct SupportCase: Codable, Sendable, Equatable {
     public var resolvedAt: Date?
     public var timeline: [CaseInteraction]
 
-    public init(id: String, vendorID: String, subject: String, channel: CaseChannel, priority: CasePriority, status: CaseStatus,
-                followUp: CalendarDate?, reference: String?, openedAt: Date, resolvedAt: Date?, timeline: [CaseInteraction]) {
+    public init(
+        id: String, vendorID: String, subject: String, channel: CaseChannel, priority: CasePriority, status: CaseStatus,
+        followUp: CalendarDate?, reference: String?, openedAt: Date, resolvedAt: Date?, timeline: [CaseInteraction]
+    ) {
         self.id = id
         self.vendorID = vendorID
         self.subject = subject
@@ -80,8 +82,10 @@ public struct NewCase: Sendable {
     public var followUp: CalendarDate?
     public var reference: String?
 
-    public init(vendorName: String, subject: String, channel: CaseChannel = .email, priority: CasePriority = .normal,
-                followUp: CalendarDate? = nil, reference: String? = nil) {
+    public init(
+        vendorName: String, subject: String, channel: CaseChannel = .email, priority: CasePriority = .normal,
+        followUp: CalendarDate? = nil, reference: String? = nil
+    ) {
         self.vendorName = vendorName
         self.subject = subject
         self.channel = channel

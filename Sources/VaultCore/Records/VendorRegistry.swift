@@ -14,16 +14,19 @@ public struct VendorRegistry: Sendable {
 
     /// Adds a vendor; names are unique ignoring case and surrounding space.
     @discardableResult
-    public func add(name: String, site: String? = nil, contact: String? = nil, publicKey: String? = nil,
-                    stage: RelationshipStage = .awareness) throws -> Vendor {
+    public func add(
+        name: String, site: String? = nil, contact: String? = nil, publicKey: String? = nil,
+        stage: RelationshipStage = .awareness
+    ) throws -> Vendor {
         let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty, trimmed.count <= Self.maxNameLength else {
             throw VaultError.invalidInput("a vendor name must be 1-\(Self.maxNameLength) characters")
         }
         let key = try publicKey.map(Self.canonicalPublicKey)
         let now = context.now
-        let vendor = Vendor(id: context.newRowID(), name: trimmed, site: site, contact: contact, publicKey: key, stage: stage,
-                            notes: nil, createdAt: now, updatedAt: now)
+        let vendor = Vendor(
+            id: context.newRowID(), name: trimmed, site: site, contact: contact, publicKey: key, stage: stage,
+            notes: nil, createdAt: now, updatedAt: now)
         try context.write { transaction in try insert(vendor, in: transaction) }
         return vendor
     }
@@ -65,7 +68,8 @@ public struct VendorRegistry: Sendable {
             let vendor = try vendor(named: name, in: transaction)
             let records = try transaction.purchases.count(vendorID: vendor.id) + transaction.cases.count(vendorID: vendor.id)
             guard records == 0 else {
-                throw VaultError.conflict("\(vendor.name) has \(records) purchase and case record(s); remove them first, or keep the vendor at stage dissolution")
+                throw VaultError.conflict(
+                    "\(vendor.name) has \(records) purchase and case record(s); remove them first, or keep the vendor at stage dissolution")
             }
             let consent = ConsentEngine(context: context)
             var revoked = 0
@@ -82,8 +86,9 @@ public struct VendorRegistry: Sendable {
     func insert(_ vendor: Vendor, in transaction: StorageTransaction) throws {
         let index = nameIndex(vendor.name)
         guard try !transaction.vendors.exists(nameIndex: index) else { throw VaultError.conflict("a vendor with that name already exists") }
-        try transaction.vendors.insert(id: vendor.id, nameIndex: index, sealed: try seal(vendor),
-                                       createdAt: Millis.from(vendor.createdAt), updatedAt: Millis.from(vendor.updatedAt))
+        try transaction.vendors.insert(
+            id: vendor.id, nameIndex: index, sealed: try seal(vendor),
+            createdAt: Millis.from(vendor.createdAt), updatedAt: Millis.from(vendor.updatedAt))
     }
 
     /// The vendor with this name, in the caller's transaction; throws `notFound`.
@@ -119,13 +124,22 @@ public struct VendorRegistry: Sendable {
         try context.keys.openJSON(Vendor.self, row.sealed, table: "vendors", id: row.id)
     }
 
-    /// Accepts exactly the `vrmpk1_…` form and returns it trimmed.
+    /// Accepts exactly the `vrmpk1_…` form of a usable X25519 key and returns it trimmed.
     static func canonicalPublicKey(_ text: String) throws -> String {
+        let key: [UInt8]
         do {
-            return VendorKeyText.encodePublic(try VendorKeyText.decodePublic(text))
+            key = try VendorKeyText.decodePublic(text)
         } catch {
             throw VaultError.invalidInput(
                 "malformed vendor public key: expected the vrmpk1_… text printed by `vrm vendor-key generate` (56 characters with checksum)")
         }
+        // A low-order point (all zeros, and the few others) gives every sender the same shared
+        // secret: libsodium refuses to seal to it, so a grant for it could never be issued.
+        guard (try? SealedBox.seal([0], to: key)) != nil else {
+            throw VaultError.invalidInput(
+                "unusable vendor public key: a low-order X25519 point that nothing can be sealed to; "
+                    + "ask the vendor for the key printed by `vrm vendor-key generate`")
+        }
+        return VendorKeyText.encodePublic(key)
     }
 }

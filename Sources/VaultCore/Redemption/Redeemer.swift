@@ -14,13 +14,15 @@ public final class Redeemer: Sendable {
     let clock: VaultClock
     /// Grants the writer has read, by selector: what `prepare` works from.
     let cache = RedeemableGrantCache()
+    /// Whether the writer's last transaction failed.
+    let health = WriterHealth()
     private let writer: RedemptionWriter
 
     public init(store: any RedemptionStore, clock: @escaping VaultClock = { Date() }) throws {
         self.store = store
         self.clock = clock
         self.audit = try AuditWriter(vaultBoxPublicKey: store.vaultBoxPublicKey)
-        self.writer = RedemptionWriter(store: store, audit: audit, clock: clock, cache: cache)
+        self.writer = RedemptionWriter(store: store, audit: audit, clock: clock, cache: cache, health: health)
     }
 
     /// A redeemer over the vault file (`vrm serve`).
@@ -44,9 +46,17 @@ public final class Redeemer: Sendable {
         writer.commit(prepared)
     }
 
-    /// Whether the store answers (the server's readiness).
+    /// Whether redemptions can be answered now (the server's readiness): the store answers,
+    /// and the writer can commit. After a failed write transaction (a full disk, a read-only
+    /// file, an I/O error) this probes with a write of its own (`RedemptionStore.canWrite`)
+    /// until one commits, so readiness comes back as soon as the store can take writes again,
+    /// with or without redemptions meanwhile.
     public func isReady() -> Bool {
-        store.isReady()
+        guard store.isReady() else { return false }
+        guard health.failing else { return true }
+        guard store.canWrite() else { return false }
+        health.failing = false
+        return true
     }
 
     /// Everything about one redemption that needs no write lock, from the grant the writer
@@ -71,8 +81,10 @@ public final class Redeemer: Sendable {
             return deny(request, reason: reason, grantID: grant.id, outcome: outcome)
         case .release(let version, let body, let binding):
             let sealed = audit.seal(AuditBody(grantID: grant.id, version: version, client: request.client, userAgent: request.userAgent))
-            return PreparedRedemption(request: request, step: .redeem(
-                grant: grant.key, version: version, outcome: .share(body: body, version: version, binding: binding), auditBody: sealed))
+            return PreparedRedemption(
+                request: request,
+                step: .redeem(
+                    grant: grant.key, version: version, outcome: .share(body: body, version: version, binding: binding), auditBody: sealed))
         case .notModified, .failed:
             // A cached grant without a share, or whose share does not open, may be stale:
             // the writer reads it afresh.
@@ -83,6 +95,17 @@ public final class Redeemer: Sendable {
     private func deny(_ request: RedemptionRequest, reason: String, grantID: String?, outcome: RedemptionOutcome) -> PreparedRedemption {
         let sealed = audit.seal(AuditBody(grantID: grantID, client: request.client, userAgent: request.userAgent, reason: reason))
         return PreparedRedemption(request: request, step: .deny(outcome: outcome, auditBody: sealed))
+    }
+}
+
+/// Whether the redemption writer's last write transaction failed (set by `RedemptionWriter`,
+/// cleared by its next commit or by a readiness probe that could write).
+final class WriterHealth: Sendable {
+    private let state = Atomic<Bool>(false)
+
+    var failing: Bool {
+        get { state.load(ordering: .relaxed) }
+        set { state.store(newValue, ordering: .relaxed) }
     }
 }
 

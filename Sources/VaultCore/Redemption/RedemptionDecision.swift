@@ -13,8 +13,10 @@ enum RedemptionDecision {
 
     /// The rules, in order: the token's secret (401), the grant's state (403), the share's
     /// presence, the versions the vendor holds (304), then the share's bytes.
-    static func decide(_ request: RedemptionRequest, token: GrantToken, grant: RedeemableGrant, nowMillis: Int64,
-                       vaultID: [UInt8]) -> RedemptionDecision {
+    static func decide(
+        _ request: RedemptionRequest, token: GrantToken, grant: RedeemableGrant, nowMillis: Int64,
+        vaultID: [UInt8]
+    ) -> RedemptionDecision {
         guard token.matches(secretHash: grant.secretHash) else {
             return .deny(reason: "invalid_token", outcome: .invalidToken)
         }
@@ -36,14 +38,17 @@ enum RedemptionDecision {
     }
 
     /// The bytes the vendor receives for `share`: the opened bearer share, or the sealed one wrapped.
-    private static func release(_ share: (version: Int, body: [UInt8]), of grant: RedeemableGrant, token: GrantToken,
-                                vaultID: [UInt8]) throws -> [UInt8] {
+    private static func release(
+        _ share: (version: Int, body: [UInt8]), of grant: RedeemableGrant, token: GrantToken,
+        vaultID: [UInt8]
+    ) throws -> [UInt8] {
         switch grant.binding {
         case .bearer:
             let key = try token.shareKey(grantID: grant.id)
             do {
-                return try AEAD.open(share.body, key: key,
-                                     associatedData: ShareCipher.associatedData(vaultID: vaultID, grantID: grant.id, version: share.version))
+                return try AEAD.open(
+                    share.body, key: key,
+                    associatedData: ShareCipher.associatedData(vaultID: vaultID, grantID: grant.id, version: share.version))
             } catch {
                 throw VaultError.tampered(table: "shares", id: grant.id)
             }

@@ -11,6 +11,10 @@ public protocol RedemptionStore: Sendable {
     func write<T>(_ body: (any RedemptionTransaction) throws -> T) throws -> T
     /// Whether the store answers reads now.
     func isReady() -> Bool
+    /// Whether a write transaction that writes to disk commits now (space left, a writable
+    /// file, no I/O error), without changing anything a reader sees: the readiness probe
+    /// while the writer's transactions are failing.
+    func canWrite() -> Bool
 }
 
 /// The reads and writes of a redemption, inside one `RedemptionStore.write` transaction.
@@ -47,8 +51,10 @@ public struct RedeemableGrant: Sendable {
     /// The current share; nil when the grant has none.
     public var share: (version: Int, body: [UInt8])?
 
-    public init(key: Key, secretHash: [UInt8], binding: GrantBinding, revokedAt: Int64?, expiresAt: Int64?, maxUses: Int?, useCount: Int,
-                share: (version: Int, body: [UInt8])?) {
+    public init(
+        key: Key, secretHash: [UInt8], binding: GrantBinding, revokedAt: Int64?, expiresAt: Int64?, maxUses: Int?, useCount: Int,
+        share: (version: Int, body: [UInt8])?
+    ) {
         self.key = key
         self.secretHash = secretHash
         self.binding = binding

@@ -17,23 +17,30 @@ struct RedemptionWriter: Sendable {
     let audit: AuditWriter
     let clock: VaultClock
     let cache: RedeemableGrantCache
+    let health: WriterHealth
 
     func commit(_ prepared: [PreparedRedemption]) -> [Result<RedemptionOutcome, any Error>] {
         guard !prepared.isEmpty else { return [] }
         var seen = SeenGrants()
         do {
             let results = try store.write { transaction in try write(prepared, seen: &seen, transaction) }
+            health.failing = false
             remember(seen)
             return results
         } catch {
-            guard prepared.count > 1 else { return [.failure(error)] }
+            guard prepared.count > 1 else {
+                health.failing = true
+                return [.failure(error)]
+            }
             return prepared.map { job in
                 var seen = SeenGrants()
                 do {
                     let results = try store.write { transaction in try write([job], seen: &seen, transaction) }
+                    health.failing = false
                     remember(seen)
                     return results.first ?? .failure(VaultError.storage("the redemption was not committed"))
                 } catch {
+                    health.failing = true
                     return .failure(error)
                 }
             }
@@ -54,8 +61,10 @@ struct RedemptionWriter: Sendable {
         let underlying: any Error
     }
 
-    private func write(_ jobs: [PreparedRedemption], seen: inout SeenGrants,
-                       _ transaction: any RedemptionTransaction) throws -> [Result<RedemptionOutcome, any Error>] {
+    private func write(
+        _ jobs: [PreparedRedemption], seen: inout SeenGrants,
+        _ transaction: any RedemptionTransaction
+    ) throws -> [Result<RedemptionOutcome, any Error>] {
         let now = Millis.from(clock())
         var tip = try audit.tip(in: transaction)
         func full(_ request: RedemptionRequest) throws -> Result<RedemptionOutcome, any Error> {
@@ -72,8 +81,10 @@ struct RedemptionWriter: Sendable {
                 try audit.appendSealed(.shareDenied, sealed, atMillis: now, tip: &tip, to: transaction)
                 return .success(outcome)
             case .redeem(let grant, let version, let outcome, let sealed):
-                guard try counted.contains(Approval(grant: grant, version: version))
-                        || transaction.countUses(1, of: grant, nowMillis: now, version: version) else {
+                guard
+                    try counted.contains(Approval(grant: grant, version: version))
+                        || transaction.countUses(1, of: grant, nowMillis: now, version: version)
+                else {
                     // Revoked, expired, used up or re-materialised since it was prepared.
                     return try full(job.request)
                 }
@@ -126,11 +137,14 @@ struct RedemptionWriter: Sendable {
     /// not settle, and for approvals whose grant changed before the commit.
     /// Throws `RequestFailure` when the redemption fails before writing; any other error is the
     /// store's and fails the transaction.
-    private func process(_ request: RedemptionRequest, now: Int64, tip: inout AuditWriter.Tip, seen: inout SeenGrants,
-                         _ transaction: any RedemptionTransaction) throws -> RedemptionOutcome {
+    private func process(
+        _ request: RedemptionRequest, now: Int64, tip: inout AuditWriter.Tip, seen: inout SeenGrants,
+        _ transaction: any RedemptionTransaction
+    ) throws -> RedemptionOutcome {
         func deny(_ reason: String, grantID: String?) throws {
-            try audit.append(.shareDenied, AuditBody(grantID: grantID, client: request.client, userAgent: request.userAgent, reason: reason),
-                             atMillis: now, tip: &tip, to: transaction)
+            try audit.append(
+                .shareDenied, AuditBody(grantID: grantID, client: request.client, userAgent: request.userAgent, reason: reason),
+                atMillis: now, tip: &tip, to: transaction)
         }
         guard let token = request.token, let grant = try transaction.redeemableGrant(selector: token.selector) else {
             try deny("invalid_token", grantID: nil)
@@ -151,8 +165,9 @@ struct RedemptionWriter: Sendable {
             guard try transaction.countUses(1, of: grant.key, nowMillis: now, version: version) else {
                 throw VaultError.storage("grant \(grant.id) changed inside its own transaction")
             }
-            try audit.append(.shareRedeemed, AuditBody(grantID: grant.id, version: version, client: request.client, userAgent: request.userAgent),
-                             atMillis: now, tip: &tip, to: transaction)
+            try audit.append(
+                .shareRedeemed, AuditBody(grantID: grant.id, version: version, client: request.client, userAgent: request.userAgent),
+                atMillis: now, tip: &tip, to: transaction)
             return .share(body: body, version: version, binding: binding)
         }
     }

@@ -77,11 +77,12 @@ struct ByteReader {
         // exactly when it comes out byte for byte as it went in.
         return try slice.withUnsafeBufferPointer { raw in
             let text = String(decoding: raw, as: UTF8.self)
-            let same = text.utf8.withContiguousStorageIfAvailable { out in
-                guard out.count == raw.count else { return false }
-                guard let a = out.baseAddress, let b = raw.baseAddress else { return true }  // both empty
-                return memcmp(a, b, raw.count) == 0
-            } ?? text.utf8.elementsEqual(raw)
+            let same =
+                text.utf8.withContiguousStorageIfAvailable { out in
+                    guard out.count == raw.count else { return false }
+                    guard let a = out.baseAddress, let b = raw.baseAddress else { return true }  // both empty
+                    return memcmp(a, b, raw.count) == 0
+                } ?? text.utf8.elementsEqual(raw)
             guard same else { throw Malformed() }
             return text
         }
@@ -105,7 +106,9 @@ struct ByteReader {
 extension Purchase: BinaryRecord {
     func write(to w: inout ByteWriter) {
         w.string(id); w.string(vendorID); w.string(item); w.date(date)
-        w.optional(price) { w, p in w.i64(p.minorUnits); w.string(p.currency) }
+        w.optional(price) { w, p in
+            w.i64(p.minorUnits); w.string(p.currency)
+        }
         w.optional(orderNumber) { $0.string($1) }
         w.u32(UInt32(clamping: quantity))
         w.optional(giftFor) { $0.string($1) }

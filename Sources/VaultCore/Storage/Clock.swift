@@ -5,7 +5,15 @@ public typealias VaultClock = @Sendable () -> Date
 
 /// Milliseconds since the Unix epoch, as stored in the vault.
 public enum Millis {
-    public static func from(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded()) }
+    /// The date in milliseconds, clamped to what an `Int64` holds (a date read from a tampered
+    /// vault may lie beyond it).
+    public static func from(_ date: Date) -> Int64 {
+        let millis = (date.timeIntervalSince1970 * 1000).rounded()
+        guard !millis.isNaN else { return 0 }
+        if millis >= 9_223_372_036_854_775_807.0 { return .max }
+        if millis <= -9_223_372_036_854_775_808.0 { return .min }
+        return Int64(millis)
+    }
     public static func date(_ millis: Int64) -> Date { Date(timeIntervalSince1970: Double(millis) / 1000) }
 }
 

@@ -6,91 +6,93 @@ enum Schema {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in
-            try db.execute(sql: """
-                CREATE TABLE vault_header (
-                    id INTEGER PRIMARY KEY CHECK (id = 1),
-                    format_version INTEGER NOT NULL,
-                    vault_id BLOB NOT NULL,
-                    kdf_alg TEXT NOT NULL,
-                    kdf_ops INTEGER NOT NULL,
-                    kdf_mem INTEGER NOT NULL,
-                    salt BLOB NOT NULL,
-                    wrapped_key BLOB NOT NULL,
-                    box_public_key BLOB NOT NULL,
-                    sign_public_key BLOB NOT NULL,
-                    box_secret_sealed BLOB NOT NULL,
-                    sign_secret_sealed BLOB NOT NULL,
-                    created_at INTEGER NOT NULL,
-                    checksum BLOB NOT NULL
-                );
-                CREATE TABLE profile (
-                    id TEXT PRIMARY KEY,
-                    key_index BLOB NOT NULL UNIQUE,
-                    sealed BLOB NOT NULL,
-                    updated_at INTEGER NOT NULL
-                );
-                CREATE TABLE vendors (
-                    id TEXT PRIMARY KEY,
-                    name_index BLOB NOT NULL UNIQUE,
-                    sealed BLOB NOT NULL,
-                    created_at INTEGER NOT NULL,
-                    updated_at INTEGER NOT NULL
-                );
-                CREATE TABLE grants (
-                    id TEXT PRIMARY KEY,
-                    selector BLOB NOT NULL UNIQUE,
-                    secret_hash BLOB NOT NULL,
-                    binding TEXT NOT NULL CHECK (binding IN ('bearer', 'key')),
-                    created_at INTEGER NOT NULL,
-                    expires_at INTEGER,
-                    max_uses INTEGER,
-                    use_count INTEGER NOT NULL DEFAULT 0,
-                    revoked_at INTEGER,
-                    share_version INTEGER NOT NULL DEFAULT 0,
-                    sealed BLOB NOT NULL,
-                    share_key_sealed BLOB
-                );
-                CREATE TABLE shares (
-                    grant_id TEXT PRIMARY KEY REFERENCES grants(id) ON DELETE CASCADE,
-                    version INTEGER NOT NULL,
-                    body BLOB NOT NULL,
-                    updated_at INTEGER NOT NULL
-                );
-                CREATE TABLE audit_writers (
-                    id TEXT PRIMARY KEY,
-                    public_key BLOB NOT NULL,
-                    created_at INTEGER NOT NULL
-                );
-                CREATE TABLE audit (
-                    seq INTEGER PRIMARY KEY,
-                    at INTEGER NOT NULL,
-                    event TEXT NOT NULL,
-                    writer_id TEXT NOT NULL,
-                    body BLOB NOT NULL,
-                    hash BLOB NOT NULL
-                );
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE vault_header (
+                        id INTEGER PRIMARY KEY CHECK (id = 1),
+                        format_version INTEGER NOT NULL,
+                        vault_id BLOB NOT NULL,
+                        kdf_alg TEXT NOT NULL,
+                        kdf_ops INTEGER NOT NULL,
+                        kdf_mem INTEGER NOT NULL,
+                        salt BLOB NOT NULL,
+                        wrapped_key BLOB NOT NULL,
+                        box_public_key BLOB NOT NULL,
+                        sign_public_key BLOB NOT NULL,
+                        box_secret_sealed BLOB NOT NULL,
+                        sign_secret_sealed BLOB NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        checksum BLOB NOT NULL
+                    );
+                    CREATE TABLE profile (
+                        id TEXT PRIMARY KEY,
+                        key_index BLOB NOT NULL UNIQUE,
+                        sealed BLOB NOT NULL,
+                        updated_at INTEGER NOT NULL
+                    );
+                    CREATE TABLE vendors (
+                        id TEXT PRIMARY KEY,
+                        name_index BLOB NOT NULL UNIQUE,
+                        sealed BLOB NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        updated_at INTEGER NOT NULL
+                    );
+                    CREATE TABLE grants (
+                        id TEXT PRIMARY KEY,
+                        selector BLOB NOT NULL UNIQUE,
+                        secret_hash BLOB NOT NULL,
+                        binding TEXT NOT NULL CHECK (binding IN ('bearer', 'key')),
+                        created_at INTEGER NOT NULL,
+                        expires_at INTEGER,
+                        max_uses INTEGER,
+                        use_count INTEGER NOT NULL DEFAULT 0,
+                        revoked_at INTEGER,
+                        share_version INTEGER NOT NULL DEFAULT 0,
+                        sealed BLOB NOT NULL,
+                        share_key_sealed BLOB
+                    );
+                    CREATE TABLE shares (
+                        grant_id TEXT PRIMARY KEY REFERENCES grants(id) ON DELETE CASCADE,
+                        version INTEGER NOT NULL,
+                        body BLOB NOT NULL,
+                        updated_at INTEGER NOT NULL
+                    );
+                    CREATE TABLE audit_writers (
+                        id TEXT PRIMARY KEY,
+                        public_key BLOB NOT NULL,
+                        created_at INTEGER NOT NULL
+                    );
+                    CREATE TABLE audit (
+                        seq INTEGER PRIMARY KEY,
+                        at INTEGER NOT NULL,
+                        event TEXT NOT NULL,
+                        writer_id TEXT NOT NULL,
+                        body BLOB NOT NULL,
+                        hash BLOB NOT NULL
+                    );
+                    """)
         }
         migrator.registerMigration("v2-records") { db in
-            try db.execute(sql: """
-                CREATE TABLE purchases (
-                    id TEXT PRIMARY KEY,
-                    vendor_id TEXT NOT NULL,
-                    dedupe_index BLOB UNIQUE,
-                    sealed BLOB NOT NULL,
-                    created_at INTEGER NOT NULL,
-                    updated_at INTEGER NOT NULL
-                );
-                CREATE INDEX purchases_by_vendor ON purchases (vendor_id);
-                CREATE TABLE cases (
-                    id TEXT PRIMARY KEY,
-                    vendor_id TEXT NOT NULL,
-                    sealed BLOB NOT NULL,
-                    created_at INTEGER NOT NULL,
-                    updated_at INTEGER NOT NULL
-                );
-                CREATE INDEX cases_by_vendor ON cases (vendor_id);
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE purchases (
+                        id TEXT PRIMARY KEY,
+                        vendor_id TEXT NOT NULL,
+                        dedupe_index BLOB UNIQUE,
+                        sealed BLOB NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        updated_at INTEGER NOT NULL
+                    );
+                    CREATE INDEX purchases_by_vendor ON purchases (vendor_id);
+                    CREATE TABLE cases (
+                        id TEXT PRIMARY KEY,
+                        vendor_id TEXT NOT NULL,
+                        sealed BLOB NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        updated_at INTEGER NOT NULL
+                    );
+                    CREATE INDEX cases_by_vendor ON cases (vendor_id);
+                    """)
         }
         return migrator
     }

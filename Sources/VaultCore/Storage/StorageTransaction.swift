@@ -17,12 +17,22 @@ struct StorageTransaction {
     /// The `audit` table (the share history) and the `audit_writers` table.
     var audit: AuditTable { AuditTable(db: db) }
 
+    /// Writes the database header's `user_version` back unchanged: a commit that needs a WAL
+    /// frame on disk (so it fails on a full disk or a read-only file) and changes nothing. (An
+    /// UPDATE that changes no value writes nothing, so it could not tell.)
+    func rewriteUserVersion() throws {
+        let version = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
+        try db.execute(sql: "PRAGMA user_version = \(version)")
+    }
+
     /// Profile fields, vendors, purchases and cases together (an import needs a vault without any).
     func recordCount() throws -> Int {
-        try Int.fetchOne(db, sql: """
-            SELECT (SELECT count(*) FROM profile) + (SELECT count(*) FROM vendors)
-                 + (SELECT count(*) FROM purchases) + (SELECT count(*) FROM cases)
-            """) ?? 0
+        try Int.fetchOne(
+            db,
+            sql: """
+                SELECT (SELECT count(*) FROM profile) + (SELECT count(*) FROM vendors)
+                     + (SELECT count(*) FROM purchases) + (SELECT count(*) FROM cases)
+                """) ?? 0
     }
 }
 
@@ -32,12 +42,20 @@ struct SealedRow: Sendable {
     let sealed: [UInt8]
 }
 
-extension Row {
-    /// A BLOB column as bytes.
-    func bytes(_ column: String) -> [UInt8] {
-        (self[column] as Data?).map { Array($0) } ?? []
+extension SealedRow {
+    /// The `id, sealed` columns at the statement's current step, read strictly.
+    init(_ statement: RawStatement, of table: String) throws {
+        id = try statement.text(0, "id", of: table)
+        sealed = try statement.blob(1, "sealed", of: table, row: id)
     }
 
-    /// `id` and `sealed` as a `SealedRow`.
-    var sealedRow: SealedRow { SealedRow(id: self["id"], sealed: bytes("sealed")) }
+    /// Every `id, sealed` row `sql` selects (parameters bound by `bind`), read strictly.
+    static func all(_ db: Database, _ sql: String, of table: String, bind: (RawStatement) -> Void = { _ in }) throws -> [SealedRow] {
+        let statement = try RawStatement(db, sql)
+        bind(statement)
+        defer { statement.reset() }
+        var rows: [SealedRow] = []
+        while try statement.step() { rows.append(try SealedRow(statement, of: table)) }
+        return rows
+    }
 }

@@ -161,11 +161,38 @@ public final class VaultDatabase: Sendable {
         try mapped { try pool.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") } }
     }
 
+    /// The server's WAL settings (`Specs/vault-format.md`, "Free space"): a background
+    /// checkpoint once 500 pages have been committed since the last one, the writer's own
+    /// checkpoint once the WAL holds 4000 pages (about 16 MB).
+    public static let walCheckpointPages = 500
+    public static let walBoundPages = 4000
+
+    /// The most disk the WAL takes under `walBoundPages`: each frame is a page and a 24-byte header.
+    public static var walBoundBytes: Int64 { Int64(walBoundPages) * (4096 + 24) + 32 }
+
+    /// The free space `vrm serve` needs beside the vault to start: the WAL at its bound, as much
+    /// again for a checkpoint that copies new pages into the vault file, and 32 MiB for the
+    /// vault's own growth (about 100,000 history entries). 64 MiB.
+    public static var minimumServerFreeBytes: Int64 {
+        let mebibyte: Int64 = 1 << 20
+        let needed = 2 * walBoundBytes + 32 * mebibyte
+        return ((needed + mebibyte - 1) / mebibyte) * mebibyte
+    }
+
+    /// Bytes free (for an unprivileged writer) on the file system that holds the vault; nil
+    /// when it cannot be read.
+    public func freeBytes() -> Int64? {
+        var info = statvfs()
+        guard statvfs(path, &info) == 0 else { return nil }
+        return Int64(clamping: UInt64(info.f_bavail).multipliedReportingOverflow(by: UInt64(info.f_frsize)).partialValue)
+    }
+
     /// Checkpoints the WAL on a background connection once it holds `pages` pages, instead of
     /// inside the writer's commit (`BackgroundCheckpointer`); past `limit` pages the writer
-    /// checkpoints itself, so the WAL stays bounded. For the server, whose writer is the
-    /// group-commit queue.
-    public func checkpointInBackground(pages: Int, limit: Int) throws {
+    /// checkpoints itself, so the WAL stays bounded, and a WAL file that grew past the bound
+    /// anyway (while a reader held an old snapshot) is truncated back to it at its next restart
+    /// (`journal_size_limit`). For the server, whose writer is the group-commit queue.
+    public func checkpointInBackground(pages: Int = walCheckpointPages, limit: Int = walBoundPages) throws {
         let checkpointer = BackgroundCheckpointer(path: path, pages: pages, limit: limit)
         try mapped {
             try pool.writeWithoutTransaction { db in

@@ -4,14 +4,16 @@ public import Foundation
 public enum VaultPaths {
     /// `$XDG_DATA_HOME/vrm/vault.db`, or `~/.local/share/vrm/vault.db`.
     public static func defaultVault(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
-        let base = environment["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+        let base =
+            environment["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 }
             ?? (homeDirectory(environment) + "/.local/share")
         return base + "/vrm/vault.db"
     }
 
     /// `$XDG_STATE_HOME/vrm/checkpoints`, or `~/.local/state/vrm/checkpoints`: kept outside the vault file.
     public static func checkpointDirectory(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
-        let base = environment["XDG_STATE_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+        let base =
+            environment["XDG_STATE_HOME"].flatMap { $0.isEmpty ? nil : $0 }
             ?? (homeDirectory(environment) + "/.local/state")
         return base + "/vrm/checkpoints"
     }

@@ -45,13 +45,16 @@ final class BackgroundCheckpointer: @unchecked Sendable {
     /// which is a WAL hook too, is replaced by it. The hook holds this checkpointer until
     /// `uninstall(from:)`.
     func install(on db: Database) {
+        sqlite3_exec(db.sqliteConnection, "PRAGMA journal_size_limit = \(Int64(limit) * (4096 + 24) + 32)", nil, nil, nil)
         let context = Unmanaged.passRetained(self).toOpaque()
-        sqlite3_wal_hook(db.sqliteConnection, { context, writer, _, frames in
-            guard let context else { return SQLITE_OK }
-            let checkpointer = Unmanaged<BackgroundCheckpointer>.fromOpaque(context).takeUnretainedValue()
-            checkpointer.walGrew(to: frames, writer: writer)
-            return SQLITE_OK
-        }, context)
+        sqlite3_wal_hook(
+            db.sqliteConnection,
+            { context, writer, _, frames in
+                guard let context else { return SQLITE_OK }
+                let checkpointer = Unmanaged<BackgroundCheckpointer>.fromOpaque(context).takeUnretainedValue()
+                checkpointer.walGrew(to: frames, writer: writer)
+                return SQLITE_OK
+            }, context)
     }
 
     /// Puts SQLite's automatic checkpoint back (at its default of 1000 pages) and lets go of
@@ -95,8 +98,8 @@ final class BackgroundCheckpointer: @unchecked Sendable {
             // The checkpoint syncs the main file as a FULL writer would; reading the schema
             // attaches the connection to the WAL (a busy lock is waited for, up to a second).
             guard sqlite3_open_v2(path, &opened, flags, nil) == SQLITE_OK, let opened,
-                  sqlite3_busy_timeout(opened, 1000) == SQLITE_OK,
-                  sqlite3_exec(opened, "PRAGMA synchronous = FULL; SELECT count(*) FROM sqlite_schema", nil, nil, nil) == SQLITE_OK
+                sqlite3_busy_timeout(opened, 1000) == SQLITE_OK,
+                sqlite3_exec(opened, "PRAGMA synchronous = FULL; SELECT count(*) FROM sqlite_schema", nil, nil, nil) == SQLITE_OK
             else {
                 sqlite3_close_v2(opened)
                 return

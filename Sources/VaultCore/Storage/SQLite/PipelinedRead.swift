@@ -32,7 +32,7 @@ enum SQLiteReads {
     /// least); the first chunk's error wins. Returns only once every chunk handed out is done,
     /// even when reading fails.
     static func pipelined<Item: Sendable, R: Sendable>(
-        _ statement: RawStatement, chunkSize: Int = 4096, read: (RawStatement) -> Item,
+        _ statement: RawStatement, chunkSize: Int = 4096, read: (RawStatement) throws -> Item,
         process: @escaping @Sendable ([Item]) throws -> R
     ) throws -> [R] {
         let results = ParallelResults<R>()
@@ -49,7 +49,7 @@ enum SQLiteReads {
         defer { statement.reset() }
         var chunk: [Item] = []
         while try statement.step() {
-            chunk.append(read(statement))
+            chunk.append(try read(statement))
             if chunk.count == chunkSize {
                 handOut(chunk)
                 chunk = []

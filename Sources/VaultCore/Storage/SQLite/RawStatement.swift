@@ -12,7 +12,7 @@ internal import GRDBSQLite
 /// Transactions are begun and ended only by `VaultDatabase.writeDirect`, which always leaves
 /// the connection outside a transaction, as GRDB requires.
 struct RawStatement {
-    private let handle: OpaquePointer
+    fileprivate let handle: OpaquePointer
     private let connection: OpaquePointer?
     private let sql: String
 
@@ -104,5 +104,43 @@ struct RawStatement {
         let base = sqlite3_column_blob(handle, column)
         let count = Int(sqlite3_column_bytes(handle, column))
         return try body(UnsafeRawBufferPointer(start: base, count: base == nil ? 0 : count))
+    }
+}
+
+/// Column reads that refuse a value of the wrong type as a corrupt vault instead of converting
+/// it (or trapping, as a typed GRDB row read does): whoever can write the vault file can put
+/// any value in any column. Errors name the table, the row (when its id could be read) and the
+/// column.
+extension RawStatement {
+    /// A TEXT column.
+    func text(_ column: Int32, _ name: String, of table: String, row: String? = nil) throws -> String {
+        guard sqlite3_column_type(handle, column) == SQLITE_TEXT else { throw Self.damaged(table, row, name) }
+        return text(column)
+    }
+
+    /// A BLOB column (an empty blob is a blob).
+    func blob(_ column: Int32, _ name: String, of table: String, row: String? = nil) throws -> [UInt8] {
+        guard sqlite3_column_type(handle, column) == SQLITE_BLOB else { throw Self.damaged(table, row, name) }
+        return bytes(column)
+    }
+
+    /// A NULL or BLOB column.
+    func optionalBlob(_ column: Int32, _ name: String, of table: String, row: String? = nil) throws -> [UInt8]? {
+        isNull(column) ? nil : try blob(column, name, of: table, row: row)
+    }
+
+    /// An INTEGER column.
+    func integer(_ column: Int32, _ name: String, of table: String, row: String? = nil) throws -> Int64 {
+        guard sqlite3_column_type(handle, column) == SQLITE_INTEGER else { throw Self.damaged(table, row, name) }
+        return int64(column)
+    }
+
+    /// A NULL or INTEGER column.
+    func optionalInteger(_ column: Int32, _ name: String, of table: String, row: String? = nil) throws -> Int64? {
+        isNull(column) ? nil : try integer(column, name, of: table, row: row)
+    }
+
+    static func damaged(_ table: String, _ row: String?, _ column: String) -> VaultError {
+        .corrupt("\(table) row \(row.map { String($0.prefix(40)) } ?? "?"): column \(column) is missing or has the wrong type")
     }
 }

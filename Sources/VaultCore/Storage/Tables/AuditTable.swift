@@ -25,12 +25,22 @@ struct AuditTable: AuditSink {
 
     /// The hash of entry `seq`, or nil when there is none.
     func hash(seq: Int64) throws -> [UInt8]? {
-        try Row.fetchOne(db, sql: "SELECT hash FROM audit WHERE seq = ?", arguments: [seq])?.bytes("hash")
+        let statement = try RawStatement(db, "SELECT hash FROM audit WHERE seq = ?1")
+        statement.bind(1, seq)
+        defer { statement.reset() }
+        return try statement.step() ? try statement.blob(0, "hash", of: "audit", row: String(seq)) : nil
     }
 
     /// Every writer's id and public key.
     func writers() throws -> [(id: String, publicKey: [UInt8])] {
-        try Row.fetchAll(db, sql: "SELECT id, public_key FROM audit_writers").map { ($0["id"], $0.bytes("public_key")) }
+        let statement = try RawStatement(db, "SELECT id, public_key FROM audit_writers")
+        defer { statement.reset() }
+        var writers: [(id: String, publicKey: [UInt8])] = []
+        while try statement.step() {
+            let id = try statement.text(0, "id", of: "audit_writers")
+            writers.append((id, try statement.blob(1, "public_key", of: "audit_writers", row: id)))
+        }
+        return writers
     }
 
     /// How many entries the history holds.
@@ -59,12 +69,17 @@ struct AuditTable: AuditSink {
         let statement = try RawStatement(db, "SELECT seq, at, event, writer_id, body, hash FROM audit ORDER BY seq")
         defer { statement.reset() }
         while try statement.step() {
-            guard try visit(Self.record(statement)) else { return }
+            guard try visit(try Self.record(statement)) else { return }
         }
     }
 
-    private static func record(_ s: RawStatement) -> AuditRecord {
-        AuditRecord(seq: s.int64(0), atMillis: s.int64(1), event: s.text(2), writerID: s.text(3), body: s.bytes(4), hash: s.bytes(5))
+    private static func record(_ s: RawStatement) throws -> AuditRecord {
+        let seq = try s.integer(0, "seq", of: "audit")
+        let row = String(seq)
+        return AuditRecord(
+            seq: seq, atMillis: try s.integer(1, "at", of: "audit", row: row), event: try s.text(2, "event", of: "audit", row: row),
+            writerID: try s.text(3, "writer_id", of: "audit", row: row), body: try s.blob(4, "body", of: "audit", row: row),
+            hash: try s.blob(5, "hash", of: "audit", row: row))
     }
 
     // The statements, for callers that keep them prepared across a batch (`SQLiteRedemptionStore`).
@@ -79,7 +94,8 @@ struct AuditTable: AuditSink {
     static func last(_ statement: RawStatement) throws -> AuditWriter.Tip? {
         defer { statement.reset() }
         guard try statement.step() else { return nil }
-        return AuditWriter.Tip(seq: statement.int64(0), hash: statement.bytes(1))
+        let seq = try statement.integer(0, "seq", of: "audit")
+        return AuditWriter.Tip(seq: seq, hash: try statement.blob(1, "hash", of: "audit", row: String(seq)))
     }
 
     static func insert(_ entry: AuditRecord, _ statement: RawStatement) throws {

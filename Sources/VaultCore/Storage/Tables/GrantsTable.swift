@@ -25,24 +25,28 @@ struct GrantRecord: Sendable {
     /// The bearer share key, sealed under the grant key; nil for key-bound and inactive grants.
     var shareKeySealed: [UInt8]?
 
-    /// The row at the statement's current step, its columns `columns` from `first` on.
-    init(_ s: RawStatement, from first: Int32 = 0) {
-        id = s.text(first)
-        selector = s.bytes(first + 1)
-        secretHash = s.bytes(first + 2)
-        binding = s.text(first + 3)
-        createdAt = s.int64(first + 4)
-        expiresAt = s.optionalInt64(first + 5)
-        maxUses = s.optionalInt64(first + 6).map { Int(truncatingIfNeeded: $0) }
-        useCount = Int(truncatingIfNeeded: s.int64(first + 7))
-        revokedAt = s.optionalInt64(first + 8)
-        shareVersion = Int(truncatingIfNeeded: s.int64(first + 9))
-        sealed = s.bytes(first + 10)
-        shareKeySealed = s.isNull(first + 11) ? nil : s.bytes(first + 11)
+    /// The row at the statement's current step, its columns `columns` from `first` on; a
+    /// value of the wrong type is a corrupt vault.
+    init(_ s: RawStatement, from first: Int32 = 0) throws {
+        let t = "grants"
+        id = try s.text(first, "id", of: t)
+        selector = try s.blob(first + 1, "selector", of: t, row: id)
+        secretHash = try s.blob(first + 2, "secret_hash", of: t, row: id)
+        binding = try s.text(first + 3, "binding", of: t, row: id)
+        createdAt = try s.integer(first + 4, "created_at", of: t, row: id)
+        expiresAt = try s.optionalInteger(first + 5, "expires_at", of: t, row: id)
+        maxUses = try s.optionalInteger(first + 6, "max_uses", of: t, row: id).map { Int(truncatingIfNeeded: $0) }
+        useCount = Int(truncatingIfNeeded: try s.integer(first + 7, "use_count", of: t, row: id))
+        revokedAt = try s.optionalInteger(first + 8, "revoked_at", of: t, row: id)
+        shareVersion = Int(truncatingIfNeeded: try s.integer(first + 9, "share_version", of: t, row: id))
+        sealed = try s.blob(first + 10, "sealed", of: t, row: id)
+        shareKeySealed = try s.optionalBlob(first + 11, "share_key_sealed", of: t, row: id)
     }
 
-    init(id: String, selector: [UInt8], secretHash: [UInt8], binding: String, createdAt: Int64, expiresAt: Int64?, maxUses: Int?,
-         sealed: [UInt8], shareKeySealed: [UInt8]?) {
+    init(
+        id: String, selector: [UInt8], secretHash: [UInt8], binding: String, createdAt: Int64, expiresAt: Int64?, maxUses: Int?,
+        sealed: [UInt8], shareKeySealed: [UInt8]?
+    ) {
         self.id = id
         self.selector = selector
         self.secretHash = secretHash
@@ -86,7 +90,7 @@ struct GrantsTable {
         let statement = try RawStatement(db, "SELECT \(GrantRecord.columns) FROM grants WHERE id = ?1")
         statement.bind(1, id)
         defer { statement.reset() }
-        return try statement.step() ? GrantRecord(statement) : nil
+        return try statement.step() ? try GrantRecord(statement) : nil
     }
 
     /// Every grant, newest first, each turned into a value by `decode` — on every core for a
@@ -109,7 +113,7 @@ struct GrantsTable {
         var states: [String: GrantState] = [:]
         while try statement.step() {
             guard let state = GrantState(rawValue: statement.text(1)) else { throw VaultError.corrupt("unknown grant state") }
-            states[statement.text(0)] = state
+            states[try statement.text(0, "id", of: "grants")] = state
         }
         return states
     }
@@ -141,7 +145,7 @@ struct GrantsTable {
         if let now { statement.bind(1, now) }
         defer { statement.reset() }
         var records: [GrantRecord] = []
-        while try statement.step() { records.append(GrantRecord(statement)) }
+        while try statement.step() { records.append(try GrantRecord(statement)) }
         return records
     }
 }

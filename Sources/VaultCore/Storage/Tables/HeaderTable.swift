@@ -11,26 +11,37 @@ struct HeaderTable {
         guard try db.tableExists("vault_header") else {
             throw VaultError.corrupt("not a VRM vault (no vault header)")
         }
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM vault_header WHERE id = 1") else {
-            throw VaultError.corrupt("the vault header is missing")
+        let columns = [
+            "format_version", "vault_id", "kdf_alg", "kdf_ops", "kdf_mem", "salt", "wrapped_key", "box_public_key",
+            "sign_public_key", "box_secret_sealed", "sign_secret_sealed", "created_at", "checksum",
+        ]
+        let row = try RawStatement(db, "SELECT \(columns.joined(separator: ", ")) FROM vault_header WHERE id = 1")
+        defer { row.reset() }
+        guard try row.step() else { throw VaultError.corrupt("the vault header is missing") }
+        func index(_ column: String) -> Int32 { Int32(columns.firstIndex(of: column) ?? 0) }
+        guard let format = try? row.integer(index("format_version"), "format_version", of: "vault_header") else {
+            throw VaultError.corrupt("the vault header is damaged")
         }
-        guard let format = row["format_version"] as Int? else { throw VaultError.corrupt("the vault header is damaged") }
         guard format <= VaultHeader.currentFormat else {
             throw VaultError.corrupt("written by a newer vrm (format \(format); this build reads up to \(VaultHeader.currentFormat))")
         }
-        guard format >= 1, (row["kdf_alg"] as String?) == VaultHeader.kdfAlgorithm else {
+        guard format >= 1, (try? row.text(index("kdf_alg"), "kdf_alg", of: "vault_header")) == VaultHeader.kdfAlgorithm else {
             throw VaultError.corrupt("unknown vault format or key-derivation algorithm")
         }
         func blob(_ column: String) throws -> [UInt8] {
-            guard let data = row[column] as Data? else { throw VaultError.corrupt("the vault header is damaged (\(column))") }
-            return Array(data)
+            guard let value = try? row.blob(index(column), column, of: "vault_header") else {
+                throw VaultError.corrupt("the vault header is damaged (\(column))")
+            }
+            return value
         }
         func int64(_ column: String) throws -> Int64 {
-            guard let value = row[column] as Int64? else { throw VaultError.corrupt("the vault header is damaged (\(column))") }
+            guard let value = try? row.integer(index(column), column, of: "vault_header") else {
+                throw VaultError.corrupt("the vault header is damaged (\(column))")
+            }
             return value
         }
         return VaultHeader(
-            formatVersion: format,
+            formatVersion: Int(format),
             vaultID: try blob("vault_id"),
             kdf: KDFParameters(opsLimit: UInt64(bitPattern: try int64("kdf_ops")), memLimit: UInt64(bitPattern: try int64("kdf_mem"))),
             salt: try blob("salt"),

@@ -8,17 +8,17 @@ struct ProfileTable {
 
     /// The row id of the field with this key index, or nil.
     func id(keyIndex: [UInt8]) throws -> String? {
-        try String.fetchOne(db, sql: "SELECT id FROM profile WHERE key_index = ?", arguments: [Data(keyIndex)])
+        try row(keyIndex: keyIndex)?.id
     }
 
     /// The sealed field with this key index, or nil.
     func row(keyIndex: [UInt8]) throws -> SealedRow? {
-        try Row.fetchOne(db, sql: "SELECT id, sealed FROM profile WHERE key_index = ?", arguments: [Data(keyIndex)])?.sealedRow
+        try SealedRow.all(db, "SELECT id, sealed FROM profile WHERE key_index = ?1", of: "profile") { $0.bind(1, keyIndex) }.first
     }
 
     /// Every sealed field.
     func all() throws -> [SealedRow] {
-        try Row.fetchAll(db, sql: "SELECT id, sealed FROM profile").map(\.sealedRow)
+        try SealedRow.all(db, "SELECT id, sealed FROM profile", of: "profile")
     }
 
     /// Inserts the field, or replaces the sealed value of the row with this id.

@@ -19,6 +19,10 @@ struct SQLiteRedemptionStore: RedemptionStore {
         (try? database.read { transaction in try transaction.header.isPresent() }) == true
     }
 
+    func canWrite() -> Bool {
+        (try? database.write { transaction in try transaction.rewriteUserVersion() }) != nil
+    }
+
     /// The statements of one write transaction.
     final class Transaction: RedemptionTransaction {
         private let lookup: RawStatement
@@ -53,13 +57,21 @@ struct SQLiteRedemptionStore: RedemptionStore {
             lookup.bind(1, selector)
             defer { lookup.reset() }
             guard try lookup.step() else { return nil }
-            let record = GrantRecord(lookup)
+            let record = try GrantRecord(lookup)
             let extra = Int32(GrantRecord.columnCount)
+            let share: (version: Int, body: [UInt8])?
+            if lookup.isNull(extra + 1) {
+                share = nil
+            } else {
+                share = (
+                    Int(truncatingIfNeeded: try lookup.integer(extra + 1, "version", of: "shares", row: record.id)),
+                    try lookup.blob(extra + 2, "body", of: "shares", row: record.id)
+                )
+            }
             return RedeemableGrant(
                 key: .init(row: lookup.int64(extra), id: record.id), secretHash: record.secretHash,
                 binding: GrantBinding(rawValue: record.binding) ?? .bearer, revokedAt: record.revokedAt, expiresAt: record.expiresAt,
-                maxUses: record.maxUses, useCount: record.useCount,
-                share: lookup.isNull(extra + 1) ? nil : (Int(truncatingIfNeeded: lookup.int64(extra + 1)), lookup.bytes(extra + 2)))
+                maxUses: record.maxUses, useCount: record.useCount, share: share)
         }
 
         func countUses(_ uses: Int, of grant: RedeemableGrant.Key, nowMillis: Int64, version: Int) throws -> Bool {

@@ -19,17 +19,17 @@ struct VendorsTable {
 
     /// The vendor with this name index, or nil.
     func row(nameIndex: [UInt8]) throws -> SealedRow? {
-        try Row.fetchOne(db, sql: "SELECT id, sealed FROM vendors WHERE name_index = ?", arguments: [Data(nameIndex)])?.sealedRow
+        try SealedRow.all(db, "SELECT id, sealed FROM vendors WHERE name_index = ?1", of: "vendors") { $0.bind(1, nameIndex) }.first
     }
 
     /// The vendor with this id, or nil.
     func row(id: String) throws -> SealedRow? {
-        try Row.fetchOne(db, sql: "SELECT id, sealed FROM vendors WHERE id = ?", arguments: [id])?.sealedRow
+        try SealedRow.all(db, "SELECT id, sealed FROM vendors WHERE id = ?1", of: "vendors") { $0.bind(1, id) }.first
     }
 
     /// Every vendor.
     func all() throws -> [SealedRow] {
-        try Row.fetchAll(db, sql: "SELECT id, sealed FROM vendors").map(\.sealedRow)
+        try SealedRow.all(db, "SELECT id, sealed FROM vendors", of: "vendors")
     }
 
     func update(id: String, sealed: [UInt8], updatedAt: Int64) throws {

@@ -1,0 +1,120 @@
+import Foundation
+import Testing
+import VaultCore
+import VaultCrypto
+import VaultTestSupport
+
+/// Whoever can write the vault file can put any value in any column. Nothing may trap: every
+/// read, report, re-materialisation and redemption either works or throws a `VaultError`.
+/// Each case puts one value of the wrong kind into one column of one row of a populated vault.
+@Suite struct TamperedColumnTests {
+    /// A populated vault file (every table has rows) and the tokens of its grants.
+    struct Populated {
+        let dir = TemporaryDirectory()
+        let tokens: [GrantToken]
+
+        init() throws {
+            let vault = try makeVault(in: dir)
+            try vault.profile.set("email", value: "jo@example.org")
+            try vault.vendors.add(name: "Acme")
+            let key = try BoxKeyPair.generate()
+            try vault.vendors.add(name: "Bolt", publicKey: VendorKeyText.encodePublic(key.publicKey))
+            try vault.purchases.add([
+                NewPurchase(vendorName: "Acme", item: "Tent", orderNumber: "A-1"),
+                NewPurchase(vendorName: "Bolt", item: "Bike", giftFor: "Sam"),
+            ])
+            try vault.cases.open(NewCase(vendorName: "Acme", subject: "Broken pole"))
+            let scopes: [Scope] = [.profile, .purchasesOwn, .casesOwn, .vendor]
+            let bearer = try vault.grants.create(
+                GrantRequest(
+                    vendorName: "Acme", scopes: scopes, purpose: .delivery,
+                    expiresAt: Date().addingTimeInterval(3600), maxUses: 10))
+            let keyed = try vault.grants.create(GrantRequest(vendorName: "Bolt", scopes: scopes, purpose: .warranty, expiresAt: nil))
+            let revoked = try vault.grants.create(GrantRequest(vendorName: "Acme", scopes: [.profile], purpose: .support, expiresAt: nil))
+            try vault.grants.revoke(id: revoked.grant.id)
+            tokens = [bearer.token, keyed.token, revoked.token]
+            let redeemer = try Redeemer(database: try VaultDatabase.open(path: dir.file("vault.db")))
+            for token in tokens { _ = try redeemer.redeem(RedemptionRequest(token: token.encoded()[...], client: "127.0.0.1", userAgent: "t", held: nil)) }
+            vault.database.checkpoint()
+        }
+    }
+
+    static let populated = Result { try Populated() }
+
+    /// Every column of every table of the vault.
+    static let columns: [(table: String, column: String)] = {
+        guard let vault = try? populated.get(), let raw = try? RawDatabase.open(vault.dir.file("vault.db")) else { return [] }
+        let tables =
+            (try? raw.strings("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name != 'grdb_migrations' ORDER BY name"))
+            ?? []
+        return tables.flatMap { table in
+            ((try? raw.strings("SELECT name FROM pragma_table_info('\(table)') ORDER BY cid")) ?? []).map { (table, $0) }
+        }
+    }()
+
+    static let values = ["NULL", "'tampered'", "-9223372036854775808", "9223372036854775807", "1.5", "x''", "x'00ff'"]
+
+    @Test func everyTableAndColumnIsCovered() throws {
+        #expect(Set(Self.columns.map(\.table)) == ["audit", "audit_writers", "cases", "grants", "profile", "purchases", "shares", "vault_header", "vendors"])
+        #expect(Self.columns.count > 50)
+    }
+
+    @Test(arguments: columns.map { "\($0.table).\($0.column)" })
+    func aWrongValueInAColumnNeverTraps(_ target: String) throws {
+        let source = try Self.populated.get()
+        let parts = target.split(separator: ".").map(String.init)
+        let (table, column) = (parts[0], parts[1])
+        for value in Self.values {
+            let dir = TemporaryDirectory()
+            let path = dir.file("vault.db")
+            try FileManager.default.copyItem(atPath: source.dir.file("vault.db"), toPath: path)
+            do {
+                try rawExecute(path, "UPDATE \(table) SET \(column) = \(value) WHERE rowid = (SELECT min(rowid) FROM \(table))")
+            } catch {
+                continue  // SQLite itself refuses it (NOT NULL, UNIQUE, CHECK, a foreign key)
+            }
+            exercise(path, tokens: source.tokens, context: "\(target) = \(value)")
+        }
+    }
+
+    /// Runs everything that reads the file; each must work or throw a `VaultError`.
+    func exercise(_ path: String, tokens: [GrantToken], context: String) {
+        func attempt(_ what: String, _ body: () throws -> Void) {
+            do {
+                try body()
+            } catch {
+                #expect(error is VaultError, "\(context): \(what) threw \(type(of: error))")
+            }
+        }
+        attempt("verify") { _ = try AuditVerifier.verify(try VaultDatabase.open(path: path), checkpoint: nil) }
+        attempt("redeem") {
+            let redeemer = try Redeemer(database: try VaultDatabase.open(path: path))
+            _ = redeemer.isReady()
+            for token in tokens {
+                attempt("redeem") { _ = try redeemer.redeem(RedemptionRequest(token: token.encoded()[...], client: "c", userAgent: nil, held: nil)) }
+                attempt("redeem 304") { _ = try redeemer.redeem(RedemptionRequest(token: token.encoded()[...], client: "c", userAgent: nil, held: .any)) }
+            }
+        }
+        attempt("unlock") {
+            let vault = try Vault.unlock(path: path, passphrase: try testPassphrase())
+            attempt("profile") { _ = try vault.profile.all() }
+            attempt("vendors") { _ = try vault.vendors.all() }
+            attempt("purchases") { _ = try vault.purchases.list() }
+            attempt("cases") { _ = try vault.cases.list() }
+            attempt("grants") {
+                for grant in try vault.grants.list() {
+                    _ = grant.state(at: Date())
+                    _ = grant.usesLeft
+                    attempt("receipt") { _ = try vault.grants.consentReceipt(grantID: grant.id) }
+                }
+            }
+            attempt("audit") { _ = try vault.audit.entries() }
+            attempt("spending") { _ = try vault.reports.spending(by: .vendor) }
+            attempt("scorecards") { _ = try vault.reports.vendorScorecards() }
+            attempt("exposure") { _ = try vault.reports.exposure() }
+            attempt("export") { _ = try vault.portability.export(.json) }
+            attempt("rematerialise") { try vault.profile.set("email", value: "new@example.org") }
+            attempt("purchase") { try vault.purchases.add([NewPurchase(vendorName: "Acme", item: "Stove")]) }
+        }
+    }
+}

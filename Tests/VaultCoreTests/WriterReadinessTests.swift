@@ -1,0 +1,93 @@
+import Foundation
+import Synchronization
+import Testing
+@testable import VaultCore
+import VaultCrypto
+import VaultTestSupport
+
+/// Readiness tells the truth about the writer: not ready while its transactions fail (a full
+/// disk, a read-only file), ready again as soon as a write can commit — with or without
+/// redemptions meanwhile.
+@Suite struct WriterReadinessTests {
+    /// The vault file's store, whose writes fail while `failing` is set, as on a full disk.
+    final class FailingStore: RedemptionStore {
+        let inner: SQLiteRedemptionStore
+        let failing = Atomic<Bool>(false)
+        let probes = Atomic<Int>(0)
+
+        init(_ inner: SQLiteRedemptionStore) { self.inner = inner }
+
+        var vaultID: [UInt8] { inner.vaultID }
+        var vaultBoxPublicKey: [UInt8] { inner.vaultBoxPublicKey }
+
+        func write<T>(_ body: (any RedemptionTransaction) throws -> T) throws -> T {
+            guard !failing.load(ordering: .relaxed) else { throw VaultError.storage("the disk is full; nothing was changed") }
+            return try inner.write(body)
+        }
+
+        func isReady() -> Bool { inner.isReady() }
+
+        func canWrite() -> Bool {
+            probes.add(1, ordering: .relaxed)
+            return !failing.load(ordering: .relaxed) && inner.canWrite()
+        }
+    }
+
+    /// A vault with one bearer grant (the directory lives as long as the caller keeps it).
+    static func vaultWithGrant() throws -> (TemporaryDirectory, Vault, IssuedGrant) {
+        let dir = TemporaryDirectory()
+        let vault = try makeVault(in: dir)
+        try vault.vendors.add(name: "Acme")
+        let issued = try vault.grants.create(GrantRequest(vendorName: "Acme", scopes: [.profile], purpose: .delivery, expiresAt: nil))
+        return (dir, vault, issued)
+    }
+
+    @Test func readinessFollowsTheWriterDownAndBackUp() throws {
+        let (dir, vault, issued) = try Self.vaultWithGrant()
+        let store = FailingStore(SQLiteRedemptionStore(database: vault.database))
+        let redeemer = try Redeemer(store: store)
+        let request = RedemptionRequest(token: issued.token.encoded()[...], client: "127.0.0.1", userAgent: "test", held: nil)
+        defer { withExtendedLifetime(dir) {} }
+
+        #expect(redeemer.isReady())
+        #expect(store.probes.load(ordering: .relaxed) == 0, "a healthy writer is not probed")
+        guard case .share = try redeemer.redeem(request) else { return #expect(Bool(false)) }
+
+        store.failing.store(true, ordering: .relaxed)
+        #expect(throws: VaultError.self) { try redeemer.redeem(request) }
+        #expect(store.inner.isReady(), "reads still work")
+        #expect(!redeemer.isReady(), "not ready while the writer cannot commit")
+        #expect(!redeemer.isReady())
+
+        store.failing.store(false, ordering: .relaxed)
+        #expect(redeemer.isReady(), "ready again once a write commits, before any redemption")
+        let probes = store.probes.load(ordering: .relaxed)
+        #expect(redeemer.isReady())
+        #expect(store.probes.load(ordering: .relaxed) == probes, "no probe once the writer is healthy")
+        guard case .share = try redeemer.redeem(request) else { return #expect(Bool(false)) }
+        #expect(try vault.grants.grant(id: issued.grant.id).useCount == 2)
+    }
+
+    @Test func aSuccessfulRedemptionClearsTheFailure() throws {
+        let (dir, vault, issued) = try Self.vaultWithGrant()
+        let store = FailingStore(SQLiteRedemptionStore(database: vault.database))
+        let redeemer = try Redeemer(store: store)
+        let request = RedemptionRequest(token: issued.token.encoded()[...], client: "127.0.0.1", userAgent: "test", held: nil)
+        defer { withExtendedLifetime(dir) {} }
+        store.failing.store(true, ordering: .relaxed)
+        _ = try? redeemer.redeem(request)
+        store.failing.store(false, ordering: .relaxed)
+        guard case .share = try redeemer.redeem(request) else { return #expect(Bool(false)) }
+        #expect(redeemer.isReady())
+        #expect(store.probes.load(ordering: .relaxed) == 0)
+    }
+
+    @Test func theProbeWritesToDiskButChangesNothing() throws {
+        let dir = TemporaryDirectory()
+        let vault = try makeVault(in: dir)
+        try vault.profile.set("email", value: "jo@example.org")
+        let before = try logicalDump(dir.file("vault.db"))
+        #expect(SQLiteRedemptionStore(database: vault.database).canWrite())
+        #expect(try logicalDump(dir.file("vault.db")) == before)
+    }
+}
