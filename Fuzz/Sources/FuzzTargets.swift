@@ -32,8 +32,9 @@ enum FuzzTarget: String, CaseIterable {
                 let canonical = Array(VendorKeyText.encodePublic(key).utf8)
                 let bytes = Array(data)
                 let start = (0...max(0, bytes.count - canonical.count)).first { bytes[$0...].starts(with: canonical) }
-                precondition(start.map { bytes[..<$0].isSurroundingWhitespace && bytes[($0 + canonical.count)...].isSurroundingWhitespace } == true,
-                             "public key text is not canonical")
+                precondition(
+                    start.map { bytes[..<$0].isSurroundingWhitespace && bytes[($0 + canonical.count)...].isSurroundingWhitespace } == true,
+                    "public key text is not canonical")
                 precondition((try? VendorKeyText.decodePublic(String(decoding: canonical, as: UTF8.self))) == key, "public key does not round-trip")
                 accepted = true
             }
@@ -42,8 +43,9 @@ enum FuzzTarget: String, CaseIterable {
                 var line = VendorKeyText.encodeSecret(pair)
                 defer { Wipe.bytes(&line) }
                 line.removeLast()
-                precondition(data.starts(with: line) && Array(data.dropFirst(line.count)).allSatisfy { [0x0A, 0x0D, 0x20].contains($0) },
-                             "secret key file is not canonical")
+                precondition(
+                    data.starts(with: line) && Array(data.dropFirst(line.count)).allSatisfy { [0x0A, 0x0D, 0x20].contains($0) },
+                    "secret key file is not canonical")
                 accepted = true
             }
             return accepted
@@ -141,9 +143,11 @@ public func fuzzOne(_ bytes: UnsafePointer<UInt8>?, _ count: Int) -> Int32 {
 typealias FuzzCallback = @convention(c) (UnsafePointer<UInt8>?, Int) -> Int32
 
 @_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(_ argc: UnsafeMutablePointer<Int32>,
-                         _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-                         _ callback: FuzzCallback) -> Int32
+func LLVMFuzzerRunDriver(
+    _ argc: UnsafeMutablePointer<Int32>,
+    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+    _ callback: FuzzCallback
+) -> Int32
 
 /// SwiftPM links an executable's entry point as `<module>_main`; hand control to libFuzzer's driver.
 @_cdecl("vrm_fuzz_main")
@@ -167,17 +171,20 @@ struct Replay {
             return
         }
         guard let name = args.first, let target = FuzzTarget(rawValue: name) else {
-            FileHandle.standardError.write(Data("""
-                usage: vrm-fuzz TARGET FILE|DIR…  (targets: \(FuzzTarget.allCases.map(\.rawValue).joined(separator: ", ")))
-                       vrm-fuzz seed-vault PATH
+            FileHandle.standardError.write(
+                Data(
+                    """
+                    usage: vrm-fuzz TARGET FILE|DIR…  (targets: \(FuzzTarget.allCases.map(\.rawValue).joined(separator: ", ")))
+                           vrm-fuzz seed-vault PATH
 
-                """.utf8))
+                    """.utf8))
             exit(2)
         }
         var count = 0, accepted = 0
         for path in args.dropFirst() {
             var isDirectory: ObjCBool = false
-            let files = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
+            let files =
+                FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
                 ? ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted().map { path + "/" + $0 }
                 : [path]
             for file in files {

@@ -33,10 +33,14 @@ enum SeedVault {
         let opened = try vault.cases.open(NewCase(vendorName: "Acme", subject: "Zip broke", channel: .chat, priority: .high))
         _ = try vault.cases.update(id: opened.id, .log("sent photos", channel: .email))
         _ = try vault.cases.update(id: opened.id, .escalate)
-        let bearer = try vault.grants.create(GrantRequest(vendorName: "Acme", scopes: [.profile, .purchasesOwn, .casesOwn],
-                                                          purpose: .support, expiresAt: nil, maxUses: 5))
-        _ = try vault.grants.create(GrantRequest(vendorName: "Bolt", scopes: [.profileField("email"), .purchasesAll, .purchaseAnnotations],
-                                                 purpose: .delivery, expiresAt: Date().addingTimeInterval(86_400)))
+        let bearer = try vault.grants.create(
+            GrantRequest(
+                vendorName: "Acme", scopes: [.profile, .purchasesOwn, .casesOwn],
+                purpose: .support, expiresAt: nil, maxUses: 5))
+        _ = try vault.grants.create(
+            GrantRequest(
+                vendorName: "Bolt", scopes: [.profileField("email"), .purchasesAll, .purchaseAnnotations],
+                purpose: .delivery, expiresAt: Date().addingTimeInterval(86_400)))
         let revoked = try vault.grants.create(GrantRequest(vendorName: "Acme", scopes: [.vendor], purpose: .marketing, expiresAt: nil))
         _ = try vault.grants.revoke(id: revoked.grant.id)
         // History entries as the server writes them: a redemption and a denial.

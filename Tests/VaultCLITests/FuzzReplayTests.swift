@@ -23,6 +23,8 @@ import Testing
     @Test func theUnlockedVaultCorpusHoldsAVaultThatUnlocks() throws {
         let result = try Self.replay("header-unlocked")
         #expect(result.status == 0, "\(result.err)")
-        #expect(!result.out.contains(" 0 accepted"), "no file in Fuzz/corpus/header-unlocked unlocks: make a new one with `vrm-fuzz seed-vault` (see scripts/fuzz.sh)")
+        #expect(
+            !result.out.contains(" 0 accepted"),
+            "no file in Fuzz/corpus/header-unlocked unlocks: make a new one with `vrm-fuzz seed-vault` (see scripts/fuzz.sh)")
     }
 }
