@@ -48,6 +48,7 @@ healthy() { # vault label
   "$VRM" audit verify --vault "$1" >/dev/null 2>&1 || fail "$2: audit verify failed: $("$VRM" audit verify --vault "$1" 2>&1 | tail -1)"
 }
 count_json() { python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
+verdict() { [ "$failures" = "$1" ] && echo "$2" || echo "CHECKS FAILED (above)"; }   # failures-before text
 
 # Time in microseconds, a seeded random number of them, and sleeping for them — all in this
 # shell, so nothing starts up between choosing a moment and signalling at it.
@@ -113,7 +114,7 @@ describe() { case $1 in tx) echo "inside it" ;; held) echo "held after its commi
 # 75 % of that time after the transaction has started.
 awk -v n="$IMPORT_ROWS" 'BEGIN { print "vendor,item,date,price,currency,order";
   for (i = 0; i < n; i++) printf "Acme,Item %d,2026-01-%02d,%d.99,EUR,O-%d\n", i, 1 + i % 28, i % 500, i }' > "$work/big.csv"
-tx_us=0; none=0; all=0; inside=0
+tx_us=0; none=0; all=0; half=0; inside=0
 for round in $(seq 1 "$ROUNDS"); do
   v="$work/import-$round.db"
   "$VRM" init --vault "$v" >/dev/null; "$VRM" vendor add Acme --vault "$v" >/dev/null
@@ -138,7 +139,7 @@ for round in $(seq 1 "$ROUNDS"); do
   case $n in
     0) none=$((none + 1)); outcome="none of the rows" ;;
     "$IMPORT_ROWS") all=$((all + 1)); outcome="all $n rows" ;;
-    *) outcome="$n rows (HALF-WRITTEN)"; fail "import round $round: $n purchases visible (half-imported)" ;;
+    *) half=$((half + 1)); outcome="$n rows (HALF-WRITTEN)"; fail "import round $round: $n purchases visible (half-imported)" ;;
   esac
   [ "$at" != held ] || [ "$n" = "$IMPORT_ROWS" ] || fail "import round $round: killed after its commit, but $n purchases visible"
   echo "  import round $round: killed $when, $(describe "$at"): $outcome" >&2
@@ -149,7 +150,7 @@ if [ "$ROUNDS" -ge 2 ]; then
   [ "$none" -gt 0 ] || fail "import: no kill landed before a commit"
   [ "$all" -gt 0 ] || fail "import: no kill landed after a commit"
 fi
-echo "import kills: $ROUNDS rounds ($inside inside the write transaction), $none left none of the $IMPORT_ROWS rows, $all all of them, none half-written" >&2
+echo "import kills: $ROUNDS rounds ($inside inside the write transaction), $none left none of the $IMPORT_ROWS rows, $all all of them, $half half-written" >&2
 
 # 2. SIGKILL during a re-materialisation of 300 grants: all shares move to the new version or none.
 # Each round first times an unkilled `profile set` from the start of its write transaction to
@@ -231,14 +232,14 @@ sys.exit(1 if missing or doubled or refused else 0)' "r$round" "$results"); then
   lost=$((lost + ${missing:-0})); received_total=$((received_total + ${received:-0})); unanswered_total=$((unanswered_total + ${unanswered:-0}))
   uses=$("$VRM" grant show "$grant" --vault "$work/load.db" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["use_count"])')
   [ "$redeemed" = "$uses" ] || fail "server round $round: use count $uses but $redeemed redeem entries"
-  echo "  server round $round: killed $(ms "$REPLY") ms into the load; $received 200s received, each with its entry; $unanswered committed but unanswered" >&2
+  echo "  server round $round: killed $(ms "$REPLY") ms into the load; ${received:-0} 200s received, ${missing:-?} of them without their entry; ${unanswered:-?} committed but unanswered" >&2
   healthy "$work/load.db" "server round $round"
 done
-echo "server kills under load: $ROUNDS rounds, $received_total 200s received, each matched to its own redeem entry ($unanswered_total more committed but unanswered); use count = redeem entries" >&2
+echo "server kills under load: $ROUNDS rounds, $received_total 200s received, $lost without their own redeem entry ($unanswered_total more committed but unanswered)" >&2
 
 # 4. A full disk: clear error, vault intact.
 if [ "$(id -u)" -eq 0 ] && mkdir -p "$work/small" && mount -t tmpfs -o size=600k tmpfs "$work/small" 2>/dev/null; then
-  mounted="$work/small"; v="$work/small/vault.db"
+  mounted="$work/small"; v="$work/small/vault.db"; before=$failures
   "$VRM" init --vault "$v" >/dev/null; "$VRM" vendor add Acme --vault "$v" >/dev/null
   out=""; for i in $(seq 1 400); do
     if ! out=$("$VRM" purchase import "$work/big.csv" --vault "$v" 2>&1 >/dev/null); then break; fi
@@ -250,14 +251,14 @@ if [ "$(id -u)" -eq 0 ] && mkdir -p "$work/small" && mount -t tmpfs -o size=600k
   [ "$n" = 0 ] || [ "$n" = 5000 ] || fail "full disk: $n purchases visible"
   healthy "$v" "full disk"
   umount "$work/small"; mounted=""
-  echo "full disk: '$(echo "$out" | tail -1)', vault intact" >&2
+  echo "full disk: '$(echo "$out" | tail -1)', $(verdict "$before" "vault intact")" >&2
 else
   echo "full disk: skipped (needs root to mount a tmpfs)" >&2
 fi
 
 # 5. A read-only vault file (as an unprivileged user, since root ignores permissions).
 if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
-  chmod 0711 "$work"   # let the unprivileged user reach its own directory below
+  chmod 0711 "$work"; before=$failures   # let the unprivileged user reach its own directory below
   ro="$work/ro"; mkdir -p "$ro"; chown nobody:nogroup "$ro"; cp "$work/pw" "$ro/pw"; chown nobody "$ro/pw"
   as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups env HOME="$ro" XDG_STATE_HOME="$ro/state" VRM_PASSPHRASE_FILE="$ro/pw" "$VRM" "$@" --vault "$ro/vault.db"; }
   as_nobody init >/dev/null; as_nobody profile set email jo@example.org >/dev/null
@@ -268,7 +269,7 @@ if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
   chmod 0600 "$ro"/vault.db*   # SQLite gives -shm the mode the file had when it was made
   [ "$(as_nobody profile get email)" = "jo@example.org" ] || fail "read-only: the value changed"
   healthy "$ro/vault.db" "read-only"
-  echo "read-only file: '$(echo "$out" | tail -1)', vault intact" >&2
+  echo "read-only file: '$(echo "$out" | tail -1)', $(verdict "$before" "value unchanged, vault intact")" >&2
 else
   echo "read-only file: skipped (needs root to switch to an unprivileged user)" >&2
 fi
@@ -278,9 +279,9 @@ v="$work/two.db"; "$VRM" init --vault "$v" >/dev/null; "$VRM" vendor add Acme --
 writer() { for i in $(seq 1 40); do "$VRM" purchase add --vault "$v" --vendor Acme --item "$1-$i" >/dev/null || echo "writer $1 failed at $i" >&2; done; }
 writer a & writer b & wait
 n=$("$VRM" purchase list --vault "$v" --json | count_json)
-[ "$n" = 80 ] || { fail "two writers: $n of 80 purchases"; lost=$((lost + 80 - n)); }
+[ "$n" = 80 ] || fail "two writers: $n of 80 purchases"
 healthy "$v" "two writers"
-echo "two writers: 80 of 80 purchases kept" >&2
+echo "two writers: $n of 80 purchases kept" >&2
 
 echo "faults: seed $SEED, $faults faults injected, $hits of $kills kills hit a running process ($((kills - hits)) missed), $failures failed checks, audit entries lost: $lost"
 [ $(( hits * 100 )) -ge $(( kills * 80 )) ] || { echo "FAULT CHECK FAILED: only $hits of $kills kills hit a running process (80 % needed)" >&2; exit 1; }
