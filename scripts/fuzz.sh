@@ -9,11 +9,12 @@
 # for header-unlocked, has no seed that unlocks. Crashes land in Fuzz/crashes/<target>/: add
 # each one to Fuzz/corpus/<target>/ so `swift test` replays it from then on (FuzzReplayTests).
 #
-#   scripts/fuzz.sh                       # every target, 60 s each
-#   FUZZ_SECONDS=300 scripts/fuzz.sh csv  # one target, longer
+#   scripts/fuzz.sh                       # every target, 60 s each, SEED random
+#   FUZZ_SECONDS=300 SEED=7 scripts/fuzz.sh csv  # one target, longer, libFuzzer's -seed=7
 set -euo pipefail
 cd "$(dirname "$0")/.."
 FUZZ_SECONDS=${FUZZ_SECONDS:-60}
+SEED=${SEED:-$((RANDOM + 1))}
 all_targets=(token vendor-key scope header header-unlocked envelope csv json)
 targets=("$@"); [ "${#targets[@]}" -gt 0 ] || targets=("${all_targets[@]}")
 if [ -x /opt/swift/usr/bin/swift ] && ! command -v swift >/dev/null 2>&1; then export PATH="/opt/swift/usr/bin:$PATH"; fi
@@ -55,18 +56,18 @@ cp "$work/seeds/header-unlocked/fresh-vault" "$work/seeds/header/cheap-kdf-vault
 unlocked=$("$REPLAY" header-unlocked "$work/seeds/header-unlocked" | awk '{print $5}')
 echo "header-unlocked: ${unlocked:-0} of $(ls "$work/seeds/header-unlocked" | wc -l) seeds unlock" >&2
 
-status=0
+status=0; total=0
 if [[ " ${targets[*]} " == *" header-unlocked "* ]] && [ "${unlocked:-0}" -lt 1 ]; then
   echo "header-unlocked: no seed unlocks, so nothing past the unlock would be fuzzed"; status=1
 fi
 for t in "${targets[@]}"; do
   mkdir -p "$work/corpus/$t" "Fuzz/crashes/$t"
-  echo "== fuzzing $t for ${FUZZ_SECONDS}s" >&2
-  if TMPDIR="$scratch" VRM_FUZZ_TARGET=$t "$FUZZ" "$work/corpus/$t" "$work/seeds/$t" -max_total_time="$FUZZ_SECONDS" -max_len=65536 -timeout=10 \
+  echo "== fuzzing $t for ${FUZZ_SECONDS}s (seed $SEED)" >&2
+  if TMPDIR="$scratch" VRM_FUZZ_TARGET=$t "$FUZZ" "$work/corpus/$t" "$work/seeds/$t" -seed="$SEED" -max_total_time="$FUZZ_SECONDS" -max_len=65536 -timeout=10 \
       -rss_limit_mb=2048 -artifact_prefix="Fuzz/crashes/$t/" -print_final_stats=1 2> "$work/$t.log"; then
     runs=$(awk '/stat::number_of_executed_units/ {print $2}' "$work/$t.log")
     if [ "${runs:-0}" -gt 0 ]; then
-      echo "$t: $runs executions, no crash"
+      echo "$t: $runs executions, no crash"; total=$((total + runs))
     else
       echo "$t: NO INPUT RAN — see the log below"; tail -20 "$work/$t.log"; status=1
     fi
@@ -74,4 +75,5 @@ for t in "${targets[@]}"; do
     echo "$t: CRASH — see Fuzz/crashes/$t/ and the log below"; tail -40 "$work/$t.log"; status=1
   fi
 done
+echo "fuzz: seed $SEED, ${FUZZ_SECONDS}s per target, $total executions, $([ "$status" = 0 ] && echo "no crash" || echo "FAILED (see above)")"
 exit $status
