@@ -2,7 +2,11 @@
 # Contract tests: schemathesis (PyPI) against Specs/openapi.yaml and a live `vrm serve` holding
 # real grants — valid bearer, valid key-bound, revoked, expired, used up — plus no token and a
 # garbage token. Every check schemathesis has is on; any 5xx or any response that breaks the
-# spec fails the run. Bounded: MAX_TIME seconds per token (default 15), 127.0.0.1 only.
+# spec fails the run. So does a token answered other than it must be: in schemathesis's own
+# traffic (its HAR report) the valid and key-bound tokens got at least one 200 and no other
+# token got any, and a direct request with each token afterwards gets exactly its answer
+# (200 with the share; 403 naming revoked, expired or used-up; 401). Bounded: MAX_TIME
+# seconds per token (default 15), 127.0.0.1 only.
 #
 #   scripts/contract.sh                 # uses the debug build (builds it if needed)
 #   SEED=7 MAX_TIME=30 scripts/contract.sh
@@ -27,6 +31,9 @@ trap cleanup EXIT
 export VRM_VAULT="$work/vault.db" XDG_STATE_HOME="$work/state"
 head -c 24 /dev/urandom | base64 > "$work/pw"
 export VRM_PASSPHRASE_FILE="$work/pw"
+status=0; requests=0
+failed() { echo "CONTRACT CHECK FAILED: $*" >&2; status=1; }
+
 $VRM init >/dev/null
 $VRM profile set email jo@example.org >/dev/null
 $VRM profile set address.shipping "1 Main St" >/dev/null
@@ -35,33 +42,81 @@ key=$($VRM vendor-key generate --out "$work/bolt.key" 2>/dev/null)
 $VRM vendor add Bolt --public-key "$key" >/dev/null
 $VRM purchase add --vendor Acme --item Tent --price 300 --currency EUR >/dev/null
 grant() { $VRM grant create --vendor "$1" --purpose support --scope profile --scope purchases:own "${@:2}" --token-only; }
+grant_ids() { $VRM grant list --json | python3 -c 'import json,sys; print("\n".join(sorted(g["id"] for g in json.load(sys.stdin))))'; }
 valid=$(grant Acme --expires never)
 keyed=$(grant Bolt --expires never)
-revoked=$(grant Acme); $VRM grant revoke "$($VRM grant list --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')" >/dev/null
+grant_ids > "$work/ids-before"; revoked=$(grant Acme); grant_ids > "$work/ids-after"
+$VRM grant revoke "$(comm -13 "$work/ids-before" "$work/ids-after")" >/dev/null
 usedup=$(grant Acme --max-uses 1)
 expired=$(grant Acme --expires "$(date -u -d '+3 seconds' +%Y-%m-%dT%H:%M:%SZ)")
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 env -u VRM_PASSPHRASE_FILE $VRM serve --port "$port" --max-failures 1000000000 2> "$work/serve.log" & server=$!
 for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$port/livez" && break; sleep 0.1; done
-curl -s -o /dev/null -H "Authorization: Bearer $usedup" "http://127.0.0.1:$port/v1/share"   # use it up
+
+# A direct request for the share: prints "<status> <problem type, or 'share' for a 200 with a body>".
+probe() {
+  local code
+  code=$(curl -s -o "$work/probe.json" -w '%{http_code}' "$@" "http://127.0.0.1:$port/v1/share" || true)
+  python3 -c '
+import json, sys
+status, body = sys.argv[1], open(sys.argv[2], "rb").read()
+try:
+    doc = json.loads(body)
+except ValueError:
+    doc = None
+if status == "200":
+    print(status, "share" if isinstance(doc, dict) and doc else "empty")
+else:
+    print(status, doc.get("type", "-") if isinstance(doc, dict) else "-")' "$code" "$work/probe.json"
+}
+# A schemathesis HAR report: "<200s to GET /v1/share> <requests for the share> <all requests>".
+har_counts() {
+  python3 -c '
+import json, sys
+try:
+    entries = json.load(open(sys.argv[1]))["log"]["entries"]
+except (OSError, ValueError, KeyError):
+    entries = []
+share = [e for e in entries if e["request"]["method"] == "GET" and e["request"]["url"].split("?")[0].endswith("/v1/share")]
+print(sum(1 for e in share if e["response"]["status"] == 200), len(share), len(entries))' "$1"
+}
+
+got=$(probe -H "Authorization: Bearer $usedup")   # its one use
+[ "$got" = "200 share" ] || failed "the used-up token's one use got '$got'"
 sleep 3   # let the short grant expire
 
-status=0
 for name in valid keyed revoked usedup expired none garbage; do
   case $name in
     none) header=() ;;
     garbage) header=(-H "Authorization: Bearer vrm_garbage") ;;
     *) header=(-H "Authorization: Bearer ${!name}") ;;
   esac
+  case $name in
+    valid|keyed) expected="200 share" ;;
+    revoked) expected="403 urn:vrm-vault:problem:revoked" ;;
+    usedup) expected="403 urn:vrm-vault:problem:used-up" ;;
+    expired) expected="403 urn:vrm-vault:problem:expired" ;;
+    *) expected="401 urn:vrm-vault:problem:invalid-token" ;;
+  esac
   echo "== schemathesis with the $name token (seed $SEED)"
   if ! "$VENV/bin/schemathesis" run Specs/openapi.yaml --url "http://127.0.0.1:$port" "${header[@]}" \
-      --checks all --max-time "$MAX_TIME" --seed "$SEED" --workers 2 --output-sanitize true --warnings off; then
-    status=1
+      --checks all --max-time "$MAX_TIME" --seed "$SEED" --workers 2 --output-sanitize true --warnings off \
+      --report har --report-har-path "$work/$name.har"; then
+    failed "schemathesis found responses that break the spec with the $name token"
   fi
+  read -r ok total all < <(har_counts "$work/$name.har"); requests=$((requests + all))
+  case $name in
+    valid|keyed) [ "$ok" -gt 0 ] || failed "the $name token got no 200 in $total requests for the share" ;;
+    *) [ "$ok" -eq 0 ] || failed "the $name token got $ok × 200 in $total requests for the share" ;;
+  esac
+  got=$(probe "${header[@]}")
+  [ "$got" = "$expected" ] || failed "a direct request with the $name token got '$got', expected '$expected'"
+  echo "== $name token: $ok of $total requests for the share answered 200 during the run; a direct request then got: $got"
 done
 # Stop the server first: it writes its access log in blocks and flushes the last on shutdown.
 kill -TERM "$server"; wait "$server" 2>/dev/null || true; server=""
-grep -q '"status":5' "$work/serve.log" && { echo "contract: the server answered 5xx:" >&2; grep '"status":5' "$work/serve.log" >&2; status=1; }
-$VRM audit verify
+if grep -q '"status":5' "$work/serve.log"; then failed "the server answered 5xx:"; grep '"status":5' "$work/serve.log" >&2; fi
+$VRM audit verify || failed "the share history does not verify"
+echo "contract: seed $SEED, $requests requests over seven tokens, $([ "$status" = 0 ] && echo "every check passed" || echo "FAILED (see above)")"
 exit $status
