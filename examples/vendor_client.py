@@ -18,6 +18,9 @@ What it does:
   3. Verifies the vault's Ed25519 signature over the exact document bytes, optionally
      requires the signer to be the pinned vault key (`--vault-key BASE64`), parses the
      share document (`vrm-share-document/1`) and prints it (or prints it as JSON, `--json`).
+     A share must carry the ETag of its version, be for `--grant` when given, and be no
+     older than the newest version of that grant received before (kept, as `vrm redeem`
+     keeps it, in $XDG_STATE_HOME/vrm/share-versions: Specs/share-envelope.md, step 7).
   4. 304: nothing changed since the ETag given with `--if-none-match`.
      401/403/429 and every other error: prints the RFC 9457 problem type and title on
      stderr and exits 1. A 403 revoked/expired means: stop using and delete the data.
@@ -294,6 +297,38 @@ def print_share(doc: dict, signer: bytes, etag: str | None, key_bound: bool) -> 
 # --- main --------------------------------------------------------------------------------------
 
 
+def default_state_dir() -> str:
+    base = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
+    return os.path.join(base, "vrm", "share-versions")
+
+
+def accept_version(directory: str, vault_id: str, grant_id: str, version: object) -> None:
+    """Refuses a share older than the newest received for this vault and grant, then records it.
+
+    One file per vault and grant, named by BLAKE2b-128("vrm-share-version-v1" || vault id || 0 ||
+    grant id) in hex, holding the version in decimal: the same records `vrm redeem` keeps.
+    """
+    if not isinstance(version, int) or isinstance(version, bool) or version < 0:
+        raise ClientError("the share document's version is not a whole number")
+    name = hashlib.blake2b(b"vrm-share-version-v1" + vault_id.encode() + b"\0" + grant_id.encode(), digest_size=16).hexdigest()
+    path = os.path.join(directory, name)
+    try:
+        with open(path, encoding="utf-8") as f:
+            newest = int(f.read().strip())
+    except FileNotFoundError:
+        newest = None
+    except (OSError, ValueError):
+        raise ClientError(f"the share-version record {path} is unreadable; remove it to accept the next share as new") from None
+    if newest is not None and version < newest:
+        raise ClientError(f"stale share: version {version} is older than version {newest} received before "
+                          "(the vault was rolled back, or the answer replayed)")
+    os.makedirs(directory, mode=0o700, exist_ok=True)
+    temporary = f"{path}.tmp-{os.getpid()}"
+    with open(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", encoding="utf-8") as f:
+        f.write(f"{version}\n")
+    os.replace(temporary, path)
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(
         prog="vendor_client.py",
@@ -306,6 +341,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--token-file", metavar="FILE", help="read the token from FILE (- for stdin)")
     p.add_argument("--token", help=argparse.SUPPRESS)  # accepted, with a warning
     p.add_argument("--if-none-match", metavar="ETAG", help='send If-None-Match (e.g. "v3"); 304 if unchanged')
+    p.add_argument("--grant", metavar="ID", help="require the share to be for this grant id")
+    p.add_argument("--state-dir", metavar="DIR", help="where the newest version per grant is kept "
+                   "(default $XDG_STATE_HOME/vrm/share-versions)")
     p.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for the server (default 30)")
     return p.parse_args(argv)
 
@@ -344,6 +382,13 @@ def run(args: argparse.Namespace) -> int:
         if fmt == SEALED_SHARE and (envelope.get("grant_id") != doc.get("grant_id")
                                     or envelope.get("version") != doc.get("version")):
             raise ClientError("the sealed envelope's grant_id/version do not match the signed document inside")
+        if etag is None:
+            raise ClientError("the response has no ETag: not a share (Specs/share-envelope.md, step 1)")
+        if etag != f'"v{doc.get("version")}"':
+            raise ClientError("the ETag differs from the document's version")
+        if args.grant is not None and doc.get("grant_id") != args.grant:
+            raise ClientError("the share is for another grant than --grant")
+        accept_version(args.state_dir or default_state_dir(), str(doc.get("vault_id")), str(doc.get("grant_id")), doc.get("version"))
         if args.json:
             print(json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False))
         else:

@@ -10,7 +10,9 @@ struct RedeemCommand: AsyncParsableCommand {
         discussion: """
             The token is read from --token-file (or - for stdin), else $VRM_TOKEN; --token also \
             works but leaves the token visible to other users of the machine in the process list.
-            Key-bound grants need --key with the vendor secret key file.
+            Key-bound grants need --key with the vendor secret key file. A share must carry its \
+            ETag, be for --grant when given, and be no older than the newest version of that grant \
+            received before (kept in $XDG_STATE_HOME/vrm/share-versions).
 
             Examples:
               VRM_TOKEN=vrm_… vrm redeem --url http://127.0.0.1:8080
@@ -22,6 +24,8 @@ struct RedeemCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The vendor secret key file, for key-bound grants.", valueName: "file")) var key: String?
     @Option(help: ArgumentHelp("Require the share to be signed by this vault key (base64).", valueName: "key")) var vaultKey: String?
     @Option(help: "Send If-None-Match with this ETag (a 304 means nothing changed).") var ifNoneMatch: String?
+    @Option(help: ArgumentHelp("Require the share to be for this grant (its id, printed by `vrm grant create`).", valueName: "id"))
+    var grant: String?
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
@@ -43,6 +47,10 @@ struct RedeemCommand: AsyncParsableCommand {
         let client = VendorClient(baseURL: base, keyPair: try key.map(loadVendorKey), pinnedSigner: pinned)
         switch try await client.fetch(token: tokenText, ifNoneMatch: ifNoneMatch) {
         case .share(let document, let signer, let etag, let keyBound):
+            if let grant, document.grantID != grant {
+                throw ShareFormatError.malformed("share (it is for another grant than --grant)")
+            }
+            try ShareVersions.standard().accept(vaultID: document.vaultID, grantID: document.grantID, version: document.version)
             if output.json {
                 print(try Terminal.json(document))
             } else {

@@ -68,7 +68,8 @@ struct VendorClient {
         if let envelope, envelope.grantID != document.grantID || envelope.version != document.version {
             throw ShareFormatError.malformed("sealed share (its grant or version differs from the signed document)")
         }
-        if let etag, etag != "\"v\(document.version)\"" {
+        guard let etag else { throw ShareFormatError.malformed("response (a share without an ETag)") }
+        guard etag == "\"v\(document.version)\"" else {
             throw ShareFormatError.malformed("response (the ETag differs from the document version)")
         }
         return .share(document: document, signer: signer, etag: etag, keyBound: keyBound)
