@@ -49,6 +49,7 @@ $VRM grant create --vendor "Bolt Bikes" --scope profile.email --scope 'profile.s
 $VRM grant list
 
 step "Start the vendor endpoint without any passphrase"
+: > "$work/serve.log"  # exists before the server starts, so the first look at it cannot fail
 env -u VRM_PASSPHRASE_FILE $VRM serve --port 0 2> "$work/serve.log" &
 server_pid=$!
 for _ in $(seq 1 100); do
