@@ -32,7 +32,7 @@ public enum VaultError: Error, Sendable, Equatable, CustomStringConvertible {
         case .vaultExists(let path): "a vault already exists at \(path); refusing to overwrite it"
         case .wrongPassphrase: "wrong passphrase"
         case .corrupt(let reason): "vault file is corrupt or unreadable: \(reason)"
-        case .tampered(let table, let id): "vault file is corrupt: record \(table)/\(id) failed authentication (tampered or moved)"
+        case .tampered(let table, let id): "vault file is corrupt: record \(table)/\(Self.printableID(id)) failed authentication (tampered or moved)"
         case .invalidInput(let message): message
         case .invalidField(_, let message): message
         case .notFound(let kind, let id): id.isEmpty ? "no such \(kind)" : "no \(kind) \(id)"
@@ -40,6 +40,15 @@ public enum VaultError: Error, Sendable, Equatable, CustomStringConvertible {
         case .notEmpty: "the vault already holds records; a whole export loads only into a vault with none"
         case .storage(let message): "storage error: \(message)"
         }
+    }
+}
+
+extension VaultError {
+    /// A row id read from the file, as it may appear in an error: at most 40 characters, and
+    /// anything but printable ASCII shown as `?`, so a tampered id cannot write escape
+    /// sequences or lines of its own into the terminal.
+    static func printableID(_ id: String) -> String {
+        String(String.UnicodeScalarView(id.unicodeScalars.prefix(40).map { (0x21...0x7E).contains($0.value) ? $0 : "?" }))
     }
 }
 

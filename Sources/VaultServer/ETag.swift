@@ -1,3 +1,4 @@
+import Foundation
 import VaultCore
 
 /// The share version as an HTTP entity tag (`"v3"`), and `If-None-Match` read as the versions
@@ -12,8 +13,9 @@ enum ETag {
         guard let ifNoneMatch else { return nil }
         var versions = Set<Int>()
         for raw in ifNoneMatch.split(separator: ",") {
-            var tag = raw.drop { $0 == " " || $0 == "\t" }
-            while let last = tag.last, last == " " || last == "\t" { tag = tag.dropLast() }
+            // Trimmed as the code before ETag was split out trimmed it (`.whitespaces`: space, tab
+            // and Unicode's other horizontal spaces), so a condition matches as it always did.
+            var tag = Substring(raw.trimmingCharacters(in: .whitespaces))
             if tag.hasPrefix("W/") { tag = tag.dropFirst(2) }
             if tag == "*" { return .any }
             if let version = version(tag) { versions.insert(version) }

@@ -82,12 +82,51 @@ import VaultTestSupport
         #expect(store.probes.load(ordering: .relaxed) == 0)
     }
 
+    @Test func aProbeClearsOnlyTheFailureItStartedFrom() {
+        let health = WriterHealth()
+        #expect(health.failure() == nil)
+        health.recordFailure()
+        let probed = health.failure()
+        #expect(probed != nil)
+        health.recordFailure()  // the writer fails again while the probe writes
+        #expect(!health.clear(probed ?? 0))
+        #expect(health.failure() != nil)
+        let again = health.failure()
+        #expect(health.clear(again ?? 0))
+        #expect(health.failure() == nil)
+        health.recordFailure()
+        health.recordSuccess()
+        #expect(health.failure() == nil)
+    }
+
+    @Test func aDamagedGrantRowFailsOnlyItsOwnRedemption() throws {
+        let (dir, vault, issued) = try Self.vaultWithGrant()
+        defer { withExtendedLifetime(dir) {} }
+        let other = try vault.grants.create(GrantRequest(vendorName: "Acme", scopes: [.profile], purpose: .support, expiresAt: nil))
+        try rawExecute(dir.file("vault.db"), "UPDATE grants SET max_uses = 'ten' WHERE id = '\(other.grant.id)'")
+        let redeemer = try Redeemer(database: vault.database)
+        let results = redeemer.redeemBatch(
+            [issued.token, other.token].map {
+                RedemptionRequest(token: $0.encoded()[...], client: "127.0.0.1", userAgent: "test", held: nil)
+            })
+        guard case .success(.share) = results.first else { return #expect(Bool(false), "the sound grant was not served") }
+        #expect(throws: VaultError.self) { try results.last?.get() }
+        #expect(redeemer.health.failure() == nil, "a damaged row is that request's failure, not the writer's")
+        #expect(redeemer.isReady())
+        #expect(try vault.grants.grant(id: issued.grant.id).useCount == 1)
+    }
+
     @Test func theProbeWritesToDiskButChangesNothing() throws {
         let dir = TemporaryDirectory()
         let vault = try makeVault(in: dir)
         try vault.profile.set("email", value: "jo@example.org")
         let before = try logicalDump(dir.file("vault.db"))
+        vault.database.checkpoint()
+        let wal = dir.file("vault.db-wal")
+        let walBefore = (try? FileManager.default.attributesOfItem(atPath: wal)[.size] as? Int) ?? 0
         #expect(SQLiteRedemptionStore(database: vault.database).canWrite())
         #expect(try logicalDump(dir.file("vault.db")) == before)
+        let walAfter = (try? FileManager.default.attributesOfItem(atPath: wal)[.size] as? Int) ?? 0
+        #expect(walAfter > walBefore, "the probe committed a frame to the WAL")
     }
 }

@@ -24,6 +24,8 @@ import VaultCore
         ("\"v99999999999999999999999\"", .versions([])),
         ("", .versions([])),
         ("garbage, \"v5\"", .versions([5])),
+        ("\u{00A0}\"v1\"\u{3000}", .versions([1])),
+        ("\t\"v4\"\t", .versions([4])),
     ])
     func ifNoneMatchNamesTheVersionsItHolds(_ header: String, _ held: HeldVersions) {
         #expect(ETag.held(header) == held)

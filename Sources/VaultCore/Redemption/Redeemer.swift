@@ -53,10 +53,10 @@ public final class Redeemer: Sendable {
     /// with or without redemptions meanwhile.
     public func isReady() -> Bool {
         guard store.isReady() else { return false }
-        guard health.failing else { return true }
+        guard let failure = health.failure() else { return true }
         guard store.canWrite() else { return false }
-        health.failing = false
-        return true
+        // Clears only the failure probed: one the writer met meanwhile stays.
+        return health.clear(failure)
     }
 
     /// Everything about one redemption that needs no write lock, from the grant the writer
@@ -101,11 +101,36 @@ public final class Redeemer: Sendable {
 /// Whether the redemption writer's last write transaction failed (set by `RedemptionWriter`,
 /// cleared by its next commit or by a readiness probe that could write).
 final class WriterHealth: Sendable {
-    private let state = Atomic<Bool>(false)
+    /// Bit 0: failing. The other bits count failures, so that a probe clears only the failure
+    /// it started from, never one the writer met while the probe ran.
+    private let state = Atomic<UInt64>(0)
 
-    var failing: Bool {
-        get { state.load(ordering: .relaxed) }
-        set { state.store(newValue, ordering: .relaxed) }
+    /// The writer's transaction failed.
+    func recordFailure() {
+        var current = state.load(ordering: .relaxed)
+        while true {
+            let (exchanged, original) = state.compareExchange(
+                expected: current, desired: (current &+ 2) | 1, ordering: .acquiringAndReleasing)
+            if exchanged { return }
+            current = original
+        }
+    }
+
+    /// The writer's transaction committed.
+    func recordSuccess() {
+        state.bitwiseAnd(~UInt64(1), ordering: .acquiringAndReleasing)
+    }
+
+    /// The current failure, or nil while the writer is healthy.
+    func failure() -> UInt64? {
+        let current = state.load(ordering: .acquiring)
+        return current & 1 == 1 ? current : nil
+    }
+
+    /// Clears `failure` if no other failure came since; true when the writer is healthy now.
+    func clear(_ failure: UInt64) -> Bool {
+        state.compareExchange(expected: failure, desired: failure & ~UInt64(1), ordering: .acquiringAndReleasing).exchanged
+            || self.failure() == nil
     }
 }
 

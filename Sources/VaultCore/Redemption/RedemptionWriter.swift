@@ -24,23 +24,23 @@ struct RedemptionWriter: Sendable {
         var seen = SeenGrants()
         do {
             let results = try store.write { transaction in try write(prepared, seen: &seen, transaction) }
-            health.failing = false
+            health.recordSuccess()
             remember(seen)
             return results
         } catch {
             guard prepared.count > 1 else {
-                health.failing = true
+                health.recordFailure()
                 return [.failure(error)]
             }
             return prepared.map { job in
                 var seen = SeenGrants()
                 do {
                     let results = try store.write { transaction in try write([job], seen: &seen, transaction) }
-                    health.failing = false
+                    health.recordSuccess()
                     remember(seen)
                     return results.first ?? .failure(VaultError.storage("the redemption was not committed"))
                 } catch {
-                    health.failing = true
+                    health.recordFailure()
                     return .failure(error)
                 }
             }
@@ -146,7 +146,15 @@ struct RedemptionWriter: Sendable {
                 .shareDenied, AuditBody(grantID: grantID, client: request.client, userAgent: request.userAgent, reason: reason),
                 atMillis: now, tip: &tip, to: transaction)
         }
-        guard let token = request.token, let grant = try transaction.redeemableGrant(selector: token.selector) else {
+        let found: RedeemableGrant?
+        do {
+            found = try request.token.map { try transaction.redeemableGrant(selector: $0.selector) } ?? nil
+        } catch let error as VaultError {
+            // A damaged grant or share row (a tampered file) fails this request alone.
+            guard case .corrupt = error else { throw error }
+            throw RequestFailure(underlying: error)
+        }
+        guard let token = request.token, let grant = found else {
             try deny("invalid_token", grantID: nil)
             return .invalidToken
         }

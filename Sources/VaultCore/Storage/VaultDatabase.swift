@@ -184,7 +184,8 @@ public final class VaultDatabase: Sendable {
     public func freeBytes() -> Int64? {
         var info = statvfs()
         guard statvfs(path, &info) == 0 else { return nil }
-        return Int64(clamping: UInt64(info.f_bavail).multipliedReportingOverflow(by: UInt64(info.f_frsize)).partialValue)
+        let (bytes, overflow) = UInt64(info.f_bavail).multipliedReportingOverflow(by: UInt64(info.f_frsize))
+        return overflow ? .max : Int64(clamping: bytes)
     }
 
     /// Checkpoints the WAL on a background connection once it holds `pages` pages, instead of

@@ -141,6 +141,6 @@ extension RawStatement {
     }
 
     static func damaged(_ table: String, _ row: String?, _ column: String) -> VaultError {
-        .corrupt("\(table) row \(row.map { String($0.prefix(40)) } ?? "?"): column \(column) is missing or has the wrong type")
+        .corrupt("\(table) row \(row.map(VaultError.printableID) ?? "?"): column \(column) is missing or has the wrong type")
     }
 }
