@@ -45,15 +45,8 @@ import VaultTestSupport
                 revokedAt: c.revokedAt, expiresAt: c.expiresAt, maxUses: c.maxUses, useCount: c.useCount,
                 nowMillis: Self.now) == c.expected)
 
-        let dir = TemporaryDirectory()
-        let vault = try makeVault(in: dir)
-        func sql(_ value: (some CustomStringConvertible)?) -> String { value.map(\.description) ?? "NULL" }
-        try rawExecute(
-            dir.file("vault.db"),
-            """
-            INSERT INTO grants (id, selector, secret_hash, binding, created_at, expires_at, max_uses, use_count, revoked_at, share_version, sealed)
-            VALUES ('gr_case', x'01', x'02', 'bearer', 0, \(sql(c.expiresAt)), \(sql(c.maxUses)), \(c.useCount), \(sql(c.revokedAt)), 0, x'03')
-            """)
+        let (dir, vault) = try Self.vault(with: c)
+        defer { withExtendedLifetime(dir) {} }
         let (states, active) = try vault.database.read { transaction in
             (try transaction.grants.states(nowMillis: Self.now), try transaction.grants.active(nowMillis: Self.now).map(\.id))
         }
@@ -71,5 +64,50 @@ import VaultTestSupport
             return try transaction.countUses(1, of: grant.key, nowMillis: Self.now, version: 0)
         }
         #expect(counted == (c.expected == .active), "the guarded count")
+    }
+
+    /// Counting several uses at once (the writer's count-ahead): they fit exactly when the
+    /// grant would still be active after all but the last of them.
+    @Test(arguments: cases, [2, 3])
+    func severalUsesFitExactlyWhenTheRuleSaysSo(_ c: Case, _ uses: Int) throws {
+        let fits =
+            GrantState.evaluate(
+                revokedAt: c.revokedAt, expiresAt: c.expiresAt, maxUses: c.maxUses, useCount: c.useCount + uses - 1,
+                nowMillis: Self.now) == .active
+        let (dir, vault) = try Self.vault(with: c)
+        defer { withExtendedLifetime(dir) {} }
+        let counted = try SQLiteRedemptionStore(database: vault.database).write { transaction in
+            let grant = try #require(try transaction.redeemableGrant(selector: [0x01]))
+            return try transaction.countUses(uses, of: grant.key, nowMillis: Self.now, version: 0)
+        }
+        #expect(counted == fits)
+    }
+
+    /// Purging: a grant's share and share key go exactly when it is not active.
+    @Test(arguments: cases)
+    func sharesArePurgedExactlyWhenTheGrantIsNotActive(_ c: Case) throws {
+        let (dir, vault) = try Self.vault(with: c)
+        defer { withExtendedLifetime(dir) {} }
+        try rawExecute(dir.file("vault.db"), "INSERT INTO shares (grant_id, version, body, updated_at) VALUES ('gr_case', 0, x'04', 0)")
+        try rawExecute(dir.file("vault.db"), "UPDATE grants SET share_key_sealed = x'05' WHERE id = 'gr_case'")
+        try vault.database.write { try $0.grants.purgeInactiveShares(nowMillis: Self.now) }
+        let raw = try RawDatabase.open(dir.file("vault.db"))
+        let kept = c.expected == .active ? 1 : 0
+        #expect(try raw.int("SELECT count(*) FROM shares") == kept)
+        #expect(try raw.int("SELECT count(*) FROM grants WHERE share_key_sealed IS NOT NULL") == kept)
+    }
+
+    /// A vault holding the case as its one grant row (selector `x'01'`).
+    static func vault(with c: Case) throws -> (TemporaryDirectory, Vault) {
+        let dir = TemporaryDirectory()
+        let vault = try makeVault(in: dir)
+        func sql(_ value: (some CustomStringConvertible)?) -> String { value.map(\.description) ?? "NULL" }
+        try rawExecute(
+            dir.file("vault.db"),
+            """
+            INSERT INTO grants (id, selector, secret_hash, binding, created_at, expires_at, max_uses, use_count, revoked_at, share_version, sealed)
+            VALUES ('gr_case', x'01', x'02', 'bearer', 0, \(sql(c.expiresAt)), \(sql(c.maxUses)), \(c.useCount), \(sql(c.revokedAt)), 0, x'03')
+            """)
+        return (dir, vault)
     }
 }
