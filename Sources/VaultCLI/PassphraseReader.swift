@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import VaultCrypto
 
 /// Reads a passphrase into secure memory from, in order: a file named by option, the file named
@@ -7,20 +8,42 @@ import VaultCrypto
 enum PassphraseReader {
     static let maxBytes = 4096
 
+    /// What `VRM_PASSPHRASE` held when the process started (`takeFromEnvironment`).
+    enum Taken {
+        case absent
+        case empty
+        case passphrase(SecretKey)
+    }
+
+    private static let taken = Mutex<Taken>(.absent)
+
+    /// Moves `VRM_PASSPHRASE` into secure memory and out of the environment: its bytes are wiped
+    /// where they stood and the variable removed, so nothing the CLI starts, and no later read of
+    /// the environment (`ProcessInfo.environment` copies every variable into `String`s), sees
+    /// it. The CLI calls this first thing, before anything reads the environment.
+    static func takeFromEnvironment() throws {
+        guard let pointer = getenv("VRM_PASSPHRASE") else { return }
+        let length = strlen(pointer)
+        let passphrase = length > 0 ? try SecretKey(copying: UnsafeRawBufferPointer(start: pointer, count: length)) : nil
+        memset(UnsafeMutableRawPointer(mutating: pointer), 0, length)
+        unsetenv("VRM_PASSPHRASE")
+        taken.withLock { $0 = passphrase.map(Taken.passphrase) ?? .empty }
+    }
+
+    /// Whether `VRM_PASSPHRASE` was set when the process started.
+    static var environmentHadPassphrase: Bool {
+        taken.withLock { if case .absent = $0 { false } else { true } }
+    }
+
     static func read(file: String?, confirm: Bool, prompt: String) throws -> SecretKey {
         if let file { return try fromFile(file) }
         if let file = ProcessInfo.processInfo.environment["VRM_PASSPHRASE_FILE"], !file.isEmpty { return try fromFile(file) }
-        if let pointer = getenv("VRM_PASSPHRASE") {
-            let length = strlen(pointer)
-            guard length > 0 else { throw CLIError.usage("VRM_PASSPHRASE is set but empty") }
-            let passphrase = try SecretKey(copying: UnsafeRawBufferPointer(start: pointer, count: length))
-            // Once read, the passphrase leaves the environment: wiped where it stood, then removed,
-            // so nothing this process starts and nothing that reads its environment sees it.
-            memset(UnsafeMutableRawPointer(mutating: pointer), 0, length)
-            unsetenv("VRM_PASSPHRASE")
-            return passphrase
+        try takeFromEnvironment()  // in case the process did not take it at start (tests)
+        switch taken.withLock({ $0 }) {
+        case .passphrase(let passphrase): return passphrase
+        case .empty: throw CLIError.usage("VRM_PASSPHRASE is set but empty")
+        case .absent: return try fromTerminal(prompt: prompt, confirm: confirm)
         }
-        return try fromTerminal(prompt: prompt, confirm: confirm)
     }
 
     /// The file's content without one trailing line ending (LF or CRLF). `VRM_PASSPHRASE`

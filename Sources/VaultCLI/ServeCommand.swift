@@ -37,7 +37,8 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        for name in ["VRM_PASSPHRASE", "VRM_PASSPHRASE_FILE"] where ProcessInfo.processInfo.environment[name] != nil {
+        let set = ["VRM_PASSPHRASE": PassphraseReader.environmentHadPassphrase, "VRM_PASSPHRASE_FILE": getenv("VRM_PASSPHRASE_FILE") != nil]
+        for (name, isSet) in set.sorted(by: { $0.key < $1.key }) where isSet {
             Terminal.note("vrm serve: \(name) is set but ignored — the server never reads a passphrase. Remove it from the server's environment.")
         }
         let database = try location.openDatabase()

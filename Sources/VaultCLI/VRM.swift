@@ -37,6 +37,7 @@ public struct VRM: AsyncParsableCommand {
     public static func run(arguments: [String]) async -> Int32 {
         umask(0o077)
         do {
+            try PassphraseReader.takeFromEnvironment()
             var command = try parseAsRoot(arguments)
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
