@@ -187,7 +187,7 @@ fi
 serve_port=$(free_port)
 env -u VRM_PASSPHRASE_FILE "$BIN/vrm" serve --vault "$work/share.db" --port "$serve_port" --max-failures 1000000000 2>/dev/null & serve_pid=$!
 wait_port "$serve_port" livez
-share_bytes=$(curl -s -H "Authorization: Bearer $(cat "$work/bearer.token")" "http://127.0.0.1:$serve_port/v1/share" | wc -c)
+share_bytes=$(curl -s -H @<(printf 'Authorization: Bearer %s\n' "$(cat "$work/bearer.token")") "http://127.0.0.1:$serve_port/v1/share" | wc -c)
 # The host's speed drifts by tens of percent from minute to minute, so the baseline and the
 # redemption run alternate, PAIRS times, and each pair gives a ratio; the table shows medians.
 # With BASELINE, each pair also runs the baseline's `vrm serve`, before the current one in odd

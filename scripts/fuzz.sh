@@ -41,8 +41,9 @@ for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$port/livez" &&
 for t in "${all_targets[@]}"; do mkdir -p "$work/seeds/$t"; cp Fuzz/corpus/$t/* "$work/seeds/$t/" 2>/dev/null || true; done
 printf '%s' "$bearer" > "$work/seeds/token/real-bearer"; printf '%s' "$keyed" > "$work/seeds/token/real-keyed"
 printf '%s' "$pub" > "$work/seeds/vendor-key/real-public"; cp "$work/key" "$work/seeds/vendor-key/real-secret"
-curl -s -H "Authorization: Bearer $bearer" "http://127.0.0.1:$port/v1/share" > "$work/seeds/envelope/real-signed"
-curl -s -H "Authorization: Bearer $keyed" "http://127.0.0.1:$port/v1/share" > "$work/seeds/envelope/real-sealed"
+# Tokens reach curl through a file descriptor (printf is a shell builtin), never argv.
+curl -s -H @<(printf 'Authorization: Bearer %s\n' "$bearer") "http://127.0.0.1:$port/v1/share" > "$work/seeds/envelope/real-signed"
+curl -s -H @<(printf 'Authorization: Bearer %s\n' "$keyed") "http://127.0.0.1:$port/v1/share" > "$work/seeds/envelope/real-sealed"
 kill "$server"; wait "$server" 2>/dev/null || true
 "$VRM" export --format json --out "$work/seeds/json/real-export" 2>/dev/null
 sqlite3 "$VRM_VAULT" "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null 2>&1 || true

@@ -51,7 +51,7 @@ wrk_counts() {
 # Grants issued, redeemed once, revoked.
 ( n=0; while [ "$(date +%s)" -lt "$end" ]; do
     t=$("$VRM" grant create --vendor "Bench Bearer" --scope profile.email --purpose support --token-only 2>>"$work/cli-errors.log") || { echo grant >> "$work/cli-fail"; continue; }
-    curl -s -o /dev/null -w '%{http_code}\n' -H "Authorization: Bearer $t" "http://127.0.0.1:$port/v1/share" >> "$work/curl-status" || echo 000 >> "$work/curl-status"
+    curl -s -o /dev/null -w '%{http_code}\n' -H @<(printf 'Authorization: Bearer %s\n' "$t") "http://127.0.0.1:$port/v1/share" >> "$work/curl-status" || echo 000 >> "$work/curl-status"
     id=$("$VRM" grant list --active --json | python3 -c 'import json,sys; g=[x for x in json.load(sys.stdin) if x["scopes"]==["profile.email"]]; print(g[0]["id"] if g else "")')
     [ -n "$id" ] && { "$VRM" grant revoke "$id" >/dev/null 2>>"$work/cli-errors.log" || echo revoke >> "$work/cli-fail"; }
     n=$((n + 1)); sleep 1
