@@ -54,6 +54,16 @@ import VaultTestSupport
 
     static let values = ["NULL", "'tampered'", "-9223372036854775808", "9223372036854775807", "1.5", "x''", "x'00ff'"]
 
+    @Test func aFieldWhoseSealedValueIsDamagedCanBeSetAnew() throws {
+        let dir = TemporaryDirectory()
+        let vault = try makeVault(in: dir)
+        try vault.profile.set("email", value: "jo@example.org")
+        try rawExecute(dir.file("vault.db"), "UPDATE profile SET sealed = 'damaged'")
+        #expect(throws: VaultError.self) { try vault.profile.value("email") }
+        try vault.profile.set("email", value: "new@example.org")
+        #expect(try vault.profile.value("email") == "new@example.org")
+    }
+
     @Test func everyTableAndColumnIsCovered() throws {
         #expect(Set(Self.columns.map(\.table)) == ["audit", "audit_writers", "cases", "grants", "profile", "purchases", "shares", "vault_header", "vendors"])
         #expect(Self.columns.count > 50)

@@ -6,9 +6,13 @@ import GRDB
 struct ProfileTable {
     let db: Database
 
-    /// The row id of the field with this key index, or nil.
+    /// The row id of the field with this key index, or nil. Reads the id alone, so a field
+    /// whose sealed value is damaged can still be set anew.
     func id(keyIndex: [UInt8]) throws -> String? {
-        try row(keyIndex: keyIndex)?.id
+        let statement = try RawStatement(db, "SELECT id FROM profile WHERE key_index = ?1")
+        statement.bind(1, keyIndex)
+        defer { statement.reset() }
+        return try statement.step() ? try statement.text(0, "id", of: "profile") : nil
     }
 
     /// The sealed field with this key index, or nil.
