@@ -62,32 +62,60 @@ struct AuditCommand: ParsableCommand {
 
     struct Verify: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Check the hash chain and the checkpoint kept outside the vault file.",
+            abstract: "Check the share history with the vault key, against the checkpoint kept outside the vault file.",
             discussion: """
-                Needs no passphrase. On damage, names the first bad entry and exits with status 4.
+                Checks every entry: its place in the sequence, its hash chain, the vault key's \
+                MAC on every entry the CLI wrote (grant.issued, grant.revoked, \
+                share.rematerialised, key.rotated, vault.migrated), that its body opens with the \
+                vault key, and that the entry this machine last saw is still there, unchanged, \
+                with no revocation undone. On damage, names the first bad entry and why, and \
+                exits with status 4. When intact, the checkpoint moves to the newest entry.
 
-                Example:
+                The server's entries (share.redeemed, share.denied) cannot carry the MAC: the \
+                server runs without the key. The host that runs it could have written or \
+                withheld them; `vrm audit` marks them "server".
+
+                --without-key checks the hash chain alone, with no passphrase: anyone holding \
+                the file can run it, but it cannot tell a forged entry, a swapped header or a \
+                substituted checkpoint, since whoever can write the file can recompute every hash.
+
+                Examples:
                   vrm audit verify
+                  vrm audit verify --json
+                  vrm audit verify --without-key
                 """)
         @OptionGroup var location: VaultLocation
+        @OptionGroup var unlock: UnlockOptions
         @OptionGroup var output: OutputOptions
 
+        @Flag(help: "Check the hash chain alone, without the passphrase (weaker: see above).")
+        var withoutKey = false
+
         func run() throws {
-            let database = try location.openDatabase()
-            let store = checkpointStore()
-            let checkpoint = try store.load(vaultID: database.header.vaultID)
-            switch try AuditVerifier.verify(database, checkpoint: checkpoint) {
-            case .intact(let count, let lastHash):
-                if count > 0 { try store.save(AuditCheckpoint(seq: count, hash: lastHash), vaultID: database.header.vaultID) }
+            let outcome: AuditVerification
+            let previous: Int64?
+            if withoutKey {
+                outcome = try AuditVerifier.verify(try location.openDatabase(), checkpoint: nil)
+                previous = nil
+            } else {
+                let vault = try unlock.unlock(location)
+                let checked = try vault.audit.verify()
+                outcome = checked.result
+                previous = checked.previous?.seq
+            }
+            switch outcome {
+            case .intact(let count, _):
                 if output.json {
-                    print("{\"ok\": true, \"entries\": \(count), \"checkpoint\": \(checkpoint.map { String($0.seq) } ?? "null")}")
+                    print("{\"ok\": true, \"entries\": \(count), \"checkpoint\": \(previous.map { String($0) } ?? "null"), \"keyed\": \(!withoutKey)}")
+                } else if withoutKey {
+                    print("Hash chain intact: \(count) entr\(count == 1 ? "y" : "ies") (checked without the key: forgeries by whoever can write the file are not detected).")
                 } else {
-                    let cp = checkpoint.map { "; checkpoint at entry \($0.seq) matches" } ?? "; no earlier checkpoint to compare"
-                    print("Share history intact: \(count) entr\(count == 1 ? "y" : "ies") chain correctly\(cp).")
+                    let cp = previous.map { "; checkpoint at entry \($0) matches" } ?? "; no earlier checkpoint on this machine to compare"
+                    print("Share history intact: \(count) entr\(count == 1 ? "y" : "ies") chain correctly and the CLI's are authenticated\(cp).")
                 }
             case .broken(let firstBad, let reason):
                 if output.json {
-                    print("{\"ok\": false, \"first_bad\": \(firstBad)}")
+                    print("{\"ok\": false, \"first_bad\": \(firstBad), \"reason\": \(try Terminal.json(reason))}")
                 }
                 throw CLIError(description: "share history damaged at entry \(firstBad): \(reason)", exitCode: 4)
             }

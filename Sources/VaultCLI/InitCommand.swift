@@ -48,18 +48,29 @@ struct InitCommand: ParsableCommand {
 struct PassphraseCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "passphrase",
-        abstract: "Change the vault passphrase.",
+        abstract: "Change the vault passphrase, and with --rotate-key the master key too.",
         subcommands: [Change.self])
 
     struct Change: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Re-wrap the master key under a new passphrase (no record is re-encrypted).",
+            abstract: "Re-wrap the master key under a new passphrase; --rotate-key replaces the key itself.",
             discussion: """
                 The current passphrase comes from the usual sources; the new one from \
                 --new-passphrase-file or is asked twice on the terminal.
 
-                Example:
+                Without --rotate-key only the wrapping of the master key changes: the old \
+                passphrase no longer opens this file, but it still opens any older copy of it \
+                (a backup, a synced copy), and with that copy's key whoever has it could read \
+                records written later. Use --rotate-key when a passphrase or a copy may have \
+                leaked: a new master key, every record, grant and history MAC re-sealed under \
+                it in one transaction (killed midway, the vault stays as it was). Neither the \
+                old passphrase nor any old copy opens anything written afterwards. The share \
+                signing key stays (vendors have pinned it); bearer shares stay readable with \
+                their tokens, as before.
+
+                Examples:
                   vrm passphrase change --passphrase-file old.txt --new-passphrase-file new.txt
+                  vrm passphrase change --rotate-key --new-passphrase-file new.txt
                 """)
 
         @OptionGroup var location: VaultLocation
@@ -68,18 +79,26 @@ struct PassphraseCommand: ParsableCommand {
         @Option(help: ArgumentHelp("Read the new passphrase from this file.", valueName: "path"))
         var newPassphraseFile: String?
 
+        @Flag(help: "Replace the master key too, re-sealing everything under it (see above).")
+        var rotateKey = false
+
         func run() throws {
             let database = try location.openDatabase()
             let current = try unlock.passphrase()
-            let vault = try Vault.unlock(database: database, passphrase: current)
+            let vault = try Vault.unlock(database: database, passphrase: current, checkpoints: checkpointStore())
             let new: SecretKey
             if let newPassphraseFile {
                 new = try PassphraseReader.fromFile(newPassphraseFile)
             } else {
                 new = try PassphraseReader.fromTerminal(prompt: "New vault passphrase", confirm: true)
             }
-            try vault.changePassphrase(current: current, new: new)
-            print("Passphrase changed.")
+            if rotateKey {
+                try vault.rotateKey(current: current, new: new)
+                print("Passphrase changed and master key replaced: every record re-sealed under the new key.")
+            } else {
+                try vault.changePassphrase(current: current, new: new)
+                print("Passphrase changed.")
+            }
         }
     }
 }

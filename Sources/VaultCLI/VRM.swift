@@ -85,7 +85,7 @@ enum ExitStatus {
     static func code(for error: VaultError) -> Int32 {
         switch error {
         case .wrongPassphrase: 3
-        case .corrupt, .tampered: 4
+        case .corrupt, .tampered, .mismatch, .historyDamaged: 4
         case .noVault: 5
         case .invalidInput, .invalidField: 2
         case .vaultExists, .notFound, .conflict, .notEmpty, .storage: 1

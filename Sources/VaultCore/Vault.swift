@@ -59,8 +59,10 @@ public final class Vault: Sendable {
             signSecretSealed: try sealIdentity(signing.secretKey, "sign_secret"),
             createdAtMillis: Millis.from(clock()), checksum: [])
         header.checksum = header.computeChecksum()
+        let keys = try VaultKeys(master: master, header: header)
+        header.mac = keys.headerMAC(header)
         let database = try VaultDatabase.create(path: path, header: header)
-        return try Vault(database: database, keys: VaultKeys(master: master, header: header), clock: clock, checkpoints: checkpoints)
+        return try Vault(database: database, keys: keys, clock: clock, checkpoints: checkpoints)
     }
 
     /// Opens and unlocks the vault at `path`.
@@ -71,15 +73,29 @@ public final class Vault: Sendable {
         try unlock(database: VaultDatabase.open(path: path), passphrase: passphrase, clock: clock, checkpoints: checkpoints)
     }
 
-    /// Unlocks an opened database. A wrong passphrase is told apart from corruption by the header checksum.
+    /// Unlocks an opened database. A wrong passphrase is told apart from corruption by the
+    /// header checksum; once the key is unwrapped, the header must carry its MAC (format 2) —
+    /// a format-1 vault is migrated to format 2 first (`FormatMigration`).
     public static func unlock(
         database: VaultDatabase, passphrase: SecretKey, clock: @escaping VaultClock = { Date() },
         checkpoints: AuditCheckpointStore? = nil
     ) throws -> Vault {
-        let master = try unwrapMaster(header: database.header, passphrase: passphrase)
-        return try Vault(
-            database: database, keys: VaultKeys(master: master, header: database.header), clock: clock,
-            checkpoints: checkpoints)
+        let opened = database.header
+        let master = try unwrapMaster(header: opened, passphrase: passphrase)
+        if opened.formatVersion < VaultHeader.currentFormat {
+            try FormatMigration.run(
+                database: database, keys: VaultKeys(master: master, header: opened), clock: clock, checkpoints: checkpoints)
+        }
+        // The header as it is now (migrated, or changed since the open), checked under the key.
+        let (header, retired) = try database.read { transaction in (try transaction.header.read(), try transaction.retiredKeys.all()) }
+        guard constantTimeEquals(header.wrappedKey, opened.wrappedKey) || opened.formatVersion < VaultHeader.currentFormat else {
+            throw VaultError.corrupt("the vault header changed while it was being unlocked; try again")
+        }
+        let keys = try VaultKeys(master: master, header: header, retired: retired)
+        guard keys.verifyMAC(header.mac, "vault_header", header.authenticatedFields) else {
+            throw VaultError.tampered(table: "vault_header", id: "1")
+        }
+        return try Vault(database: database, keys: keys, clock: clock, checkpoints: checkpoints)
     }
 
     static func unwrapMaster(header: VaultHeader, passphrase: SecretKey) throws -> SecretKey {
@@ -97,18 +113,34 @@ public final class Vault: Sendable {
         }
     }
 
-    /// Re-wraps the master key under a new passphrase; no record is re-encrypted.
+    /// Re-wraps the master key under a new passphrase; no record is re-encrypted. An old copy
+    /// of the file still opens with the old passphrase — `rotateKey` is the change that cuts it off.
     public func changePassphrase(current: SecretKey, new: SecretKey) throws {
         try Self.checkPassphrase(new)
-        let fresh = try database.read { transaction in try transaction.header.read() }
-        let master = try Self.unwrapMaster(header: fresh, passphrase: current)
-        var header = fresh
-        header.salt = Random.bytes(PasswordHash.saltBytes)
-        let kek = try PasswordHash.deriveKey(passphrase: new, salt: header.salt, parameters: header.kdf)
-        header.wrappedKey = try AEAD.seal(secret: master, key: kek, associatedData: Self.masterKeyAD(header.vaultID))
-        header.checksum = header.computeChecksum()
-        try database.write { transaction in try transaction.header.updateWrapping(header) }
+        try database.write { transaction in
+            var header = try transaction.header.read()
+            let master = try Self.unwrapMaster(header: header, passphrase: current)
+            let keys = try VaultKeys(master: master, header: header)
+            guard keys.verifyMAC(header.mac, "vault_header", header.authenticatedFields) else {
+                throw VaultError.tampered(table: "vault_header", id: "1")
+            }
+            header.salt = Random.bytes(PasswordHash.saltBytes)
+            let kek = try PasswordHash.deriveKey(passphrase: new, salt: header.salt, parameters: header.kdf)
+            header.wrappedKey = try AEAD.seal(secret: master, key: kek, associatedData: Self.masterKeyAD(header.vaultID))
+            header.checksum = header.computeChecksum()
+            header.mac = keys.headerMAC(header)
+            try transaction.header.update(header)
+        }
         database.checkpoint()
+    }
+
+    /// A new master key under a new passphrase: every record, grant and history MAC re-sealed
+    /// in one transaction (`KeyRotation`). Neither the old passphrase nor an old copy of the
+    /// file opens anything written afterwards. This `Vault` value still holds the old key:
+    /// unlock again to go on.
+    public func rotateKey(current: SecretKey, new: SecretKey) throws {
+        try Self.checkPassphrase(new)
+        try KeyRotation.run(database: database, current: current, new: new, clock: context.clock, checkpoints: context.checkpoints)
     }
 
     static func masterKeyAD(_ vaultID: [UInt8]) -> [UInt8] {

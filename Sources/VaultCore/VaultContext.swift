@@ -17,7 +17,7 @@ final class VaultContext: Sendable {
         self.keys = keys
         self.clock = clock
         self.checkpoints = checkpoints
-        self.audit = try AuditWriter(vaultBoxPublicKey: database.header.boxPublicKey)
+        self.audit = try AuditWriter(vaultBoxPublicKey: keys.box.publicKey, keys: keys)
     }
 
     var now: Date { clock() }
@@ -28,34 +28,71 @@ final class VaultContext: Sendable {
         try database.read(body)
     }
 
-    /// A write transaction for a customer-side change. Before it commits, shares of grants that
-    /// expired or were used up are destroyed. After it commits, the CLI's audit checkpoint moves
-    /// to the newest entry — unless the history no longer contains the previous checkpoint
-    /// (rolled back or truncated), in which case it is left for `audit verify` to report.
-    /// Moving the checkpoint is best effort: the change has committed, and failing now would
-    /// hide a result (such as a token shown only once) from the user.
+    /// A write transaction for a customer-side change. Before the change, the vault is checked
+    /// against this machine's checkpoint (`checkedCheckpoint`): a history that was rolled back
+    /// or forged since, or a revocation undone, refuses the change (nothing is written). Before
+    /// it commits, shares of grants that expired or were used up are destroyed, and the history
+    /// since the checkpoint — the entries just written among them — is checked again. After it
+    /// commits, the checkpoint moves to the newest entry. Saving it is best effort: the change
+    /// has committed, and failing now would hide a result (such as a token shown only once);
+    /// the next command checks from the older checkpoint, which still holds.
     func write<T>(_ body: (StorageTransaction) throws -> T) throws -> T {
+        let previous = try loadCheckpoint()
+        var next: AuditCheckpoint?
         let result = try database.write { transaction in
+            let before = checkpoints == nil ? nil : try checkedCheckpoint(after: previous, in: transaction)
             let value = try body(transaction)
             try transaction.grants.purgeInactiveShares(nowMillis: nowMillis)
+            if let before { next = try checkedCheckpoint(after: before, in: transaction) }
             return value
         }
-        try? advanceAuditCheckpoint()
+        if let store = checkpoints, let next, next != previous { try? store.save(next, keys: keys) }
         return result
     }
 
-    /// Moves the out-of-file audit checkpoint to the newest entry (see `write`).
+    /// The checkpoint this machine keeps for the vault; nil when none is kept (tests, the demo)
+    /// or none was written yet. A checkpoint file that fails its MAC throws.
+    func loadCheckpoint() throws -> AuditCheckpoint? {
+        try checkpoints?.load(keys: keys)
+    }
+
+    /// Checks the vault against `previous` and returns the checkpoint for its current state:
+    /// the history after `previous` chains from it (and `previous`'s entry is still there,
+    /// unchanged), every entry only the CLI writes carries the vault key's MAC, and no fewer
+    /// grants are revoked. With no checkpoint kept, does nothing and returns nil.
+    @discardableResult
+    func checkedCheckpoint(after previous: AuditCheckpoint?, in transaction: StorageTransaction) throws -> AuditCheckpoint? {
+        guard checkpoints != nil else { return nil }
+        let tip = try HistoryCheck(keys: keys).verify(after: previous, openBodies: false, in: transaction)
+        let revocations = try checkRevocations(against: previous, in: transaction)
+        return AuditCheckpoint(seq: tip.seq, hash: tip.hash, revocations: revocations)
+    }
+
+    /// How many grants are revoked (by their sealed status); throws when fewer than `previous`
+    /// recorded — a revocation was undone by restoring older rows.
+    func checkRevocations(against previous: AuditCheckpoint?, in transaction: StorageTransaction) throws -> Int64 {
+        let revocations = try ConsentEngine.revocations(in: transaction, keys: keys)
+        if let previous, revocations < previous.revocations {
+            throw VaultError.mismatch(
+                table: "grants", id: "*",
+                column: "the revocations (\(revocations) revoked grants, but this machine saw \(previous.revocations): a revocation was undone)")
+        }
+        return revocations
+    }
+
+    /// Moves the out-of-file audit checkpoint to the newest entry, once the history since the
+    /// previous one checks out (`vrm audit` does this after reading).
     func advanceAuditCheckpoint() throws {
         guard let store = checkpoints else { return }
-        let vaultID = keys.vaultID
-        let previous = try store.load(vaultID: vaultID)
-        let (newest, stillThere) = try read { transaction -> (AuditCheckpoint?, Bool) in
-            let last = try transaction.audit.lastAuditEntry().map { AuditCheckpoint(seq: $0.seq, hash: $0.hash) }
-            guard let previous else { return (last, true) }
-            return (last, try transaction.audit.hash(seq: previous.seq) == previous.hash)
-        }
-        guard let newest, stillThere, newest != previous else { return }
-        try store.save(newest, vaultID: vaultID)
+        let previous = try loadCheckpoint()
+        let next = try read { transaction in try checkedCheckpoint(after: previous, in: transaction) }
+        if let next, next != previous { try store.save(next, keys: keys) }
+    }
+
+    /// Refuses to go on when the vault fails the checks against this machine's checkpoint
+    /// (reads that show grants or history call it first).
+    func checkHistory(in transaction: StorageTransaction) throws {
+        try checkedCheckpoint(after: try loadCheckpoint(), in: transaction)
     }
 
     /// A new random row id (not secret, not personal).

@@ -11,6 +11,11 @@ public enum VaultError: Error, Sendable, Equatable, CustomStringConvertible {
     case corrupt(String)
     /// A record failed authentication: altered, or copied from another row or field.
     case tampered(table: String, id: String)
+    /// A plaintext column disagrees with the sealed copy the CLI decides on: someone who could
+    /// write the file changed it. `column` names it (or says what disagrees).
+    case mismatch(table: String, id: String, column: String)
+    /// The share history fails a check: `firstBad` is the first entry that fails, `reason` says how.
+    case historyDamaged(firstBad: Int64, reason: String)
     /// Input rejected before anything was written.
     case invalidInput(String)
     /// Input rejected before anything was written, because of the named fields. The message
@@ -33,6 +38,9 @@ public enum VaultError: Error, Sendable, Equatable, CustomStringConvertible {
         case .wrongPassphrase: "wrong passphrase"
         case .corrupt(let reason): "vault file is corrupt or unreadable: \(reason)"
         case .tampered(let table, let id): "vault file is corrupt: record \(table)/\(Self.printableID(id)) failed authentication (tampered or moved)"
+        case .mismatch(let table, let id, let column):
+            "vault file is corrupt: record \(table)/\(Self.printableID(id)): \(column) does not match its sealed copy (tampered)"
+        case .historyDamaged(let firstBad, let reason): "share history damaged at entry \(firstBad): \(reason)"
         case .invalidInput(let message): message
         case .invalidField(_, let message): message
         case .notFound(let kind, let id): id.isEmpty ? "no such \(kind)" : "no \(kind) \(id)"

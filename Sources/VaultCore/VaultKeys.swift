@@ -5,7 +5,7 @@ public import VaultCrypto
 public final class VaultKeys: Sendable {
     /// Subkey ids for `crypto_kdf_derive_from_key` (context `vrmvault`). See `Specs/vault-format.md`.
     enum SubkeyID: UInt64 {
-        case records = 1, blindIndex = 2, grants = 3, identity = 4
+        case records = 1, blindIndex = 2, grants = 3, identity = 4, integrity = 5
     }
 
     /// Version of the record key; part of every record's associated data.
@@ -15,16 +15,25 @@ public final class VaultKeys: Sendable {
     let records: SecretKey
     let blindIndexKey: SecretKey
     let grantKey: SecretKey
+    /// Keys the MACs of format 2: the header, the CLI's history entries and the checkpoint.
+    let integrityKey: SecretKey
     /// X25519: audit bodies are sealed to its public half.
     public let box: BoxKeyPair
     /// Ed25519: shares are signed with it.
     public let signing: SigningKeyPair
+    /// X25519 key pairs replaced by key rotations, newest first: history entries written
+    /// before a rotation were boxed to one of them.
+    let retiredBoxes: [BoxKeyPair]
 
-    init(master: SecretKey, header: VaultHeader) throws {
+    /// Every X25519 secret that may open a history body: the current one first.
+    var boxSecrets: [SecretKey] { [box.secretKey] + retiredBoxes.map(\.secretKey) }
+
+    init(master: SecretKey, header: VaultHeader, retired: [RetiredKeysTable.Row] = []) throws {
         vaultID = header.vaultID
         records = try Subkeys.derive(from: master, id: SubkeyID.records.rawValue)
         blindIndexKey = try Subkeys.derive(from: master, id: SubkeyID.blindIndex.rawValue)
         grantKey = try Subkeys.derive(from: master, id: SubkeyID.grants.rawValue)
+        integrityKey = try Subkeys.derive(from: master, id: SubkeyID.integrity.rawValue)
         let identity = try Subkeys.derive(from: master, id: SubkeyID.identity.rawValue)
         let vaultID = header.vaultID
         func openIdentity(_ sealed: [UInt8], _ field: String) throws -> SecretKey {
@@ -39,6 +48,18 @@ public final class VaultKeys: Sendable {
         signing = try SigningKeyPair(secretKey: try openIdentity(header.signSecretSealed, "sign_secret"))
         guard box.publicKey == header.boxPublicKey, signing.publicKey == header.signPublicKey else {
             throw VaultError.corrupt("the vault identity keys do not match the header")
+        }
+        retiredBoxes = try retired.reversed().map { row in
+            let secret: SecretKey
+            do {
+                secret = try AEAD.openSecret(
+                    row.secretSealed, key: identity, associatedData: Self.associatedData(vaultID: vaultID, table: "retired_keys", id: row.id, field: "box_secret"))
+            } catch {
+                throw VaultError.tampered(table: "retired_keys", id: row.id)
+            }
+            let pair = try BoxKeyPair(secretKey: secret)
+            guard pair.publicKey == row.publicKey else { throw VaultError.mismatch(table: "retired_keys", id: row.id, column: "column box_public_key") }
+            return pair
         }
     }
 
@@ -86,6 +107,38 @@ public final class VaultKeys: Sendable {
         } catch {
             throw VaultError.tampered(table: table, id: id)
         }
+    }
+
+    /// Keyed BLAKE2b-256 under the integrity subkey:
+    /// `"vrm-mac-v1" 0 ‖ domain 0 ‖ (u32be(len) ‖ part)…`. Each use has its own domain.
+    func mac(_ domain: String, _ parts: [[UInt8]]) -> [UInt8] {
+        BLAKE2b.hash(key: integrityKey) { input in
+            input.append(utf8: "vrm-mac-v1")
+            input.append([0])
+            input.append(utf8: domain)
+            input.append([0])
+            for part in parts {
+                input.append(bigEndian: UInt32(part.count))
+                input.append(part)
+            }
+        }
+    }
+
+    /// Whether `tag` is `mac(domain, parts)` (constant time).
+    func verifyMAC(_ tag: [UInt8]?, _ domain: String, _ parts: [[UInt8]]) -> Bool {
+        guard let tag else { return false }
+        return constantTimeEquals(tag, mac(domain, parts))
+    }
+
+    /// The header MAC of format 2: over the fields the checksum covers.
+    func headerMAC(_ header: VaultHeader) -> [UInt8] {
+        mac("vault_header", header.authenticatedFields)
+    }
+
+    /// The MAC the CLI stores with each history entry it writes: over the entry's chain hash,
+    /// which commits to the entry and to every entry before it.
+    func auditMAC(hash: [UInt8]) -> [UInt8] {
+        mac("audit", [hash])
     }
 
     /// Keyed BLAKE2b of a normalised lookup value, so rows can be found without storing the value.

@@ -62,7 +62,7 @@ import VaultTestSupport
 
         let future = CLIRunner()
         _ = try future.initVault()
-        try rawExecute(future.vault, "UPDATE vault_header SET format_version = 2")
+        try rawExecute(future.vault, "UPDATE vault_header SET format_version = 3")
         let result = try future.run(["audit", "verify"])
         #expect(result.status == 4)
         #expect(result.err.contains("newer vrm"))

@@ -148,7 +148,7 @@ import VaultTestSupport
     @Test func aVaultFromANewerVersionIsRefused() throws {
         _ = try makeVault(in: dir)
         try rawExecute(dir.file("vault.db"), "UPDATE vault_header SET format_version = 99")
-        #expect(throws: VaultError.corrupt("written by a newer vrm (format 99; this build reads up to 1)")) {
+        #expect(throws: VaultError.corrupt("written by a newer vrm (format 99; this build reads up to 2)")) {
             try VaultDatabase.open(path: dir.file("vault.db"))
         }
     }

@@ -5,6 +5,19 @@ public enum AuditEvent: String, Sendable, Codable, CaseIterable {
     case shareRematerialised = "share.rematerialised"
     case shareRedeemed = "share.redeemed"
     case shareDenied = "share.denied"
+    /// The CLI moved a format-1 vault to format 2 (`FormatMigration`).
+    case vaultMigrated = "vault.migrated"
+    /// `vrm passphrase change --rotate-key` replaced the master key.
+    case keyRotated = "key.rotated"
+
+    /// Entries only the CLI writes: from format 2 on each carries the vault key's MAC, and one
+    /// without it is a forgery. The server's events cannot carry one (it has no key).
+    public var writtenByCLI: Bool {
+        switch self {
+        case .grantIssued, .grantRevoked, .shareRematerialised, .vaultMigrated, .keyRotated: true
+        case .shareRedeemed, .shareDenied: false
+        }
+    }
 }
 
 /// The sealed body of an entry: who, what, from where. Readable only with the vault key.

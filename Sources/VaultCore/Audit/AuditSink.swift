@@ -7,8 +7,12 @@ public struct AuditRecord: Sendable {
     /// Sealed to the vault's X25519 key (see `AuditWriter`).
     public var body: [UInt8]
     public var hash: [UInt8]
+    /// Format 2, entries the CLI writes: `VaultKeys.auditMAC(hash:)`. nil for the server's
+    /// entries (it has no vault key).
+    public var mac: [UInt8]?
 
-    public init(seq: Int64, atMillis: Int64, event: String, writerID: String, body: [UInt8], hash: [UInt8]) {
+    public init(seq: Int64, atMillis: Int64, event: String, writerID: String, body: [UInt8], hash: [UInt8], mac: [UInt8]? = nil) {
+        self.mac = mac
         self.seq = seq
         self.atMillis = atMillis
         self.event = event

@@ -14,8 +14,15 @@ public struct AuditWriter: Sendable {
     let box: PrecomputedBox
     /// Counter nonces for `box`: its key exists only in this writer, so they never repeat.
     let nonces = NonceSequence()
+    /// The CLI's key ring: its entries carry the vault key's MAC. nil in the server.
+    let keys: VaultKeys?
 
     public init(vaultBoxPublicKey: [UInt8]) throws {
+        try self.init(vaultBoxPublicKey: vaultBoxPublicKey, keys: nil)
+    }
+
+    init(vaultBoxPublicKey: [UInt8], keys: VaultKeys?) throws {
+        self.keys = keys
         let ephemeral = try BoxKeyPair.generate()
         id = Random.identifier(prefix: "w_")
         publicKey = ephemeral.publicKey
@@ -65,7 +72,10 @@ public struct AuditWriter: Sendable {
         let (seq, overflow) = tip.seq.addingReportingOverflow(1)
         guard !overflow else { throw VaultError.corrupt("audit row \(tip.seq): the history cannot grow past this sequence number") }
         let hash = AuditChain.entryHash(previous: tip.hash, seq: seq, atMillis: atMillis, event: event.rawValue, writerID: id, body: sealed)
-        try sink.appendAuditEntry(AuditRecord(seq: seq, atMillis: atMillis, event: event.rawValue, writerID: id, body: sealed, hash: hash))
+        try sink.appendAuditEntry(
+            AuditRecord(
+                seq: seq, atMillis: atMillis, event: event.rawValue, writerID: id, body: sealed, hash: hash,
+                mac: keys?.auditMAC(hash: hash)))
         tip = Tip(seq: seq, hash: hash)
     }
 }

@@ -7,6 +7,9 @@ public struct AuditEntry: Sendable, Equatable {
     public var at: Date
     public var event: String
     public var body: AuditBody
+    /// Written by the CLI and authenticated by the vault key's MAC. False for the server's
+    /// entries: the host that runs the server could have written or withheld them.
+    public var authenticated: Bool = false
 }
 
 /// Which entries `vrm audit` shows.
@@ -30,11 +33,10 @@ public struct ShareHistory: Sendable {
     /// filling in vendor and scopes for entries the server wrote, and applies `filter`.
     public func entries(_ filter: AuditFilter = AuditFilter()) throws -> [AuditEntry] {
         try context.read { transaction in
-            var writers: [String: PrecomputedBox] = [:]
-            for writer in try transaction.audit.writers() {
-                writers[writer.id] = try? PrecomputedBox(publicKey: writer.publicKey, secretKey: context.keys.box.secretKey)
-            }
-            let boxes = writers
+            // Nothing is shown from a history that fails the checks since the checkpoint.
+            _ = try context.checkedCheckpoint(after: try context.loadCheckpoint(), in: transaction)
+            let boxes = try WriterBoxes(keys: context.keys, in: transaction)
+            let keys = context.keys
             let grantsByID = Dictionary(
                 try ConsentEngine(context: context).grants(in: transaction).map { ($0.id, $0) },
                 uniquingKeysWith: { a, _ in a })
@@ -43,9 +45,14 @@ public struct ShareHistory: Sendable {
             let chunks = try transaction.audit.pipelined(sinceMillis: filter.since.map(Millis.from)) { records in
                 var entries: [AuditEntry] = []
                 for record in records {
-                    guard let box = boxes[record.writerID], let plain = try? box.open(record.body),
+                    guard let plain = boxes.open(writerID: record.writerID, record.body),
                         var body = try? VaultKeys.decodeRecord(AuditBody.self, plain)
                     else { throw VaultError.tampered(table: "audit", id: String(record.seq)) }
+                    // An entry only the CLI writes must carry the vault key's MAC over its hash
+                    // (the chain itself is checked since the checkpoint, above, and in full by verify).
+                    let cliEvent = AuditEvent(rawValue: record.event)?.writtenByCLI ?? false
+                    let authenticated = cliEvent && keys.verifyMAC(record.mac, "audit", [record.hash])
+                    if cliEvent, !authenticated { throw VaultError.tampered(table: "audit", id: String(record.seq)) }
                     if let id = body.grantID, let grant = grantsByID[id] {
                         body.vendorID = body.vendorID ?? grant.vendorID
                         body.vendor = body.vendor ?? grant.vendorName
@@ -54,7 +61,8 @@ public struct ShareHistory: Sendable {
                     }
                     if let grantID = filter.grantID, body.grantID != grantID { continue }
                     if let vendorID, body.vendorID != vendorID { continue }
-                    entries.append(AuditEntry(seq: record.seq, at: Millis.date(record.atMillis), event: record.event, body: body))
+                    entries.append(
+                        AuditEntry(seq: record.seq, at: Millis.date(record.atMillis), event: record.event, body: body, authenticated: authenticated))
                 }
                 return entries
             }
@@ -67,6 +75,33 @@ public struct ShareHistory: Sendable {
     public func advanceCheckpoint() throws {
         try context.advanceAuditCheckpoint()
     }
+
+    /// The full keyed verification (`vrm audit verify`): every entry's sequence and chain hash,
+    /// the vault key's MAC on every entry the CLI writes, every body opening with the vault key,
+    /// the checkpoint this machine holds (its entry still there, unchanged; no fewer
+    /// revocations). When intact, the checkpoint moves to the newest entry. Also returns the
+    /// checkpoint it compared against.
+    public func verify() throws -> (result: AuditVerification, previous: AuditCheckpoint?) {
+        let previous = try context.loadCheckpoint()
+        let outcome = try context.read { transaction -> Result<AuditCheckpoint, VaultError> in
+            do {
+                let tip = try HistoryCheck(keys: context.keys).verify(after: nil, checkpoint: previous, openBodies: true, in: transaction)
+                let revocations = try context.checkRevocations(against: previous, in: transaction)
+                return .success(AuditCheckpoint(seq: tip.seq, hash: tip.hash, revocations: revocations))
+            } catch let error as VaultError {
+                return .failure(error)
+            }
+        }
+        switch outcome {
+        case .success(let checkpoint):
+            if let store = context.checkpoints, checkpoint != previous { try store.save(checkpoint, keys: context.keys) }
+            return (.intact(entries: checkpoint.seq, lastHash: checkpoint.hash), previous)
+        case .failure(.historyDamaged(let firstBad, let reason)):
+            return (.broken(firstBad: firstBad, reason: reason), previous)
+        case .failure(let error):
+            throw error
+        }
+    }
 }
 
 /// The outcome of checking the share history.
@@ -77,7 +112,9 @@ public enum AuditVerification: Sendable, Equatable {
     case broken(firstBad: Int64, reason: String)
 }
 
-/// Checks the hash chain. Needs no passphrase: anyone holding the file can verify it.
+/// Checks the hash chain alone. Needs no passphrase, so anyone holding the file can run it,
+/// but it cannot tell a forged entry from a genuine one: whoever can write the file can
+/// recompute every hash. `ShareHistory.verify` is the check that holds against them.
 public enum AuditVerifier {
     public static func verify(_ database: VaultDatabase, checkpoint: AuditCheckpoint?) throws -> AuditVerification {
         try database.read { transaction in

@@ -54,20 +54,22 @@ public struct ConsentEngine: Sendable {
     ) throws {
         let keys = context.keys
         let vendorKey = try vendor.publicKey.map { try VendorKeyText.decodePublic($0) }
+        let binding: GrantBinding = vendorKey == nil ? .bearer : .key
+        let policy = GrantPolicy(
+            binding: binding, createdAt: Millis.from(now), expiresAt: request.expiresAt.map(Millis.from), maxUses: request.maxUses,
+            selector: Data(token.selector).base64EncodedString(), secretHash: Data(token.secretHash).base64EncodedString())
         let metadata = GrantMetadata(
             vendorID: vendor.id, scopes: scopes.map(\.description), purpose: request.purpose, terms: request.terms,
-            jurisdiction: request.jurisdiction, vendorPublicKey: vendorKey.map { Data($0).base64EncodedString() })
-        let binding: GrantBinding = vendorKey == nil ? .bearer : .key
+            jurisdiction: request.jurisdiction, vendorPublicKey: vendorKey.map { Data($0).base64EncodedString() }, policy: policy)
         let shareKey = binding == .bearer ? try token.shareKey(grantID: grantID) : nil
         try transaction.grants.insert(
             GrantRecord(
-                id: grantID, selector: token.selector, secretHash: token.secretHash, binding: binding.rawValue, createdAt: Millis.from(now),
-                expiresAt: request.expiresAt.map(Millis.from), maxUses: request.maxUses,
+                id: grantID, selector: token.selector, secretHash: token.secretHash, binding: binding.rawValue, createdAt: policy.createdAt,
+                expiresAt: policy.expiresAt, maxUses: policy.maxUses,
                 sealed: try keys.sealJSON(metadata, table: "grants", id: grantID, field: "metadata"),
-                shareKeySealed: try shareKey.map { try keys.sealSecret($0, table: "grants", id: grantID, field: "share_key") }))
-        try materialise(
-            grantID: grantID, metadata: metadata, vendor: vendor, shareKey: shareKey, version: 1,
-            expiresAt: request.expiresAt, in: transaction)
+                shareKeySealed: try shareKey.map { try keys.sealSecret($0, table: "grants", id: grantID, field: "share_key") },
+                statusSealed: try Self.seal(GrantStatus(version: 0, revokedAt: nil), grantID: grantID, keys: keys)))
+        try materialise(grantID: grantID, metadata: metadata, vendor: vendor, shareKey: shareKey, version: 1, in: transaction)
         try context.audit.append(
             .grantIssued,
             AuditBody(
@@ -79,6 +81,7 @@ public struct ConsentEngine: Sendable {
     /// All grants, newest first, optionally for one vendor.
     public func list(vendorName: String? = nil) throws -> [Grant] {
         try context.read { transaction in
+            try context.checkHistory(in: transaction)
             let all = try grants(in: transaction)
             guard let vendorName else { return all }
             let vendor = try VendorRegistry(context: context).vendor(named: vendorName, in: transaction)
@@ -88,7 +91,19 @@ public struct ConsentEngine: Sendable {
 
     /// One grant by id; throws `notFound`.
     public func grant(id: String) throws -> Grant {
-        try context.read { transaction in try grant(id: id, in: transaction) }
+        try context.read { transaction in
+            try context.checkHistory(in: transaction)
+            return try grant(id: id, in: transaction)
+        }
+    }
+
+    /// How many grants' sealed status records a revocation (a status that does not open is a
+    /// tampered row).
+    static func revocations(in transaction: StorageTransaction, keys: VaultKeys) throws -> Int64 {
+        try transaction.grants.all { record -> Int64 in
+            guard let box = record.statusSealed else { return 0 }
+            return try keys.openJSON(GrantStatus.self, box, table: "grants", id: record.id, field: "status").revokedAt == nil ? 0 : 1
+        }.reduce(0, +)
     }
 
     /// Revokes a grant at once and destroys its stored share (overwritten on disk).
@@ -104,10 +119,12 @@ public struct ConsentEngine: Sendable {
         return revoked
     }
 
-    /// Revokes `grant` in the caller's transaction and records `grant.revoked`.
+    /// Revokes `grant` in the caller's transaction and records `grant.revoked`. The sealed
+    /// status records the revocation; nothing the CLI does clears it.
     func revoke(_ grant: Grant, in transaction: StorageTransaction) throws {
         let now = context.nowMillis
-        try transaction.grants.revoke(id: grant.id, atMillis: now)
+        let status = GrantStatus(version: grant.shareVersion, revokedAt: now)
+        try transaction.grants.revoke(id: grant.id, atMillis: now, status: Self.seal(status, grantID: grant.id, keys: context.keys))
         try context.audit.append(
             .grantRevoked,
             AuditBody(
@@ -134,23 +151,70 @@ public struct ConsentEngine: Sendable {
         return try Self.decode(record, keys: context.keys, vendors: [metadata.vendorID: name ?? ""]).grant
     }
 
-    /// The sealed metadata of a grant row, opened.
+    /// The sealed metadata of a grant row, opened (not checked against the row: see `open`).
     static func metadata(of record: GrantRecord, keys: VaultKeys) throws -> GrantMetadata {
         try keys.openJSON(GrantMetadata.self, record.sealed, table: "grants", id: record.id, field: "metadata")
     }
 
+    /// Seals a grant's status (AD field `status`).
+    static func seal(_ status: GrantStatus, grantID: String, keys: VaultKeys) throws -> [UInt8] {
+        try keys.sealJSON(status, table: "grants", id: grantID, field: "status")
+    }
+
+    /// A grant row opened and checked: every plaintext column the CLI could act on must equal
+    /// its sealed copy (the policy sealed at issue, the status sealed at each change), or the
+    /// row was changed by someone without the key and nothing is done with it
+    /// (`VaultError.mismatch`, exit 4). Only `use_count` is taken from the row as it is: the
+    /// server counts uses without the key.
+    static func open(_ record: GrantRecord, keys: VaultKeys) throws -> OpenedGrant {
+        let metadata = try metadata(of: record, keys: keys)
+        func mismatch(_ what: String) -> VaultError { .mismatch(table: "grants", id: record.id, column: what) }
+        guard let policy = metadata.policy else { throw mismatch("the sealed policy (missing)") }
+        guard let statusBox = record.statusSealed else { throw mismatch("column status_sealed (missing)") }
+        let status = try keys.openJSON(GrantStatus.self, statusBox, table: "grants", id: record.id, field: "status")
+        let checks: [(Bool, String)] = [
+            (record.binding == policy.binding.rawValue, "binding"),
+            (record.createdAt == policy.createdAt, "created_at"),
+            (record.expiresAt == policy.expiresAt, "expires_at"),
+            (record.maxUses == policy.maxUses, "max_uses"),
+            (constantTimeEquals(Array(Data(base64Encoded: policy.selector) ?? Data()), record.selector), "selector"),
+            (constantTimeEquals(Array(Data(base64Encoded: policy.secretHash) ?? Data()), record.secretHash), "secret_hash"),
+            (record.revokedAt == status.revokedAt, "revoked_at"),
+            (record.shareVersion == status.version, "share_version"),
+            (policy.binding == .key ? record.shareKeySealed == nil && metadata.vendorPublicKey != nil : true, "share_key_sealed"),
+            (record.useCount >= 0, "use_count"),
+        ]
+        for (holds, column) in checks where !holds { throw mismatch("column \(column)") }
+        return OpenedGrant(record: record, metadata: metadata, policy: policy, status: status)
+    }
+
     /// A grant as the customer sees it, from its row and the vendor names by id.
     static func decode(_ record: GrantRecord, keys: VaultKeys, vendors: [String: String]) throws -> (grant: Grant, metadata: GrantMetadata) {
-        let metadata = try metadata(of: record, keys: keys)
+        let opened = try open(record, keys: keys)
+        let metadata = opened.metadata
         let name = vendors[metadata.vendorID].flatMap { $0.isEmpty ? nil : $0 }
         let grant = Grant(
             id: record.id, vendorID: metadata.vendorID, vendorName: name,
             scopes: try metadata.scopes.map(Scope.parse), purpose: metadata.purpose, terms: metadata.terms,
-            jurisdiction: metadata.jurisdiction,
-            binding: GrantBinding(rawValue: record.binding) ?? .bearer,
-            createdAt: Millis.date(record.createdAt), expiresAt: record.expiresAt.map(Millis.date),
-            maxUses: record.maxUses, useCount: record.useCount, revokedAt: record.revokedAt.map(Millis.date),
-            shareVersion: record.shareVersion)
+            jurisdiction: metadata.jurisdiction, binding: opened.policy.binding,
+            createdAt: Millis.date(opened.policy.createdAt), expiresAt: opened.policy.expiresAt.map(Millis.date),
+            maxUses: opened.policy.maxUses, useCount: record.useCount, revokedAt: opened.status.revokedAt.map(Millis.date),
+            shareVersion: opened.status.version)
         return (grant, metadata)
+    }
+}
+
+/// A grant row whose plaintext agrees with its sealed policy and status (`ConsentEngine.open`).
+struct OpenedGrant {
+    let record: GrantRecord
+    let metadata: GrantMetadata
+    let policy: GrantPolicy
+    let status: GrantStatus
+
+    /// The state at `nowMillis`, from the sealed policy and status (and the server's use count).
+    func state(nowMillis: Int64) -> GrantState {
+        GrantState.evaluate(
+            revokedAt: status.revokedAt, expiresAt: policy.expiresAt, maxUses: policy.maxUses, useCount: record.useCount,
+            nowMillis: nowMillis)
     }
 }

@@ -28,6 +28,30 @@ struct GrantMetadata: Codable {
     var jurisdiction: String?
     /// The vendor key the share is sealed to (key-bound grants), as raw bytes in base64.
     var vendorPublicKey: String?
+    /// Format 2: the policy columns as issued. nil only in a format-1 row, which the format
+    /// migration seals anew with it.
+    var policy: GrantPolicy?
+}
+
+/// Format 2: a grant's policy, sealed in its metadata when it is issued. The plaintext columns
+/// (which the server enforces without the key) must equal it; the CLI decides on this copy.
+struct GrantPolicy: Codable, Equatable {
+    var binding: GrantBinding
+    var createdAt: Int64
+    var expiresAt: Int64?
+    var maxUses: Int?
+    /// The token's selector and secret hash (standard base64), so a row cannot be pointed at
+    /// another grant's token.
+    var selector: String
+    var secretHash: String
+}
+
+/// Format 2: `grants.status_sealed`, what changes after issue, sealed under the grant key (AD
+/// field `status`): the current share version, and the revocation — set once by `vrm grant
+/// revoke`, never cleared.
+struct GrantStatus: Codable, Equatable {
+    var version: Int
+    var revokedAt: Int64?
 }
 
 /// A share grant as the customer sees it.

@@ -105,6 +105,8 @@ enum DataChange: Sendable {
     /// Purchases of these vendors changed (one change for a whole import).
     case purchases(vendorIDs: Set<String>)
     case cases(vendorID: String)
+    /// Every share is rebuilt (the format migration: shares gain what format 2 signs).
+    case all
 
     func affects(scopes: [Scope], grantVendorID: String) -> Bool {
         switch self {
@@ -117,6 +119,8 @@ enum DataChange: Sendable {
             scopes.contains(.purchasesAll) || (scopes.contains(.purchasesOwn) && vendorIDs.contains(grantVendorID))
         case .cases(let vendorID):
             scopes.contains(.casesOwn) && vendorID == grantVendorID
+        case .all:
+            true
         }
     }
 }

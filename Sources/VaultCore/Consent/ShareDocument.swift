@@ -17,11 +17,14 @@ public struct ShareDocument: Codable, Sendable, Equatable {
     public var issuedAt: String
     public var expiresAt: String?
     public var version: Int
+    /// Key-bound grants: the vendor key (`vrmpk1_…`) the share is sealed to, so the vendor can
+    /// tell a share made for another key. Absent for bearer grants.
+    public var vendorKey: String?
     public var data: ShareData
 
     enum CodingKeys: String, CodingKey {
         case format, vendor, purpose, terms, scopes, version, data
-        case vaultID = "vault_id", grantID = "grant_id", issuedAt = "issued_at", expiresAt = "expires_at"
+        case vaultID = "vault_id", grantID = "grant_id", issuedAt = "issued_at", expiresAt = "expires_at", vendorKey = "vendor_key"
     }
 }
 

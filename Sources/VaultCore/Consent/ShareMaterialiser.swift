@@ -6,31 +6,39 @@ import VaultCrypto
 /// server can serve it without the key; and rebuilds it whenever the customer changes data the
 /// grant covers.
 extension ConsentEngine {
-    /// Builds, signs, encrypts and stores the share for one grant at `version`.
+    /// Builds, signs, encrypts and stores the share for one active grant at `version`, and
+    /// seals the new version into the grant's status. How it is protected follows the sealed
+    /// policy's binding: a bearer grant needs its share key, a key-bound one its vendor key.
     func materialise(
         grantID: String, metadata: GrantMetadata, vendor: Vendor?, shareKey: SecretKey?, version: Int,
-        expiresAt: Date?, profile: [(key: String, value: String)]? = nil, in transaction: StorageTransaction
+        profile: [(key: String, value: String)]? = nil, in transaction: StorageTransaction
     ) throws {
         let keys = context.keys
+        guard let policy = metadata.policy else { throw VaultError.mismatch(table: "grants", id: grantID, column: "the sealed policy (missing)") }
         let scopes = try metadata.scopes.map(Scope.parse)
+        let vendorKey = policy.binding == .key ? metadata.vendorPublicKey.flatMap { Data(base64Encoded: $0) }.map(Array.init) : nil
         let document = ShareDocument(
             format: ShareDocument.format, vaultID: keys.vaultID.hexString, grantID: grantID, vendor: vendor?.name ?? "",
             purpose: metadata.purpose.rawValue, terms: metadata.terms, scopes: metadata.scopes,
-            issuedAt: Timestamp.string(context.now), expiresAt: expiresAt.map(Timestamp.string), version: version,
+            issuedAt: Timestamp.string(context.now), expiresAt: policy.expiresAt.map { Timestamp.string(Millis.date($0)) }, version: version,
+            vendorKey: vendorKey.map(VendorKeyText.encodePublic),
             data: try shareData(scopes: scopes, vendor: vendor, profile: profile, in: transaction))
         var documentBytes = Array(try VaultKeys.encoder.encode(document))
         defer { Wipe.bytes(&documentBytes) }
         var signed = Array(try VaultKeys.encoder.encode(SignedShare.sign(documentBytes, with: keys.signing)))
         defer { Wipe.bytes(&signed) }
         let body: [UInt8]
-        if let shareKey {
+        switch (policy.binding, shareKey, vendorKey) {
+        case (.bearer, let shareKey?, _):
             body = try AEAD.seal(signed, key: shareKey, associatedData: ShareCipher.associatedData(vaultID: keys.vaultID, grantID: grantID, version: version))
-        } else if let encoded = metadata.vendorPublicKey, let vendorKey = Data(base64Encoded: encoded) {
-            body = try SealedBox.seal(signed, to: Array(vendorKey))
-        } else {
-            throw VaultError.corrupt("grant \(grantID) has neither a share key nor a vendor key")
+        case (.key, _, let vendorKey?):
+            body = try SealedBox.seal(signed, to: vendorKey)
+        default:
+            throw VaultError.mismatch(table: "grants", id: grantID, column: policy.binding == .bearer ? "column share_key_sealed (missing)" : "the vendor key")
         }
-        try transaction.grants.storeShare(grantID: grantID, version: version, body: body, updatedAt: context.nowMillis)
+        try transaction.grants.storeShare(
+            grantID: grantID, version: version, body: body, updatedAt: context.nowMillis,
+            status: Self.seal(GrantStatus(version: version, revokedAt: nil), grantID: grantID, keys: keys))
     }
 
     /// Exactly the granted data, nothing else.
@@ -96,7 +104,10 @@ extension ConsentEngine {
         var tip = try context.audit.tip(in: transaction.audit)
         var rebuilt = 0
         for record in active {
-            let metadata = try Self.metadata(of: record, keys: keys)
+            // Selected by the plaintext rule; acted on only if the sealed copy agrees.
+            let opened = try Self.open(record, keys: keys)
+            guard opened.state(nowMillis: now) == .active else { throw VaultError.mismatch(table: "grants", id: record.id, column: "the grant's state") }
+            let metadata = opened.metadata
             guard change.affects(scopes: try metadata.scopes.map(Scope.parse), grantVendorID: metadata.vendorID) else { continue }
             if vendorCache[metadata.vendorID] == nil { vendorCache[metadata.vendorID] = .some(try vendors.vendor(id: metadata.vendorID, in: transaction)) }
             let vendor = vendorCache[metadata.vendorID] ?? nil
@@ -104,11 +115,11 @@ extension ConsentEngine {
                 try keys.openSecret($0, table: "grants", id: record.id, field: "share_key", storage: .scratch)
             }
             if profile == nil { profile = try ProfileBook(context: context).entries(in: transaction) }
-            let (version, overflow) = record.shareVersion.addingReportingOverflow(1)
+            let (version, overflow) = opened.status.version.addingReportingOverflow(1)
             guard !overflow else { throw RawStatement.damaged("grants", record.id, "share_version") }
             try materialise(
                 grantID: record.id, metadata: metadata, vendor: vendor, shareKey: shareKey, version: version,
-                expiresAt: record.expiresAt.map(Millis.date), profile: profile, in: transaction)
+                profile: profile, in: transaction)
             try context.audit.append(
                 .shareRematerialised,
                 AuditBody(

@@ -112,12 +112,12 @@ public struct CaseBook: Sendable {
 
     func supportCase(id: String, in transaction: StorageTransaction) throws -> SupportCase {
         guard let row = try transaction.cases.row(id: id) else { throw VaultError.notFound(kind: "case", id: String(id.prefix(40))) }
-        return try context.keys.openJSON(SupportCase.self, row.sealed, table: "cases", id: row.id)
+        return try context.keys.openCase(row)
     }
 
     /// Decrypted and decoded, oldest first.
     private func decode(_ rows: [SealedRow]) throws -> [SupportCase] {
-        try rows.map { try context.keys.openJSON(SupportCase.self, $0.sealed, table: "cases", id: $0.id) }
+        try rows.map { try context.keys.openCase($0) }
             .sorted { ($0.openedAt, $0.id) < ($1.openedAt, $1.id) }
     }
 

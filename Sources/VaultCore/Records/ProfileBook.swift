@@ -24,7 +24,7 @@ public struct ProfileBook: Sendable {
     public func value(_ key: String) throws -> String? {
         try ProfileKey.validate(key)
         return try context.read { transaction in
-            try transaction.profile.row(keyIndex: keyIndex(key)).map(decode)?.value
+            try transaction.profile.row(keyIndex: keyIndex(key)).map { try decode($0, expecting: key) }?.value
         }
     }
 
@@ -32,7 +32,10 @@ public struct ProfileBook: Sendable {
     public func unset(_ key: String) throws {
         try ProfileKey.validate(key)
         try context.write { transaction in
-            guard try transaction.profile.delete(keyIndex: keyIndex(key)) else { throw VaultError.notFound(kind: "profile key", id: key) }
+            let index = keyIndex(key)
+            guard let row = try transaction.profile.row(keyIndex: index) else { throw VaultError.notFound(kind: "profile key", id: key) }
+            _ = try decode(row, expecting: key)
+            _ = try transaction.profile.delete(keyIndex: index)
             try ConsentEngine(context: context).rematerialise(affectedBy: .profile(key: key), in: transaction)
         }
     }
@@ -43,10 +46,17 @@ public struct ProfileBook: Sendable {
     }
 
     /// All profile fields, sorted by key, inside the caller's transaction.
+    /// Two rows holding the same key mean a row was copied or its index swapped: refused.
     func entries(in transaction: StorageTransaction) throws -> [(key: String, value: String)] {
-        try transaction.profile.all()
-            .map { try decode($0) }
-            .map { (key: $0.key, value: $0.value) }
+        var seen: Set<String> = []
+        return try transaction.profile.all()
+            .map { row in
+                let entry = try decode(row)
+                guard seen.insert(entry.key).inserted else {
+                    throw VaultError.mismatch(table: "profile", id: row.id, column: "column key_index")
+                }
+                return (key: entry.key, value: entry.value)
+            }
             .sorted { $0.key < $1.key }
     }
 
@@ -54,15 +64,27 @@ public struct ProfileBook: Sendable {
     func store(_ key: String, value: String, in transaction: StorageTransaction) throws {
         let index = keyIndex(key)
         let id = try transaction.profile.id(keyIndex: index) ?? context.newRowID()
+        // A row found by the index must hold this key: one whose index was swapped in is not
+        // overwritten. (A row whose sealed value no longer opens can be set anew.)
+        if let row = try? transaction.profile.row(keyIndex: index), let existing = try? decode(row), existing.key != key {
+            throw VaultError.mismatch(table: "profile", id: row.id, column: "column key_index")
+        }
         let sealed = try context.keys.sealJSON(ProfileEntryPayload(key: key, value: value), table: "profile", id: id)
         try transaction.profile.upsert(id: id, keyIndex: index, sealed: sealed, updatedAt: context.nowMillis)
     }
 
-    private func keyIndex(_ key: String) -> [UInt8] {
+    func keyIndex(_ key: String) -> [UInt8] {
         context.keys.blindIndex(table: "profile", value: key)
     }
 
     private func decode(_ row: SealedRow) throws -> ProfileEntryPayload {
         try context.keys.openJSON(ProfileEntryPayload.self, row.sealed, table: "profile", id: row.id)
+    }
+
+    /// The row found by `key`'s index, which must hold `key`.
+    private func decode(_ row: SealedRow, expecting key: String) throws -> ProfileEntryPayload {
+        let entry = try decode(row)
+        guard entry.key == key else { throw VaultError.mismatch(table: "profile", id: row.id, column: "column key_index") }
+        return entry
     }
 }

@@ -135,7 +135,7 @@ public struct PurchaseLedger: Sendable {
     func purchases(vendorID: String?, sorted: Bool = true, in transaction: StorageTransaction) throws -> [Purchase] {
         let keys = context.keys
         let decoded = try transaction.purchases.pipelined(vendorID: vendorID) { rows in
-            try rows.map { try keys.openRecord(Purchase.self, $0.sealed, table: "purchases", id: $0.id) }
+            try rows.map { try keys.openPurchase($0) }
         }.flatMap { $0 }
         return sorted ? decoded.sorted { ($0.date, $0.id) < ($1.date, $1.id) } : decoded
     }
@@ -150,7 +150,7 @@ public struct PurchaseLedger: Sendable {
         let keys = context.keys
         return try transaction.purchases.pipelined(vendorID: nil) { rows in
             var accumulator = initial
-            for row in rows { try fold(&accumulator, try keys.openRecord(Purchase.self, row.sealed, table: "purchases", id: row.id)) }
+            for row in rows { try fold(&accumulator, try keys.openPurchase(row)) }
             return accumulator
         }
     }
@@ -165,6 +165,6 @@ public struct PurchaseLedger: Sendable {
     }
 
     private func decode(_ row: SealedRow) throws -> Purchase {
-        try context.keys.openRecord(Purchase.self, row.sealed, table: "purchases", id: row.id)
+        try context.keys.openPurchase(row)
     }
 }

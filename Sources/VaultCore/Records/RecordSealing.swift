@@ -51,4 +51,18 @@ extension VaultKeys {
         }
         return try JSONDecoder().decode(T.self, from: Data(plain))
     }
+
+    /// A purchase row opened and checked against its plaintext id and vendor (`SealedRow.checkOwner`).
+    func openPurchase(_ row: SealedRow) throws -> Purchase {
+        let purchase = try openRecord(Purchase.self, row.sealed, table: "purchases", id: row.id)
+        try row.checkOwner(id: purchase.id, vendorID: purchase.vendorID, table: "purchases")
+        return purchase
+    }
+
+    /// A case row opened and checked against its plaintext id and vendor (`SealedRow.checkOwner`).
+    func openCase(_ row: SealedRow) throws -> SupportCase {
+        let supportCase = try openJSON(SupportCase.self, row.sealed, table: "cases", id: row.id)
+        try row.checkOwner(id: supportCase.id, vendorID: supportCase.vendorID, table: "cases")
+        return supportCase
+    }
 }

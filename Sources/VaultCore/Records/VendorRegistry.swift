@@ -94,7 +94,13 @@ public struct VendorRegistry: Sendable {
     /// The vendor with this name, in the caller's transaction; throws `notFound`.
     func vendor(named name: String, in transaction: StorageTransaction) throws -> Vendor {
         guard let row = try transaction.vendors.row(nameIndex: nameIndex(name)) else { throw VaultError.notFound(kind: "vendor", id: "") }
-        return try decode(row)
+        let vendor = try decode(row)
+        // The row found by the name's index must carry that name: an index swapped in would
+        // otherwise send one vendor's grant, or records, to another.
+        guard Self.normalisedName(vendor.name) == Self.normalisedName(name) else {
+            throw VaultError.mismatch(table: "vendors", id: row.id, column: "column name_index")
+        }
+        return vendor
     }
 
     /// The vendor with this id, or nil, in the caller's transaction.
@@ -112,7 +118,7 @@ public struct VendorRegistry: Sendable {
         Dictionary(try all(in: transaction).map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
     }
 
-    private func nameIndex(_ name: String) -> [UInt8] {
+    func nameIndex(_ name: String) -> [UInt8] {
         context.keys.blindIndex(table: "vendors", value: Self.normalisedName(name))
     }
 
@@ -121,7 +127,9 @@ public struct VendorRegistry: Sendable {
     }
 
     private func decode(_ row: SealedRow) throws -> Vendor {
-        try context.keys.openJSON(Vendor.self, row.sealed, table: "vendors", id: row.id)
+        let vendor = try context.keys.openJSON(Vendor.self, row.sealed, table: "vendors", id: row.id)
+        guard vendor.id == row.id else { throw VaultError.mismatch(table: "vendors", id: row.id, column: "column id") }
+        return vendor
     }
 
     /// Accepts exactly the `vrmpk1_…` form of a usable X25519 key and returns it trimmed.

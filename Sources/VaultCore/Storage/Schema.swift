@@ -94,6 +94,24 @@ enum Schema {
                     CREATE INDEX cases_by_vendor ON cases (vendor_id);
                     """)
         }
+        // Format 2 (`Specs/vault-format.md` §11): the columns that authenticate what the CLI
+        // decides on. They only add to the schema; a format-1 vault gets them at its next open
+        // (NULL) and is moved to format 2 — every column filled, sealed and MAC'd — by the CLI
+        // on its first unlock (`FormatMigration`).
+        migrator.registerMigration("v3-authenticated") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE vault_header ADD COLUMN mac BLOB;
+                    ALTER TABLE grants ADD COLUMN status_sealed BLOB;
+                    ALTER TABLE audit ADD COLUMN mac BLOB;
+                    CREATE TABLE retired_keys (
+                        id TEXT PRIMARY KEY,
+                        box_public_key BLOB NOT NULL,
+                        box_secret_sealed BLOB NOT NULL,
+                        retired_at INTEGER NOT NULL
+                    );
+                    """)
+        }
         return migrator
     }
 }

@@ -16,6 +16,8 @@ struct StorageTransaction {
     var grants: GrantsTable { GrantsTable(db: db) }
     /// The `audit` table (the share history) and the `audit_writers` table.
     var audit: AuditTable { AuditTable(db: db) }
+    /// X25519 keys replaced by key rotations, kept sealed to open older history entries.
+    var retiredKeys: RetiredKeysTable { RetiredKeysTable(db: db) }
 
     /// Writes the database header's `user_version` back unchanged: a commit that needs a WAL
     /// frame on disk (so it fails on a full disk or a read-only file) and changes nothing. (An
@@ -40,22 +42,36 @@ struct StorageTransaction {
 struct SealedRow: Sendable {
     let id: String
     let sealed: [UInt8]
+    /// For `purchases` and `cases`: the plaintext `vendor_id` the row was selected by, which
+    /// the reader compares with the vendor inside the sealed record.
+    var owner: String? = nil
 }
 
 extension SealedRow {
-    /// The `id, sealed` columns at the statement's current step, read strictly.
-    init(_ statement: RawStatement, of table: String) throws {
+    /// The `id, sealed` (and, with `owner`, `vendor_id`) columns at the statement's current
+    /// step, read strictly.
+    init(_ statement: RawStatement, of table: String, owner: Bool = false) throws {
         id = try statement.text(0, "id", of: table)
         sealed = try statement.blob(1, "sealed", of: table, row: id)
+        if owner { self.owner = try statement.text(2, "vendor_id", of: table, row: id) }
     }
 
-    /// Every `id, sealed` row `sql` selects (parameters bound by `bind`), read strictly.
-    static func all(_ db: Database, _ sql: String, of table: String, bind: (RawStatement) -> Void = { _ in }) throws -> [SealedRow] {
+    /// Every row `sql` selects (parameters bound by `bind`), read strictly.
+    static func all(
+        _ db: Database, _ sql: String, of table: String, owner: Bool = false, bind: (RawStatement) -> Void = { _ in }
+    ) throws -> [SealedRow] {
         let statement = try RawStatement(db, sql)
         bind(statement)
         defer { statement.reset() }
         var rows: [SealedRow] = []
-        while try statement.step() { rows.append(try SealedRow(statement, of: table)) }
+        while try statement.step() { rows.append(try SealedRow(statement, of: table, owner: owner)) }
         return rows
+    }
+
+    /// Throws `mismatch` unless the sealed record's own id and vendor are this row's: a record
+    /// moved to another vendor in the clear is not shared, listed or counted as that vendor's.
+    func checkOwner(id sealedID: String, vendorID sealedVendor: String, table: String) throws {
+        guard sealedID == id else { throw VaultError.mismatch(table: table, id: id, column: "column id") }
+        if let owner, owner != sealedVendor { throw VaultError.mismatch(table: table, id: id, column: "column vendor_id") }
     }
 }

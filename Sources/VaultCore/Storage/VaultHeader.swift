@@ -3,8 +3,9 @@ public import VaultCrypto
 /// The single header row: format metadata, KDF parameters, the wrapped master key and the
 /// vault's public keys. Byte layout and checksum: `Specs/vault-format.md`.
 public struct VaultHeader: Sendable, Equatable {
-    /// The newest format this build reads and writes.
-    public static let currentFormat = 1
+    /// The newest format this build reads and writes. Format 1 (no MACs) is still read, and
+    /// moved to this one by the CLI on its first unlock.
+    public static let currentFormat = 2
     public static let kdfAlgorithm = "argon2id13"
 
     public var formatVersion: Int
@@ -21,14 +22,24 @@ public struct VaultHeader: Sendable, Equatable {
     /// The Ed25519 secret key, sealed under the identity subkey.
     public var signSecretSealed: [UInt8]
     public var createdAtMillis: Int64
+    /// Unkeyed BLAKE2b of the fields: tells accidental damage from a wrong passphrase before
+    /// the key is unwrapped. Anyone can recompute it; it is not a security check.
     public var checksum: [UInt8]
+    /// Format 2: keyed BLAKE2b of the same fields under the integrity subkey, checked once the
+    /// master key is unwrapped (`VaultKeys.headerMAC`). nil in a format-1 header.
+    public var mac: [UInt8]?
 
     /// Hex of the vault id (used in file names and share documents).
     public var vaultIDHex: String { Hex.encode(vaultID) }
 
     /// BLAKE2b-256 over the length-prefixed fields, in the order the spec lists.
     public func computeChecksum() -> [UInt8] {
-        var parts: [[UInt8]] = [Array("vrm-header-v1".utf8)]
+        BLAKE2b.hash([Array("vrm-header-v1".utf8)] + authenticatedFields)
+    }
+
+    /// The fields the checksum and the MAC cover, each length-prefixed, in the spec's order.
+    var authenticatedFields: [[UInt8]] {
+        var parts: [[UInt8]] = []
         func field(_ bytes: [UInt8]) {
             parts.append(Self.u32(UInt32(bytes.count)))
             parts.append(bytes)
@@ -45,7 +56,7 @@ public struct VaultHeader: Sendable, Equatable {
         field(boxSecretSealed)
         field(signSecretSealed)
         field(Self.u64(UInt64(bitPattern: createdAtMillis)))
-        return BLAKE2b.hash(parts)
+        return parts
     }
 
     /// Whether the stored checksum matches the fields (a mismatch means corruption, not a wrong passphrase).

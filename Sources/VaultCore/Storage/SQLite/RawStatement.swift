@@ -48,6 +48,11 @@ struct RawStatement {
         }
     }
 
+    /// Binds the blob, or NULL for nil.
+    func bind(_ index: Int32, _ bytes: [UInt8]?) {
+        if let bytes { bind(index, bytes) } else { sqlite3_bind_null(handle, index) }
+    }
+
     /// Runs one step: true when a row is ready, false when the statement is done.
     func step() throws -> Bool {
         let rc = sqlite3_step(handle)

@@ -9,7 +9,8 @@ struct AuditTable: AuditSink {
 
     static let registerSQL = "INSERT OR IGNORE INTO audit_writers (id, public_key, created_at) VALUES (?, ?, ?)"
     static let lastEntrySQL = "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1"
-    static let insertSQL = "INSERT INTO audit (seq, at, event, writer_id, body, hash) VALUES (?, ?, ?, ?, ?, ?)"
+    static let insertSQL = "INSERT INTO audit (seq, at, event, writer_id, body, hash, mac) VALUES (?, ?, ?, ?, ?, ?, ?)"
+    static let entryColumns = "seq, at, event, writer_id, body, hash, mac"
 
     func registerAuditWriter(id: String, publicKey: [UInt8], atMillis: Int64) throws {
         try Self.register(RawStatement(db, Self.registerSQL), id: id, publicKey: publicKey, atMillis: atMillis)
@@ -29,6 +30,11 @@ struct AuditTable: AuditSink {
         statement.bind(1, seq)
         defer { statement.reset() }
         return try statement.step() ? try statement.blob(0, "hash", of: "audit", row: String(seq)) : nil
+    }
+
+    /// Sets the MAC of entry `seq` (the format migration authenticates the CLI's older entries).
+    func setMAC(seq: Int64, mac: [UInt8]) throws {
+        try db.execute(sql: "UPDATE audit SET mac = ? WHERE seq = ?", arguments: [Data(mac), seq])
     }
 
     /// Every writer's id and public key.
@@ -54,19 +60,20 @@ struct AuditTable: AuditSink {
     func pipelined<R: Sendable>(sinceMillis: Int64?, _ process: @escaping @Sendable ([AuditRecord]) throws -> R) throws -> [R] {
         let statement: RawStatement
         if let sinceMillis {
-            statement = try RawStatement(db, "SELECT seq, at, event, writer_id, body, hash FROM audit WHERE at >= ?1 ORDER BY seq")
+            statement = try RawStatement(db, "SELECT \(Self.entryColumns) FROM audit WHERE at >= ?1 ORDER BY seq")
             statement.bind(1, sinceMillis)
         } else {
-            statement = try RawStatement(db, "SELECT seq, at, event, writer_id, body, hash FROM audit ORDER BY seq")
+            statement = try RawStatement(db, "SELECT \(Self.entryColumns) FROM audit ORDER BY seq")
         }
         return try SQLiteReads.pipelined(statement, read: Self.record, process: process)
     }
 
-    /// Every entry in sequence order, one at a time on this thread, until `visit` returns false.
-    /// Stepped through SQLite's C API: the chain check is serial, and GRDB's row cursor cost
-    /// more than the hashing on 100k entries.
-    func scan(_ visit: (AuditRecord) throws -> Bool) throws {
-        let statement = try RawStatement(db, "SELECT seq, at, event, writer_id, body, hash FROM audit ORDER BY seq")
+    /// Every entry after `seq` (all, by default) in sequence order, one at a time on this
+    /// thread, until `visit` returns false. Stepped through SQLite's C API: the chain check is
+    /// serial, and GRDB's row cursor cost more than the hashing on 100k entries.
+    func scan(after seq: Int64 = Int64.min, _ visit: (AuditRecord) throws -> Bool) throws {
+        let statement = try RawStatement(db, "SELECT \(Self.entryColumns) FROM audit WHERE seq > ?1 ORDER BY seq")
+        statement.bind(1, seq)
         defer { statement.reset() }
         while try statement.step() {
             guard try visit(try Self.record(statement)) else { return }
@@ -79,7 +86,7 @@ struct AuditTable: AuditSink {
         return AuditRecord(
             seq: seq, atMillis: try s.integer(1, "at", of: "audit", row: row), event: try s.text(2, "event", of: "audit", row: row),
             writerID: try s.text(3, "writer_id", of: "audit", row: row), body: try s.blob(4, "body", of: "audit", row: row),
-            hash: try s.blob(5, "hash", of: "audit", row: row))
+            hash: try s.blob(5, "hash", of: "audit", row: row), mac: try s.optionalBlob(6, "mac", of: "audit", row: row))
     }
 
     // The statements, for callers that keep them prepared across a batch (`SQLiteRedemptionStore`).
@@ -105,6 +112,7 @@ struct AuditTable: AuditSink {
         statement.bind(4, entry.writerID)
         statement.bind(5, entry.body)
         statement.bind(6, entry.hash)
+        statement.bind(7, entry.mac)
         try statement.run()
     }
 }

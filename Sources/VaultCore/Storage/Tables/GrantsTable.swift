@@ -6,9 +6,10 @@ import GRDB
 /// enforces them without the vault key); who and what are in `sealed`.
 struct GrantRecord: Sendable {
     /// The columns `init(_:from:)` reads, in order.
-    static let columns = "id, selector, secret_hash, binding, created_at, expires_at, max_uses, use_count, revoked_at, share_version, sealed, share_key_sealed"
+    static let columns =
+        "id, selector, secret_hash, binding, created_at, expires_at, max_uses, use_count, revoked_at, share_version, sealed, share_key_sealed, status_sealed"
     /// How many columns `columns` names.
-    static let columnCount = 12
+    static let columnCount = 13
 
     var id: String
     var selector: [UInt8]
@@ -24,6 +25,8 @@ struct GrantRecord: Sendable {
     var sealed: [UInt8]
     /// The bearer share key, sealed under the grant key; nil for key-bound and inactive grants.
     var shareKeySealed: [UInt8]?
+    /// Format 2: the sealed `GrantStatus` (share version, revocation). nil in a format-1 row.
+    var statusSealed: [UInt8]?
 
     /// The row at the statement's current step, its columns `columns` from `first` on; a
     /// value of the wrong type is a corrupt vault.
@@ -41,12 +44,14 @@ struct GrantRecord: Sendable {
         shareVersion = Int(truncatingIfNeeded: try s.integer(first + 9, "share_version", of: t, row: id))
         sealed = try s.blob(first + 10, "sealed", of: t, row: id)
         shareKeySealed = try s.optionalBlob(first + 11, "share_key_sealed", of: t, row: id)
+        statusSealed = try s.optionalBlob(first + 12, "status_sealed", of: t, row: id)
     }
 
     init(
         id: String, selector: [UInt8], secretHash: [UInt8], binding: String, createdAt: Int64, expiresAt: Int64?, maxUses: Int?,
-        sealed: [UInt8], shareKeySealed: [UInt8]?
+        sealed: [UInt8], shareKeySealed: [UInt8]?, statusSealed: [UInt8]?
     ) {
+        self.statusSealed = statusSealed
         self.id = id
         self.selector = selector
         self.secretHash = secretHash
@@ -76,12 +81,12 @@ struct GrantsTable {
         try db.execute(
             sql: """
                 INSERT INTO grants (id, selector, secret_hash, binding, created_at, expires_at, max_uses, use_count,
-                    share_version, sealed, share_key_sealed)
-                VALUES (?, ?, ?, ?, ?, ?, ?, 0, 0, ?, ?)
+                    share_version, sealed, share_key_sealed, status_sealed)
+                VALUES (?, ?, ?, ?, ?, ?, ?, 0, 0, ?, ?, ?)
                 """,
             arguments: [
                 grant.id, Data(grant.selector), Data(grant.secretHash), grant.binding, grant.createdAt, grant.expiresAt, grant.maxUses,
-                Data(grant.sealed), grant.shareKeySealed.map { Data($0) },
+                Data(grant.sealed), grant.shareKeySealed.map { Data($0) }, grant.statusSealed.map { Data($0) },
             ])
     }
 
@@ -119,18 +124,28 @@ struct GrantsTable {
     }
 
     /// Revokes the grant at `atMillis` and destroys its share key and its share (overwritten
-    /// on disk: `secure_delete`).
-    func revoke(id: String, atMillis: Int64) throws {
-        try db.execute(sql: "UPDATE grants SET revoked_at = ?, share_key_sealed = NULL WHERE id = ?", arguments: [atMillis, id])
+    /// on disk: `secure_delete`); `status` is the sealed status that records the revocation.
+    func revoke(id: String, atMillis: Int64, status: [UInt8]) throws {
+        try db.execute(
+            sql: "UPDATE grants SET revoked_at = ?, share_key_sealed = NULL, status_sealed = ? WHERE id = ?",
+            arguments: [atMillis, Data(status), id])
         try db.execute(sql: "DELETE FROM shares WHERE grant_id = ?", arguments: [id])
     }
 
-    /// Stores (or replaces) the grant's share at `version` and records the version on the grant.
-    func storeShare(grantID: String, version: Int, body: [UInt8], updatedAt: Int64) throws {
+    /// Stores (or replaces) the grant's share at `version` and records the version on the grant,
+    /// in the clear (for the server's ETag) and in the sealed `status`.
+    func storeShare(grantID: String, version: Int, body: [UInt8], updatedAt: Int64, status: [UInt8]) throws {
         try db.execute(
             sql: "INSERT OR REPLACE INTO shares (grant_id, version, body, updated_at) VALUES (?, ?, ?, ?)",
             arguments: [grantID, version, Data(body), updatedAt])
-        try db.execute(sql: "UPDATE grants SET share_version = ? WHERE id = ?", arguments: [version, grantID])
+        try db.execute(sql: "UPDATE grants SET share_version = ?, status_sealed = ? WHERE id = ?", arguments: [version, Data(status), grantID])
+    }
+
+    /// Rewrites a grant's sealed columns (format migration, key rotation).
+    func reseal(id: String, sealed: [UInt8], status: [UInt8], shareKey: [UInt8]?) throws {
+        try db.execute(
+            sql: "UPDATE grants SET sealed = ?, status_sealed = ?, share_key_sealed = ? WHERE id = ?",
+            arguments: [Data(sealed), Data(status), shareKey.map { Data($0) }, id])
     }
 
     /// Deletes the share and share key of every grant that is not active at `nowMillis`.

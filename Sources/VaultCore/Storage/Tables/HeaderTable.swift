@@ -40,6 +40,19 @@ struct HeaderTable {
             }
             return value
         }
+        // `mac` arrives with migration v3-authenticated; a probe of a format-1 file may predate it.
+        var mac: [UInt8]?
+        if try db.columns(in: "vault_header").contains(where: { $0.name == "mac" }) {
+            let statement = try RawStatement(db, "SELECT mac FROM vault_header WHERE id = 1")
+            defer { statement.reset() }
+            if try statement.step() {
+                do {
+                    mac = try statement.optionalBlob(0, "mac", of: "vault_header", row: "1")
+                } catch {
+                    throw VaultError.corrupt("the vault header is damaged (mac)")
+                }
+            }
+        }
         return VaultHeader(
             formatVersion: Int(format),
             vaultID: try blob("vault_id"),
@@ -51,7 +64,7 @@ struct HeaderTable {
             boxSecretSealed: try blob("box_secret_sealed"),
             signSecretSealed: try blob("sign_secret_sealed"),
             createdAtMillis: try int64("created_at"),
-            checksum: try blob("checksum"))
+            checksum: try blob("checksum"), mac: mac)
     }
 
     /// Writes the header row of a new vault.
@@ -59,22 +72,31 @@ struct HeaderTable {
         try db.execute(
             sql: """
                 INSERT INTO vault_header (id, format_version, vault_id, kdf_alg, kdf_ops, kdf_mem, salt, wrapped_key,
-                    box_public_key, sign_public_key, box_secret_sealed, sign_secret_sealed, created_at, checksum)
-                VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    box_public_key, sign_public_key, box_secret_sealed, sign_secret_sealed, created_at, checksum, mac)
+                VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [
                 h.formatVersion, Data(h.vaultID), VaultHeader.kdfAlgorithm,
                 Int64(bitPattern: h.kdf.opsLimit), Int64(bitPattern: h.kdf.memLimit),
                 Data(h.salt), Data(h.wrappedKey), Data(h.boxPublicKey), Data(h.signPublicKey),
-                Data(h.boxSecretSealed), Data(h.signSecretSealed), h.createdAtMillis, Data(h.checksum),
+                Data(h.boxSecretSealed), Data(h.signSecretSealed), h.createdAtMillis, Data(h.checksum), h.mac.map { Data($0) },
             ])
     }
 
-    /// Rewrites the passphrase-dependent fields (salt, KDF, wrapped key, checksum).
-    func updateWrapping(_ h: VaultHeader) throws {
+    /// Rewrites every field that can change after creation (passphrase change, key rotation,
+    /// format migration): format, KDF, salt, wrapped key, box key pair, sealed secrets, checksum, MAC.
+    /// The vault id, signing public key and creation time never change.
+    func update(_ h: VaultHeader) throws {
         try db.execute(
-            sql: "UPDATE vault_header SET kdf_ops = ?, kdf_mem = ?, salt = ?, wrapped_key = ?, checksum = ? WHERE id = 1",
-            arguments: [Int64(bitPattern: h.kdf.opsLimit), Int64(bitPattern: h.kdf.memLimit), Data(h.salt), Data(h.wrappedKey), Data(h.checksum)])
+            sql: """
+                UPDATE vault_header SET format_version = ?, kdf_ops = ?, kdf_mem = ?, salt = ?, wrapped_key = ?,
+                    box_public_key = ?, box_secret_sealed = ?, sign_secret_sealed = ?, checksum = ?, mac = ?
+                WHERE id = 1
+                """,
+            arguments: [
+                h.formatVersion, Int64(bitPattern: h.kdf.opsLimit), Int64(bitPattern: h.kdf.memLimit), Data(h.salt), Data(h.wrappedKey),
+                Data(h.boxPublicKey), Data(h.boxSecretSealed), Data(h.signSecretSealed), Data(h.checksum), h.mac.map { Data($0) },
+            ])
     }
 
     /// Whether the header row is there (the readiness probe's query).

@@ -40,4 +40,9 @@ struct ProfileTable {
         try db.execute(sql: "DELETE FROM profile WHERE key_index = ?", arguments: [Data(keyIndex)])
         return db.changesCount > 0
     }
+
+    /// Replaces a row's key index and sealed value, keeping its time (key rotation).
+    func reseal(id: String, keyIndex: [UInt8], sealed: [UInt8]) throws {
+        try db.execute(sql: "UPDATE profile SET key_index = ?, sealed = ? WHERE id = ?", arguments: [Data(keyIndex), Data(sealed), id])
+    }
 }

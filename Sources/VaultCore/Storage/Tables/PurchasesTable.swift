@@ -25,11 +25,17 @@ struct PurchasesTable: VendorRecordRows {
     func pipelined<R: Sendable>(vendorID: String?, _ process: @escaping @Sendable ([SealedRow]) throws -> R) throws -> [R] {
         let statement: RawStatement
         if let vendorID {
-            statement = try RawStatement(db, "SELECT id, sealed FROM purchases WHERE vendor_id = ?1")
+            statement = try RawStatement(db, "SELECT id, sealed, vendor_id FROM purchases WHERE vendor_id = ?1")
             statement.bind(1, vendorID)
         } else {
-            statement = try RawStatement(db, "SELECT id, sealed FROM purchases")
+            statement = try RawStatement(db, "SELECT id, sealed, vendor_id FROM purchases")
         }
-        return try SQLiteReads.pipelined(statement, read: { try SealedRow($0, of: "purchases") }, process: process)
+        return try SQLiteReads.pipelined(statement, read: { try SealedRow($0, of: "purchases", owner: true) }, process: process)
+    }
+
+    /// Replaces a row's dedupe index and sealed value, keeping its times (key rotation).
+    func reseal(id: String, dedupeIndex: [UInt8]?, sealed: [UInt8]) throws {
+        try db.execute(
+            sql: "UPDATE purchases SET dedupe_index = ?, sealed = ? WHERE id = ?", arguments: [dedupeIndex.map { Data($0) }, Data(sealed), id])
     }
 }

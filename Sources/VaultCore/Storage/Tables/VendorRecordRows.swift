@@ -15,17 +15,24 @@ extension VendorRecordRows {
 
     /// The row with this id, or nil.
     func row(id: String) throws -> SealedRow? {
-        try SealedRow.all(db, "SELECT id, sealed FROM \(table) WHERE id = ?1", of: table) { $0.bind(1, id) }.first
+        try SealedRow.all(db, "SELECT id, sealed, vendor_id FROM \(table) WHERE id = ?1", of: table, owner: true) { $0.bind(1, id) }.first
     }
 
     /// Every row, or one vendor's.
     func rows(vendorID: String?) throws -> [SealedRow] {
-        guard let vendorID else { return try SealedRow.all(db, "SELECT id, sealed FROM \(table)", of: table) }
-        return try SealedRow.all(db, "SELECT id, sealed FROM \(table) WHERE vendor_id = ?1", of: table) { $0.bind(1, vendorID) }
+        guard let vendorID else { return try SealedRow.all(db, "SELECT id, sealed, vendor_id FROM \(table)", of: table, owner: true) }
+        return try SealedRow.all(db, "SELECT id, sealed, vendor_id FROM \(table) WHERE vendor_id = ?1", of: table, owner: true) {
+            $0.bind(1, vendorID)
+        }
     }
 
     func update(id: String, sealed: [UInt8], updatedAt: Int64) throws {
         try db.execute(sql: "UPDATE \(table) SET sealed = ?, updated_at = ? WHERE id = ?", arguments: [Data(sealed), updatedAt, id])
+    }
+
+    /// Replaces a row's sealed value, keeping its times (key rotation).
+    func reseal(id: String, sealed: [UInt8]) throws {
+        try db.execute(sql: "UPDATE \(table) SET sealed = ? WHERE id = ?", arguments: [Data(sealed), id])
     }
 
     func delete(id: String) throws {

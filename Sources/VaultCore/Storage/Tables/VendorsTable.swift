@@ -39,4 +39,9 @@ struct VendorsTable {
     func delete(id: String) throws {
         try db.execute(sql: "DELETE FROM vendors WHERE id = ?", arguments: [id])
     }
+
+    /// Replaces a row's name index and sealed value, keeping its times (key rotation).
+    func reseal(id: String, nameIndex: [UInt8], sealed: [UInt8]) throws {
+        try db.execute(sql: "UPDATE vendors SET name_index = ?, sealed = ? WHERE id = ?", arguments: [Data(nameIndex), Data(sealed), id])
+    }
 }
