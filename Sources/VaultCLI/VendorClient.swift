@@ -68,6 +68,16 @@ struct VendorClient {
         if let envelope, envelope.grantID != document.grantID || envelope.version != document.version {
             throw ShareFormatError.malformed("sealed share (its grant or version differs from the signed document)")
         }
+        // A key-bound share names, under the vault's signature, the key it was sealed to.
+        if keyBound, let keyPair, document.vendorKey != VendorKeyText.encodePublic(keyPair.publicKey) {
+            throw ShareFormatError.malformed("sealed share (the signed document does not name your vendor key: made for another key)")
+        }
+        if !keyBound, document.vendorKey != nil {
+            throw ShareFormatError.malformed("share (a bearer share that names a vendor key)")
+        }
+        if let expiresAt = document.expiresAt, let expiry = Timestamp.parse(expiresAt), expiry <= Date() {
+            throw ShareFormatError.malformed("share (its grant expired at \(expiresAt.prefix(40)); the vault should not have served it)")
+        }
         guard let etag else { throw ShareFormatError.malformed("response (a share without an ETag)") }
         guard etag == "\"v\(document.version)\"" else {
             throw ShareFormatError.malformed("response (the ETag differs from the document version)")

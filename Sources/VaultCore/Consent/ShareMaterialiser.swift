@@ -30,7 +30,10 @@ extension ConsentEngine {
         let body: [UInt8]
         switch (policy.binding, shareKey, vendorKey) {
         case (.bearer, let shareKey?, _):
-            body = try AEAD.seal(signed, key: shareKey, associatedData: ShareCipher.associatedData(vaultID: keys.vaultID, grantID: grantID, version: version))
+            body = try AEAD.seal(
+                signed, key: shareKey,
+                associatedData: ShareCipher.associatedData(
+                    vaultID: keys.vaultID, grantID: grantID, version: version, limits: (policy.expiresAt, policy.maxUses)))
         case (.key, _, let vendorKey?):
             body = try SealedBox.seal(signed, to: vendorKey)
         default:
@@ -133,9 +136,17 @@ extension ConsentEngine {
 }
 
 /// Associated data for bearer share ciphertexts, known to both the CLI and the server.
+/// Format 2 binds the grant's expiry and use limit (`limits`) into the field, so the server,
+/// which computes it from the row's plaintext columns, cannot decrypt — and so never releases —
+/// the share of a grant whose limits were changed in the file. Format-1 rows (no sealed
+/// status) used the version alone.
 enum ShareCipher {
-    static func associatedData(vaultID: [UInt8], grantID: String, version: Int) -> [UInt8] {
-        VaultKeys.associatedData(vaultID: vaultID, table: "shares", id: grantID, field: "v\(version)")
+    static func associatedData(vaultID: [UInt8], grantID: String, version: Int, limits: (expiresAt: Int64?, maxUses: Int?)?) -> [UInt8] {
+        var field = "v\(version)"
+        if let limits {
+            field += ";expires=\(limits.expiresAt.map(String.init) ?? "never");max_uses=\(limits.maxUses.map(String.init) ?? "unlimited")"
+        }
+        return VaultKeys.associatedData(vaultID: vaultID, table: "shares", id: grantID, field: field)
     }
 }
 

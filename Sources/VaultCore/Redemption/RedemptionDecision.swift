@@ -48,7 +48,9 @@ enum RedemptionDecision {
             do {
                 return try AEAD.open(
                     share.body, key: key,
-                    associatedData: ShareCipher.associatedData(vaultID: vaultID, grantID: grant.id, version: share.version))
+                    associatedData: ShareCipher.associatedData(
+                        vaultID: vaultID, grantID: grant.id, version: share.version,
+                        limits: grant.bindsPolicy ? (grant.expiresAt, grant.maxUses) : nil))
             } catch {
                 throw VaultError.tampered(table: "shares", id: grant.id)
             }

@@ -50,11 +50,15 @@ public struct RedeemableGrant: Sendable {
     public var useCount: Int
     /// The current share; nil when the grant has none.
     public var share: (version: Int, body: [UInt8])?
+    /// Format 2 (the row has a sealed status): a bearer share's associated data binds the
+    /// expiry and use limit, so a row whose limits were changed in the clear fails to decrypt.
+    public var bindsPolicy: Bool
 
     public init(
         key: Key, secretHash: [UInt8], binding: GrantBinding, revokedAt: Int64?, expiresAt: Int64?, maxUses: Int?, useCount: Int,
-        share: (version: Int, body: [UInt8])?
+        share: (version: Int, body: [UInt8])?, bindsPolicy: Bool = true
     ) {
+        self.bindsPolicy = bindsPolicy
         self.key = key
         self.secretHash = secretHash
         self.binding = binding

@@ -24,4 +24,9 @@ public enum Timestamp {
     }
 
     public static func string(millis: Int64) -> String { string(Millis.date(millis)) }
+
+    /// The instant a `string` names, or nil for anything else.
+    public static func parse(_ text: String) -> Date? {
+        try? Date.ISO8601FormatStyle().parse(text)
+    }
 }

@@ -71,7 +71,7 @@ struct SQLiteRedemptionStore: RedemptionStore {
             return RedeemableGrant(
                 key: .init(row: lookup.int64(extra), id: record.id), secretHash: record.secretHash,
                 binding: GrantBinding(rawValue: record.binding) ?? .bearer, revokedAt: record.revokedAt, expiresAt: record.expiresAt,
-                maxUses: record.maxUses, useCount: record.useCount, share: share)
+                maxUses: record.maxUses, useCount: record.useCount, share: share, bindsPolicy: record.statusSealed != nil)
         }
 
         func countUses(_ uses: Int, of grant: RedeemableGrant.Key, nowMillis: Int64, version: Int) throws -> Bool {
