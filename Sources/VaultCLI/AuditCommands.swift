@@ -15,6 +15,12 @@ struct AuditCommand: ParsableCommand {
             commandName: "show",
             abstract: "Show who received which scopes when (the default).",
             discussion: """
+                BY says who wrote each entry: "vault" for entries the CLI wrote and the vault \
+                key authenticates; "server" for redemptions and denials, which `vrm serve` \
+                writes without the key: the host that runs it could have written or withheld \
+                them. Nothing is shown from a history that fails the checks since this \
+                machine's checkpoint (`vrm audit verify` checks all of it).
+
                 Examples:
                   vrm audit
                   vrm audit --vendor "Acme Outdoor" --since 7d
@@ -33,8 +39,10 @@ struct AuditCommand: ParsableCommand {
             let entries = try vault.audit.entries(AuditFilter(vendorName: vendor, grantID: grant, since: sinceDate))
             try? vault.audit.advanceCheckpoint()
             if output.json {
-                struct Out: Encodable { var seq: Int64; var at: String; var event: String; var detail: AuditBody }
-                print(try Terminal.json(entries.map { Out(seq: $0.seq, at: Timestamp.string($0.at), event: $0.event, detail: $0.body) }))
+                struct Out: Encodable { var seq: Int64; var at: String; var event: String; var by: String; var detail: AuditBody }
+                print(
+                    try Terminal.json(
+                        entries.map { Out(seq: $0.seq, at: Timestamp.string($0.at), event: $0.event, by: Self.writer($0), detail: $0.body) }))
                 return
             }
             if entries.isEmpty {
@@ -43,11 +51,14 @@ struct AuditCommand: ParsableCommand {
             }
             print(
                 Terminal.table(
-                    ["SEQ", "TIME", "EVENT", "VENDOR", "GRANT", "DETAIL"],
+                    ["SEQ", "TIME", "EVENT", "BY", "VENDOR", "GRANT", "DETAIL"],
                     entries.map { e in
-                        [String(e.seq), Timestamp.string(e.at), e.event, e.body.vendor ?? "-", e.body.grantID ?? "-", Self.detail(e)]
+                        [String(e.seq), Timestamp.string(e.at), e.event, Self.writer(e), e.body.vendor ?? "-", e.body.grantID ?? "-", Self.detail(e)]
                     }))
         }
+
+        /// "vault" for an entry the vault key authenticates, "server" for one the server wrote.
+        static func writer(_ e: AuditEntry) -> String { e.authenticated ? "vault" : "server" }
 
         static func detail(_ e: AuditEntry) -> String {
             var parts: [String] = []
