@@ -38,6 +38,7 @@ from __future__ import annotations
 import argparse
 import base64
 import binascii
+import datetime
 import hashlib
 import hmac
 import ipaddress
@@ -65,6 +66,9 @@ PROBLEM_PREFIX = "urn:vrm-vault:problem:"
 # + base64url-no-padding(first 4 bytes of BLAKE2b-256(domain || secret)).
 SECRET_KEY_PREFIX = "vrmsk1_"
 SECRET_KEY_DOMAIN = b"vrm-vendor-secret-key-v1"
+# The public key the same way, which a key-bound share document names in `vendor_key`.
+PUBLIC_KEY_PREFIX = "vrmpk1_"
+PUBLIC_KEY_DOMAIN = b"vrm-vendor-public-key-v1"
 KEY_BYTES = 32
 KEY_CHARS = 43  # ceil(32 * 8 / 6)
 CHECKSUM_BYTES = 4
@@ -114,6 +118,10 @@ def read_token(args: argparse.Namespace) -> str:
     return token
 
 
+def b64url_encode(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode("ascii").rstrip("=")
+
+
 def b64url_decode(text: str) -> bytes:
     """Unpadded RFC 4648 base64url, strictly: only the url-safe alphabet, no padding, and only
     the canonical form (unused trailing bits zero), so every key has exactly one text form."""
@@ -123,6 +131,12 @@ def b64url_decode(text: str) -> bytes:
     if base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii") != text:
         raise ValueError("non-canonical base64url")
     return data
+
+
+def public_key_text(public_key: bytes) -> str:
+    """The `vrmpk1_...` text of a vendor public key (Specs/token-format.md)."""
+    checksum = hashlib.blake2b(PUBLIC_KEY_DOMAIN + public_key, digest_size=32).digest()[:CHECKSUM_BYTES]
+    return PUBLIC_KEY_PREFIX + b64url_encode(public_key) + b64url_encode(checksum)
 
 
 def load_vendor_secret_key(path: str) -> PrivateKey:
@@ -388,6 +402,20 @@ def run(args: argparse.Namespace) -> int:
             raise ClientError("the ETag differs from the document's version")
         if args.grant is not None and doc.get("grant_id") != args.grant:
             raise ClientError("the share is for another grant than --grant")
+        # A key-bound share names, under the vault's signature, the key it was sealed to
+        # (Specs/share-envelope.md, step 5); a bearer share names none.
+        if fmt == SEALED_SHARE and doc.get("vendor_key") != public_key_text(bytes(key.public_key)):
+            raise ClientError("the signed document does not name your vendor key: the share was made for another key")
+        if fmt == SIGNED_SHARE and doc.get("vendor_key") is not None:
+            raise ClientError("a bearer share that names a vendor key: refused")
+        expires = doc.get("expires_at")
+        if expires is not None:
+            try:
+                ended = datetime.datetime.fromisoformat(str(expires).replace("Z", "+00:00")) <= datetime.datetime.now(datetime.timezone.utc)
+            except ValueError:
+                raise ClientError("the share's expires_at is not a date") from None
+            if ended:
+                raise ClientError(f"the share's grant expired at {expires}; the vault should not have served it")
         accept_version(args.state_dir or default_state_dir(), str(doc.get("vault_id")), str(doc.get("grant_id")), doc.get("version"))
         if args.json:
             print(json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False))

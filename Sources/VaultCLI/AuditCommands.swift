@@ -119,7 +119,9 @@ struct AuditCommand: ParsableCommand {
                 if output.json {
                     print("{\"ok\": true, \"entries\": \(count), \"checkpoint\": \(previous.map { String($0) } ?? "null"), \"keyed\": \(!withoutKey)}")
                 } else if withoutKey {
-                    print("Hash chain intact: \(count) entr\(count == 1 ? "y" : "ies") (checked without the key: forgeries by whoever can write the file are not detected).")
+                    print(
+                        "Hash chain intact: \(count) entr\(count == 1 ? "y" : "ies") (checked without the key: forgeries by whoever can write the file are not detected)."
+                    )
                 } else {
                     let cp = previous.map { "; checkpoint at entry \($0) matches" } ?? "; no earlier checkpoint on this machine to compare"
                     print("Share history intact: \(count) entr\(count == 1 ? "y" : "ies") chain correctly and the CLI's are authenticated\(cp).")

@@ -53,7 +53,8 @@ public final class VaultKeys: Sendable {
             let secret: SecretKey
             do {
                 secret = try AEAD.openSecret(
-                    row.secretSealed, key: identity, associatedData: Self.associatedData(vaultID: vaultID, table: "retired_keys", id: row.id, field: "box_secret"))
+                    row.secretSealed, key: identity,
+                    associatedData: Self.associatedData(vaultID: vaultID, table: "retired_keys", id: row.id, field: "box_secret"))
             } catch {
                 throw VaultError.tampered(table: "retired_keys", id: row.id)
             }

@@ -126,4 +126,3 @@ import VaultTestSupport
         #expect(throws: VaultError.self) { try reopen().audit.verify() }
     }
 }
-
