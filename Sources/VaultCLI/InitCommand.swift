@@ -64,9 +64,11 @@ struct PassphraseCommand: ParsableCommand {
                 records written later. Use --rotate-key when a passphrase or a copy may have \
                 leaked: a new master key, every record, grant and history MAC re-sealed under \
                 it in one transaction (killed midway, the vault stays as it was). Neither the \
-                old passphrase nor any old copy opens anything written afterwards. The share \
-                signing key stays (vendors have pinned it); bearer shares stay readable with \
-                their tokens, as before.
+                old passphrase nor any old copy opens a record written afterwards, and on this \
+                machine an old copy is refused. Two things are kept: the share signing key \
+                (vendors have pinned it, so an old copy with the old passphrase could still sign \
+                as this vault), and bearer share keys, which come from the tokens (revoke and \
+                re-issue bearer grants to cut those).
 
                 Examples:
                   vrm passphrase change --passphrase-file old.txt --new-passphrase-file new.txt

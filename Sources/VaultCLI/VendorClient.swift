@@ -75,8 +75,11 @@ struct VendorClient {
         if !keyBound, document.vendorKey != nil {
             throw ShareFormatError.malformed("share (a bearer share that names a vendor key)")
         }
-        if let expiresAt = document.expiresAt, let expiry = Timestamp.parse(expiresAt), expiry <= Date() {
-            throw ShareFormatError.malformed("share (its grant expired at \(expiresAt.prefix(40)); the vault should not have served it)")
+        if let expiresAt = document.expiresAt {
+            guard let expiry = Timestamp.parse(expiresAt) else { throw ShareFormatError.malformed("share (its expires_at is not a date)") }
+            if expiry <= Date() {
+                throw ShareFormatError.malformed("share (its grant expired at \(expiresAt.prefix(40)); the vault should not have served it)")
+            }
         }
         guard let etag else { throw ShareFormatError.malformed("response (a share without an ETag)") }
         guard etag == "\"v\(document.version)\"" else {

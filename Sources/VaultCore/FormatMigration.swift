@@ -11,6 +11,9 @@ import VaultCrypto
 /// there is one), and a grant whose revocation the history records stays revoked even if its
 /// `revoked_at` was cleared.
 enum FormatMigration {
+    static let downgrade = VaultError.mismatch(
+        table: "vault_header", id: "1", column: "column format_version (it says 1, but the vault holds what format 2 wrote)")
+
     static func run(database: VaultDatabase, keys: VaultKeys, clock: @escaping VaultClock, checkpoints: AuditCheckpointStore?) throws {
         // The context keeps no checkpoint: this transaction writes entries without one.
         let context = try VaultContext(database: database, keys: keys, clock: clock, checkpoints: nil)
@@ -18,6 +21,14 @@ enum FormatMigration {
         let migrated = try database.write { transaction -> Bool in
             var header = try transaction.header.read()
             guard header.formatVersion == 1 else { return false }  // another process got here first
+            // A format-2 vault set back to 1 (the checksum is unkeyed) would otherwise have its
+            // plaintext sealed as the truth: anything format 2 wrote means it is not format 1.
+            let hasMACs = try transaction.audit.hasMACs()
+            let hasRetiredKeys = try !transaction.retiredKeys.all().isEmpty
+            let hasCheckpoint = try checkpoints?.load(keys: keys) != nil
+            if header.mac != nil || header.generation != nil || header.recordsDigest != nil || hasMACs || hasRetiredKeys || hasCheckpoint {
+                throw downgrade
+            }
             let history = HistoryCheck(keys: keys)
             _ = try history.verify(after: nil, checkpoint: legacy, openBodies: false, requireMACs: false, in: transaction)
 
@@ -39,6 +50,7 @@ enum FormatMigration {
             // Each grant: its policy sealed into its metadata, its status sealed beside it.
             for record in try transaction.grants.all({ $0 }) {
                 var metadata = try ConsentEngine.metadata(of: record, keys: keys)
+                guard metadata.policy == nil, record.statusSealed == nil else { throw downgrade }
                 guard let binding = GrantBinding(rawValue: record.binding) else {
                     throw VaultError.mismatch(table: "grants", id: record.id, column: "column binding")
                 }
@@ -46,7 +58,8 @@ enum FormatMigration {
                     binding: binding, createdAt: record.createdAt, expiresAt: record.expiresAt, maxUses: record.maxUses,
                     selector: Data(record.selector).base64EncodedString(), secretHash: Data(record.secretHash).base64EncodedString())
                 let revokedAt = record.revokedAt ?? revokedInHistory[record.id]
-                let status = try ConsentEngine.seal(GrantStatus(version: record.shareVersion, revokedAt: revokedAt), grantID: record.id, keys: keys)
+                let status = try ConsentEngine.seal(
+                    GrantStatus(version: record.shareVersion, revokedAt: revokedAt, usesSeen: record.useCount), grantID: record.id, keys: keys)
                 try transaction.grants.reseal(
                     id: record.id, sealed: try keys.sealJSON(metadata, table: "grants", id: record.id, field: "metadata"), status: status,
                     shareKey: revokedAt == nil ? record.shareKeySealed : nil)
@@ -69,12 +82,16 @@ enum FormatMigration {
             // vendor key of key-bound grants) and its sealed status records it.
             try ConsentEngine(context: context).rematerialise(affectedBy: .all, in: transaction)
             try transaction.grants.purgeInactiveShares(nowMillis: now)
+            try ConsentEngine.settle(in: transaction, keys: keys, nowMillis: now)
+            try context.sealRecords(in: transaction)
             return true
         }
         guard migrated, let store = checkpoints else { return }
         let checkpoint = try database.read { transaction -> AuditCheckpoint in
             let tip = try HistoryCheck(keys: keys).verify(after: nil, openBodies: false, in: transaction)
-            return AuditCheckpoint(seq: tip.seq, hash: tip.hash, revocations: try ConsentEngine.revocations(in: transaction, keys: keys))
+            return AuditCheckpoint(
+                seq: tip.seq, hash: tip.hash, revocations: try ConsentEngine.revocations(in: transaction, keys: keys),
+                generation: try transaction.header.read().generation ?? 0)
         }
         try store.save(checkpoint, keys: keys)
         store.removeLegacy(vaultID: keys.vaultID)

@@ -18,13 +18,15 @@ enum KeyRotation {
             let oldMaster = try Vault.unwrapMaster(header: header, passphrase: current)
             let retired = try transaction.retiredKeys.all()
             let old = try VaultKeys(master: oldMaster, header: header, retired: retired)
-            guard old.verifyMAC(header.mac, "vault_header", header.authenticatedFields) else {
+            guard old.headerIsAuthentic(header) else {
                 throw VaultError.tampered(table: "vault_header", id: "1")
             }
             // Nothing is carried over that does not check out under the old key.
             let oldCheckpoint = try checkpoints?.load(keys: old)
             _ = try HistoryCheck(keys: old).verify(after: nil, checkpoint: oldCheckpoint, openBodies: true, in: transaction)
             let oldContext = try VaultContext(database: database, keys: old, clock: clock, checkpoints: nil)
+            _ = try oldContext.checkRevocations(against: oldCheckpoint, in: transaction)
+            try oldContext.checkRecords(against: oldCheckpoint, in: transaction)
 
             // The new key ring: master key, X25519 key pair, the same signing key pair.
             let master = try SecretKey.random(count: 32)
@@ -101,18 +103,23 @@ enum KeyRotation {
             try transaction.header.update(header)
             try transaction.retiredKeys.replaceAll(newRetired)
             try context.audit.append(.keyRotated, AuditBody(), atMillis: retiredNow, to: transaction.audit)
+            try context.sealRecords(in: transaction)
 
             // The checkpoint under the new key is written before the commit: a kill after it
             // leaves a file no key finds (the old vault), a kill after the commit leaves both.
             if let checkpoints {
                 let tip = try HistoryCheck(keys: keys).verify(after: nil, openBodies: true, in: transaction)
                 try checkpoints.save(
-                    AuditCheckpoint(seq: tip.seq, hash: tip.hash, revocations: try ConsentEngine.revocations(in: transaction, keys: keys)),
+                    AuditCheckpoint(
+                        seq: tip.seq, hash: tip.hash, revocations: try ConsentEngine.revocations(in: transaction, keys: keys),
+                        generation: try transaction.header.read().generation ?? 0),
                     keys: keys)
             }
             return old
         }
-        checkpoints?.remove(keys: replaced)
+        // The old key's checkpoint becomes a marker: an older copy of the file, opened with the
+        // old passphrase on this machine, is refused rather than checked against nothing.
+        try? checkpoints?.saveRetired(keys: replaced)
         database.checkpoint()
     }
 }

@@ -60,6 +60,8 @@ public final class Vault: Sendable {
             createdAtMillis: Millis.from(clock()), checksum: [])
         header.checksum = header.computeChecksum()
         let keys = try VaultKeys(master: master, header: header)
+        header.generation = 0
+        header.recordsDigest = VaultContext.noRecordsDigest(keys: keys)
         header.mac = keys.headerMAC(header)
         let database = try VaultDatabase.create(path: path, header: header)
         return try Vault(database: database, keys: keys, clock: clock, checkpoints: checkpoints)
@@ -92,9 +94,11 @@ public final class Vault: Sendable {
             throw VaultError.corrupt("the vault header changed while it was being unlocked; try again")
         }
         let keys = try VaultKeys(master: master, header: header, retired: retired)
-        guard keys.verifyMAC(header.mac, "vault_header", header.authenticatedFields) else {
+        guard keys.headerIsAuthentic(header) else {
             throw VaultError.tampered(table: "vault_header", id: "1")
         }
+        // A checkpoint that fails its MAC, or marks this key as replaced, stops every command.
+        _ = try checkpoints?.load(keys: keys)
         return try Vault(database: database, keys: keys, clock: clock, checkpoints: checkpoints)
     }
 
@@ -121,7 +125,7 @@ public final class Vault: Sendable {
             var header = try transaction.header.read()
             let master = try Self.unwrapMaster(header: header, passphrase: current)
             let keys = try VaultKeys(master: master, header: header)
-            guard keys.verifyMAC(header.mac, "vault_header", header.authenticatedFields) else {
+            guard keys.headerIsAuthentic(header) else {
                 throw VaultError.tampered(table: "vault_header", id: "1")
             }
             header.salt = Random.bytes(PasswordHash.saltBytes)

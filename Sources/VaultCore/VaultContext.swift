@@ -40,9 +40,12 @@ final class VaultContext: Sendable {
         let previous = try loadCheckpoint()
         var next: AuditCheckpoint?
         let result = try database.write { transaction in
+            try checkRecords(against: previous, in: transaction)
             let before = checkpoints == nil ? nil : try checkedCheckpoint(after: previous, in: transaction)
             let value = try body(transaction)
             try transaction.grants.purgeInactiveShares(nowMillis: nowMillis)
+            try ConsentEngine.settle(in: transaction, keys: keys, nowMillis: nowMillis)
+            try sealRecords(in: transaction)
             if let before { next = try checkedCheckpoint(after: before, in: transaction) }
             return value
         }
@@ -65,7 +68,66 @@ final class VaultContext: Sendable {
         guard checkpoints != nil else { return nil }
         let tip = try HistoryCheck(keys: keys).verify(after: previous, openBodies: false, in: transaction)
         let revocations = try checkRevocations(against: previous, in: transaction)
-        return AuditCheckpoint(seq: tip.seq, hash: tip.hash, revocations: revocations)
+        let generation = try transaction.header.read().generation ?? 0
+        return AuditCheckpoint(seq: tip.seq, hash: tip.hash, revocations: revocations, generation: generation)
+    }
+
+    /// The keyed digest of every row only the CLI writes (`StorageTransaction.feedRecords`).
+    func recordsDigest(in transaction: StorageTransaction) throws -> [UInt8] {
+        var failure: Error?
+        let digest = BLAKE2b.hash(key: keys.integrityKey) { input in
+            do { try transaction.feedRecords(into: &input) } catch { failure = error }
+        }
+        if let failure { throw failure }
+        return digest
+    }
+
+    /// The records digest of a vault with no rows.
+    static func noRecordsDigest(keys: VaultKeys) -> [UInt8] {
+        BLAKE2b.hash(key: keys.integrityKey) { input in StorageTransaction.feedNoRecords(into: &input) }
+    }
+
+    /// Refuses a vault whose rows differ from what the CLI last wrote (a row put back from an
+    /// older copy, deleted or inserted without the key), whose header fails its MAC, or whose
+    /// generation is lower than this machine saw (the whole file rolled back).
+    func checkRecords(against previous: AuditCheckpoint?, in transaction: StorageTransaction) throws {
+        let header = try transaction.header.read()
+        guard keys.headerIsAuthentic(header), let stored = header.recordsDigest, let generation = header.generation else {
+            throw VaultError.tampered(table: "vault_header", id: "1")
+        }
+        guard constantTimeEquals(stored, try recordsDigest(in: transaction)) else {
+            // Name the row when a check of its own can: a plaintext column that disagrees with
+            // its sealed copy, a record that does not open. Else the digest alone tells.
+            try diagnoseRecords(in: transaction)
+            throw VaultError.mismatch(
+                table: "vault_header", id: "1",
+                column: "the records digest (a row was changed, put back from an older copy, deleted or inserted since the CLI last wrote)")
+        }
+        if let previous, generation < previous.generation {
+            throw VaultError.mismatch(
+                table: "vault_header", id: "1",
+                column: "the generation (\(generation), but this machine saw \(previous.generation): the file was rolled back)")
+        }
+    }
+
+    /// Opens and checks every record and grant, throwing the first specific failure.
+    private func diagnoseRecords(in transaction: StorageTransaction) throws {
+        for record in try transaction.grants.all({ $0 }) { _ = try ConsentEngine.open(record, keys: keys) }
+        _ = try VendorRegistry(context: self).all(in: transaction)
+        _ = try ProfileBook(context: self).entries(in: transaction)
+        _ = try PurchaseLedger(context: self).purchases(vendorID: nil, sorted: false, in: transaction)
+        _ = try CaseBook(context: self).cases(vendorID: nil, in: transaction)
+    }
+
+    /// Seals the current rows into the header: the next generation, the records digest, the MAC.
+    func sealRecords(in transaction: StorageTransaction) throws {
+        var header = try transaction.header.read()
+        let (generation, overflow) = (header.generation ?? 0).addingReportingOverflow(1)
+        guard !overflow else { throw VaultError.corrupt("the vault header's generation cannot grow") }
+        header.generation = generation
+        header.recordsDigest = try recordsDigest(in: transaction)
+        header.mac = keys.headerMAC(header)
+        try transaction.header.update(header)
     }
 
     /// How many grants are revoked (by their sealed status); throws when fewer than `previous`
@@ -92,7 +154,9 @@ final class VaultContext: Sendable {
     /// Refuses to go on when the vault fails the checks against this machine's checkpoint
     /// (reads that show grants or history call it first).
     func checkHistory(in transaction: StorageTransaction) throws {
-        try checkedCheckpoint(after: try loadCheckpoint(), in: transaction)
+        let previous = try loadCheckpoint()
+        try checkRecords(against: previous, in: transaction)
+        try checkedCheckpoint(after: previous, in: transaction)
     }
 
     /// A new random row id (not secret, not personal).

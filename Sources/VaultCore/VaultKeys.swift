@@ -131,9 +131,18 @@ public final class VaultKeys: Sendable {
         return constantTimeEquals(tag, mac(domain, parts))
     }
 
-    /// The header MAC of format 2: over the fields the checksum covers.
+    /// The header MAC of format 2: over the fields the checksum covers, then the generation
+    /// (`u64be`) and the records digest.
     func headerMAC(_ header: VaultHeader) -> [UInt8] {
-        mac("vault_header", header.authenticatedFields)
+        mac(
+            "vault_header",
+            header.authenticatedFields + [VaultHeader.u64(UInt64(bitPattern: header.generation ?? -1)), header.recordsDigest ?? []])
+    }
+
+    /// Whether the header carries its MAC (format 2).
+    func headerIsAuthentic(_ header: VaultHeader) -> Bool {
+        guard let tag = header.mac else { return false }
+        return constantTimeEquals(tag, headerMAC(header))
     }
 
     /// The MAC the CLI stores with each history entry it writes: over the entry's chain hash,

@@ -67,6 +67,72 @@ import VaultTestSupport
         #expect(throws: VaultError.mismatch(table: "grants", id: acme.grant.id, column: "column max_uses")) { try reopen().grants.list() }
     }
 
+    @Test func aFormat2VaultSetBackToFormat1IsNotMigratedAgain() throws {
+        // A migration would seal the plaintext as the truth: set the format back (and the
+        // unkeyed checksum with it), drop the expiry, clear the MACs — the unlock refuses.
+        var header = try VaultDatabase.open(path: path).header
+        header.formatVersion = 1
+        header.checksum = header.computeChecksum()
+        try rawExecute(
+            path,
+            "UPDATE vault_header SET format_version = 1, mac = NULL, checksum = x'\(Hex.encode(header.checksum))'; UPDATE grants SET expires_at = NULL; UPDATE audit SET mac = NULL"
+        )
+        #expect(throws: VaultError.self) { try reopen() }
+        #expect(throws: VaultError.self) { try Vault.unlock(path: path, passphrase: try testPassphrase()) }  // even with no checkpoint
+        #expect(try VaultDatabase.open(path: path).header.formatVersion == 1)
+    }
+
+    @Test func anEntryNumberedZeroIsCaught() throws {
+        try rawExecute(
+            path, "INSERT INTO audit (seq, at, event, writer_id, body, hash) SELECT 0, at, 'share.redeemed', writer_id, body, hash FROM audit WHERE seq = 1")
+        #expect(throws: VaultError.self) { try reopen().audit.entries() }
+        guard case .broken(let firstBad, _) = try reopen().audit.verify().result else { return #expect(Bool(false)) }
+        #expect(firstBad == 0)
+    }
+
+    @Test func anOlderCopyIsRefusedAfterARotationOnThisMachine() throws {
+        let copy = dir.file("copy.db")
+        vault.database.checkpoint()
+        try FileManager.default.copyItem(atPath: path, toPath: copy)
+        try vault.rotateKey(current: try testPassphrase(), new: try testPassphrase("a new passphrase"))
+        #expect(throws: VaultError.self) { try Vault.unlock(path: copy, passphrase: try testPassphrase(), checkpoints: store) }
+        _ = try Vault.unlock(path: path, passphrase: try testPassphrase("a new passphrase"), checkpoints: store)
+    }
+
+    @Test func aRemovedPurchasePutBackFromAnOlderCopyIsRefused() throws {
+        let copy = dir.file("before.db")
+        vault.database.checkpoint()
+        try FileManager.default.copyItem(atPath: path, toPath: copy)
+        let gift = try #require(try vault.purchases.list().first)
+        try vault.purchases.remove(id: gift.id)
+        try rawExecute(path, "ATTACH '\(copy)' AS old; INSERT INTO main.purchases SELECT * FROM old.purchases WHERE id = '\(gift.id)'")
+        #expect(throws: VaultError.self) { try reopen().profile.set("email", value: "x@example.org") }
+        #expect(throws: VaultError.self) { try reopen().grants.list() }
+    }
+
+    @Test func aRotationDoesNotAcceptAnUndoneRevocation() throws {
+        let before = try RawDatabase.open(path).strings("SELECT hex(status_sealed) FROM grants").first ?? ""
+        try vault.grants.revoke(id: acme.grant.id)
+        try rawExecute(path, "UPDATE grants SET revoked_at = NULL, status_sealed = x'\(before)'")
+        #expect(throws: VaultError.self) { try vault.rotateKey(current: try testPassphrase(), new: try testPassphrase("another one")) }
+        _ = try Vault.unlock(path: path, passphrase: try testPassphrase())  // still the old key
+    }
+
+    @Test func aLoweredUseCountDoesNotRevive() throws {
+        let once = try vault.grants.create(
+            GrantRequest(vendorName: "Acme Outdoor", scopes: [.purchasesOwn], purpose: .support, expiresAt: nil, maxUses: 1))
+        _ = try redeem(try Redeemer(database: try VaultDatabase.open(path: path)), once.token)
+        try vault.profile.set("email", value: "a@example.org")  // the CLI sees (and seals) one use
+        try rawExecute(path, "UPDATE grants SET use_count = 0")
+        let reopened = try reopen()
+        #expect(try reopened.grants.grant(id: once.grant.id).state(at: Date()) == .usedUp)
+        try reopened.purchases.add([NewPurchase(vendorName: "Acme Outdoor", item: "Stove")])
+        // No share to serve: the CLI destroyed it although the count in the clear says active.
+        if case .share = try? redeem(try Redeemer(database: try VaultDatabase.open(path: path)), once.token) {
+            Issue.record("the used-up grant served again")
+        }
+    }
+
     @Test func aForgedCLIEntryFailsVerifyAndIsNotShown() throws {
         // Append a grant.issued "sealed" with a writer key of one's own, chained with the public hash.
         let raw = try RawDatabase.open(path)

@@ -12,11 +12,14 @@ public struct AuditCheckpoint: Sendable, Equatable {
     /// Grants whose sealed status records a revocation. Revocations are final and only the
     /// vault key writes them, so the count never goes down.
     public var revocations: Int64
+    /// The vault header's generation: one more for every CLI write, so it never goes down.
+    public var generation: Int64
 
-    public init(seq: Int64, hash: [UInt8], revocations: Int64 = 0) {
+    public init(seq: Int64, hash: [UInt8], revocations: Int64 = 0, generation: Int64 = 0) {
         self.seq = seq
         self.hash = hash
         self.revocations = revocations
+        self.generation = generation
     }
 }
 
@@ -36,7 +39,7 @@ public struct AuditCheckpointStore: Sendable {
     func legacyPath(vaultID: [UInt8]) -> String { directory + "/" + Hex.encode(vaultID) }
 
     static func contentMAC(_ checkpoint: AuditCheckpoint, keys: VaultKeys) -> [UInt8] {
-        keys.mac("checkpoint", [bigEndian(checkpoint.seq), checkpoint.hash, bigEndian(checkpoint.revocations)])
+        keys.mac("checkpoint", [bigEndian(checkpoint.seq), checkpoint.hash, bigEndian(checkpoint.revocations), bigEndian(checkpoint.generation)])
     }
 
     /// The recorded checkpoint, nil if none; throws when the file exists but is unreadable,
@@ -45,12 +48,20 @@ public struct AuditCheckpointStore: Sendable {
         let file = path(keys: keys)
         guard let text = try read(file) else { return nil }
         let parts = text.split(whereSeparator: \.isWhitespace)
-        guard parts.count == 5, parts[0] == "2", let seq = Int64(parts[1]), let hash = Hex.decode(String(parts[2])), hash.count == 32,
-            let revocations = Int64(parts[3]), revocations >= 0, let mac = Hex.decode(String(parts[4])), mac.count == 32
+        if parts.count == 3, parts[0] == "2", parts[1] == "retired" {
+            guard let mac = Hex.decode(String(parts[2])), constantTimeEquals(mac, keys.mac("checkpoint-retired", [])) else {
+                throw VaultError.corrupt("the audit checkpoint \(file) failed authentication (replaced or edited)")
+            }
+            throw VaultError.corrupt(
+                "this vault's master key was replaced on this machine (`vrm passphrase change --rotate-key`): this file is an older copy, or was rolled back")
+        }
+        guard parts.count == 6, parts[0] == "2", let seq = Int64(parts[1]), let hash = Hex.decode(String(parts[2])), hash.count == 32,
+            let revocations = Int64(parts[3]), revocations >= 0, let generation = Int64(parts[4]), generation >= 0,
+            let mac = Hex.decode(String(parts[5])), mac.count == 32
         else {
             throw VaultError.corrupt("the audit checkpoint \(file) is malformed")
         }
-        let checkpoint = AuditCheckpoint(seq: seq, hash: hash, revocations: revocations)
+        let checkpoint = AuditCheckpoint(seq: seq, hash: hash, revocations: revocations, generation: generation)
         guard constantTimeEquals(mac, Self.contentMAC(checkpoint, keys: keys)) else {
             throw VaultError.corrupt("the audit checkpoint \(file) failed authentication (replaced or edited)")
         }
@@ -72,23 +83,27 @@ public struct AuditCheckpointStore: Sendable {
         unlink(legacyPath(vaultID: vaultID))
     }
 
-    /// Removes the checkpoint of a key that was replaced (key rotation).
-    func remove(keys: VaultKeys) {
-        unlink(path(keys: keys))
+    /// Marks the checkpoint of a key that a rotation replaced: `2 retired <mac>`.
+    func saveRetired(keys: VaultKeys) throws {
+        try write("2 retired \(Hex.encode(keys.mac("checkpoint-retired", [])))\n", to: path(keys: keys))
     }
 
     /// Atomically replaces the checkpoint (write to a temporary file, fsync, rename).
     public func save(_ checkpoint: AuditCheckpoint, keys: VaultKeys) throws {
-        try VaultPaths.createPrivateDirectory(directory)
-        let file = path(keys: keys)
-        let temporary = file + ".tmp-" + Random.identifier()
         let mac = Self.contentMAC(checkpoint, keys: keys)
-        let content = "2 \(checkpoint.seq) \(Hex.encode(checkpoint.hash)) \(checkpoint.revocations) \(Hex.encode(mac))\n"
+        try write(
+            "2 \(checkpoint.seq) \(Hex.encode(checkpoint.hash)) \(checkpoint.revocations) \(checkpoint.generation) \(Hex.encode(mac))\n",
+            to: path(keys: keys))
+    }
+
+    private func write(_ content: String, to file: String) throws {
+        try VaultPaths.createPrivateDirectory(directory)
+        let temporary = file + ".tmp-" + Random.identifier()
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0o600)
         guard fd >= 0 else { throw VaultError.storage("cannot write the audit checkpoint in \(directory)") }
         let ok =
             content.utf8CString.withUnsafeBufferPointer { buf in
-                write(fd, buf.baseAddress, buf.count - 1) == buf.count - 1
+                Glibc.write(fd, buf.baseAddress, buf.count - 1) == buf.count - 1
             } && fsync(fd) == 0
         close(fd)
         guard ok, rename(temporary, file) == 0 else {

@@ -41,7 +41,14 @@ struct HistoryCheck {
         let boxes = openBodies ? try WriterBoxes(keys: keys, in: transaction) : WriterBoxes()
         var hashAtCheckpoint: [UInt8]?
         var failure: VaultError?
-        try transaction.audit.scan(after: expected - 1) { entry in
+        // Rows the scan below would not reach (a sequence number of 0 or less, or any extra row)
+        // show as a count that differs from the largest sequence number.
+        let (count, smallest, largest) = try transaction.audit.extent()
+        if count > 0, smallest < 1 {
+            throw VaultError.historyDamaged(firstBad: smallest, reason: "entry \(smallest) is out of sequence (inserted)")
+        }
+        // Before a checkpoint only its own entry is read again; `vrm audit verify` reads all.
+        try transaction.audit.scan(after: start == nil ? Int64.min : expected - 1) { entry in
             let seq = entry.seq
             func fail(_ reason: String) -> Bool {
                 failure = .historyDamaged(firstBad: seq, reason: reason)
@@ -71,6 +78,12 @@ struct HistoryCheck {
             return true
         }
         if let failure { throw failure }
+        // The entries before `start` were not read again; their number must still add up.
+        if count != largest {
+            throw VaultError.historyDamaged(
+                firstBad: 1,
+                reason: "the history holds \(count) entries numbered 1 to \(largest): entries before the checkpoint were deleted or inserted")
+        }
         if let checkpoint, checkpoint.seq > 0, start == nil {
             guard checkpoint.seq < expected else {
                 throw VaultError.historyDamaged(

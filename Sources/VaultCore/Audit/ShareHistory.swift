@@ -33,8 +33,12 @@ public struct ShareHistory: Sendable {
     /// filling in vendor and scopes for entries the server wrote, and applies `filter`.
     public func entries(_ filter: AuditFilter = AuditFilter()) throws -> [AuditEntry] {
         try context.read { transaction in
-            // Nothing is shown from a history that fails the checks since the checkpoint.
-            _ = try context.checkedCheckpoint(after: try context.loadCheckpoint(), in: transaction)
+            // Nothing is shown from a history that fails the checks: the whole chain is
+            // recomputed (a hash per entry), so the MAC checked below covers the row as it is.
+            let previous = try context.loadCheckpoint()
+            try context.checkRecords(against: previous, in: transaction)
+            _ = try HistoryCheck(keys: context.keys).verify(after: nil, checkpoint: previous, openBodies: false, in: transaction)
+            _ = try context.checkRevocations(against: previous, in: transaction)
             let boxes = try WriterBoxes(keys: context.keys, in: transaction)
             let keys = context.keys
             let grantsByID = Dictionary(
@@ -84,10 +88,13 @@ public struct ShareHistory: Sendable {
     public func verify() throws -> (result: AuditVerification, previous: AuditCheckpoint?) {
         let previous = try context.loadCheckpoint()
         let outcome = try context.read { transaction -> Result<AuditCheckpoint, VaultError> in
+            // The records and the header first: a vault that fails them is refused outright.
+            try context.checkRecords(against: previous, in: transaction)
             do {
                 let tip = try HistoryCheck(keys: context.keys).verify(after: nil, checkpoint: previous, openBodies: true, in: transaction)
                 let revocations = try context.checkRevocations(against: previous, in: transaction)
-                return .success(AuditCheckpoint(seq: tip.seq, hash: tip.hash, revocations: revocations))
+                let generation = try transaction.header.read().generation ?? 0
+                return .success(AuditCheckpoint(seq: tip.seq, hash: tip.hash, revocations: revocations, generation: generation))
             } catch let error as VaultError {
                 return .failure(error)
             }

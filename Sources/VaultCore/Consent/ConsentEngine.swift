@@ -97,6 +97,25 @@ public struct ConsentEngine: Sendable {
         }
     }
 
+    /// Seals into each grant's status the highest use count seen in its row, and destroys the
+    /// share and share key of every grant that is not active by its sealed policy and status —
+    /// whatever the plaintext columns say (`VaultContext.write` runs it before each commit).
+    /// Rows that fail `open` are left for the reads that refuse them.
+    static func settle(in transaction: StorageTransaction, keys: VaultKeys, nowMillis: Int64) throws {
+        for record in try transaction.grants.all({ $0 }) {
+            guard let opened = try? open(record, keys: keys) else { continue }
+            var status = opened.status
+            if opened.useCount > (status.usesSeen ?? 0) {
+                status.usesSeen = opened.useCount
+                try transaction.grants.setStatus(id: record.id, status: try seal(status, grantID: record.id, keys: keys))
+            }
+            // The plaintext rule (`purgeInactiveShares`) has already destroyed the others.
+            if opened.state(nowMillis: nowMillis) != .active, record.state(nowMillis: nowMillis) == .active {
+                try transaction.grants.destroyShare(id: record.id)
+            }
+        }
+    }
+
     /// How many grants' sealed status records a revocation (a status that does not open is a
     /// tampered row).
     static func revocations(in transaction: StorageTransaction, keys: VaultKeys) throws -> Int64 {
@@ -123,7 +142,7 @@ public struct ConsentEngine: Sendable {
     /// status records the revocation; nothing the CLI does clears it.
     func revoke(_ grant: Grant, in transaction: StorageTransaction) throws {
         let now = context.nowMillis
-        let status = GrantStatus(version: grant.shareVersion, revokedAt: now)
+        let status = GrantStatus(version: grant.shareVersion, revokedAt: now, usesSeen: grant.useCount)
         try transaction.grants.revoke(id: grant.id, atMillis: now, status: Self.seal(status, grantID: grant.id, keys: context.keys))
         try context.audit.append(
             .grantRevoked,
@@ -198,7 +217,7 @@ public struct ConsentEngine: Sendable {
             scopes: try metadata.scopes.map(Scope.parse), purpose: metadata.purpose, terms: metadata.terms,
             jurisdiction: metadata.jurisdiction, binding: opened.policy.binding,
             createdAt: Millis.date(opened.policy.createdAt), expiresAt: opened.policy.expiresAt.map(Millis.date),
-            maxUses: opened.policy.maxUses, useCount: record.useCount, revokedAt: opened.status.revokedAt.map(Millis.date),
+            maxUses: opened.policy.maxUses, useCount: opened.useCount, revokedAt: opened.status.revokedAt.map(Millis.date),
             shareVersion: opened.status.version)
         return (grant, metadata)
     }
@@ -211,10 +230,12 @@ struct OpenedGrant {
     let policy: GrantPolicy
     let status: GrantStatus
 
-    /// The state at `nowMillis`, from the sealed policy and status (and the server's use count).
+    /// The uses counted: the server's count, never below what the CLI saw before.
+    var useCount: Int { max(record.useCount, status.usesSeen ?? 0) }
+
+    /// The state at `nowMillis`, from the sealed policy and status (and the use count).
     func state(nowMillis: Int64) -> GrantState {
         GrantState.evaluate(
-            revokedAt: status.revokedAt, expiresAt: policy.expiresAt, maxUses: policy.maxUses, useCount: record.useCount,
-            nowMillis: nowMillis)
+            revokedAt: status.revokedAt, expiresAt: policy.expiresAt, maxUses: policy.maxUses, useCount: useCount, nowMillis: nowMillis)
     }
 }

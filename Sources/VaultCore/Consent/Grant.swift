@@ -52,6 +52,9 @@ struct GrantPolicy: Codable, Equatable {
 struct GrantStatus: Codable, Equatable {
     var version: Int
     var revokedAt: Int64?
+    /// The highest use count the CLI has seen in the row (the server counts uses without the
+    /// key, so the count in the clear could be lowered; the CLI never counts from below this).
+    var usesSeen: Int?
 }
 
 /// A share grant as the customer sees it.

@@ -10,7 +10,7 @@ extension ConsentEngine {
     /// seals the new version into the grant's status. How it is protected follows the sealed
     /// policy's binding: a bearer grant needs its share key, a key-bound one its vendor key.
     func materialise(
-        grantID: String, metadata: GrantMetadata, vendor: Vendor?, shareKey: SecretKey?, version: Int,
+        grantID: String, metadata: GrantMetadata, vendor: Vendor?, shareKey: SecretKey?, version: Int, usesSeen: Int? = nil,
         profile: [(key: String, value: String)]? = nil, in transaction: StorageTransaction
     ) throws {
         let keys = context.keys
@@ -41,7 +41,7 @@ extension ConsentEngine {
         }
         try transaction.grants.storeShare(
             grantID: grantID, version: version, body: body, updatedAt: context.nowMillis,
-            status: Self.seal(GrantStatus(version: version, revokedAt: nil), grantID: grantID, keys: keys))
+            status: Self.seal(GrantStatus(version: version, revokedAt: nil, usesSeen: usesSeen), grantID: grantID, keys: keys))
     }
 
     /// Exactly the granted data, nothing else.
@@ -109,7 +109,9 @@ extension ConsentEngine {
         for record in active {
             // Selected by the plaintext rule; acted on only if the sealed copy agrees.
             let opened = try Self.open(record, keys: keys)
-            guard opened.state(nowMillis: now) == .active else { throw VaultError.mismatch(table: "grants", id: record.id, column: "the grant's state") }
+            // Active by the clear columns but not by the sealed ones (a use count lowered below
+            // what the CLI saw): not rebuilt, and `ConsentEngine.settle` destroys its share.
+            guard opened.state(nowMillis: now) == .active else { continue }
             let metadata = opened.metadata
             guard change.affects(scopes: try metadata.scopes.map(Scope.parse), grantVendorID: metadata.vendorID) else { continue }
             if vendorCache[metadata.vendorID] == nil { vendorCache[metadata.vendorID] = .some(try vendors.vendor(id: metadata.vendorID, in: transaction)) }
@@ -122,7 +124,7 @@ extension ConsentEngine {
             guard !overflow else { throw RawStatement.damaged("grants", record.id, "share_version") }
             try materialise(
                 grantID: record.id, metadata: metadata, vendor: vendor, shareKey: shareKey, version: version,
-                profile: profile, in: transaction)
+                usesSeen: opened.useCount, profile: profile, in: transaction)
             try context.audit.append(
                 .shareRematerialised,
                 AuditBody(

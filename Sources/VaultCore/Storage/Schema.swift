@@ -102,6 +102,8 @@ enum Schema {
             try db.execute(
                 sql: """
                     ALTER TABLE vault_header ADD COLUMN mac BLOB;
+                    ALTER TABLE vault_header ADD COLUMN generation INTEGER;
+                    ALTER TABLE vault_header ADD COLUMN records_digest BLOB;
                     ALTER TABLE grants ADD COLUMN status_sealed BLOB;
                     ALTER TABLE audit ADD COLUMN mac BLOB;
                     CREATE TABLE retired_keys (

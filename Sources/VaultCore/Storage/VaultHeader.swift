@@ -28,6 +28,11 @@ public struct VaultHeader: Sendable, Equatable {
     /// Format 2: keyed BLAKE2b of the same fields under the integrity subkey, checked once the
     /// master key is unwrapped (`VaultKeys.headerMAC`). nil in a format-1 header.
     public var mac: [UInt8]?
+    /// Format 2: how many CLI writes the vault has seen (each adds one). Never goes down, so a
+    /// checkpoint that recorded a higher one catches a rollback.
+    public var generation: Int64?
+    /// Format 2: keyed digest of every row only the CLI writes (`StorageTransaction.feedRecords`).
+    public var recordsDigest: [UInt8]?
 
     /// Hex of the vault id (used in file names and share documents).
     public var vaultIDHex: String { Hex.encode(vaultID) }

@@ -1,5 +1,6 @@
 import GRDB
 internal import GRDBSQLite
+import VaultCrypto
 
 /// A GRDB-prepared statement driven through SQLite's C API.
 ///
@@ -80,6 +81,41 @@ struct RawStatement {
     /// Makes the statement ready to run again (bindings are kept until rebound).
     func reset() {
         sqlite3_reset(handle)
+    }
+
+    /// How many columns a row of this statement has.
+    var columnCount: Int32 { sqlite3_column_count(handle) }
+
+    /// The name of `column` in the result.
+    func columnName(_ column: Int32) -> String {
+        sqlite3_column_name(handle, column).map { String(cString: $0) } ?? ""
+    }
+
+    /// Feeds `column` of the current row to a hash, tagged with its storage class, so two
+    /// values of different types never hash alike: NULL `00`; INTEGER `01 ‖ i64be`; REAL
+    /// `02 ‖ u64be(bit pattern)`; TEXT `03 ‖ u32be(len) ‖ bytes`; BLOB `04 ‖ u32be(len) ‖ bytes`.
+    func feed(_ column: Int32, into input: inout BLAKE2b.Input) {
+        switch sqlite3_column_type(handle, column) {
+        case SQLITE_INTEGER:
+            input.append([1])
+            input.append(bigEndian: UInt64(bitPattern: int64(column)))
+        case SQLITE_FLOAT:
+            input.append([2])
+            input.append(bigEndian: sqlite3_column_double(handle, column).bitPattern)
+        case SQLITE_TEXT:
+            input.append([3])
+            let count = Int(sqlite3_column_bytes(handle, column))
+            input.append(bigEndian: UInt32(truncatingIfNeeded: count))
+            if let base = sqlite3_column_text(handle, column) { input.append(UnsafeRawBufferPointer(start: base, count: count)) }
+        case SQLITE_BLOB:
+            input.append([4])
+            withBytes(column) { bytes in
+                input.append(bigEndian: UInt32(truncatingIfNeeded: bytes.count))
+                input.append(bytes)
+            }
+        default:
+            input.append([0])
+        }
     }
 
     func isNull(_ column: Int32) -> Bool {

@@ -49,6 +49,19 @@ struct AuditTable: AuditSink {
         return writers
     }
 
+    /// Whether any entry carries a MAC (only format 2 writes them).
+    func hasMACs() throws -> Bool {
+        try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM audit WHERE mac IS NOT NULL)") ?? false
+    }
+
+    /// How many entries there are, and the smallest and largest sequence numbers (0 when empty).
+    func extent() throws -> (count: Int64, smallest: Int64, largest: Int64) {
+        let statement = try RawStatement(db, "SELECT count(*), coalesce(min(seq), 0), coalesce(max(seq), 0) FROM audit")
+        defer { statement.reset() }
+        guard try statement.step() else { return (0, 0, 0) }
+        return (statement.int64(0), statement.int64(1), statement.int64(2))
+    }
+
     /// How many entries the history holds.
     func count() throws -> Int {
         try Int.fetchOne(db, sql: "SELECT count(*) FROM audit") ?? 0

@@ -148,6 +148,17 @@ struct GrantsTable {
             arguments: [Data(sealed), Data(status), shareKey.map { Data($0) }, id])
     }
 
+    /// Replaces a grant's sealed status.
+    func setStatus(id: String, status: [UInt8]) throws {
+        try db.execute(sql: "UPDATE grants SET status_sealed = ? WHERE id = ?", arguments: [Data(status), id])
+    }
+
+    /// Deletes one grant's share and share key (a grant the CLI finds inactive).
+    func destroyShare(id: String) throws {
+        try db.execute(sql: "DELETE FROM shares WHERE grant_id = ?", arguments: [id])
+        try db.execute(sql: "UPDATE grants SET share_key_sealed = NULL WHERE id = ? AND share_key_sealed IS NOT NULL", arguments: [id])
+    }
+
     /// Deletes the share and share key of every grant that is not active at `nowMillis`.
     func purgeInactiveShares(nowMillis: Int64) throws {
         let inactive = "NOT \(GrantStateSQL.active(now: "?"))"

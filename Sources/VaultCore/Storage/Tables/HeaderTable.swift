@@ -40,16 +40,21 @@ struct HeaderTable {
             }
             return value
         }
-        // `mac` arrives with migration v3-authenticated; a probe of a format-1 file may predate it.
+        // `mac`, `generation` and `records_digest` arrive with migration v3-authenticated; a
+        // probe of a format-1 file may predate them.
         var mac: [UInt8]?
-        if try db.columns(in: "vault_header").contains(where: { $0.name == "mac" }) {
-            let statement = try RawStatement(db, "SELECT mac FROM vault_header WHERE id = 1")
+        var generation: Int64?
+        var recordsDigest: [UInt8]?
+        if try db.columns(in: "vault_header").contains(where: { $0.name == "records_digest" }) {
+            let statement = try RawStatement(db, "SELECT mac, generation, records_digest FROM vault_header WHERE id = 1")
             defer { statement.reset() }
             if try statement.step() {
                 do {
                     mac = try statement.optionalBlob(0, "mac", of: "vault_header", row: "1")
+                    generation = try statement.optionalInteger(1, "generation", of: "vault_header", row: "1")
+                    recordsDigest = try statement.optionalBlob(2, "records_digest", of: "vault_header", row: "1")
                 } catch {
-                    throw VaultError.corrupt("the vault header is damaged (mac)")
+                    throw VaultError.corrupt("the vault header is damaged (mac, generation or records_digest)")
                 }
             }
         }
@@ -64,7 +69,7 @@ struct HeaderTable {
             boxSecretSealed: try blob("box_secret_sealed"),
             signSecretSealed: try blob("sign_secret_sealed"),
             createdAtMillis: try int64("created_at"),
-            checksum: try blob("checksum"), mac: mac)
+            checksum: try blob("checksum"), mac: mac, generation: generation, recordsDigest: recordsDigest)
     }
 
     /// Writes the header row of a new vault.
@@ -72,14 +77,15 @@ struct HeaderTable {
         try db.execute(
             sql: """
                 INSERT INTO vault_header (id, format_version, vault_id, kdf_alg, kdf_ops, kdf_mem, salt, wrapped_key,
-                    box_public_key, sign_public_key, box_secret_sealed, sign_secret_sealed, created_at, checksum, mac)
-                VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    box_public_key, sign_public_key, box_secret_sealed, sign_secret_sealed, created_at, checksum, mac, generation, records_digest)
+                VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [
                 h.formatVersion, Data(h.vaultID), VaultHeader.kdfAlgorithm,
                 Int64(bitPattern: h.kdf.opsLimit), Int64(bitPattern: h.kdf.memLimit),
                 Data(h.salt), Data(h.wrappedKey), Data(h.boxPublicKey), Data(h.signPublicKey),
                 Data(h.boxSecretSealed), Data(h.signSecretSealed), h.createdAtMillis, Data(h.checksum), h.mac.map { Data($0) },
+                h.generation, h.recordsDigest.map { Data($0) },
             ])
     }
 
@@ -90,12 +96,14 @@ struct HeaderTable {
         try db.execute(
             sql: """
                 UPDATE vault_header SET format_version = ?, kdf_ops = ?, kdf_mem = ?, salt = ?, wrapped_key = ?,
-                    box_public_key = ?, box_secret_sealed = ?, sign_secret_sealed = ?, checksum = ?, mac = ?
+                    box_public_key = ?, box_secret_sealed = ?, sign_secret_sealed = ?, checksum = ?, mac = ?, generation = ?,
+                    records_digest = ?
                 WHERE id = 1
                 """,
             arguments: [
                 h.formatVersion, Int64(bitPattern: h.kdf.opsLimit), Int64(bitPattern: h.kdf.memLimit), Data(h.salt), Data(h.wrappedKey),
                 Data(h.boxPublicKey), Data(h.boxSecretSealed), Data(h.signSecretSealed), Data(h.checksum), h.mac.map { Data($0) },
+                h.generation, h.recordsDigest.map { Data($0) },
             ])
     }
 
