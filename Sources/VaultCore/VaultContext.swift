@@ -68,7 +68,9 @@ final class VaultContext: Sendable {
         guard checkpoints != nil else { return nil }
         let tip = try HistoryCheck(keys: keys).verify(after: previous, openBodies: false, in: transaction)
         let revocations = try checkRevocations(against: previous, in: transaction)
-        let generation = try transaction.header.read().generation ?? 0
+        // The generation saved is one the key vouches for (callers check the digest before).
+        let header = try transaction.header.read()
+        guard keys.headerIsAuthentic(header), let generation = header.generation else { throw VaultError.tampered(table: "vault_header", id: "1") }
         return AuditCheckpoint(seq: tip.seq, hash: tip.hash, revocations: revocations, generation: generation)
     }
 
@@ -147,7 +149,10 @@ final class VaultContext: Sendable {
     func advanceAuditCheckpoint() throws {
         guard let store = checkpoints else { return }
         let previous = try loadCheckpoint()
-        let next = try read { transaction in try checkedCheckpoint(after: previous, in: transaction) }
+        let next = try read { transaction -> AuditCheckpoint? in
+            try checkRecords(against: previous, in: transaction)
+            return try checkedCheckpoint(after: previous, in: transaction)
+        }
         if let next, next != previous { try store.save(next, keys: keys) }
     }
 

@@ -51,9 +51,14 @@ public struct BulkLoader {
 
 @_spi(Benchmark)
 extension Vault {
-    /// Runs `body` in one write transaction with a `BulkLoader`.
+    /// Runs `body` in one write transaction with a `BulkLoader`, then seals the rows into the
+    /// header (the records digest) as every CLI write does.
     public func bulkLoad<T>(_ body: (BulkLoader) throws -> T) throws -> T {
-        try database.write { transaction in try body(BulkLoader(context: context, transaction: transaction)) }
+        try database.write { transaction in
+            let result = try body(BulkLoader(context: context, transaction: transaction))
+            try context.sealRecords(in: transaction)
+            return result
+        }
     }
 }
 

@@ -155,6 +155,8 @@ public struct Reports: Sendable {
     /// Which vendor can read what through which active grant, as of now.
     public func exposure() throws -> [ExposureRow] {
         try context.read { transaction in
+            // Who can see what is decided on the checked vault only.
+            try context.checkHistory(in: transaction)
             let now = context.now
             let profileKeys = try ProfileBook(context: context).entries(in: transaction).map(\.key)
             let vendors = Dictionary(try VendorRegistry(context: context).all(in: transaction).map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
