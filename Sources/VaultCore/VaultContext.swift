@@ -41,7 +41,9 @@ final class VaultContext: Sendable {
         var next: AuditCheckpoint?
         let result = try database.write { transaction in
             try checkRecords(against: previous, in: transaction)
-            let before = checkpoints == nil ? nil : try checkedCheckpoint(after: previous, in: transaction)
+            // The revocations need no count before the change: the records digest just checked
+            // covers every grant row (and the generation a rolled-back file).
+            let before = checkpoints == nil ? nil : try checkedCheckpoint(after: previous, countRevocations: false, in: transaction)
             let value = try body(transaction)
             try transaction.grants.purgeInactiveShares(nowMillis: nowMillis)
             try ConsentEngine.settle(in: transaction, keys: keys, nowMillis: nowMillis)
@@ -64,10 +66,12 @@ final class VaultContext: Sendable {
     /// unchanged), every entry only the CLI writes carries the vault key's MAC, and no fewer
     /// grants are revoked. With no checkpoint kept, does nothing and returns nil.
     @discardableResult
-    func checkedCheckpoint(after previous: AuditCheckpoint?, in transaction: StorageTransaction) throws -> AuditCheckpoint? {
+    func checkedCheckpoint(
+        after previous: AuditCheckpoint?, countRevocations: Bool = true, in transaction: StorageTransaction
+    ) throws -> AuditCheckpoint? {
         guard checkpoints != nil else { return nil }
         let tip = try HistoryCheck(keys: keys).verify(after: previous, openBodies: false, in: transaction)
-        let revocations = try checkRevocations(against: previous, in: transaction)
+        let revocations = countRevocations ? try checkRevocations(against: previous, in: transaction) : previous?.revocations ?? 0
         // The generation saved is one the key vouches for (callers check the digest before).
         let header = try transaction.header.read()
         guard keys.headerIsAuthentic(header), let generation = header.generation else { throw VaultError.tampered(table: "vault_header", id: "1") }
@@ -161,7 +165,7 @@ final class VaultContext: Sendable {
     func checkHistory(in transaction: StorageTransaction) throws {
         let previous = try loadCheckpoint()
         try checkRecords(against: previous, in: transaction)
-        try checkedCheckpoint(after: previous, in: transaction)
+        try checkedCheckpoint(after: previous, countRevocations: false, in: transaction)
     }
 
     /// A new random row id (not secret, not personal).

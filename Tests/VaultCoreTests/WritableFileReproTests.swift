@@ -152,6 +152,15 @@ import VaultTestSupport
         #expect(throws: VaultError.self) { try reopen().profile.set("email", value: "x@example.org") }
     }
 
+    @Test func anEntryEditedBeforeTheCheckpointIsNotShown() throws {
+        try vault.profile.set("email", value: "later@example.org")  // the checkpoint moves past entry 1
+        try rawExecute(path, "UPDATE audit SET at = at - 34560000000, event = 'grant.revoked' WHERE seq = 1")
+        #expect(
+            throws: VaultError.historyDamaged(
+                firstBad: 1, reason: "entry 1 does not match its hash chain (edited, swapped, inserted or reordered)")
+        ) { try reopen().audit.entries() }
+    }
+
     @Test func deletingTheNewestCLIEntryIsCaughtByTheCheckpoint() throws {
         try rawExecute(path, "DELETE FROM audit WHERE seq = (SELECT max(seq) FROM audit)")
         guard case .broken(_, let reason) = try reopen().audit.verify().result else { return #expect(Bool(false)) }

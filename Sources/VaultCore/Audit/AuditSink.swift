@@ -10,6 +10,10 @@ public struct AuditRecord: Sendable {
     /// Format 2, entries the CLI writes: `VaultKeys.auditMAC(hash:)`. nil for the server's
     /// entries (it has no vault key).
     public var mac: [UInt8]?
+    /// When read with its link (`AuditTable.pipelined`): the stored hash and sequence number of
+    /// the entry before it; nil for the first.
+    var previousHash: [UInt8]?
+    var previousSeq: Int64?
 
     public init(seq: Int64, atMillis: Int64, event: String, writerID: String, body: [UInt8], hash: [UInt8], mac: [UInt8]? = nil) {
         self.mac = mac

@@ -103,14 +103,18 @@ public struct ConsentEngine: Sendable {
     /// Rows that fail `open` are left for the reads that refuse them.
     static func settle(in transaction: StorageTransaction, keys: VaultKeys, nowMillis: Int64) throws {
         for record in try transaction.grants.all({ $0 }) {
-            guard let opened = try? open(record, keys: keys) else { continue }
-            var status = opened.status
+            // The small status first; the metadata (JSON) only for the grants that need it.
+            guard let box = record.statusSealed,
+                var status = try? keys.openJSON(GrantStatus.self, box, table: "grants", id: record.id, field: "status")
+            else { continue }
+            let activeInTheClear = record.state(nowMillis: nowMillis) == .active
+            guard activeInTheClear || record.useCount > (status.usesSeen ?? 0), let opened = try? open(record, keys: keys) else { continue }
             if opened.useCount > (status.usesSeen ?? 0) {
                 status.usesSeen = opened.useCount
                 try transaction.grants.setStatus(id: record.id, status: try seal(status, grantID: record.id, keys: keys))
             }
             // The plaintext rule (`purgeInactiveShares`) has already destroyed the others.
-            if opened.state(nowMillis: nowMillis) != .active, record.state(nowMillis: nowMillis) == .active {
+            if activeInTheClear, opened.state(nowMillis: nowMillis) != .active {
                 try transaction.grants.destroyShare(id: record.id)
             }
         }

@@ -67,18 +67,32 @@ struct AuditTable: AuditSink {
         try Int.fetchOne(db, sql: "SELECT count(*) FROM audit") ?? 0
     }
 
-    /// Every entry (from `sinceMillis` on, when given) in sequence order, handed to `process` in
+    /// Every entry (from `sinceMillis` on, when given) in sequence order, each with the stored
+    /// hash and sequence number of the entry before it (`previousHash`, `previousSeq`: SQL's
+    /// `LAG`, so each link of the chain can be checked on its own), handed to `process` in
     /// chunks on other threads while the next are read (`SQLiteReads.pipelined`). Results in
     /// chunk order.
     func pipelined<R: Sendable>(sinceMillis: Int64?, _ process: @escaping @Sendable ([AuditRecord]) throws -> R) throws -> [R] {
+        let linked = """
+            SELECT \(Self.entryColumns), LAG(hash) OVER (ORDER BY seq) AS previous_hash, LAG(seq) OVER (ORDER BY seq) AS previous_seq
+            FROM audit
+            """
         let statement: RawStatement
         if let sinceMillis {
-            statement = try RawStatement(db, "SELECT \(Self.entryColumns) FROM audit WHERE at >= ?1 ORDER BY seq")
+            statement = try RawStatement(db, "SELECT * FROM (\(linked)) WHERE at >= ?1 ORDER BY seq")
             statement.bind(1, sinceMillis)
         } else {
-            statement = try RawStatement(db, "SELECT \(Self.entryColumns) FROM audit ORDER BY seq")
+            statement = try RawStatement(db, "\(linked) ORDER BY seq")
         }
-        return try SQLiteReads.pipelined(statement, read: Self.record, process: process)
+        return try SQLiteReads.pipelined(
+            statement,
+            read: { s in
+                var record = try Self.record(s)
+                let row = String(record.seq)
+                record.previousHash = try s.optionalBlob(7, "hash", of: "audit", row: row)
+                record.previousSeq = try s.optionalInteger(8, "seq", of: "audit", row: row)
+                return record
+            }, process: process)
     }
 
     /// Every entry after `seq` (all, by default) in sequence order, one at a time on this
