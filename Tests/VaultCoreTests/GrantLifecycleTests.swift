@@ -40,6 +40,18 @@ import VaultTestSupport
         #expect(third.version == 3)
     }
 
+    /// The version (the vendor's ETag) moves only when what the share says changes: a vendor
+    /// polling with If-None-Match pays a counted 200 only for new data.
+    @Test func aChangeThatLeavesTheSharedDataAloneKeepsTheVersion() throws {
+        let issued = try grant([.purchasesOwn])
+        try vault.vendors.edit(named: "Acme", VendorEdit(stage: .commitment))  // not shared without `vendor`
+        try vault.vendors.edit(named: "Acme", VendorEdit(notes: "kind people"))  // nor without `vendor.notes`
+        #expect(try vault.grants.grant(id: issued.grant.id).shareVersion == 1)
+        #expect(try vault.audit.entries().filter { $0.event == "share.rematerialised" }.isEmpty)
+        try vault.purchases.add([NewPurchase(vendorName: "Acme", item: "Stove")])
+        #expect(try vault.grants.grant(id: issued.grant.id).shareVersion == 2)
+    }
+
     @Test func ifNoneMatchWithTheCurrentVersionIsNotModifiedAndNotCounted() throws {
         let issued = try grant()
         let redeemer = try redeemer()

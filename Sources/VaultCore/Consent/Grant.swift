@@ -55,6 +55,9 @@ struct GrantStatus: Codable, Equatable {
     /// The highest use count the CLI has seen in the row (the server counts uses without the
     /// key, so the count in the clear could be lowered; the CLI never counts from below this).
     var usesSeen: Int?
+    /// What the current share says, apart from when it was built and its version
+    /// (`ConsentEngine.contentDigest`): a rebuild that would say the same is not stored.
+    var content: String?
 }
 
 /// A share grant as the customer sees it.

@@ -9,10 +9,16 @@ extension ConsentEngine {
     /// Builds, signs, encrypts and stores the share for one active grant at `version`, and
     /// seals the new version into the grant's status. How it is protected follows the sealed
     /// policy's binding: a bearer grant needs its share key, a key-bound one its vendor key.
+    ///
+    /// With `unlessContent`, the digest of what the share held before (`GrantStatus.content`):
+    /// when the new document would say the same (only `issued_at` and `version` differ),
+    /// nothing is stored and it returns false, so the version (the vendor's ETag) moves only
+    /// when the shared data does.
+    @discardableResult
     func materialise(
         grantID: String, metadata: GrantMetadata, vendor: Vendor?, shareKey: SecretKey?, version: Int, usesSeen: Int? = nil,
-        profile: [(key: String, value: String)]? = nil, in transaction: StorageTransaction
-    ) throws {
+        unlessContent previous: String? = nil, profile: [(key: String, value: String)]? = nil, in transaction: StorageTransaction
+    ) throws -> Bool {
         let keys = context.keys
         guard let policy = metadata.policy else { throw VaultError.mismatch(table: "grants", id: grantID, column: "the sealed policy (missing)") }
         let scopes = try metadata.scopes.map(Scope.parse)
@@ -23,6 +29,8 @@ extension ConsentEngine {
             issuedAt: Timestamp.string(context.now), expiresAt: policy.expiresAt.map { Timestamp.string(Millis.date($0)) }, version: version,
             vendorKey: vendorKey.map(VendorKeyText.encodePublic),
             data: try shareData(scopes: scopes, vendor: vendor, profile: profile, in: transaction))
+        let content = try Self.contentDigest(document, keys: keys)
+        if let previous, previous == content { return false }
         var documentBytes = Array(try VaultKeys.encoder.encode(document))
         defer { Wipe.bytes(&documentBytes) }
         var signed = Array(try VaultKeys.encoder.encode(SignedShare.sign(documentBytes, with: keys.signing)))
@@ -41,7 +49,19 @@ extension ConsentEngine {
         }
         try transaction.grants.storeShare(
             grantID: grantID, version: version, body: body, updatedAt: context.nowMillis,
-            status: Self.seal(GrantStatus(version: version, revokedAt: nil, usesSeen: usesSeen), grantID: grantID, keys: keys))
+            status: Self.seal(GrantStatus(version: version, revokedAt: nil, usesSeen: usesSeen, content: content), grantID: grantID, keys: keys))
+        return true
+    }
+
+    /// A keyed digest of what a share document says apart from when it was built and its
+    /// version: `mac("share-content", [document JSON with issued_at "" and version 0])`, base64.
+    static func contentDigest(_ document: ShareDocument, keys: VaultKeys) throws -> String {
+        var timeless = document
+        timeless.issuedAt = ""
+        timeless.version = 0
+        var bytes = Array(try VaultKeys.encoder.encode(timeless))
+        defer { Wipe.bytes(&bytes) }
+        return Data(keys.mac("share-content", [bytes])).base64EncodedString()
     }
 
     /// Exactly the granted data, nothing else.
@@ -93,8 +113,9 @@ extension ConsentEngine {
         return data
     }
 
-    /// Rebuilds, in the caller's transaction, the share of every active grant the change touches,
-    /// bumping its version and recording `share.rematerialised`. Returns how many were rebuilt.
+    /// Rebuilds, in the caller's transaction, the share of every active grant the change touches
+    /// whose shared data it changed, bumping its version and recording `share.rematerialised`.
+    /// Returns how many were rebuilt.
     @discardableResult
     func rematerialise(affectedBy change: DataChange, in transaction: StorageTransaction) throws -> Int {
         let now = context.nowMillis
@@ -122,9 +143,10 @@ extension ConsentEngine {
             if profile == nil { profile = try ProfileBook(context: context).entries(in: transaction) }
             let (version, overflow) = opened.status.version.addingReportingOverflow(1)
             guard !overflow else { throw RawStatement.damaged("grants", record.id, "share_version") }
-            try materialise(
+            let stored = try materialise(
                 grantID: record.id, metadata: metadata, vendor: vendor, shareKey: shareKey, version: version,
-                usesSeen: opened.useCount, profile: profile, in: transaction)
+                usesSeen: opened.useCount, unlessContent: opened.status.content, profile: profile, in: transaction)
+            guard stored else { continue }  // the shared data did not change
             try context.audit.append(
                 .shareRematerialised,
                 AuditBody(
