@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Install: pip install pynacl requests
+"""Install: pip install pynacl requests "joserfc>=1.6"
 
 A vendor-side client for VRM Vault, written only against the wire format
 (Specs/openapi.yaml): it does not use any code from this project.
@@ -10,17 +10,21 @@ A vendor-side client for VRM Vault, written only against the wire format
 
 What it does:
   1. GET {url}/v1/share with `Authorization: Bearer <token>`.
-  2. 200 with `"format": "vrm-sealed-share/1"` (a key-bound grant): opens `sealed_share`
+  2. 200 with `"format": "vrm-sealed-share/2"` (a key-bound grant): opens `sealed_share`
      with the vendor's X25519 secret key (`--key FILE`, the `vrmsk1_...` file written by
      `vrm vendor-key generate`) using libsodium's crypto_box_seal_open; inside is the
-     signed share JSON.
-     200 with `"format": "vrm-signed-share/1"` (a bearer grant): the signed share itself.
-  3. Verifies the vault's Ed25519 signature over the exact document bytes, optionally
-     requires the signer to be the pinned vault key (`--vault-key BASE64`), parses the
-     share document (`vrm-share-document/1`) and prints it (or prints it as JSON, `--json`).
-     A share must carry the ETag of its version, be for `--grant` when given, and be no
-     older than the newest version of that grant received before (kept, as `vrm redeem`
-     keeps it, in $XDG_STATE_HOME/vrm/share-versions: Specs/share-envelope.md, step 7).
+     signed share. A bearer grant's 200 (`application/jose+json`) is the signed share itself.
+  3. The signed share is a JWS (RFC 7515, flattened JSON serialization, `alg` "Ed25519",
+     RFC 8037/9864; `typ` "vrm-share+json"). It is verified with a stock JOSE library
+     (joserfc), not by hand: against the pinned vault key (`--vault-key BASE64`, printed by
+     `vrm grant create`), else against the key the vault's JWK Set
+     ({url}/.well-known/jwks.json) lists under the JWS's `kid` (which shows the key, but
+     only pinning proves it is the customer's). Then it parses the share document
+     (`vrm-share-document/2`) and prints it (or prints it as JSON, `--json`).
+     A share must carry the ETag of its version, be for `--grant` when given, name your key
+     when key-bound (`vendor_key`), not be expired, and be no older than the newest version
+     of that grant received before (kept, as `vrm redeem` keeps it, in
+     $XDG_STATE_HOME/vrm/share-versions: Specs/share-envelope.md).
   4. 304: nothing changed since the ETag given with `--if-none-match`.
      401/403/429 and every other error: prints the RFC 9457 problem type and title on
      stderr and exits 1. A 403 revoked/expired means: stop using and delete the data.
@@ -30,7 +34,7 @@ works but puts the token in the process list, so it prints a warning. The token 
 printed or logged.
 
 Exit codes: 0 share printed or not modified, 1 refused or failed, 2 usage error.
-Standard library + PyNaCl + requests only.
+Standard library + PyNaCl + requests + joserfc only.
 """
 
 from __future__ import annotations
@@ -51,15 +55,18 @@ from urllib.parse import urlsplit
 
 try:
     import requests
-    from nacl.exceptions import BadSignatureError, CryptoError
+    from nacl.exceptions import CryptoError
     from nacl.public import PrivateKey, SealedBox
-    from nacl.signing import VerifyKey
+    from joserfc import jws
+    from joserfc.errors import JoseError
+    from joserfc.jwk import KeySet, OKPKey
 except ImportError as missing:  # pragma: no cover - depends on the environment
-    sys.exit(f"vendor_client: {missing.name} is missing: pip install pynacl requests")
+    sys.exit(f"vendor_client: {missing.name} is missing: pip install pynacl requests 'joserfc>=1.6'")
 
-SIGNED_SHARE = "vrm-signed-share/1"
-SEALED_SHARE = "vrm-sealed-share/1"
-SHARE_DOCUMENT = "vrm-share-document/1"
+SEALED_SHARE = "vrm-sealed-share/2"
+SHARE_DOCUMENT = "vrm-share-document/2"
+SHARE_TYP = "vrm-share+json"
+ALGORITHMS = ["Ed25519", "EdDSA"]  # RFC 9864's name, and the older one some libraries still emit
 PROBLEM_PREFIX = "urn:vrm-vault:problem:"
 
 # The vendor secret-key file: "vrmsk1_" + base64url-no-padding(32-byte X25519 secret)
@@ -225,7 +232,7 @@ def json_object(data: bytes, what: str) -> dict:
 
 
 def open_sealed(envelope: dict, key: PrivateKey | None) -> dict:
-    """vrm-sealed-share/1 -> the signed share object inside."""
+    """vrm-sealed-share/2 -> the signed share (JWS) inside."""
     if key is None:
         raise UsageError("this grant is key-bound: pass --key FILE with the vendor secret key to open it")
     sealed = b64_field(envelope, "sealed_share")
@@ -234,25 +241,45 @@ def open_sealed(envelope: dict, key: PrivateKey | None) -> dict:
     except CryptoError:
         raise ClientError("the sealed share does not open with this vendor key (wrong --key, or altered in transit)") from None
     signed = json_object(plain, "signed share")
-    if signed.get("format") != SIGNED_SHARE:
-        raise ClientError(f"malformed sealed share: the content is not {SIGNED_SHARE}")
+    if "protected" not in signed:
+        raise ClientError("malformed sealed share: the content is not a JWS")
     return signed
 
 
-def verify_signed(signed: dict, pinned: bytes | None) -> tuple[dict, bytes]:
-    """vrm-signed-share/1 -> (share document, signer key). Verifies before parsing."""
-    document = b64_field(signed, "document")
-    signature = b64_field(signed, "signature")
-    signer = b64_field(signed, "signer")
-    if len(signer) != 32 or len(signature) != 64:
-        raise ClientError("malformed signed share: wrong key or signature length")
-    if pinned is not None and not hmac.compare_digest(signer, pinned):
-        raise ClientError("the share was signed by a different vault key than --vault-key")
+def fetch_key_set(url: str, timeout: float) -> KeySet:
+    """The vault's JWK Set from {url}/.well-known/jwks.json."""
     try:
-        VerifyKey(signer).verify(document, signature)
-    except BadSignatureError:
-        raise ClientError("the share's signature does not verify: it was altered or not signed by the vault") from None
-    doc = json_object(document, "share document")
+        response = requests.get(url.rstrip("/") + "/.well-known/jwks.json", timeout=(10, timeout), allow_redirects=False)
+    except requests.RequestException as e:
+        raise ClientError(f"cannot reach {url}: {type(e).__name__}") from None
+    if response.status_code != 200:
+        raise ClientError(f"no JWK Set at {url}/.well-known/jwks.json (HTTP {response.status_code})")
+    try:
+        return KeySet.import_key_set(response.json())
+    except (ValueError, JoseError):
+        raise ClientError("the vault's JWK Set is malformed") from None
+
+
+def verify_signed(signed: dict, pinned: bytes | None, key_set: KeySet | None) -> tuple[dict, bytes]:
+    """JWS -> (share document, signer key). Verified by joserfc before anything is parsed."""
+    try:
+        header = json.loads(base64.urlsafe_b64decode(str(signed.get("protected", "")) + "=="))
+    except (ValueError, binascii.Error):
+        raise ClientError("malformed signed share: the JWS protected header is not JSON") from None
+    if not isinstance(header, dict) or header.get("typ") != SHARE_TYP or header.get("alg") not in ALGORITHMS:
+        raise ClientError(f"malformed signed share: not a {SHARE_TYP} JWS signed with Ed25519")
+    if pinned is not None:
+        key = OKPKey.import_key({"kty": "OKP", "crv": "Ed25519", "x": b64url_encode(pinned)})
+    else:
+        key = key_set.get_by_kid(str(header.get("kid"))) if key_set is not None and header.get("kid") else None
+        if key is None:
+            raise ClientError("the share's kid is not in the vault's JWK Set")
+    try:
+        verified = jws.deserialize_json(signed, key, algorithms=ALGORITHMS)
+    except JoseError:
+        raise ClientError("the share's signature does not verify with the vault key: altered, or not signed by the vault") from None
+    signer = b64url_decode(key.as_dict(private=False)["x"])
+    doc = json_object(verified.payload, "share document")
     if doc.get("format") != SHARE_DOCUMENT:
         raise ClientError(f"unsupported share document format {doc.get('format')!r} (expected {SHARE_DOCUMENT})")
     return doc, signer
@@ -388,11 +415,14 @@ def run(args: argparse.Namespace) -> int:
         fmt = envelope.get("format")
         if fmt == SEALED_SHARE:
             signed = open_sealed(envelope, key)
-        elif fmt == SIGNED_SHARE:
+        elif "protected" in envelope:
             signed = envelope
+        elif fmt in ("vrm-signed-share/1", "vrm-sealed-share/1"):
+            raise ClientError("a format-1 share from a vault not yet moved to format 2: the customer's next `vrm` command moves it")
         else:
             raise ClientError(f"the response is not a VRM share (format {fmt!r})")
-        doc, signer = verify_signed(signed, pinned)
+        key_set = fetch_key_set(args.url, args.timeout) if pinned is None else None
+        doc, signer = verify_signed(signed, pinned, key_set)
         if fmt == SEALED_SHARE and (envelope.get("grant_id") != doc.get("grant_id")
                                     or envelope.get("version") != doc.get("version")):
             raise ClientError("the sealed envelope's grant_id/version do not match the signed document inside")
@@ -406,7 +436,7 @@ def run(args: argparse.Namespace) -> int:
         # (Specs/share-envelope.md, step 5); a bearer share names none.
         if fmt == SEALED_SHARE and doc.get("vendor_key") != public_key_text(bytes(key.public_key)):
             raise ClientError("the signed document does not name your vendor key: the share was made for another key")
-        if fmt == SIGNED_SHARE and doc.get("vendor_key") is not None:
+        if fmt != SEALED_SHARE and doc.get("vendor_key") is not None:
             raise ClientError("a bearer share that names a vendor key: refused")
         expires = doc.get("expires_at")
         if expires is not None:

@@ -48,7 +48,7 @@ struct GrantCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "grant",
         abstract: "Issue, inspect and revoke share grants.",
-        subcommands: [Create.self, List.self, Show.self, Revoke.self, Receipt.self])
+        subcommands: [Create.self, List.self, Show.self, Card.self, Revoke.self, Receipt.self])
 
     struct Create: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -62,13 +62,16 @@ struct GrantCommand: ParsableCommand {
 
                 The grant expires after 30 days unless --expires says otherwise (a duration such as \
                 7d, 12h, 2w, 1y; a date; or `never`, which must be explicit). A vendor with a public key \
-                gets a key-bound grant; otherwise a bearer grant. The token is printed once on stdout \
-                and cannot be shown again.
+                gets a key-bound grant; otherwise a bearer grant. It prints the grant card: everything \
+                the vendor needs (endpoint with --endpoint or $VRM_ENDPOINT, token, grant and vault ids, \
+                the signing key to pin and the JWK Set URL). The token is on it once and cannot be \
+                shown again (`vrm grant card ID` prints the rest).
 
                 Examples:
                   vrm grant create --vendor "Acme Outdoor" --scope profile.address.shipping --scope profile.name --purpose delivery
                   vrm grant create --vendor "Bolt Bikes" --scope profile.email --purpose warranty --expires 1y --max-uses 12
                   TOKEN=$(vrm grant create --vendor Acme --scope profile.email --purpose support --token-only)
+                  vrm grant create --vendor Acme --scope purchases:own --purpose warranty --endpoint https://vault.example --json
                 """)
         @OptionGroup var location: VaultLocation
         @OptionGroup var unlock: UnlockOptions
@@ -80,6 +83,7 @@ struct GrantCommand: ParsableCommand {
         @Option(help: "An id or URL of the terms this grant is given under.") var terms: String?
         @Option(help: "The jurisdiction recorded in the consent receipt, e.g. EU or US-CA.") var jurisdiction: String?
         @Flag(help: "Print only the token.") var tokenOnly = false
+        @Option(help: "The base URL vrm serve answers on, for the card (else $VRM_ENDPOINT).") var endpoint: String?
         @OptionGroup var output: OutputOptions
 
         func validate() throws {
@@ -94,6 +98,7 @@ struct GrantCommand: ParsableCommand {
             let now = Date()
             let expiresAt = try TimeParsing.expiry(expires, now: now)
             if let expiresAt, expiresAt <= now { throw CLIError.usage("the expiry \(Timestamp.string(expiresAt)) is in the past") }
+            let url = try GrantCard.endpoint(endpoint)
             let vault = try unlock.unlock(location)
             let issued = try vault.grants.create(
                 GrantRequest(
@@ -103,29 +108,17 @@ struct GrantCommand: ParsableCommand {
             let grant = issued.grant
             if tokenOnly {
                 print(token)
-            } else if output.json {
-                struct Out: Encodable {
-                    var id: String, token: String, vendor: String?, scopes: [String], purpose: String
-                    var expires_at: String?, max_uses: Int?, bound_to_key: Bool, vault_signing_key: String
-                }
-                print(
-                    try Terminal.json(
-                        Out(
-                            id: grant.id, token: token, vendor: grant.vendorName, scopes: grant.scopes.map(\.description),
-                            purpose: grant.purpose.rawValue, expires_at: grant.expiresAt.map(Timestamp.string), max_uses: grant.maxUses,
-                            bound_to_key: grant.binding == .key, vault_signing_key: Data(issued.signerKey).base64EncodedString())))
             } else {
-                print(
-                    "Issued grant \(Terminal.bold(grant.id)) to \(grant.vendorName ?? "?") (\(grant.binding == .key ? "key-bound: only the vendor's key opens the share" : "bearer"))"
-                )
-                print("  scopes:  \(grant.scopes.map(\.description).joined(separator: ", "))")
-                print("  purpose: \(grant.purpose.rawValue) — \(grant.purpose.meaning)")
-                print("  expires: \(TimeParsing.describe(grant.expiresAt, now: now))")
-                print("  uses:    \(grant.maxUses.map(String.init) ?? "unlimited")")
-                print("  vault signing key (for the vendor to pin): \(Data(issued.signerKey).base64EncodedString())")
-                print("")
-                print("Token — give it to the vendor now; it is shown only once:")
-                print(token)
+                let card = GrantCard(grant: grant, vault: vault, token: token, endpoint: url)
+                if output.json {
+                    print(try Terminal.json(card))
+                } else {
+                    print(
+                        "Issued grant \(Terminal.bold(grant.id)) to \(grant.vendorName ?? "?") (\(grant.binding == .key ? "key-bound: only the vendor's key opens the share" : "bearer"))"
+                    )
+                    print("")
+                    print(card.text)
+                }
             }
         }
     }

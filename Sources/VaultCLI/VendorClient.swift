@@ -34,7 +34,7 @@ struct VendorClient {
         let etag = http.value(forHTTPHeaderField: "ETag")
         switch http.statusCode {
         case 200:
-            return try open(data, etag: etag)
+            return try open(data, etag: etag, jwks: pinnedSigner == nil ? try await fetchKeySet() : nil)
         case 304:
             return .notModified(etag: etag)
         default:
@@ -46,12 +46,37 @@ struct VendorClient {
         }
     }
 
-    func open(_ data: Data, etag: String?) throws -> Result {
+    /// `GET {base}/.well-known/jwks.json`: the vault's signing keys, when no key is pinned. They
+    /// come from the same server as the share, so they show which key signed, not that it is
+    /// the customer's: pinning (`--vault-key`) is what proves that.
+    func fetchKeySet() async throws -> VaultJWKSet {
+        var request = URLRequest(url: baseURL.appendingPathComponent(".well-known/jwks.json"))
+        request.setValue("vrm-redeem/0.1", forHTTPHeaderField: "User-Agent")
+        let (data, response): (Data, URLResponse)
+        do {
+            (data, response) = try await URLSession.shared.data(for: request)
+        } catch {
+            throw CLIError(description: "cannot reach \(baseURL.absoluteString): \(error.localizedDescription)")
+        }
+        guard (response as? HTTPURLResponse)?.statusCode == 200, let set = try? JSONDecoder().decode(VaultJWKSet.self, from: data) else {
+            throw ShareFormatError.malformed("JWK Set at /.well-known/jwks.json")
+        }
+        return set
+    }
+
+    /// Opens (key-bound) and verifies a 200 answer: with the pinned key, else with the key of
+    /// the JWK Set whose `kid` the share's header names.
+    func open(_ data: Data, etag: String?, jwks: VaultJWKSet? = nil) throws -> Result {
         let decoder = JSONDecoder()
-        let format = ((try? JSONSerialization.jsonObject(with: data)) as? [String: Any])?["format"] as? String
+        let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+        let format = object?["format"] as? String
         let signed: SignedShare
         let keyBound = format == SealedShare.format
         var envelope: SealedShare?
+        if format == "vrm-signed-share/1" || format == "vrm-sealed-share/1" {
+            throw ShareFormatError.malformed(
+                "response (a format-1 share from a vault not yet moved to format 2: the customer's next `vrm` command moves it)")
+        }
         if keyBound {
             guard let keyPair else {
                 throw CLIError.usage("this grant is key-bound: pass --key FILE with the vendor secret key to open it")
@@ -59,12 +84,19 @@ struct VendorClient {
             let sealed = try decoder.decode(SealedShare.self, from: data)
             envelope = sealed
             signed = try sealed.open(with: keyPair)
-        } else if format == SignedShare.format {
-            signed = try decoder.decode(SignedShare.self, from: data)
+        } else if object?["protected"] != nil, let jws = try? decoder.decode(SignedShare.self, from: data) {
+            signed = jws
         } else {
             throw ShareFormatError.malformed("response (not a VRM share)")
         }
-        let (document, signer) = try signed.verified(expectedSigner: pinnedSigner)
+        var expected = pinnedSigner
+        if expected == nil, let jwks {
+            guard let kid = try signed.header().kid, let key = jwks.key(kid: kid) else {
+                throw ShareFormatError.malformed("share (its kid is not in the vault's JWK Set)")
+            }
+            expected = key
+        }
+        let (document, signer) = try signed.verified(expectedSigner: expected)
         if let envelope, envelope.grantID != document.grantID || envelope.version != document.version {
             throw ShareFormatError.malformed("sealed share (its grant or version differs from the signed document)")
         }

@@ -47,3 +47,14 @@ public enum Signature {
         return crypto_sign_verify_detached(signature, message, UInt64(message.count), publicKey) == 0
     }
 }
+
+/// SHA-256 (libsodium `crypto_hash_sha256`): only where a standard names it, such as the JWK
+/// thumbprint (RFC 7638) that is a share key's `kid`.
+public enum SHA256 {
+    public static func hash(_ bytes: [UInt8]) -> [UInt8] {
+        Sodium.ensureReady()
+        var out = [UInt8](repeating: 0, count: Int(crypto_hash_sha256_BYTES))
+        _ = crypto_hash_sha256(&out, bytes, UInt64(bytes.count))
+        return out
+    }
+}

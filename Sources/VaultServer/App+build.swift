@@ -28,9 +28,9 @@ public struct ServerOptions: Sendable {
 }
 
 /// The router with all routes; the edge responder is added by `buildApplication`.
-func buildRouter(redeemer: Redeemer, endpoint: ShareEndpoint) -> Router<VaultRequestContext> {
+func buildRouter(redeemer: Redeemer, endpoint: ShareEndpoint, signingKey: [UInt8]) -> Router<VaultRequestContext> {
     let router = Router(context: VaultRequestContext.self)
-    ShareRoutes(redeemer: redeemer, endpoint: endpoint).register(on: router)
+    ShareRoutes(redeemer: redeemer, endpoint: endpoint, keySet: VaultJWKSet(keys: [VaultJWK(publicKey: signingKey)])).register(on: router)
     return router
 }
 
@@ -53,7 +53,9 @@ public func buildApplication(
     let limiter = FailureRateLimiter(maxFailures: options.maxFailures, window: options.failureWindow, clock: clock)
     // One endpoint, hence one group-commit writer and one rate limiter, for both server paths.
     let endpoint = ShareEndpoint(commits: GroupCommitQueue(redeemer: redeemer), limiter: limiter)
-    let router = buildRouter(redeemer: redeemer, endpoint: endpoint)
+    // The header's signing key, as stored: the server has no key to check it with, and a vendor
+    // who pinned the customer's key is not misled by a changed one (`Specs/share-envelope.md`).
+    let router = buildRouter(redeemer: redeemer, endpoint: endpoint, signingKey: database.header.signPublicKey)
     let responder = EdgeResponder(inner: router.buildResponder(), accessLog: accessLog)
     let limits = HTTP1Channel.Configuration.DecoderConfiguration(
         maxHeaderFieldSize: ServerLimits.parserHeaderLimit, maxHeaderListSize: ServerLimits.parserHeaderLimit, maxHeaderFieldCount: 200)

@@ -37,11 +37,13 @@ struct ShareEndpoint: Sendable {
             return Problem.rateLimited.answer(extraHeaders: [.retryAfter: String(wait)])
         case .redeemed(let result):
             switch try result.get() {
-            case .share(let body, let version, _):
+            case .share(let body, let version, let binding):
                 return ShareAnswer(
                     status: .ok,
                     headers: [
-                        .contentType: "application/json", .cacheControl: "no-store",
+                        // A bearer share is the JWS itself (RFC 7515 §9.2.1); a key-bound one the
+                        // sealed envelope around it.
+                        .contentType: binding == .bearer ? "application/jose+json" : "application/json", .cacheControl: "no-store",
                         .eTag: ETag.text(version: version),
                     ],
                     body: ByteBuffer(bytes: body))

@@ -1,17 +1,28 @@
+import Foundation
 import Dispatch
 import HTTPTypes
 import Hummingbird
 import VaultCore
 
-/// `GET /v1/share`, `GET /livez`, `GET /readyz`.
+/// `GET /v1/share`, `GET /.well-known/jwks.json`, `GET /livez`, `GET /readyz`.
 struct ShareRoutes: Sendable {
     let redeemer: Redeemer
     let endpoint: ShareEndpoint
+    /// The vault's share-signing key, served as a JWK Set.
+    let keySet: VaultJWKSet
     /// The readiness probe's SQLite read blocks; it runs here, off the cooperative thread pool.
     static let databaseQueue = DispatchQueue(label: "vrm.server.database", attributes: .concurrent)
 
     func register(on router: Router<VaultRequestContext>) {
         router.get("/v1/share") { request, context in try await share(request, context: context) }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let keys = (try? encoder.encode(keySet)).map { String(decoding: $0, as: UTF8.self) } ?? "{\"keys\":[]}"
+        router.get("/.well-known/jwks.json") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "application/jwk-set+json", .cacheControl: "max-age=300"],
+                body: .init(byteBuffer: ByteBuffer(string: keys)))
+        }
         router.get("/livez") { _, _ in jsonResponse("{\"status\":\"ok\"}") }
         router.get("/readyz") { _, _ in
             let ready = await Self.offload { redeemer.isReady() }

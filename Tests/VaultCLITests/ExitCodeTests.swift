@@ -127,7 +127,7 @@ import VaultTestSupport
         #expect(unknownGrant.err.contains("no grant gr_doesnotexist0000"))
         let token = try cli.run(["grant", "create", "--vendor", "Acme", "--scope", "profile", "--purpose", "delivery", "--json"], env: env)
         let json = try #require(try JSONSerialization.jsonObject(with: Data(token.out.utf8)) as? [String: Any])
-        let id = try #require(json["id"] as? String)
+        let id = try #require(json["grant_id"] as? String)
         #expect(try cli.run(["grant", "revoke", id], env: env).status == 0)
         let twice = try cli.run(["grant", "revoke", id], env: env)
         #expect(twice.status == 1)

@@ -68,7 +68,7 @@ func bearer(_ token: String) -> HTTPFields { [.authorization: "Bearer \(token)"]
                 #expect(response.status == .ok)
                 #expect(response.headers[.cacheControl] == "no-store")
                 #expect(response.headers[.eTag] == "\"v1\"")
-                #expect(response.headers[.contentType] == "application/json")
+                #expect(response.headers[.contentType] == "application/jose+json")
                 let signed = try JSONDecoder().decode(SignedShare.self, from: Data(buffer: response.body))
                 let document = try signed.verified(expectedSigner: f.bearer.signerKey).document
                 #expect(document.data.profile == ["address.shipping": "1 Main St"])
@@ -84,6 +84,31 @@ func bearer(_ token: String) -> HTTPFields { [.authorization: "Bearer \(token)"]
         #expect(try f.vault.grants.grant(id: f.bearer.grant.id).useCount == 1)
     }
 
+    /// The JWK Set lists the vault's signing key under the kid every share's JWS names, and a
+    /// share verifies with the key taken from it.
+    @Test func theJWKSetListsTheKeyTheSharesAreSignedWith() async throws {
+        let f = try Fixture()
+        try await f.app().test(.router) { client in
+            var set: VaultJWKSet?
+            try await client.execute(uri: "/.well-known/jwks.json", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[.contentType] == "application/jwk-set+json")
+                set = try JSONDecoder().decode(VaultJWKSet.self, from: Data(buffer: response.body))
+            }
+            let keys = try #require(set)
+            #expect(keys.keys.count == 1)
+            #expect(keys.keys.first?.alg == "Ed25519")
+            #expect(keys.keys.first?.use == "sig")
+            try await client.execute(uri: "/v1/share", method: .get, headers: bearer(f.bearer.token.encoded())) { response in
+                let signed = try JSONDecoder().decode(SignedShare.self, from: Data(buffer: response.body))
+                let kid = try #require(try signed.header().kid)
+                let key = try #require(keys.key(kid: kid))
+                #expect(key == f.bearer.signerKey)
+                #expect(try signed.verified(expectedSigner: key).document.grantID == f.bearer.grant.id)
+            }
+        }
+    }
+
     /// Through the router (Hummingbird's path) and over TCP (the event-loop fast path).
     @Test(arguments: [TestingSetup.router, .live]) func aKeyBoundGrantAnswersASealedEnvelopeOnlyTheVendorOpens(_ setup: TestingSetup) async throws {
         let f = try Fixture()
@@ -91,7 +116,7 @@ func bearer(_ token: String) -> HTTPFields { [.authorization: "Bearer \(token)"]
             try await client.execute(uri: "/v1/share", method: .get, headers: bearer(f.keyBound.token.encoded())) { response in
                 #expect(response.status == .ok)
                 let sealed = try JSONDecoder().decode(SealedShare.self, from: Data(buffer: response.body))
-                #expect(sealed.format == "vrm-sealed-share/1")
+                #expect(sealed.format == "vrm-sealed-share/2")
                 #expect(sealed.version == 1)
                 let document = try sealed.open(with: f.vendorKey).verified().document
                 #expect(document.data.profile == ["email": "jo@example.org"])

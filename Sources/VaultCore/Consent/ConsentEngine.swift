@@ -222,7 +222,9 @@ public struct ConsentEngine: Sendable {
             jurisdiction: metadata.jurisdiction, binding: opened.policy.binding,
             createdAt: Millis.date(opened.policy.createdAt), expiresAt: opened.policy.expiresAt.map(Millis.date),
             maxUses: opened.policy.maxUses, useCount: opened.useCount, revokedAt: opened.status.revokedAt.map(Millis.date),
-            shareVersion: opened.status.version)
+            shareVersion: opened.status.version,
+            vendorKey: opened.policy.binding == .key
+                ? metadata.vendorPublicKey.flatMap { Data(base64Encoded: $0) }.map { VendorKeyText.encodePublic(Array($0)) } : nil)
         return (grant, metadata)
     }
 }

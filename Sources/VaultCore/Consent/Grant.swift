@@ -76,8 +76,10 @@ public struct Grant: Sendable, Equatable {
     public var maxUses: Int?
     public var useCount: Int
     public var revokedAt: Date?
-    /// The share version (the HTTP ETag); bumped on every re-materialisation.
+    /// The share version (the HTTP ETag); bumped whenever the shared data changes.
     public var shareVersion: Int
+    /// Key-bound grants: the vendor key (`vrmpk1_…`) the share is sealed to.
+    public var vendorKey: String?
 
     /// The state at `now`.
     public func state(at now: Date) -> GrantState {

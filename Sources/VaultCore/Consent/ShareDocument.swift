@@ -4,7 +4,7 @@ public import VaultCrypto
 /// The document a vendor receives: only the granted data plus grant metadata.
 /// Field by field: `Specs/share-envelope.md`.
 public struct ShareDocument: Codable, Sendable, Equatable {
-    public static let format = "vrm-share-document/1"
+    public static let format = "vrm-share-document/2"
 
     public var format: String
     public var vaultID: String
@@ -104,54 +104,139 @@ public struct SharedVendor: Codable, Sendable, Equatable {
     public var notes: String?
 }
 
-/// A share document with the vault's Ed25519 signature over its exact bytes.
+/// A share document signed by the vault as a JWS (RFC 7515) in the flattened JSON
+/// serialization: `{"payload", "protected", "signature"}`, each base64url without padding.
+/// The protected header is `{"alg":"Ed25519","jwk":{…},"kid":"…","typ":"vrm-share+json"}`:
+/// `alg` as RFC 9864 names Ed25519 (`EdDSA` is accepted on input), `jwk` the vault's public key
+/// (RFC 8037 OKP), `kid` its RFC 7638 thumbprint. A vendor verifies with the key it pinned or
+/// the one `GET /.well-known/jwks.json` lists under that `kid`; the `jwk` in the header only
+/// says which key signed. `Specs/share-envelope.md` §2.
 public struct SignedShare: Codable, Sendable {
-    public static let format = "vrm-signed-share/1"
+    /// The `typ` of every share's protected header.
+    public static let type = "vrm-share+json"
+    /// What a share is signed with (RFC 9864's name for Ed25519).
+    public static let algorithm = "Ed25519"
 
-    public var format: String
-    /// base64 of the document's JSON bytes.
-    public var document: String
-    /// base64 of the Ed25519 signature over those bytes.
+    public var protected: String
+    public var payload: String
     public var signature: String
-    /// base64 of the vault's Ed25519 public key.
-    public var signer: String
+
+    /// The protected header.
+    public struct Header: Codable, Sendable {
+        public var alg: String
+        public var jwk: VaultJWK?
+        public var kid: String?
+        public var typ: String?
+    }
 
     /// Signs `documentBytes` with the vault key.
     static func sign(_ documentBytes: [UInt8], with key: SigningKeyPair) -> SignedShare {
-        SignedShare(
-            format: format, document: Data(documentBytes).base64EncodedString(),
-            signature: Data(key.sign(documentBytes)).base64EncodedString(),
-            signer: Data(key.publicKey).base64EncodedString())
+        let jwk = VaultJWK(publicKey: key.publicKey)
+        // Written by hand in sorted key order: every value is base64url or a fixed word.
+        let header =
+            "{\"alg\":\"\(algorithm)\",\"jwk\":{\"crv\":\"Ed25519\",\"kty\":\"OKP\",\"x\":\"\(jwk.x)\"},\"kid\":\"\(jwk.thumbprint)\",\"typ\":\"\(type)\"}"
+        let protected = Base64URL.encode(Array(header.utf8))
+        let payload = Base64URL.encode(documentBytes)
+        let signature = key.sign(Array("\(protected).\(payload)".utf8))
+        return SignedShare(protected: protected, payload: payload, signature: Base64URL.encode(signature))
     }
 
-    /// Verifies the signature (optionally against a pinned vault key) and decodes the document.
-    public func verified(expectedSigner: [UInt8]? = nil) throws -> (document: ShareDocument, signer: [UInt8]) {
-        guard format == Self.format,
-            let doc = Data(base64Encoded: document), let sig = Data(base64Encoded: signature),
-            let key = Data(base64Encoded: signer)
-        else { throw ShareFormatError.malformed("signed share") }
-        if let expectedSigner, !constantTimeEquals(expectedSigner, Array(key)) {
-            throw ShareFormatError.unexpectedSigner
+    /// The protected header, decoded; throws when it is not one of a share.
+    public func header() throws -> Header {
+        guard let bytes = Base64URL.decode(protected), let header = try? JSONDecoder().decode(Header.self, from: Data(bytes)) else {
+            throw ShareFormatError.malformed("JWS protected header")
         }
-        guard Signature.verify(Array(sig), message: Array(doc), publicKey: Array(key)) else {
+        guard header.alg == Self.algorithm || header.alg == "EdDSA" else { throw ShareFormatError.malformed("JWS (alg is not Ed25519)") }
+        guard header.typ == Self.type else { throw ShareFormatError.malformed("JWS (typ is not \(Self.type))") }
+        return header
+    }
+
+    /// Verifies the signature — with `expectedSigner` (the raw Ed25519 key the vendor pinned,
+    /// or took from the JWK Set) when given, else with the key the header names — and decodes
+    /// the document. Returns the signer's key.
+    public func verified(expectedSigner: [UInt8]? = nil) throws -> (document: ShareDocument, signer: [UInt8]) {
+        let header = try header()
+        guard let named = header.jwk?.publicKey, header.kid == header.jwk?.thumbprint else {
+            throw ShareFormatError.malformed("JWS (its jwk is not an Ed25519 key, or its kid is not that key's thumbprint)")
+        }
+        let key = expectedSigner ?? named
+        if let expectedSigner, !constantTimeEquals(expectedSigner, named) { throw ShareFormatError.unexpectedSigner }
+        guard let signatureBytes = Base64URL.decode(signature), let payloadBytes = Base64URL.decode(payload) else {
+            throw ShareFormatError.malformed("JWS")
+        }
+        guard Signature.verify(signatureBytes, message: Array("\(protected).\(payload)".utf8), publicKey: key) else {
             throw ShareFormatError.badSignature
         }
         do {
-            return (try JSONDecoder().decode(ShareDocument.self, from: doc), Array(key))
+            return (try JSONDecoder().decode(ShareDocument.self, from: Data(payloadBytes)), key)
         } catch {
             throw ShareFormatError.malformed("share document")
         }
+    }
+
+    /// The JSON the server sends for a bearer grant (and seals for a key-bound one): keys in
+    /// sorted order, values base64url (no escaping needed).
+    var jsonBytes: [UInt8] {
+        Array("{\"payload\":\"\(payload)\",\"protected\":\"\(protected)\",\"signature\":\"\(signature)\"}".utf8)
+    }
+}
+
+/// The vault's share-signing key as a JWK (RFC 7517; OKP, RFC 8037), with its RFC 7638
+/// thumbprint as `kid`.
+public struct VaultJWK: Codable, Sendable, Equatable {
+    public var kty: String
+    public var crv: String
+    public var x: String
+    public var kid: String?
+    public var alg: String?
+    public var use: String?
+
+    public init(publicKey: [UInt8]) {
+        kty = "OKP"
+        crv = "Ed25519"
+        x = Base64URL.encode(publicKey)
+        kid = Self.thumbprint(x: x)
+        alg = SignedShare.algorithm
+        use = "sig"
+    }
+
+    /// RFC 7638: base64url(SHA-256 of `{"crv":"Ed25519","kty":"OKP","x":"…"}`).
+    public static func thumbprint(x: String) -> String {
+        Base64URL.encode(SHA256.hash(Array("{\"crv\":\"Ed25519\",\"kty\":\"OKP\",\"x\":\"\(x)\"}".utf8)))
+    }
+
+    /// The raw 32-byte key, or nil when this is not an Ed25519 OKP key.
+    public var publicKey: [UInt8]? {
+        guard kty == "OKP", crv == "Ed25519", let key = Base64URL.decode(x), key.count == SigningKeyPair.publicKeyBytes else { return nil }
+        return key
+    }
+
+    /// The key's own thumbprint (what `kid` should be).
+    public var thumbprint: String { Self.thumbprint(x: x) }
+}
+
+/// `GET /.well-known/jwks.json`: the vault's share-signing key (RFC 7517 §5).
+public struct VaultJWKSet: Codable, Sendable {
+    public var keys: [VaultJWK]
+
+    public init(keys: [VaultJWK]) {
+        self.keys = keys
+    }
+
+    /// The key with this `kid`, when it is an Ed25519 key whose `kid` is its thumbprint.
+    public func key(kid: String) -> [UInt8]? {
+        keys.first { $0.kid == kid && $0.thumbprint == kid }?.publicKey
     }
 }
 
 /// What the server sends for a key-bound grant: the signed share sealed to the vendor's key.
 public struct SealedShare: Codable, Sendable {
-    public static let format = "vrm-sealed-share/1"
+    public static let format = "vrm-sealed-share/2"
 
     public var format: String
     public var grantID: String
     public var version: Int
-    /// base64 of `crypto_box_seal(signed share JSON, vendor public key)`.
+    /// base64 of `crypto_box_seal(signed share (JWS JSON), vendor public key)`.
     public var sealedShare: String
 
     enum CodingKeys: String, CodingKey {
@@ -187,7 +272,7 @@ public struct SealedShare: Codable, Sendable {
         do {
             return try JSONDecoder().decode(SignedShare.self, from: Data(plain))
         } catch {
-            throw ShareFormatError.malformed("signed share")
+            throw ShareFormatError.malformed("signed share (not a JWS)")
         }
     }
 }

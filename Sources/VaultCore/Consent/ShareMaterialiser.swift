@@ -33,7 +33,7 @@ extension ConsentEngine {
         if let previous, previous == content { return false }
         var documentBytes = Array(try VaultKeys.encoder.encode(document))
         defer { Wipe.bytes(&documentBytes) }
-        var signed = Array(try VaultKeys.encoder.encode(SignedShare.sign(documentBytes, with: keys.signing)))
+        var signed = SignedShare.sign(documentBytes, with: keys.signing).jsonBytes
         defer { Wipe.bytes(&signed) }
         let body: [UInt8]
         switch (policy.binding, shareKey, vendorKey) {
