@@ -199,15 +199,33 @@ struct GrantCommand: ParsableCommand {
     }
 
     struct Receipt: ParsableCommand {
+        enum Format: String, ExpressibleByArgument, CaseIterable {
+            case kantara, iso27560
+        }
+
         static let configuration = CommandConfiguration(
-            abstract: "Print a consent receipt (Kantara Consent Receipt 1.1 shape) as JSON.",
-            discussion: "Example:\n  vrm grant receipt gr_abcdefghijklmnop > receipt.json")
+            abstract: "Print the grant's consent receipt or consent record as JSON.",
+            discussion: """
+                --format kantara (the default): the Kantara Consent Receipt 1.1 shape.
+                --format iso27560: an ISO/IEC TS 27560:2023 consent record as the W3C DPV guide \
+                serializes it (JSON-LD), with the purpose, legal basis, consent state and data \
+                categories as DPV IRIs (the mapping is in Specs/grants.md).
+
+                Examples:
+                  vrm grant receipt gr_abcdefghijklmnop > receipt.json
+                  vrm grant receipt gr_abcdefghijklmnop --format iso27560 > record.jsonld
+                """)
         @OptionGroup var location: VaultLocation
         @OptionGroup var unlock: UnlockOptions
         @Argument(help: "The grant id.") var id: String
+        @Option(help: "kantara or iso27560.") var format: Format = .kantara
 
         func run() throws {
-            print(try Terminal.json(try unlock.unlock(location).grants.consentReceipt(grantID: id)))
+            let grants = try unlock.unlock(location).grants
+            switch format {
+            case .kantara: print(try Terminal.json(try grants.consentReceipt(grantID: id)))
+            case .iso27560: print(try Terminal.json(try grants.consentRecord27560(grantID: id)))
+            }
         }
     }
 }
