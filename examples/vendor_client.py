@@ -332,7 +332,8 @@ def print_share(doc: dict, signer: bytes, etag: str | None, key_bound: bool) -> 
     vendor = data.get("vendor")
     if isinstance(vendor, dict):
         extras = "".join(f", {k} {vendor[k]}" for k in ("site", "contact", "notes") if vendor.get(k))
-        print(f"  your entry: {vendor.get('name')}, stage {vendor.get('stage')}{extras}")
+        stage = f", stage {vendor['stage']}" if vendor.get("stage") else ""
+        print(f"  your entry: {vendor.get('name')}{stage}{extras}")
 
 
 # --- main --------------------------------------------------------------------------------------
@@ -383,6 +384,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--token", help=argparse.SUPPRESS)  # accepted, with a warning
     p.add_argument("--if-none-match", metavar="ETAG", help='send If-None-Match (e.g. "v3"); 304 if unchanged')
     p.add_argument("--grant", metavar="ID", help="require the share to be for this grant id")
+    p.add_argument("--vault-id", metavar="HEX", help="require the share to come from this vault (its id, on the grant card)")
     p.add_argument("--state-dir", metavar="DIR", help="where the newest version per grant is kept "
                    "(default $XDG_STATE_HOME/vrm/share-versions)")
     p.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for the server (default 30)")
@@ -394,8 +396,11 @@ def run(args: argparse.Namespace) -> int:
     pinned = parse_vault_key(args.vault_key) if args.vault_key else None
     key = load_vendor_secret_key(args.key) if args.key else None
     token = read_token(args)
+    # Before the share: a 200 counts a use, which must not be spent on a share that then
+    # could not be verified for want of the key set.
+    key_set = fetch_key_set(args.url, args.timeout) if pinned is None else None
 
-    headers = {"Authorization": f"Bearer {token}", "Accept": "application/json", "User-Agent": USER_AGENT}
+    headers = {"Authorization": f"Bearer {token}", "Accept": "application/jose+json, application/json", "User-Agent": USER_AGENT}
     if args.if_none_match:
         headers["If-None-Match"] = args.if_none_match
     try:
@@ -421,7 +426,6 @@ def run(args: argparse.Namespace) -> int:
             raise ClientError("a format-1 share from a vault not yet moved to format 2: the customer's next `vrm` command moves it")
         else:
             raise ClientError(f"the response is not a VRM share (format {fmt!r})")
-        key_set = fetch_key_set(args.url, args.timeout) if pinned is None else None
         doc, signer = verify_signed(signed, pinned, key_set)
         if fmt == SEALED_SHARE and (envelope.get("grant_id") != doc.get("grant_id")
                                     or envelope.get("version") != doc.get("version")):
@@ -432,6 +436,8 @@ def run(args: argparse.Namespace) -> int:
             raise ClientError("the ETag differs from the document's version")
         if args.grant is not None and doc.get("grant_id") != args.grant:
             raise ClientError("the share is for another grant than --grant")
+        if args.vault_id is not None and doc.get("vault_id") != args.vault_id.lower():
+            raise ClientError("the share is from another vault than --vault-id")
         # A key-bound share names, under the vault's signature, the key it was sealed to
         # (Specs/share-envelope.md, step 5); a bearer share names none.
         if fmt == SEALED_SHARE and doc.get("vendor_key") != public_key_text(bytes(key.public_key)):

@@ -26,6 +26,8 @@ struct RedeemCommand: AsyncParsableCommand {
     @Option(help: "Send If-None-Match with this ETag (a 304 means nothing changed).") var ifNoneMatch: String?
     @Option(help: ArgumentHelp("Require the share to be for this grant (its id, printed by `vrm grant create`).", valueName: "id"))
     var grant: String?
+    @Option(help: ArgumentHelp("Require the share to come from this vault (its id, on the grant card).", valueName: "hex"))
+    var vaultID: String?
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
@@ -49,6 +51,9 @@ struct RedeemCommand: AsyncParsableCommand {
         case .share(let document, let signer, let etag, let keyBound):
             if let grant, document.grantID != grant {
                 throw ShareFormatError.malformed("share (it is for another grant than --grant)")
+            }
+            if let vaultID, document.vaultID != vaultID.lowercased() {
+                throw ShareFormatError.malformed("share (it is from another vault than --vault-id)")
             }
             try ShareVersions.standard().accept(vaultID: document.vaultID, grantID: document.grantID, version: document.version)
             if output.json {

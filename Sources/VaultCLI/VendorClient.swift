@@ -17,8 +17,11 @@ struct VendorClient {
     let keyPair: BoxKeyPair?
     let pinnedSigner: [UInt8]?
 
-    /// `GET {base}/v1/share` with the token as a bearer credential.
+    /// `GET {base}/v1/share` with the token as a bearer credential. Without a pinned key, the
+    /// JWK Set is fetched first: a 200 counts a use, which must not be spent on a share that
+    /// could then not be verified.
     func fetch(token: String, ifNoneMatch: String? = nil) async throws -> Result {
+        let keySet = pinnedSigner == nil ? try await fetchKeySet() : nil
         var request = URLRequest(url: baseURL.appendingPathComponent("v1/share"))
         request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
         request.setValue("vrm-redeem/0.1", forHTTPHeaderField: "User-Agent")
@@ -34,7 +37,7 @@ struct VendorClient {
         let etag = http.value(forHTTPHeaderField: "ETag")
         switch http.statusCode {
         case 200:
-            return try open(data, etag: etag, jwks: pinnedSigner == nil ? try await fetchKeySet() : nil)
+            return try open(data, etag: etag, jwks: keySet)
         case 304:
             return .notModified(etag: etag)
         default:
@@ -97,6 +100,9 @@ struct VendorClient {
             expected = key
         }
         let (document, signer) = try signed.verified(expectedSigner: expected)
+        guard document.format == ShareDocument.format else {
+            throw ShareFormatError.malformed("share document (format \(document.format.prefix(40)), expected \(ShareDocument.format))")
+        }
         if let envelope, envelope.grantID != document.grantID || envelope.version != document.version {
             throw ShareFormatError.malformed("sealed share (its grant or version differs from the signed document)")
         }

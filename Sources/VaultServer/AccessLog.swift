@@ -34,8 +34,8 @@ public struct AccessLog: Sendable {
         let elapsed = ContinuousClock.now - started
         // Whole microseconds, written as milliseconds with three decimals.
         let micros = Int(max(0, elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000))
-        // Only the path, never the query: a careless client might put a token there.
-        let safePath = path[..<(path.utf8.firstIndex(of: UInt8(ascii: "?")) ?? path.endIndex)].prefix(200)
+        // Only the route, never the rest of the path or the query (`Routes.logged`).
+        let safePath = Routes.logged(path)
         // Built by hand as bytes: this runs for every request, and JSONEncoder (or strings
         // built piece by piece) cost more than the rest of the line's work.
         var line: [UInt8] = []
@@ -54,7 +54,7 @@ public struct AccessLog: Sendable {
         line += #","method":"#.utf8
         Self.appendQuoted(method[...], to: &line)
         line += #","path":"#.utf8
-        Self.appendQuoted(safePath, to: &line)
+        Self.appendQuoted(safePath[...], to: &line)
         line += #","status":"#.utf8
         Self.appendDecimal(status, to: &line)
         line += #","ts":""#.utf8

@@ -1,5 +1,26 @@
 import HTTPTypes
 import Hummingbird
+import Logging
+import NIOHTTP1
+
+/// The paths the server serves, each with the one method GET.
+enum Routes {
+    static let known: Set<String> = ["/v1/share", "/.well-known/jwks.json", "/livez", "/readyz"]
+
+    /// `/v1/share/` and `//v1/share` route like `/v1/share`; so must the 405 check.
+    static func normalised(_ path: Substring) -> String {
+        "/" + path.split(separator: "/").joined(separator: "/")
+    }
+
+    /// What the access log shows of a request's target: the route it matched, or `(other)`.
+    /// Nothing else from the path or the query is written: a careless client might put a
+    /// token there.
+    static func logged(_ path: String) -> String {
+        let bare = path[..<(path.firstIndex(of: "?") ?? path.endIndex)]
+        let route = normalised(bare)
+        return known.contains(route) ? route : "(other)"
+    }
+}
 
 /// Wraps the router: enforces size bounds, answers every error as problem+json, and writes the
 /// access log line — for matched and unmatched routes alike.
@@ -8,14 +29,6 @@ struct EdgeResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Context ==
 
     let inner: Inner
     let accessLog: AccessLog
-    /// Paths the server serves; each has the one method GET (anything else gets 405).
-    static var knownPaths: Set<String> { ["/v1/share", "/livez", "/readyz"] }
-
-    /// `/v1/share/` and `//v1/share` route like `/v1/share`; so must the 405 check.
-    static func normalised(_ path: String) -> String {
-        "/" + path.split(separator: "/").joined(separator: "/")
-    }
-
     func respond(to request: Request, context: Context) async throws -> Response {
         let started = ContinuousClock.now
         let response = await answer(request, context: context)
@@ -33,7 +46,7 @@ struct EdgeResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Context ==
         if let length = request.headers[.contentLength].flatMap(Int.init), length > ServerLimits.maxBodyBytes {
             return Problem.requestTooLarge.response(extraHeaders: [.connection: "close"])
         }
-        if request.method != .get, Self.knownPaths.contains(Self.normalised(request.uri.path)) {
+        if request.method != .get, Routes.known.contains(Routes.normalised(request.uri.path[...])) {
             return Problem.methodNotAllowed.response(extraHeaders: [.allow: "GET"])
         }
         do {
@@ -46,6 +59,11 @@ struct EdgeResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Context ==
             // The router answers unmatched paths with a bare 404; give it the problem body too.
             if response.status == .notFound, response.headers[.contentType] == nil { return Problem.notFound.response() }
             return response
+        } catch is HTTPParserError {
+            // Bad framing (an unknown transfer coding, a chunk size out of range): the client's
+            // error, answered 400 and logged as one, not as the server's failure.
+            context.logger.debug("malformed request", metadata: ["error": "HTTPParserError"])
+            return Problem.malformedRequest.response(extraHeaders: [.connection: "close"])
         } catch let error as ProblemError {
             return error.problem.response(extraHeaders: error.extraHeaders)
         } catch let error as any HTTPResponseError {

@@ -10,6 +10,7 @@ public enum Problem: String, Sendable, CaseIterable {
     case expired
     case usedUp = "used-up"
     case rateLimited = "rate-limited"
+    case malformedRequest = "malformed-request"
     case requestTooLarge = "request-too-large"
     case headersTooLarge = "headers-too-large"
     case notFound = "not-found"
@@ -25,6 +26,7 @@ public enum Problem: String, Sendable, CaseIterable {
         case .invalidToken: .unauthorized
         case .revoked, .expired, .usedUp: .forbidden
         case .rateLimited: .tooManyRequests
+        case .malformedRequest: .badRequest
         case .requestTooLarge: .contentTooLarge
         case .headersTooLarge: .init(code: 431, reasonPhrase: "Request Header Fields Too Large")
         case .notFound: .notFound
@@ -41,6 +43,7 @@ public enum Problem: String, Sendable, CaseIterable {
         case .expired: "The grant has expired. Stop using and delete the shared data."
         case .usedUp: "The grant's use limit is reached."
         case .rateLimited: "Too many failed attempts from this client. Retry later."
+        case .malformedRequest: "The request is not well-formed HTTP/1.1 (its framing or transfer coding)."
         case .requestTooLarge: "The request body is larger than this server accepts."
         case .headersTooLarge: "The request headers are larger than this server accepts."
         case .notFound: "No such resource."

@@ -1,6 +1,7 @@
 import HTTPTypes
 import Logging
 import NIOCore
+import NIOHTTP1
 import NIOHTTPTypes
 
 /// Answers `GET /v1/share` on the connection's event loop, without Hummingbird's per-request
@@ -28,6 +29,8 @@ final class ShareFastPath: ChannelDuplexHandler, RemovableChannelHandler {
 
     private var machine = ShareFastPathStateMachine()
     private var context: ChannelHandlerContext?
+    /// A response head has been written and its end has not (on either path).
+    private var responseOpen = false
 
     init(endpoint: any ShareFastPathEndpoint, accessLog: AccessLog, logger: Logger, outbox: ReplyOutbox, client: String) {
         self.endpoint = endpoint
@@ -88,7 +91,7 @@ final class ShareFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         }
         accessLog.record(
             method: "GET", path: path, status: Int(answer.status.code), started: started,
-            client: client, userAgent: userAgent, bytes: answer.body?.readableBytes)
+            client: client, userAgent: userAgent, bytes: answer.body?.readableBytes ?? 0)
         switch machine.requestAnswered() {
         case .none: break
         case .replayHeld: replayHeld()
@@ -113,9 +116,27 @@ final class ShareFastPath: ChannelDuplexHandler, RemovableChannelHandler {
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         switch machine.errorCaught(error) {
-        case .forward: context.fireErrorCaught(error)
+        case .forward:
+            if error is HTTPParserError, !responseOpen { answerMalformed(context: context) }
+            context.fireErrorCaught(error)
         case .hold: break
         }
+    }
+
+    /// Bad framing (an unknown transfer coding, a bad chunk size): the client's error, answered
+    /// here at once with a 400 problem, because the decoder closes the connection as soon as
+    /// this returns — before Hummingbird, which would answer the same, could write anything.
+    private func answerMalformed(context: ChannelHandlerContext) {
+        let answer = Problem.malformedRequest.answer(extraHeaders: [.connection: "close"])
+        var fields = answer.headers
+        if let body = answer.body { fields[.contentLength] = String(body.readableBytes) }
+        fields[.date] = HTTPDate.now()
+        context.write(wrapOutboundOut(.head(HTTPResponse(status: answer.status, headerFields: fields))), promise: nil)
+        if let body = answer.body { context.write(wrapOutboundOut(.body(body)), promise: nil) }
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        accessLog.record(
+            method: "-", path: "(other)", status: Int(answer.status.code), started: .now, client: client, userAgent: nil,
+            bytes: answer.body?.readableBytes ?? 0)
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -141,7 +162,13 @@ final class ShareFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if case .end = unwrapOutboundIn(data) { machine.responseEndWritten() }
+        switch unwrapOutboundIn(data) {
+        case .head(let head) where head.status.kind != .informational: responseOpen = true
+        case .end:
+            responseOpen = false
+            machine.responseEndWritten()
+        default: break
+        }
         context.write(data, promise: promise)
     }
 }

@@ -58,6 +58,13 @@ import VaultTestSupport
         _ = try redeem(redeemer, issued.token)
         #expect(try redeem(redeemer, issued.token, held: .versions([1])) == .notModified(version: 1))
         #expect(try vault.grants.grant(id: issued.grant.id).useCount == 1)
+        // Every answer to a genuine token is on the record: the 304 too, with no use counted.
+        let unchanged = try vault.audit.entries().filter { $0.event == AuditEvent.shareNotModified.rawValue }
+        #expect(unchanged.count == 1)
+        #expect(unchanged.first?.body.version == 1)
+        #expect(unchanged.first?.authenticated == false)
+        // A conditional request with a wrong token is still a 401, not a 304.
+        #expect(try redeem(redeemer, nil, text: "vrm_bogus", held: .any) == .invalidToken)
     }
 
     @Test func revocationIsImmediateAndDestroysTheShare() throws {

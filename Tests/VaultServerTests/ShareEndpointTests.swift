@@ -84,6 +84,26 @@ func bearer(_ token: String) -> HTTPFields { [.authorization: "Bearer \(token)"]
         #expect(try f.vault.grants.grant(id: f.bearer.grant.id).useCount == 1)
     }
 
+    /// Bad framing is the client's error: 400 with a problem body, not a 500; and the access log
+    /// shows the route, never the rest of a path or a query a token might be in.
+    @Test func malformedFramingIs400AndTheLogShowsOnlyTheRoute() async throws {
+        let f = try Fixture()
+        try await f.app().test(.live) { client in
+            let port = try #require(client.port)
+            for coding in ["xchunked", "identity"] {
+                let text = "GET /v1/share HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: \(coding)\r\n\r\n"
+                let responses = try RawHTTP.exchange(port: port, send: Array(text.utf8), expecting: 1)
+                #expect(responses.first?.status == 400, "Transfer-Encoding: \(coding)")
+                let body = String(decoding: responses.first?.body ?? [], as: UTF8.self)
+                #expect(body.contains("malformed-request"))
+            }
+            try await client.execute(uri: "/v1/share/vrm_notlogged?token=vrm_neither", method: .get) { #expect($0.status == .notFound) }
+        }
+        #expect(!f.log.all.contains { $0.contains("vrm_notlogged") || $0.contains("vrm_neither") }, "\(f.log.all)")
+        #expect(f.log.all.contains { $0.contains(#""path":"(other)""#) })
+        #expect(!f.log.all.contains { $0.contains(#""status":500"#) })
+    }
+
     /// The JWK Set lists the vault's signing key under the kid every share's JWS names, and a
     /// share verifies with the key taken from it.
     @Test func theJWKSetListsTheKeyTheSharesAreSignedWith() async throws {

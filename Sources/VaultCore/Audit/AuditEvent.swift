@@ -5,6 +5,8 @@ public enum AuditEvent: String, Sendable, Codable, CaseIterable {
     case shareRematerialised = "share.rematerialised"
     case shareRedeemed = "share.redeemed"
     case shareDenied = "share.denied"
+    /// A conditional request for a version the vendor holds: 304, no use counted.
+    case shareNotModified = "share.not_modified"
     /// The CLI moved a format-1 vault to format 2 (`FormatMigration`).
     case vaultMigrated = "vault.migrated"
     /// `vrm passphrase change --rotate-key` replaced the master key.
@@ -15,7 +17,7 @@ public enum AuditEvent: String, Sendable, Codable, CaseIterable {
     public var writtenByCLI: Bool {
         switch self {
         case .grantIssued, .grantRevoked, .shareRematerialised, .vaultMigrated, .keyRotated: true
-        case .shareRedeemed, .shareDenied: false
+        case .shareRedeemed, .shareDenied, .shareNotModified: false
         }
     }
 }

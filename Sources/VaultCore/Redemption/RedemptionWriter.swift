@@ -165,6 +165,10 @@ struct RedemptionWriter: Sendable {
             try deny(reason, grantID: grant.id)
             return outcome
         case .notModified(let version):
+            // On the record like every answer to a genuine token, but no use is counted.
+            try audit.append(
+                .shareNotModified, AuditBody(grantID: grant.id, version: version, client: request.client, userAgent: request.userAgent),
+                atMillis: now, tip: &tip, to: transaction)
             return .notModified(version: version)
         case .failed(let error):
             throw RequestFailure(underlying: error)
