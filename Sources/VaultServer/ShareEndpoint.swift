@@ -12,21 +12,26 @@ struct ShareEndpoint: Sendable {
     /// How a redemption request ended before it became an HTTP answer.
     enum Reply: Sendable {
         case rateLimited(retryAfter: Int)
-        case redeemed(Result<RedemptionOutcome, any Error>)
+        case redeemed(Result<RedemptionOutcome, any Error>, admission: FailureRateLimiter.Admission)
     }
 
-    /// Starts one redemption. `reply` runs exactly once: at once on this thread when the client
-    /// is rate-limited, otherwise on the group-commit writer's thread after the transaction that
-    /// counted and audited the request has ended.
+    /// Starts one redemption. `reply` runs exactly once, on the group-commit writer's thread
+    /// after the transaction that counted and audited the request has ended (or on this thread
+    /// for a request with no token from a client over its failure limit). A client over the
+    /// limit is answered only if its token is genuine (`RedemptionRequest.limited`).
     func begin(
         authorization: String?, userAgent: String?, ifNoneMatch: String?, client: String,
         reply: @escaping @Sendable (Reply) -> Void
     ) {
-        if let wait = limiter.retryAfter(client: client) { return reply(.rateLimited(retryAfter: wait)) }
-        let redemption = RedemptionRequest(
+        let admission = limiter.reserve(client: client)
+        var redemption = RedemptionRequest(
             token: ShareRoutes.bearerToken(authorization), client: client,
             userAgent: userAgent.map { String($0.prefix(200)) }, held: ETag.held(ifNoneMatch))
-        commits.submit(redemption) { reply(.redeemed($0)) }
+        if case .limited(let wait) = admission {
+            guard redemption.token != nil else { return reply(.rateLimited(retryAfter: wait)) }
+            redemption.limited = true
+        }
+        commits.submit(redemption) { reply(.redeemed($0, admission: admission)) }
     }
 
     /// The HTTP answer for a reply; records failures for the rate limiter. Throws only when the
@@ -35,8 +40,19 @@ struct ShareEndpoint: Sendable {
         switch reply {
         case .rateLimited(let wait):
             return Problem.rateLimited.answer(extraHeaders: [.retryAfter: String(wait)])
-        case .redeemed(let result):
-            switch try result.get() {
+        case .redeemed(let result, let admission):
+            let outcome: RedemptionOutcome
+            do {
+                outcome = try result.get()
+            } catch {
+                limiter.settle(admission, failed: false)
+                throw error
+            }
+            switch outcome {
+            case .invalidToken, .denied: limiter.settle(admission, failed: true)
+            default: limiter.settle(admission, failed: false)
+            }
+            switch outcome {
             case .share(let body, let version, let binding):
                 return ShareAnswer(
                     status: .ok,
@@ -50,11 +66,11 @@ struct ShareEndpoint: Sendable {
             case .notModified(let version):
                 return ShareAnswer(status: .notModified, headers: [.cacheControl: "no-store", .eTag: ETag.text(version: version)], body: nil)
             case .invalidToken:
-                limiter.recordFailure(client: client)
                 return Problem.invalidToken.answer(extraHeaders: [.wwwAuthenticate: "Bearer error=\"invalid_token\""])
             case .denied(let state):
-                limiter.recordFailure(client: client)
                 return Problem.denial(state).answer()
+            case .rateLimited:
+                return Problem.rateLimited.answer(extraHeaders: [.retryAfter: String(limiter.retryAfter(client: client))])
             }
         }
     }

@@ -41,7 +41,7 @@ import Testing
         try channel.pipeline.syncOperations.addHandler(fastPath)
         try channel.writeInbound(Part.head("/v1/share"))
         try channel.writeInbound(Part.end)
-        endpoint.answer(0, with: .redeemed(.failure(error)))
+        endpoint.answer(0, with: .redeemed(.failure(error), admission: .limited(retryAfter: 1)))
         guard case .head(let head) = try channel.readOutbound(as: HTTPResponsePart.self),
             case .body(let body) = try channel.readOutbound(as: HTTPResponsePart.self)
         else { throw Failure.parse }

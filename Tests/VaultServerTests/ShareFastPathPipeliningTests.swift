@@ -187,7 +187,7 @@ import Testing
     @Test func anAnswerThatFailsIsTheSharedInternalErrorProblem() throws {
         let h = try Harness()
         h.receive("/v1/share")
-        h.endpoint.answer(0, with: .redeemed(.failure(Failure.closed)))
+        h.endpoint.answer(0, with: .redeemed(.failure(Failure.closed), admission: .limited(retryAfter: 1)))
         var parts: [HTTPResponsePart] = []
         while let part = try h.channel.readOutbound(as: HTTPResponsePart.self) { parts.append(part) }
         try #require(parts.count == 3)
@@ -232,7 +232,7 @@ final class StandInEndpoint: ShareFastPathEndpoint, @unchecked Sendable {
     func answer(_ reply: ShareEndpoint.Reply, client: String) throws -> ShareAnswer {
         switch reply {
         case .rateLimited(let wait): return Problem.rateLimited.answer(extraHeaders: [.retryAfter: String(wait)])
-        case .redeemed(let result):
+        case .redeemed(let result, _):
             _ = try result.get()
             return ShareAnswer(status: .ok, headers: [:], body: nil)
         }

@@ -69,7 +69,13 @@ public final class Redeemer: Sendable {
     public func prepare(_ request: RedemptionRequest) -> PreparedRedemption {
         let now = Millis.from(clock())
         guard let token = request.token else {
+            if request.limited { return PreparedRedemption(request: request, step: .answer(.rateLimited)) }
             return deny(request, reason: "invalid_token", grantID: nil, outcome: .invalidToken)
+        }
+        // Over the limit: only a genuine token goes on (a grant the writer has not cached yet is
+        // looked up by the writer, which answers the same).
+        if request.limited, let grant = cache[token.selector], !token.matches(secretHash: grant.secretHash) {
+            return PreparedRedemption(request: request, step: .answer(.rateLimited))
         }
         // A grant the writer has not seen yet, and any conditional request (a 304 must not
         // answer for a grant revoked since it was cached), is done by the writer in full.

@@ -10,6 +10,9 @@ public struct RedemptionRequest: Sendable {
     /// The share versions the vendor says it holds (HTTP's `If-None-Match`, parsed by the
     /// server); nil for an unconditional request.
     public var held: HeldVersions?
+    /// The client is over its failure limit: the request is answered only if its token is
+    /// genuine; otherwise `rateLimited`, and nothing is recorded.
+    public var limited = false
 
     public init(token: Substring?, client: String, userAgent: String?, held: HeldVersions?) {
         self.token = token.flatMap { try? GrantToken.parse($0) }
@@ -46,6 +49,9 @@ public enum RedemptionOutcome: Sendable, Equatable {
     case invalidToken
     /// 403: the token is genuine but the grant is revoked, expired or used up.
     case denied(GrantState)
+    /// 429: the client is over its failure limit and its token is not genuine. Nothing is
+    /// recorded (a genuine token is answered whatever other requests from its address did).
+    case rateLimited
 }
 
 /// A redemption after its read-only phase (`Redeemer.prepare`), ready for the writer.
@@ -55,6 +61,8 @@ public struct PreparedRedemption: Sendable {
         case deny(outcome: RedemptionOutcome, auditBody: [UInt8])
         /// An approval as of the read: count it if the grant is unchanged, record it, then release.
         case redeem(grant: RedeemableGrant.Key, version: Int, outcome: RedemptionOutcome, auditBody: [UInt8])
+        /// Answered without writing anything (a rate-limited request with a token that is not genuine).
+        case answer(RedemptionOutcome)
         /// Not settled by the read: the writer does it all.
         case full
     }

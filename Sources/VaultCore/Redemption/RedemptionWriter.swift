@@ -90,6 +90,8 @@ struct RedemptionWriter: Sendable {
                 }
                 try audit.appendSealed(.shareRedeemed, sealed, atMillis: now, tip: &tip, to: transaction)
                 return .success(outcome)
+            case .answer(let outcome):
+                return .success(outcome)
             case .full:
                 return try full(job.request)
             }
@@ -115,7 +117,7 @@ struct RedemptionWriter: Sendable {
         for job in jobs {
             switch job.step {
             case .full: return []
-            case .deny: continue
+            case .deny, .answer: continue
             case .redeem(let grant, let version, _, _):
                 groups[Approval(grant: grant, version: version), default: 0] += 1
             }
@@ -155,9 +157,11 @@ struct RedemptionWriter: Sendable {
             throw RequestFailure(underlying: error)
         }
         guard let token = request.token, let grant = found else {
+            if request.limited { return .rateLimited }
             try deny("invalid_token", grantID: nil)
             return .invalidToken
         }
+        if request.limited, !token.matches(secretHash: grant.secretHash) { return .rateLimited }
         // Only grants whose token was presented: an unknown selector leaves the cache alone.
         seen.append((token.selector, grant))
         switch RedemptionDecision.decide(request, token: token, grant: grant, nowMillis: now, vaultID: store.vaultID) {
