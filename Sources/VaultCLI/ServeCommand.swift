@@ -17,23 +17,41 @@ struct ServeCommand: AsyncParsableCommand {
             (key-bound shares stay sealed to the vendor's key). It checks and counts grants, serves \
             the shares and appends history entries sealed to the vault key: once a run ends, not \
             even that server can read them. The CLI keeps working on the same vault meanwhile.
-            Routes: GET /v1/share (Authorization: Bearer TOKEN), GET /livez, GET /readyz.
-            Access log: one JSON line per request on stderr. Stops cleanly on SIGINT/SIGTERM.
+            Routes: GET /v1/share (Authorization: Bearer TOKEN), GET /.well-known/jwks.json (the \
+            vault's share-signing key), GET /livez, GET /readyz.
+            Access log: one JSON line per request on stderr (the route, never the rest of a path \
+            or a query). Stops cleanly on SIGINT/SIGTERM.
+
+            Behind a reverse proxy, name it with --trusted-proxy (an address or CIDR, repeatable): \
+            from those peers only, the client is read from Forwarded (RFC 7239) or X-Forwarded-For, \
+            so each vendor is rate-limited and recorded by its own address, not the proxy's. \
+            Failed redemptions are limited per client address (IPv6: per /64); a client over the \
+            limit still gets its share when its token is genuine.
             Needs 64 MiB free on the vault's disk to start (the WAL and its checkpoints); /readyz \
             answers 503 while the vault cannot be written (disk full, read-only file).
 
             Examples:
               vrm serve
               vrm serve --host 0.0.0.0 --port 8443    # put a TLS proxy in front
+              vrm serve --trusted-proxy 127.0.0.1 --trusted-proxy 10.0.0.0/8
             """)
     @OptionGroup var location: VaultLocation
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Option(help: "Port to listen on (0 picks a free one).") var port = 8080
     @Option(help: "Failed redemptions per client per minute before 429.") var maxFailures = 20
+    @Option(
+        name: .customLong("trusted-proxy"),
+        help: ArgumentHelp("A reverse proxy whose Forwarded / X-Forwarded-For names the client (address or CIDR; repeatable).", valueName: "cidr"))
+    var trustedProxies: [String] = []
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0-65535") }
         guard maxFailures >= 1 else { throw ValidationError("--max-failures must be at least 1") }
+        do {
+            _ = try TrustedProxies(parsing: trustedProxies)
+        } catch {
+            throw ValidationError(String(describing: error))
+        }
     }
 
     func run() async throws {
@@ -45,7 +63,9 @@ struct ServeCommand: AsyncParsableCommand {
         var logger = Logger(label: "vrm.serve", factory: ServerLogHandler.init)
         logger.logLevel = .warning
         let app = try buildApplication(
-            database: database, options: ServerOptions(host: host, port: port, maxFailures: maxFailures), logger: logger,
+            database: database,
+            options: ServerOptions(host: host, port: port, maxFailures: maxFailures, trustedProxies: try TrustedProxies(parsing: trustedProxies)),
+            logger: logger,
             onServerRunning: { [host] port in Terminal.note("vrm serve: listening on http://\(host):\(port) (vault \(database.header.vaultIDHex))") })
         defer { AccessLog.flush() }
         try await app.runService()

@@ -14,11 +14,14 @@ public struct ServerOptions: Sendable {
     public var failureWindow: TimeInterval
     /// Free bytes the vault's file system must have for the server to start.
     public var minimumFreeBytes: Int64
+    /// The reverse proxies whose `Forwarded`/`X-Forwarded-For` names the client.
+    public var trustedProxies: TrustedProxies
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, maxFailures: Int = 20, failureWindow: TimeInterval = 60,
-        minimumFreeBytes: Int64 = VaultDatabase.minimumServerFreeBytes
+        minimumFreeBytes: Int64 = VaultDatabase.minimumServerFreeBytes, trustedProxies: TrustedProxies = .none
     ) {
+        self.trustedProxies = trustedProxies
         self.host = host
         self.port = port
         self.maxFailures = maxFailures
@@ -52,11 +55,11 @@ public func buildApplication(
     let redeemer = try Redeemer(database: database, clock: clock)
     let limiter = FailureRateLimiter(maxFailures: options.maxFailures, window: options.failureWindow, clock: clock)
     // One endpoint, hence one group-commit writer and one rate limiter, for both server paths.
-    let endpoint = ShareEndpoint(commits: GroupCommitQueue(redeemer: redeemer), limiter: limiter)
+    let endpoint = ShareEndpoint(commits: GroupCommitQueue(redeemer: redeemer), limiter: limiter, proxies: options.trustedProxies)
     // The header's signing key, as stored: the server has no key to check it with, and a vendor
     // who pinned the customer's key is not misled by a changed one (`Specs/share-envelope.md`).
     let router = buildRouter(redeemer: redeemer, endpoint: endpoint, signingKey: database.header.signPublicKey)
-    let responder = EdgeResponder(inner: router.buildResponder(), accessLog: accessLog)
+    let responder = EdgeResponder(inner: router.buildResponder(), accessLog: accessLog, proxies: options.trustedProxies)
     let limits = HTTP1Channel.Configuration.DecoderConfiguration(
         maxHeaderFieldSize: ServerLimits.parserHeaderLimit, maxHeaderListSize: ServerLimits.parserHeaderLimit, maxHeaderFieldCount: 200)
     let outboxes = ReplyOutboxes()

@@ -29,13 +29,17 @@ struct EdgeResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Context ==
 
     let inner: Inner
     let accessLog: AccessLog
+    let proxies: TrustedProxies
     func respond(to request: Request, context: Context) async throws -> Response {
         let started = ContinuousClock.now
         let response = await answer(request, context: context)
         let bytes: Int? = response.body.contentLength
         accessLog.record(
             method: request.method.rawValue, path: request.uri.path, status: Int(response.status.code), started: started,
-            client: context.clientAddress, userAgent: request.headers[.userAgent], bytes: bytes)
+            client: proxies.client(
+                peer: context.clientAddress, forwarded: ShareFields.forwardedName.flatMap { request.headers[$0] },
+                forwardedFor: ShareFields.forwardedForName.flatMap { request.headers[$0] }),
+            userAgent: request.headers[.userAgent], bytes: bytes)
         return response
     }
 

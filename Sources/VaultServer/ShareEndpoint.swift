@@ -8,6 +8,12 @@ import VaultCore
 struct ShareEndpoint: Sendable {
     let commits: GroupCommitQueue
     let limiter: FailureRateLimiter
+    /// Whose `Forwarded`/`X-Forwarded-For` names the client.
+    let proxies: TrustedProxies
+
+    func client(peer: String, forwarded: String?, forwardedFor: String?) -> String {
+        proxies.client(peer: peer, forwarded: forwarded, forwardedFor: forwardedFor)
+    }
 
     /// How a redemption request ended before it became an HTTP answer.
     enum Reply: Sendable {

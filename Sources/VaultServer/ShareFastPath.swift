@@ -61,20 +61,21 @@ final class ShareFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
         let outbox = outbox
         let path = request.head.path ?? "/v1/share", userAgent = request.fields.userAgent, started = request.started
+        let client = endpoint.client(peer: client, forwarded: request.fields.forwarded, forwardedFor: request.fields.forwardedFor)
         endpoint.begin(
             authorization: request.fields.authorization, userAgent: userAgent,
             ifNoneMatch: request.fields.ifNoneMatch, client: client
         ) { reply in
             if outbox.eventLoop.inEventLoop {
-                handler.value.finish(reply, path: path, userAgent: userAgent, started: started)
+                handler.value.finish(reply, path: path, userAgent: userAgent, client: client, started: started)
             } else {
-                outbox.post { handler.value.finish(reply, path: path, userAgent: userAgent, started: started) }
+                outbox.post { handler.value.finish(reply, path: path, userAgent: userAgent, client: client, started: started) }
             }
         }
     }
 
     /// Writes the answer (on the event loop), logs it, then goes on with what was held.
-    private func finish(_ reply: ShareEndpoint.Reply, path: String, userAgent: String?, started: ContinuousClock.Instant) {
+    private func finish(_ reply: ShareEndpoint.Reply, path: String, userAgent: String?, client: String, started: ContinuousClock.Instant) {
         let answer: ShareAnswer
         do {
             answer = try endpoint.answer(reply, client: client)

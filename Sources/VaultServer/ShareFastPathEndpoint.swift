@@ -8,6 +8,13 @@ protocol ShareFastPathEndpoint: Sendable {
 
     /// The HTTP answer for a reply. Throws when there is none to give (the caller answers 500).
     func answer(_ reply: ShareEndpoint.Reply, client: String) throws -> ShareAnswer
+
+    /// The client of a request from `peer` (`TrustedProxies`).
+    func client(peer: String, forwarded: String?, forwardedFor: String?) -> String
+}
+
+extension ShareFastPathEndpoint {
+    func client(peer: String, forwarded: String?, forwardedFor: String?) -> String { peer }
 }
 
 extension ShareEndpoint: ShareFastPathEndpoint {}

@@ -7,6 +7,12 @@ struct ShareFields {
     var authorization: String?
     var userAgent: String?
     var ifNoneMatch: String?
+    /// For `TrustedProxies`: what a reverse proxy says about the client.
+    var forwarded: String?
+    var forwardedFor: String?
+
+    static let forwardedName = HTTPField.Name("Forwarded")
+    static let forwardedForName = HTTPField.Name("X-Forwarded-For")
 
     /// nil for a request the fast path leaves to Hummingbird: one with a body
     /// (`Content-Length`, `Transfer-Encoding`), with connection management (`Connection`), or
@@ -28,6 +34,12 @@ struct ShareFields {
             case .ifNoneMatch:
                 repeated = repeated || ifNoneMatch != nil
                 ifNoneMatch = field.value
+            case Self.forwardedName:
+                repeated = repeated || forwarded != nil
+                forwarded = field.value
+            case Self.forwardedForName:
+                repeated = repeated || forwardedFor != nil
+                forwardedFor = field.value
             default:
                 break
             }
@@ -39,6 +51,8 @@ struct ShareFields {
             authorization = fields[.authorization]
             userAgent = fields[.userAgent]
             ifNoneMatch = fields[.ifNoneMatch]
+            forwarded = Self.forwardedName.flatMap { fields[$0] }
+            forwardedFor = Self.forwardedForName.flatMap { fields[$0] }
         }
     }
 }

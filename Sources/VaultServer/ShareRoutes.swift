@@ -32,7 +32,9 @@ struct ShareRoutes: Sendable {
     }
 
     func share(_ request: Request, context: VaultRequestContext) async throws -> Response {
-        let client = context.clientAddress
+        let client = endpoint.client(
+            peer: context.clientAddress, forwarded: ShareFields.forwardedName.flatMap { request.headers[$0] },
+            forwardedFor: ShareFields.forwardedForName.flatMap { request.headers[$0] })
         let reply = await withUnsafeContinuation { (continuation: UnsafeContinuation<ShareEndpoint.Reply, Never>) in
             endpoint.begin(
                 authorization: request.headers[.authorization], userAgent: request.headers[.userAgent],

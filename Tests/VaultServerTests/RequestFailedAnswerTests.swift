@@ -19,7 +19,7 @@ import Testing
     func edgeAnswer(_ error: any Error & Sendable) async throws -> (status: Int, body: String, type: String?, logged: [String]) {
         let records = LogRecords()
         let app = Application(
-            responder: EdgeResponder(inner: Throwing(error: error), accessLog: AccessLog(sink: { _ in })),
+            responder: EdgeResponder(inner: Throwing(error: error), accessLog: AccessLog(sink: { _ in }), proxies: .none),
             configuration: .init(address: .hostname("127.0.0.1", port: 0)),
             logger: Logger(label: "test") { _ in CapturingLogHandler(records: records) })
         return try await app.test(.router) { client in

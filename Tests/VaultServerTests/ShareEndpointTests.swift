@@ -47,12 +47,14 @@ struct Fixture {
                 expiresAt: expiresIn.map { clock.now.addingTimeInterval($0) }, maxUses: maxUses))
     }
 
-    func app(maxFailures: Int = 1000) throws -> some ApplicationProtocol {
+    func app(maxFailures: Int = 1000, trustedProxies: [String] = []) throws -> some ApplicationProtocol {
         // The server gets its own database handle and nothing else: no passphrase, no keys.
         let database = try VaultDatabase.open(path: dir.file("vault.db"))
         let log = self.log
         return try buildApplication(
-            database: database, options: ServerOptions(host: "127.0.0.1", port: 0, maxFailures: maxFailures),
+            database: database,
+            options: ServerOptions(
+                host: "127.0.0.1", port: 0, maxFailures: maxFailures, trustedProxies: try TrustedProxies(parsing: trustedProxies)),
             clock: clock.closure, accessLog: AccessLog(sink: { log.append($0) }))
     }
 }
@@ -278,6 +280,37 @@ func bearer(_ token: String) -> HTTPFields { [.authorization: "Bearer \(token)"]
             #expect(statuses.filter { $0 == 401 }.count <= 5)
             #expect(statuses.filter { $0 == 429 }.count >= 35)
         }
+    }
+
+    /// Behind a trusted proxy each vendor is limited and recorded by its own address: one
+    /// client's failures leave another's genuine token alone, and a forged header from an
+    /// untrusted peer changes nothing. Over TCP only: the router's test client has no peer
+    /// address to trust.
+    @Test func behindATrustedProxyEachClientCountsAlone() async throws {
+        let f = try Fixture()
+        try await f.app(maxFailures: 2, trustedProxies: ["127.0.0.1"]).test(.live) { client in
+            var attacker = bearer("nope")
+            attacker[HTTPField.Name("X-Forwarded-For")!] = "198.51.100.9"
+            for _ in 0..<3 { try await client.execute(uri: "/v1/share", method: .get, headers: attacker) { _ in } }
+            try await client.execute(uri: "/v1/share", method: .get, headers: attacker) { #expect($0.status == .tooManyRequests) }
+            var vendor = bearer(f.bearer.token.encoded())
+            vendor[HTTPField.Name("Forwarded")!] = "for=\"[2001:db8::7]:4711\";proto=https"
+            try await client.execute(uri: "/v1/share", method: .get, headers: vendor) { #expect($0.status == .ok) }
+        }
+        let redeemed = try #require(try f.vault.audit.entries().first { $0.event == "share.redeemed" })
+        #expect(redeemed.body.client == "2001:db8::7")
+        #expect(f.log.all.contains { $0.contains(#""client":"198.51.100.9""#) })
+    }
+
+    @Test func theClientIsReadOnlyFromTrustedProxies() throws {
+        let proxies = try TrustedProxies(parsing: ["10.0.0.0/8", "::1"])
+        #expect(proxies.client(peer: "10.1.2.3", forwarded: nil, forwardedFor: "203.0.113.5, 10.9.9.9") == "203.0.113.5")
+        #expect(proxies.client(peer: "192.0.2.1", forwarded: nil, forwardedFor: "203.0.113.5") == "192.0.2.1")
+        #expect(proxies.client(peer: "::1", forwarded: "for=192.0.2.60;proto=http, for=10.0.0.2", forwardedFor: "1.1.1.1") == "192.0.2.60")
+        #expect(proxies.client(peer: "10.0.0.1", forwarded: "for=unknown", forwardedFor: nil) == "10.0.0.1")
+        #expect(proxies.client(peer: "10.0.0.1", forwarded: nil, forwardedFor: "evil, 203.0.113.5") == "203.0.113.5")
+        #expect(throws: TrustedProxyError.self) { try TrustedProxies(parsing: ["10.0.0.0/33"]) }
+        #expect(throws: TrustedProxyError.self) { try TrustedProxies(parsing: ["proxy.example"]) }
     }
 
     @Test func ipv6ClientsAreCountedPer64() {
