@@ -32,8 +32,9 @@ struct ServeCommand: AsyncParsableCommand {
 
             Examples:
               vrm serve
-              vrm serve --host 0.0.0.0 --port 8443    # put a TLS proxy in front
+              vrm serve --host 0.0.0.0 --port 8443    # behind a TLS proxy (or use --tls-cert)
               vrm serve --trusted-proxy 127.0.0.1 --trusted-proxy 10.0.0.0/8
+              vrm serve --host 0.0.0.0 --port 8443 --tls-cert fullchain.pem --tls-key privkey.pem
             """)
     @OptionGroup var location: VaultLocation
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
@@ -43,10 +44,13 @@ struct ServeCommand: AsyncParsableCommand {
         name: .customLong("trusted-proxy"),
         help: ArgumentHelp("A reverse proxy whose Forwarded / X-Forwarded-For names the client (address or CIDR; repeatable).", valueName: "cidr"))
     var trustedProxies: [String] = []
+    @Option(help: ArgumentHelp("Serve HTTPS with this PEM certificate chain (with --tls-key).", valueName: "file")) var tlsCert: String?
+    @Option(help: ArgumentHelp("The PEM private key of --tls-cert (keep it 0600).", valueName: "file")) var tlsKey: String?
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0-65535") }
         guard maxFailures >= 1 else { throw ValidationError("--max-failures must be at least 1") }
+        guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
         do {
             _ = try TrustedProxies(parsing: trustedProxies)
         } catch {
@@ -59,14 +63,23 @@ struct ServeCommand: AsyncParsableCommand {
         for (name, isSet) in set.sorted(by: { $0.key < $1.key }) where isSet {
             Terminal.note("vrm serve: \(name) is set but ignored — the server never reads a passphrase. Remove it from the server's environment.")
         }
+        if let tlsKey, let info = try? FileManager.default.attributesOfItem(atPath: tlsKey),
+            let mode = info[.posixPermissions] as? Int, mode & 0o077 != 0
+        {
+            Terminal.note("vrm serve: warning: \(tlsKey) is readable by other users; chmod 600 it.")
+        }
         let database = try location.openDatabase()
         var logger = Logger(label: "vrm.serve", factory: ServerLogHandler.init)
         logger.logLevel = .warning
         let app = try buildApplication(
             database: database,
-            options: ServerOptions(host: host, port: port, maxFailures: maxFailures, trustedProxies: try TrustedProxies(parsing: trustedProxies)),
+            options: ServerOptions(
+                host: host, port: port, maxFailures: maxFailures, trustedProxies: try TrustedProxies(parsing: trustedProxies),
+                tls: tlsCert.flatMap { cert in tlsKey.map { (certificateChain: cert, privateKey: $0) } }),
             logger: logger,
-            onServerRunning: { [host] port in Terminal.note("vrm serve: listening on http://\(host):\(port) (vault \(database.header.vaultIDHex))") })
+            onServerRunning: { [host, tlsCert] port in
+                Terminal.note("vrm serve: listening on \(tlsCert == nil ? "http" : "https")://\(host):\(port) (vault \(database.header.vaultIDHex))")
+            })
         defer { AccessLog.flush() }
         try await app.runService()
         AccessLog.flush()

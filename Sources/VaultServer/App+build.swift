@@ -1,6 +1,8 @@
 public import Foundation
 public import Hummingbird
 import HummingbirdCore
+import HummingbirdTLS
+import NIOSSL
 public import Logging
 import NIOCore
 public import VaultCore
@@ -16,12 +18,16 @@ public struct ServerOptions: Sendable {
     public var minimumFreeBytes: Int64
     /// The reverse proxies whose `Forwarded`/`X-Forwarded-For` names the client.
     public var trustedProxies: TrustedProxies
+    /// Native TLS: PEM files of the certificate chain and its private key; nil for plain HTTP.
+    public var tls: (certificateChain: String, privateKey: String)?
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, maxFailures: Int = 20, failureWindow: TimeInterval = 60,
-        minimumFreeBytes: Int64 = VaultDatabase.minimumServerFreeBytes, trustedProxies: TrustedProxies = .none
+        minimumFreeBytes: Int64 = VaultDatabase.minimumServerFreeBytes, trustedProxies: TrustedProxies = .none,
+        tls: (certificateChain: String, privateKey: String)? = nil
     ) {
         self.trustedProxies = trustedProxies
+        self.tls = tls
         self.host = host
         self.port = port
         self.maxFailures = maxFailures
@@ -63,10 +69,13 @@ public func buildApplication(
     let limits = HTTP1Channel.Configuration.DecoderConfiguration(
         maxHeaderFieldSize: ServerLimits.parserHeaderLimit, maxHeaderListSize: ServerLimits.parserHeaderLimit, maxHeaderFieldCount: 200)
     let outboxes = ReplyOutboxes()
-    let server = HTTPServerBuilder { httpResponder in
-        VaultHTTP1Channel(
+    let tls = try options.tls.map { try serverTLSConfiguration(certificateChain: $0.certificateChain, privateKey: $0.privateKey) }
+    let server = HTTPServerBuilder { httpResponder -> any ServerChildChannel in
+        let channel = VaultHTTP1Channel(
             inner: HTTP1Channel(responder: httpResponder, configuration: .init(idleTimeout: .seconds(30), httpDecoderConfiguration: limits)),
             endpoint: endpoint, accessLog: accessLog, outboxes: outboxes)
+        guard let tls else { return channel }
+        return try TLSChannel(channel, tlsConfiguration: tls)
     }
     return Application(
         responder: responder,
@@ -74,4 +83,25 @@ public func buildApplication(
         configuration: .init(address: .hostname(options.host, port: options.port), serverName: nil),
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? options.port) },
         logger: logger)
+}
+
+/// The server's TLS configuration from PEM files (`vrm serve --tls-cert --tls-key`): TLS 1.2 or
+/// later, with swift-nio-ssl's default cipher suites.
+func serverTLSConfiguration(certificateChain: String, privateKey: String) throws -> TLSConfiguration {
+    let chain: [NIOSSLCertificate]
+    do {
+        chain = try NIOSSLCertificate.fromPEMFile(certificateChain)
+    } catch {
+        throw VaultError.invalidInput("cannot read a PEM certificate chain from \(certificateChain)")
+    }
+    guard !chain.isEmpty else { throw VaultError.invalidInput("no certificate in \(certificateChain)") }
+    let key: NIOSSLPrivateKey
+    do {
+        key = try NIOSSLPrivateKey(file: privateKey, format: .pem)
+    } catch {
+        throw VaultError.invalidInput("cannot read a PEM private key from \(privateKey)")
+    }
+    var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+    configuration.minimumTLSVersion = .tlsv12
+    return configuration
 }

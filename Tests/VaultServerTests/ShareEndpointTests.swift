@@ -47,14 +47,15 @@ struct Fixture {
                 expiresAt: expiresIn.map { clock.now.addingTimeInterval($0) }, maxUses: maxUses))
     }
 
-    func app(maxFailures: Int = 1000, trustedProxies: [String] = []) throws -> some ApplicationProtocol {
+    func app(maxFailures: Int = 1000, trustedProxies: [String] = [], tls: (String, String)? = nil) throws -> some ApplicationProtocol {
         // The server gets its own database handle and nothing else: no passphrase, no keys.
         let database = try VaultDatabase.open(path: dir.file("vault.db"))
         let log = self.log
         return try buildApplication(
             database: database,
             options: ServerOptions(
-                host: "127.0.0.1", port: 0, maxFailures: maxFailures, trustedProxies: try TrustedProxies(parsing: trustedProxies)),
+                host: "127.0.0.1", port: 0, maxFailures: maxFailures, trustedProxies: try TrustedProxies(parsing: trustedProxies),
+                tls: tls.map { (certificateChain: $0.0, privateKey: $0.1) }),
             clock: clock.closure, accessLog: AccessLog(sink: { log.append($0) }))
     }
 }
