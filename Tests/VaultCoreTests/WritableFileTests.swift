@@ -70,12 +70,7 @@ import VaultTestSupport
 
     static let columns: [(table: String, column: String)] = {
         guard let vault = try? populated.get(), let raw = try? RawDatabase.open(vault.dir.file("vault.db")) else { return [] }
-        let tables =
-            (try? raw.strings("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name != 'grdb_migrations' ORDER BY name"))
-            ?? []
-        return tables.flatMap { table in
-            ((try? raw.strings("SELECT name FROM pragma_table_info('\(table)') ORDER BY cid")) ?? []).map { (table, $0) }
-        }
+        return (try? raw.columns()) ?? []
     }()
 
     /// The changes made to the first row (and, for copies, between the first and the last).

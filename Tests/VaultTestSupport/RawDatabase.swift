@@ -27,6 +27,15 @@ public struct RawDatabase {
         }
     }
 
+    /// Every column of every vault table (not SQLite's or GRDB's own), in schema order.
+    public func columns() throws -> [(table: String, column: String)] {
+        let tables = try strings(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name != 'grdb_migrations' ORDER BY name")
+        return try tables.flatMap { table in
+            try strings("SELECT name FROM pragma_table_info('\(table)') ORDER BY cid").map { (table, $0) }
+        }
+    }
+
     public func strings(_ sql: String) throws -> [String] {
         try queue.read { db in try String.fetchAll(db, sql: sql) }
     }
