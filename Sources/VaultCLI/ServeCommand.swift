@@ -66,7 +66,7 @@ struct ServeCommand: AsyncParsableCommand {
         if let tlsKey, let info = try? FileManager.default.attributesOfItem(atPath: tlsKey),
             let mode = info[.posixPermissions] as? Int, mode & 0o077 != 0
         {
-            Terminal.note("vrm serve: warning: \(tlsKey) is readable by other users; chmod 600 it.")
+            Terminal.note("vrm serve: warning: \(tlsKey) is open to other users (group or others have access); chmod 600 it.")
         }
         let database = try location.openDatabase()
         var logger = Logger(label: "vrm.serve", factory: ServerLogHandler.init)

@@ -103,5 +103,12 @@ func serverTLSConfiguration(certificateChain: String, privateKey: String) throws
     }
     var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
     configuration.minimumTLSVersion = .tlsv12
+    // Built once here, so a key that does not belong to the certificate is named before the
+    // server starts rather than failing every connection.
+    do {
+        _ = try NIOSSLContext(configuration: configuration)
+    } catch {
+        throw VaultError.invalidInput("the private key in \(privateKey) does not match the certificate in \(certificateChain)")
+    }
     return configuration
 }

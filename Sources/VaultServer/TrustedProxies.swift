@@ -104,7 +104,10 @@ public struct TrustedProxies: Sendable {
         if text.contains(":") {
             var address = in6_addr()
             guard inet_pton(AF_INET6, text, &address) == 1 else { return nil }
-            return withUnsafeBytes(of: &address) { Array($0) }
+            let bytes = withUnsafeBytes(of: &address) { Array($0) }
+            // An IPv4-mapped address (a dual-stack listener's IPv4 peer) is that IPv4 address.
+            if bytes[0..<10].allSatisfy({ $0 == 0 }), bytes[10] == 0xFF, bytes[11] == 0xFF { return Array(bytes[12..<16]) }
+            return bytes
         }
         var address = in_addr()
         guard inet_pton(AF_INET, text, &address) == 1 else { return nil }

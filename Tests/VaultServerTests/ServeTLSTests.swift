@@ -34,5 +34,21 @@ import VaultTestSupport
         #expect(throws: VaultError.invalidInput("cannot read a PEM private key from \(Self.certificate)")) {
             _ = try f.app(tls: (Self.certificate, Self.certificate))
         }
+        // A key of its own, not the certificate's.
+        let dir = TemporaryDirectory()
+        let other = dir.file("other-key.pem")
+        try Data(
+            """
+            -----BEGIN PRIVATE KEY-----
+            MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgrcSZc/zjhpIuWtTj
+            XloxmbgEZPH9XIYwIxK19A0IbfGhRANCAAQrXsupiQ53dzOivT0t3OnASx5oMKcM
+            1hDRd+vf1BBM0sz3bW9R9bSZ8YsjHlHg/vyElj0LCF3DCrtiCRYPY0g2
+            -----END PRIVATE KEY-----
+
+            """.utf8
+        ).write(to: URL(fileURLWithPath: other))
+        #expect(throws: VaultError.invalidInput("the private key in \(other) does not match the certificate in \(Self.certificate)")) {
+            _ = try f.app(tls: (Self.certificate, other))
+        }
     }
 }

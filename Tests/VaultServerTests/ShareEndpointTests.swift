@@ -310,6 +310,7 @@ func bearer(_ token: String) -> HTTPFields { [.authorization: "Bearer \(token)"]
         #expect(proxies.client(peer: "::1", forwarded: "for=192.0.2.60;proto=http, for=10.0.0.2", forwardedFor: "1.1.1.1") == "192.0.2.60")
         #expect(proxies.client(peer: "10.0.0.1", forwarded: "for=unknown", forwardedFor: nil) == "10.0.0.1")
         #expect(proxies.client(peer: "10.0.0.1", forwarded: nil, forwardedFor: "evil, 203.0.113.5") == "203.0.113.5")
+        #expect(proxies.client(peer: "::ffff:10.0.0.1", forwarded: nil, forwardedFor: "203.0.113.5") == "203.0.113.5")
         #expect(throws: TrustedProxyError.self) { try TrustedProxies(parsing: ["10.0.0.0/33"]) }
         #expect(throws: TrustedProxyError.self) { try TrustedProxies(parsing: ["proxy.example"]) }
     }
