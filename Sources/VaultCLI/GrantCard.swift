@@ -14,8 +14,10 @@ struct GrantCard: Encodable {
     /// Key-bound grants: the vendor key (`vrmpk1_…`) the share is sealed to.
     var vendorKey: String?
     var token: String?
-    /// `…/v1/share`, when the customer gave `--endpoint` or `VRM_ENDPOINT`.
+    /// The base URL `vrm serve` answers on (what `vrm redeem --url` takes), when the customer
+    /// gave `--endpoint` or `VRM_ENDPOINT`; `shareURL` is its `/v1/share`.
     var endpoint: String?
+    var shareURL: String?
     var jwksURL: String?
     /// The vault's share-signing key: its `kid` (RFC 7638 thumbprint) and the raw key in
     /// standard base64, for `vrm redeem --vault-key` (pinning).
@@ -28,7 +30,7 @@ struct GrantCard: Encodable {
 
     enum CodingKeys: String, CodingKey {
         case binding, vendor, token, endpoint, scopes, purpose
-        case grantID = "grant_id", vaultID = "vault_id", vendorKey = "vendor_key", jwksURL = "jwks_url"
+        case grantID = "grant_id", vaultID = "vault_id", vendorKey = "vendor_key", jwksURL = "jwks_url", shareURL = "share_url"
         case signingKeyID = "signing_key_id", signingKey = "signing_key", expiresAt = "expires_at", maxUses = "max_uses"
     }
 
@@ -40,7 +42,8 @@ struct GrantCard: Encodable {
         binding = grant.binding.rawValue
         vendorKey = grant.vendorKey
         self.token = token
-        self.endpoint = endpoint?.appendingPathComponent("v1/share").absoluteString
+        self.endpoint = endpoint?.absoluteString
+        shareURL = endpoint?.appendingPathComponent("v1/share").absoluteString
         jwksURL = endpoint?.appendingPathComponent(".well-known/jwks.json").absoluteString
         signingKeyID = jwk.kid ?? jwk.thumbprint
         signingKey = Data(vault.keys.signing.publicKey).base64EncodedString()
@@ -53,7 +56,11 @@ struct GrantCard: Encodable {
     /// The card as text, for the customer to pass on.
     var text: String {
         var lines = ["Grant card for \(vendor ?? "(removed vendor)") — everything the vendor needs:"]
-        lines.append("  endpoint:    \(endpoint ?? "not given (pass --endpoint URL or set VRM_ENDPOINT to the URL vrm serve answers on)")")
+        if let endpoint, let shareURL {
+            lines.append("  endpoint:    \(endpoint) (GET \(shareURL); vrm redeem --url \(endpoint))")
+        } else {
+            lines.append("  endpoint:    not given (pass --endpoint URL or set VRM_ENDPOINT to the URL vrm serve answers on)")
+        }
         lines.append("  grant id:    \(grantID)")
         lines.append("  vault id:    \(vaultID)")
         if binding == GrantBinding.key.rawValue {

@@ -47,6 +47,10 @@ struct EdgeResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Context ==
         if ServerLimits.headerBytes(request.headers) > ServerLimits.maxHeaderBytes {
             return Problem.headersTooLarge.response(extraHeaders: [.connection: "close"])
         }
+        // No route takes a body; a transfer coding other than plain chunked is refused outright.
+        if let coding = request.headers[.transferEncoding], coding.lowercased() != "chunked" {
+            return Problem.malformedRequest.response(extraHeaders: [.connection: "close"])
+        }
         if let length = request.headers[.contentLength].flatMap(Int.init), length > ServerLimits.maxBodyBytes {
             return Problem.requestTooLarge.response(extraHeaders: [.connection: "close"])
         }

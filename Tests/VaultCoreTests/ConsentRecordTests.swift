@@ -32,7 +32,10 @@ import VaultTestSupport
         #expect((json["dpv:hasJurisdiction"] as? [[String: String]])?.first?["@id"] == "https://w3id.org/dpv/loc#GB")
         #expect((json["dpv:hasDataSubject"] as? [String: Any])?["dct:identifier"] as? String == "jo@example.org")
         let given = try #require((json["dpv:hasConsentStatus"] as? [[String: Any]])?.first)
-        #expect((given["@type"] as? [String]) == ["dpv:ConsentGiven", "dpv:ExplicitlyExpressedConsent"])
+        #expect((given["@type"] as? [String]) == ["dpv:ConsentGiven"])
+        #expect(
+            (process["dpv:hasLegalBasis"] as? [[String: String]])?.compactMap { $0["@id"] }
+                == ["https://w3id.org/dpv#Consent", "https://w3id.org/dpv#ExplicitlyExpressedConsent"])
 
         try vault.grants.revoke(id: issued.grant.id)
         let events = try #require(try recordJSON(vault, issued.grant.id)["dpv:hasConsentStatus"] as? [[String: Any]])

@@ -40,6 +40,25 @@ import VaultTestSupport
         #expect(third.version == 3)
     }
 
+    /// A client over its failure limit: a genuine token of an active grant is answered, one of a
+    /// revoked grant (or a wrong one) gets 429 and writes nothing.
+    @Test func overTheLimitOnlyAnActiveGrantsTokenIsAnswered() throws {
+        let active = try grant()
+        let revoked = try grant()
+        try vault.grants.revoke(id: revoked.grant.id)
+        let redeemer = try redeemer()
+        let before = try vault.audit.entries().count
+        func limited(_ token: GrantToken) throws -> RedemptionOutcome {
+            var request = RedemptionRequest(token: token.encoded()[...], client: "192.0.2.1", userAgent: nil, held: nil)
+            request.limited = true
+            return try redeemer.redeem(request)
+        }
+        #expect(try limited(revoked.token) == .rateLimited)
+        #expect(try limited(try GrantToken.generate()) == .rateLimited)
+        guard case .share = try limited(active.token) else { return #expect(Bool(false), "a genuine token was refused") }
+        #expect(try vault.audit.entries().count == before + 1)
+    }
+
     /// The version (the vendor's ETag) moves only when what the share says changes: a vendor
     /// polling with If-None-Match pays a counted 200 only for new data.
     @Test func aChangeThatLeavesTheSharedDataAloneKeepsTheVersion() throws {

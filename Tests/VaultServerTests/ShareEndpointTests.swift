@@ -102,6 +102,7 @@ func bearer(_ token: String) -> HTTPFields { [.authorization: "Bearer \(token)"]
             }
             try await client.execute(uri: "/v1/share/vrm_notlogged?token=vrm_neither", method: .get) { #expect($0.status == .notFound) }
         }
+        #expect(f.log.all.contains { $0.contains(#""status":400"#) })
         #expect(!f.log.all.contains { $0.contains("vrm_notlogged") || $0.contains("vrm_neither") }, "\(f.log.all)")
         #expect(f.log.all.contains { $0.contains(#""path":"(other)""#) })
         #expect(!f.log.all.contains { $0.contains(#""status":500"#) })

@@ -125,7 +125,7 @@ extension ConsentEngine {
         if let site = vendor?.site { entity.append(("schema:url", .string(site))) }
 
         var given: [(String, JSONLD)] = [
-            ("@type", .array([.string("dpv:ConsentGiven"), .string("dpv:ExplicitlyExpressedConsent")])),
+            ("@type", .array([.string("dpv:ConsentGiven")])),
             ("dpv:isIndicatedBy", .iri(ConsentRecord27560.dpv + "DataSubject")),
             ("dpv:isIndicatedAtTime", .string(Timestamp.string(grant.createdAt))),
             ("dpv:hasIndicationMethod", .string("vrm grant create (VRM Vault CLI)")),
@@ -152,7 +152,8 @@ extension ConsentEngine {
             ("dpv:hasPurpose", .array([.iri(ConsentRecord27560.purposeIRI(grant.purpose))])),
             ("dct:description", .string(grant.purpose.meaning)),
             ("dpv:hasPersonalData", .array(categories.map(JSONLD.iri))),
-            ("dpv:hasLegalBasis", .array([.iri(ConsentRecord27560.dpv + "Consent")])),
+            // The kind of consent is the legal basis (the DPV guide's "event type").
+            ("dpv:hasLegalBasis", .array([.iri(ConsentRecord27560.dpv + "Consent"), .iri(ConsentRecord27560.dpv + "ExplicitlyExpressedConsent")])),
             ("dpv:hasDataController", .array([.iri(controllerID)])),
             ("dpv:hasRecipient", .array([.iri(controllerID)])),
         ]

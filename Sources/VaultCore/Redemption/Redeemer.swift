@@ -84,6 +84,8 @@ public final class Redeemer: Sendable {
         }
         switch RedemptionDecision.decide(request, token: token, grant: grant, nowMillis: now, vaultID: store.vaultID) {
         case .deny(let reason, let outcome):
+            // Over the limit, a revoked or expired grant's token writes no more entries.
+            if request.limited { return PreparedRedemption(request: request, step: .answer(.rateLimited)) }
             return deny(request, reason: reason, grantID: grant.id, outcome: outcome)
         case .release(let version, let body, let binding):
             let sealed = audit.seal(AuditBody(grantID: grant.id, version: version, client: request.client, userAgent: request.userAgent))

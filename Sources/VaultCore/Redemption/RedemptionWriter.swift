@@ -166,6 +166,8 @@ struct RedemptionWriter: Sendable {
         seen.append((token.selector, grant))
         switch RedemptionDecision.decide(request, token: token, grant: grant, nowMillis: now, vaultID: store.vaultID) {
         case .deny(let reason, let outcome):
+            // Over the limit, a revoked or expired grant's token writes no more entries.
+            if request.limited { return .rateLimited }
             try deny(reason, grantID: grant.id)
             return outcome
         case .notModified(let version):
