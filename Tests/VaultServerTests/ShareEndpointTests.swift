@@ -490,12 +490,13 @@ enum RawHTTP {
     }
 
     /// Sends `bytes` in one write on a new connection to 127.0.0.1:`port`, then reads until
-    /// `expecting` responses (with Content-Length bodies) have arrived; gives up after 10 s.
+    /// `expecting` responses (with Content-Length bodies) have arrived; gives up after 90 s.
     static func exchange(port: Int, send bytes: [UInt8], expecting: Int) throws -> [Response] {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw Failure(description: "socket failed") }
         defer { close(fd) }
-        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        // Generous: on 2 cores the other suites' blocking work can hold the cooperative pool for seconds.
+        var timeout = timeval(tv_sec: 90, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -517,7 +518,11 @@ enum RawHTTP {
                 continue
             }
             let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            guard count > 0 else { throw Failure(description: "connection ended after \(responses.count) responses") }
+            guard count > 0 else {
+                throw Failure(
+                    description: count == 0 ? "connection ended after \(responses.count) responses" : "no answer within 90 s after \(responses.count) responses"
+                )
+            }
             buffer += chunk[..<count]
         }
         return responses
