@@ -87,14 +87,13 @@ enum FormatMigration {
             return true
         }
         guard migrated, let store = checkpoints else { return }
-        let checkpoint = try database.read { transaction -> AuditCheckpoint? in
+        let checkpoint = try database.read { transaction -> AuditCheckpoint in
             try context.checkRecords(against: nil, in: transaction)
             let tip = try HistoryCheck(keys: keys).verify(after: nil, openBodies: false, in: transaction)
             return AuditCheckpoint(
                 seq: tip.seq, hash: tip.hash, revocations: try ConsentEngine.revocations(in: transaction, keys: keys),
                 generation: try transaction.header.read().generation ?? 0)
         }
-        guard let checkpoint else { return }
         try store.save(checkpoint, keys: keys)
         store.removeLegacy(vaultID: keys.vaultID)
     }

@@ -55,12 +55,12 @@ public struct ConsentRecord27560: Encodable, Sendable {
         }
     }
 
-    /// The DPV consent state for a grant state.
-    static func statusIRI(_ state: GrantState) -> String {
+    /// The DPV consent state (a `dpv:` term) for a grant state.
+    static func statusTerm(_ state: GrantState) -> String {
         switch state {
-        case .active: dpv + "ConsentGiven"
-        case .revoked: dpv + "ConsentWithdrawn"
-        case .expired, .usedUp: dpv + "ConsentExpired"
+        case .active: "dpv:ConsentGiven"
+        case .revoked: "dpv:ConsentWithdrawn"
+        case .expired, .usedUp: "dpv:ConsentExpired"
         }
     }
 
@@ -125,7 +125,7 @@ extension ConsentEngine {
         if let site = vendor?.site { entity.append(("schema:url", .string(site))) }
 
         var given: [(String, JSONLD)] = [
-            ("@type", .array([.string("dpv:ConsentGiven")])),
+            ("@type", .array([.string(ConsentRecord27560.statusTerm(.active))])),
             ("dpv:isIndicatedBy", .iri(ConsentRecord27560.dpv + "DataSubject")),
             ("dpv:isIndicatedAtTime", .string(Timestamp.string(grant.createdAt))),
             ("dpv:hasIndicationMethod", .string("vrm grant create (VRM Vault CLI)")),
@@ -139,7 +139,7 @@ extension ConsentEngine {
             let at = grant.revokedAt ?? (state == .expired ? grant.expiresAt : nil) ?? now
             events.append(
                 .object([
-                    ("@type", .array([.string("dpv:" + ConsentRecord27560.statusIRI(state).dropFirst(ConsentRecord27560.dpv.count))])),
+                    ("@type", .array([.string(ConsentRecord27560.statusTerm(state))])),
                     ("dpv:isIndicatedBy", .iri(ConsentRecord27560.dpv + (state == .revoked ? "DataSubject" : "DataController"))),
                     ("dpv:isIndicatedAtTime", .string(Timestamp.string(at))),
                 ]))
