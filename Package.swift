@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         .systemLibrary(
@@ -61,11 +62,28 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "VaultRelay",
+            dependencies: [
+                "VaultCore",
+                "VaultCrypto",
+                "VaultServer",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
             name: "VaultCLI",
             dependencies: [
                 "VaultCore",
                 "VaultCrypto",
                 "VaultServer",
+                "VaultRelay",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -127,6 +145,11 @@ let package = Package(
         .testTarget(
             name: "VaultCLITests",
             dependencies: ["VaultCLI", "VaultCore", "VaultCrypto", "VaultTestSupport", "vrm", "vrm-fuzz"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "VaultRelayTests",
+            dependencies: ["VaultRelay", "VaultServer", "VaultCore", "VaultCrypto", "VaultTestSupport", "vrm"],
             swiftSettings: strict
         ),
     ],

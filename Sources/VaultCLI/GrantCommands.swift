@@ -184,17 +184,27 @@ struct GrantCommand: ParsableCommand {
         }
     }
 
-    struct Revoke: ParsableCommand {
+    struct Revoke: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Revoke a grant now; its stored share is destroyed.",
-            discussion: "The very next redemption is refused with 403 (revoked).\n\nExample:\n  vrm grant revoke gr_abcdefghijklmnop")
+            discussion: """
+                The very next redemption is refused with 403 (revoked). While the vault is linked to \
+                a relay, the revoke is reported only once the relay has it; when the relay cannot \
+                be reached the grant is still revoked here, the change is queued, and the command \
+                exits 6 (`vrm relay sync` retries).
+
+                Example:
+                  vrm grant revoke gr_abcdefghijklmnop
+                """)
         @OptionGroup var location: VaultLocation
         @OptionGroup var unlock: UnlockOptions
         @Argument(help: "The grant id.") var id: String
 
-        func run() throws {
-            let g = try unlock.unlock(location).grants.revoke(id: id)
-            print("Revoked grant \(g.id) (\(g.vendorName ?? "removed vendor")). Its share was destroyed.")
+        func run() async throws {
+            let vault = try unlock.unlock(location)
+            let g = try vault.grants.revoke(id: id)
+            let relay = try await RelayPush.flush(vault)
+            print("Revoked grant \(g.id) (\(g.vendorName ?? "removed vendor")). Its share was destroyed\(relay.map { " here and at the relay \($0.url)" } ?? "").")
         }
     }
 

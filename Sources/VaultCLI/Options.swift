@@ -38,7 +38,10 @@ struct UnlockOptions: ParsableArguments {
     func unlock(_ location: VaultLocation) throws -> Vault {
         // Open first: a missing or corrupt file is reported before asking for a passphrase.
         let database = try location.openDatabase()
-        return try Vault.unlock(database: database, passphrase: passphrase(), checkpoints: checkpointStore())
+        let vault = try Vault.unlock(database: database, passphrase: passphrase(), checkpoints: checkpointStore())
+        // A linked relay gets this command's grant changes before it returns (`RelayPush`).
+        RelayPush.unlocked.withLock { $0.append(vault) }
+        return vault
     }
 }
 

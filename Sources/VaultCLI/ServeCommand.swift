@@ -69,6 +69,11 @@ struct ServeCommand: AsyncParsableCommand {
             Terminal.note("vrm serve: warning: \(tlsKey) is open to other users (group or others have access); chmod 600 it.")
         }
         let database = try location.openDatabase()
+        if try database.isLinkedToRelay() {
+            throw CLIError(
+                description: "this vault is linked to a relay, which serves its grants (two endpoints would each count uses); "
+                    + "`vrm relay status` says where. Run `vrm relay unlink` to serve it here again.")
+        }
         var logger = Logger(label: "vrm.serve", factory: ServerLogHandler.init)
         logger.logLevel = .warning
         let app = try buildApplication(

@@ -2,6 +2,7 @@ public import ArgumentParser
 import Foundation
 import VaultCore
 import VaultCrypto
+import VaultRelay
 
 /// The `vrm` command tree.
 public struct VRM: AsyncParsableCommand {
@@ -21,13 +22,14 @@ public struct VRM: AsyncParsableCommand {
               vrm serve --port 8080
 
             Exit codes: 0 ok, 1 error, 2 usage or cancelled, 3 wrong passphrase,
-            4 vault corrupt or unreadable (or share history damaged), 5 no vault.
+            4 vault corrupt or unreadable (or share history damaged), 5 no vault,
+            6 relay not reached (a change is saved in the vault and queued for the relay).
             """,
         version: "0.1.0",
         subcommands: [
             InitCommand.self, PassphraseCommand.self, ProfileCommand.self, VendorCommand.self, PurchaseCommand.self, CaseCommand.self,
             VendorKeyCommand.self, GrantCommand.self, AuditCommand.self, ReportCommand.self, ExportCommand.self, ImportAllCommand.self,
-            ServeCommand.self, RedeemCommand.self, DemoCommand.self,
+            ServeCommand.self, RelayCommand.self, RedeemCommand.self, DemoCommand.self,
         ])
 
     public init() {}
@@ -39,11 +41,19 @@ public struct VRM: AsyncParsableCommand {
         do {
             try PassphraseReader.takeFromEnvironment()
             var command = try parseAsRoot(arguments)
-            if var asyncCommand = command as? any AsyncParsableCommand {
-                try await asyncCommand.run()
-            } else {
-                try command.run()
+            do {
+                if var asyncCommand = command as? any AsyncParsableCommand {
+                    try await asyncCommand.run()
+                } else {
+                    try command.run()
+                }
+            } catch {
+                // What the command changed before it failed still goes to a linked relay.
+                try? await RelayPush.flushUnlocked()
+                throw error
             }
+            // A linked relay gets every grant change before the command returns.
+            try await RelayPush.flushUnlocked()
             return 0
         } catch {
             return report(error)
@@ -64,6 +74,15 @@ public struct VRM: AsyncParsableCommand {
         case let error as ShareFormatError:
             printError(error.description)
             return 1
+        case let error as RelayPending:
+            printError(error.description)
+            return 6
+        case let error as RelayClientError:
+            printError(error.description)
+            return 6
+        case let error as RelayError:
+            printError(error.description)
+            return 6
         default:
             let code = exitCode(for: error)
             if code == .success {

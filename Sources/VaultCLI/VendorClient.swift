@@ -21,7 +21,7 @@ struct VendorClient {
     /// JWK Set is fetched first: a 200 counts a use, which must not be spent on a share that
     /// could then not be verified.
     func fetch(token: String, ifNoneMatch: String? = nil) async throws -> Result {
-        let keySet = pinnedSigner == nil ? try await fetchKeySet() : nil
+        let keySet = pinnedSigner == nil ? try await fetchKeySet(token: token) : nil
         var request = URLRequest(url: baseURL.appendingPathComponent("v1/share"))
         request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
         request.setValue("vrm-redeem/0.1", forHTTPHeaderField: "User-Agent")
@@ -52,8 +52,10 @@ struct VendorClient {
     /// `GET {base}/.well-known/jwks.json`: the vault's signing keys, when no key is pinned. They
     /// come from the same server as the share, so they show which key signed, not that it is
     /// the customer's: pinning (`--vault-key`) is what proves that.
-    func fetchKeySet() async throws -> VaultJWKSet {
+    func fetchKeySet(token: String) async throws -> VaultJWKSet {
         var request = URLRequest(url: baseURL.appendingPathComponent(".well-known/jwks.json"))
+        // A relay serves many vaults: the token names which one's keys (no use is counted).
+        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
         request.setValue("vrm-redeem/0.1", forHTTPHeaderField: "User-Agent")
         let (data, response): (Data, URLResponse)
         do {

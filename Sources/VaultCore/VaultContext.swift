@@ -80,7 +80,7 @@ final class VaultContext: Sendable {
 
     /// The keyed digest of every row only the CLI writes (`StorageTransaction.feedRecords`).
     func recordsDigest(in transaction: StorageTransaction) throws -> [UInt8] {
-        var failure: Error?
+        var failure: (any Error)?
         let digest = BLAKE2b.hash(key: keys.integrityKey) { input in
             do { try transaction.feedRecords(into: &input) } catch { failure = error }
         }

@@ -12,6 +12,8 @@ public struct AccessLog: Sendable {
     }
 
     private let output: Output
+    /// Whether lines name the client's address and user agent (the relay's do not: `Specs/relay.md`).
+    private var recordsClient = true
     /// The ISO 8601 text of the current second.
     private let clockText = PerSecondText { $0.formatted(.iso8601) }
 
@@ -23,6 +25,14 @@ public struct AccessLog: Sendable {
     /// Hands each line to `sink`.
     public init(sink: @escaping @Sendable (String) -> Void) {
         output = .lines(sink)
+    }
+
+    /// The same log, with `"client":"-"` in every line: the relay keeps no client address
+    /// outside the sealed history entries.
+    public func withoutClients() -> AccessLog {
+        var log = self
+        log.recordsClient = false
+        return log
     }
 
     /// Writes out lines still gathered for standard error (at shutdown).
@@ -43,7 +53,7 @@ public struct AccessLog: Sendable {
         line += #"{"bytes":"#.utf8
         if let bytes { Self.appendDecimal(bytes, to: &line) } else { line += "null".utf8 }
         line += #","client":"#.utf8
-        Self.appendQuoted(client[...], to: &line)
+        Self.appendQuoted(recordsClient ? client[...] : "-", to: &line)
         line += #","duration_ms":"#.utf8
         Self.appendDecimal(micros / 1000, to: &line)
         line.append(UInt8(ascii: "."))
@@ -60,7 +70,7 @@ public struct AccessLog: Sendable {
         line += #","ts":""#.utf8
         line += clockText.now().utf8
         line += #"","user_agent":"#.utf8
-        if let userAgent { Self.appendQuoted(userAgent.prefix(200), to: &line) } else { line += "null".utf8 }
+        if recordsClient, let userAgent { Self.appendQuoted(userAgent.prefix(200), to: &line) } else { line += "null".utf8 }
         line.append(UInt8(ascii: "}"))
         switch output {
         case .block(let writer): writer.write(line: line)

@@ -36,13 +36,6 @@ public struct ServerOptions: Sendable {
     }
 }
 
-/// The router with all routes; the edge responder is added by `buildApplication`.
-func buildRouter(redeemer: Redeemer, endpoint: ShareEndpoint, signingKey: [UInt8]) -> Router<VaultRequestContext> {
-    let router = Router(context: VaultRequestContext.self)
-    ShareRoutes(redeemer: redeemer, endpoint: endpoint, keySet: VaultJWKSet(keys: [VaultJWK(publicKey: signingKey)])).register(on: router)
-    return router
-}
-
 /// The whole HTTP application over an opened vault database (no passphrase, no keys).
 public func buildApplication(
     database: VaultDatabase, options: ServerOptions, clock: @escaping VaultClock = { Date() },
@@ -59,13 +52,32 @@ public func buildApplication(
     // commits, which every waiting request would wait for (Benchmarks/RESULTS.md).
     try database.checkpointInBackground()
     let redeemer = try Redeemer(database: database, clock: clock)
-    let limiter = FailureRateLimiter(maxFailures: options.maxFailures, window: options.failureWindow, clock: clock)
-    // One endpoint, hence one group-commit writer and one rate limiter, for both server paths.
-    let endpoint = ShareEndpoint(commits: GroupCommitQueue(redeemer: redeemer), limiter: limiter, proxies: options.trustedProxies)
     // The header's signing key, as stored: the server has no key to check it with, and a vendor
     // who pinned the customer's key is not misled by a changed one (`Specs/share-envelope.md`).
-    let router = buildRouter(redeemer: redeemer, endpoint: endpoint, signingKey: database.header.signPublicKey)
-    let responder = EdgeResponder(inner: router.buildResponder(), accessLog: accessLog, proxies: options.trustedProxies)
+    let service = VaultShareService(
+        commits: GroupCommitQueue(redeemer: redeemer), keys: VaultJWKSet(keys: [VaultJWK(publicKey: database.header.signPublicKey)]))
+    return try buildShareApplication(
+        service: service, options: options, clock: clock, accessLog: accessLog, logger: logger, onServerRunning: onServerRunning)
+}
+
+/// The HTTP application around a share service: `GET /v1/share` on both server paths (the
+/// router and the event-loop fast path), the JWK Set, the probes, the access log, problem
+/// answers, request limits and optional TLS — for `vrm serve` and the relay alike.
+/// `routes` adds the caller's own routes (the relay's control API, with `controlRoutes`).
+public func buildShareApplication(
+    service: some ShareService, options: ServerOptions, clock: @escaping VaultClock = { Date() },
+    accessLog: AccessLog = AccessLog(), logger: Logger,
+    controlRoutes: Bool = false, routes: (Router<VaultRequestContext>) -> Void = { _ in },
+    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+) throws -> some ApplicationProtocol {
+    let limiter = FailureRateLimiter(maxFailures: options.maxFailures, window: options.failureWindow, clock: clock)
+    // One endpoint, hence one service and one rate limiter, for both server paths.
+    let endpoint = ShareEndpoint(service: service, limiter: limiter, proxies: options.trustedProxies)
+    let router = Router(context: VaultRequestContext.self)
+    ShareRoutes(endpoint: endpoint).register(on: router)
+    routes(router)
+    let responder = EdgeResponder(
+        inner: router.buildResponder(), accessLog: accessLog, proxies: options.trustedProxies, controlRoutes: controlRoutes)
     let limits = HTTP1Channel.Configuration.DecoderConfiguration(
         maxHeaderFieldSize: ServerLimits.parserHeaderLimit, maxHeaderListSize: ServerLimits.parserHeaderLimit, maxHeaderFieldCount: 200)
     let outboxes = ReplyOutboxes()

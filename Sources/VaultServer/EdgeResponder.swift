@@ -18,8 +18,21 @@ enum Routes {
     static func logged(_ path: String) -> String {
         let bare = path[..<(path.firstIndex(of: "?") ?? path.endIndex)]
         let route = normalised(bare)
-        return known.contains(route) ? route : "(other)"
+        if known.contains(route) { return route }
+        // The relay's control routes, with the vault id left out.
+        let parts = route.split(separator: "/")
+        if parts.count >= 3, parts[0] == "v1", parts[1] == "relay", parts[2] == "vaults" {
+            let rest = parts.dropFirst(4).filter { control.contains(String($0)) }
+            guard rest.count == max(0, parts.count - 4) else { return "(other)" }
+            return "/v1/relay/vaults" + (parts.count > 3 ? "/{vault}" : "") + rest.map { "/" + $0 }.joined()
+        }
+        return "(other)"
     }
+
+    /// The relay's control routes (`Specs/relay.md`) take a body, up to
+    /// `ServerLimits.maxControlBodyBytes`; their path segments after the vault id.
+    static let controlPrefix = "/v1/relay/"
+    static let control: Set<String> = ["grants", "history", "ack", "status"]
 }
 
 /// Wraps the router: enforces size bounds, answers every error as problem+json, and writes the
@@ -30,6 +43,10 @@ struct EdgeResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Context ==
     let inner: Inner
     let accessLog: AccessLog
     let proxies: TrustedProxies
+    /// Whether the relay's control routes (`Routes.controlPrefix`) are served: their bodies are
+    /// bounded by `ServerLimits.maxControlBodyBytes` and read by the route.
+    var controlRoutes = false
+
     func respond(to request: Request, context: Context) async throws -> Response {
         let started = ContinuousClock.now
         let response = await answer(request, context: context)
@@ -51,7 +68,10 @@ struct EdgeResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Context ==
         if let coding = request.headers[.transferEncoding], coding.lowercased() != "chunked" {
             return Problem.malformedRequest.response(extraHeaders: [.connection: "close"])
         }
-        if let length = request.headers[.contentLength].flatMap(Int.init), length > ServerLimits.maxBodyBytes {
+        let control = controlRoutes && request.uri.path.hasPrefix(Routes.controlPrefix)
+        if let length = request.headers[.contentLength].flatMap(Int.init),
+            length > (control ? ServerLimits.maxControlBodyBytes : ServerLimits.maxBodyBytes)
+        {
             return Problem.requestTooLarge.response(extraHeaders: [.connection: "close"])
         }
         if request.method != .get, Routes.known.contains(Routes.normalised(request.uri.path[...])) {
@@ -60,7 +80,7 @@ struct EdgeResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Context ==
         do {
             // No route takes a body; one sent anyway (chunked too) is bounded here. A request
             // with neither header has no body, and skips the extra await.
-            if request.headers[.contentLength] != nil || request.headers[.transferEncoding] != nil {
+            if !control, request.headers[.contentLength] != nil || request.headers[.transferEncoding] != nil {
                 _ = try await request.body.collect(upTo: ServerLimits.maxBodyBytes)
             }
             let response = try await inner.respond(to: request, context: context)

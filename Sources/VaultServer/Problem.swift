@@ -1,6 +1,6 @@
 import Foundation
 public import HTTPTypes
-import Hummingbird
+public import Hummingbird
 import VaultCore
 
 /// The RFC 9457 problem types this server answers with. `Specs/openapi.yaml` lists them.
@@ -17,6 +17,20 @@ public enum Problem: String, Sendable, CaseIterable {
     case methodNotAllowed = "method-not-allowed"
     case notReady = "not-ready"
     case internalError = "internal-error"
+    /// `GET /.well-known/jwks.json` on a relay, with neither a token nor a `vault_id` it knows.
+    case noKeySet = "no-key-set"
+    /// Relay control requests (`Specs/relay.md`): a missing, malformed, stale or wrong signature.
+    case badSignature = "bad-signature"
+    /// A signed request whose nonce was used before.
+    case replayed
+    /// Enrolment with an unknown, used or expired invite code.
+    case invalidInvite = "invalid-invite"
+    /// A body that is not the JSON the request takes.
+    case invalidBody = "invalid-body"
+    /// A vault the relay does not hold (never enrolled, or unlinked).
+    case unknownVault = "unknown-vault"
+    /// The vault is enrolled already.
+    case alreadyEnrolled = "already-enrolled"
 
     /// The problem `type` URI.
     public var type: String { "urn:vrm-vault:problem:\(rawValue)" }
@@ -33,6 +47,11 @@ public enum Problem: String, Sendable, CaseIterable {
         case .methodNotAllowed: .methodNotAllowed
         case .notReady: .serviceUnavailable
         case .internalError: .internalServerError
+        case .noKeySet, .unknownVault: .notFound
+        case .badSignature, .replayed: .unauthorized
+        case .invalidInvite: .forbidden
+        case .invalidBody: .badRequest
+        case .alreadyEnrolled: .conflict
         }
     }
 
@@ -50,6 +69,13 @@ public enum Problem: String, Sendable, CaseIterable {
         case .methodNotAllowed: "This method is not allowed on this resource."
         case .notReady: "The vault database is not available."
         case .internalError: "The server failed to answer. Nothing was released."
+        case .noKeySet: "Name the vault: present the grant's token or ?vault_id=."
+        case .badSignature: "The request's VRM-Signature is missing, malformed, too old or does not verify."
+        case .replayed: "This signed request was seen before."
+        case .invalidInvite: "The invite code is unknown, used or expired."
+        case .invalidBody: "The request body is not what this request takes."
+        case .unknownVault: "This relay holds no such vault."
+        case .alreadyEnrolled: "This vault is enrolled on this relay already."
         }
     }
 
@@ -74,19 +100,24 @@ public enum Problem: String, Sendable, CaseIterable {
     }
 
     /// The problem+json response, with any extra headers.
-    func response(extraHeaders: HTTPFields = [:]) -> Response {
+    public func response(extraHeaders: HTTPFields = [:]) -> Response {
         answer(extraHeaders: extraHeaders).response
     }
 }
 
 /// Thrown inside the router to answer with a problem.
-struct ProblemError: Error, HTTPResponseError {
-    let problem: Problem
-    var extraHeaders: HTTPFields = [:]
+public struct ProblemError: Error, HTTPResponseError {
+    public let problem: Problem
+    public var extraHeaders: HTTPFields = [:]
 
-    var status: HTTPResponse.Status { problem.status }
+    public init(problem: Problem, extraHeaders: HTTPFields = [:]) {
+        self.problem = problem
+        self.extraHeaders = extraHeaders
+    }
 
-    func response(from request: Request, context: some RequestContext) throws -> Response {
+    public var status: HTTPResponse.Status { problem.status }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
         problem.response(extraHeaders: extraHeaders)
     }
 }

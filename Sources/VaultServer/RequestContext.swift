@@ -32,6 +32,8 @@ public struct VaultRequestContext: RequestContext {
 public enum ServerLimits {
     /// Largest accepted request body.
     public static let maxBodyBytes = 16 * 1024
+    /// Largest body of a relay control request (a push of grants with their shares).
+    public static let maxControlBodyBytes = 8 << 20
     /// Largest accepted total of header names and values; larger gets 431.
     public static let maxHeaderBytes = 32 * 1024
     /// The HTTP parser's own hard limit; past it the connection is closed with 400.

@@ -6,7 +6,7 @@ import VaultCore
 /// (`ShareRoutes`) and the event-loop fast path (`ShareFastPath`) answer through this, so the
 /// two cannot drift apart.
 struct ShareEndpoint: Sendable {
-    let commits: GroupCommitQueue
+    let service: any ShareService
     let limiter: FailureRateLimiter
     /// Whose `Forwarded`/`X-Forwarded-For` names the client.
     let proxies: TrustedProxies
@@ -37,7 +37,7 @@ struct ShareEndpoint: Sendable {
             guard redemption.token != nil else { return reply(.rateLimited(retryAfter: wait)) }
             redemption.limited = true
         }
-        commits.submit(redemption) { reply(.redeemed($0, admission: admission)) }
+        service.submit(redemption) { reply(.redeemed($0, admission: admission)) }
     }
 
     /// The HTTP answer for a reply; records failures for the rate limiter. Throws only when the

@@ -3,30 +3,30 @@ import Dispatch
 import HTTPTypes
 import Hummingbird
 import VaultCore
+import VaultCrypto
 
 /// `GET /v1/share`, `GET /.well-known/jwks.json`, `GET /livez`, `GET /readyz`.
 struct ShareRoutes: Sendable {
-    let redeemer: Redeemer
     let endpoint: ShareEndpoint
-    /// The vault's share-signing key, served as a JWK Set.
-    let keySet: VaultJWKSet
     /// The readiness probe's SQLite read blocks; it runs here, off the cooperative thread pool.
     static let databaseQueue = DispatchQueue(label: "vrm.server.database", attributes: .concurrent)
 
     func register(on router: Router<VaultRequestContext>) {
         router.get("/v1/share") { request, context in try await share(request, context: context) }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let keys = (try? encoder.encode(keySet)).map { String(decoding: $0, as: UTF8.self) } ?? "{\"keys\":[]}"
-        router.get("/.well-known/jwks.json") { _, _ in
-            Response(
+        let service = endpoint.service
+        router.get("/.well-known/jwks.json") { request, _ in
+            let token = Self.bearerToken(request.headers[.authorization]).flatMap { try? GrantToken.parse($0) }
+            let vaultID = request.uri.queryParameters["vault_id"].flatMap { Hex.decode(String($0)) }
+            guard let keySet = try await service.keySet(token: token, vaultID: vaultID) else { throw ProblemError(problem: .noKeySet) }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            return Response(
                 status: .ok, headers: [.contentType: "application/jwk-set+json", .cacheControl: "max-age=300"],
-                body: .init(byteBuffer: ByteBuffer(string: keys)))
+                body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(keySet))))
         }
         router.get("/livez") { _, _ in jsonResponse("{\"status\":\"ok\"}") }
         router.get("/readyz") { _, _ in
-            let ready = await Self.offload { redeemer.isReady() }
-            guard ready else { throw ProblemError(problem: .notReady) }
+            guard await service.isReady() else { throw ProblemError(problem: .notReady) }
             return jsonResponse("{\"status\":\"ready\"}")
         }
     }

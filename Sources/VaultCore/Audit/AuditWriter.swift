@@ -31,8 +31,8 @@ public struct AuditWriter: Sendable {
 
     /// The newest entry of the chain, carried through a batch so each append needs no lookup.
     public struct Tip: Sendable {
-        var seq: Int64
-        var hash: [UInt8]
+        public var seq: Int64
+        public var hash: [UInt8]
 
         public init(seq: Int64, hash: [UInt8]) {
             self.seq = seq

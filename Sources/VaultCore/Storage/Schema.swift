@@ -114,6 +114,29 @@ enum Schema {
                     );
                     """)
         }
+        // A relay link (`Specs/relay.md`): the sealed link state, and the grants whose change
+        // the relay has not acknowledged yet. The triggers queue every grant the CLI issues,
+        // re-materialises, revokes or deletes while a link exists, whatever code path did it;
+        // the server's use counts (`use_count` only) queue nothing.
+        migrator.registerMigration("v4-relay") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE relay_link (
+                        id INTEGER PRIMARY KEY CHECK (id = 1),
+                        sealed BLOB NOT NULL
+                    );
+                    CREATE TABLE relay_outbox (
+                        grant_id TEXT PRIMARY KEY
+                    );
+                    CREATE TRIGGER relay_queue_insert AFTER INSERT ON grants WHEN EXISTS (SELECT 1 FROM relay_link)
+                    BEGIN INSERT OR IGNORE INTO relay_outbox (grant_id) VALUES (NEW.id); END;
+                    CREATE TRIGGER relay_queue_update AFTER UPDATE OF share_version, revoked_at ON grants
+                    WHEN EXISTS (SELECT 1 FROM relay_link)
+                    BEGIN INSERT OR IGNORE INTO relay_outbox (grant_id) VALUES (NEW.id); END;
+                    CREATE TRIGGER relay_queue_delete AFTER DELETE ON grants WHEN EXISTS (SELECT 1 FROM relay_link)
+                    BEGIN INSERT OR IGNORE INTO relay_outbox (grant_id) VALUES (OLD.id); END;
+                    """)
+        }
         return migrator
     }
 }

@@ -17,25 +17,25 @@ extension GrantState {
 /// `GrantState.evaluate` as SQL over the columns of a `grants` row, for the queries that select
 /// or guard by state (re-materialisation, purging shares, the redemption's guarded count).
 /// `now` and `uses` are SQL expressions (a parameter such as `?` or `?3`, or a literal).
-enum GrantStateSQL {
-    static let revoked = "revoked_at IS NOT NULL"
+public enum GrantStateSQL {
+    public static let revoked = "revoked_at IS NOT NULL"
 
-    static func expired(now: String) -> String {
+    public static func expired(now: String) -> String {
         "(expires_at IS NOT NULL AND expires_at <= \(now))"
     }
 
     /// Used up once `uses` more uses would pass the limit (`uses` = 1: the limit is reached).
-    static func usedUp(uses: String = "1") -> String {
+    public static func usedUp(uses: String = "1") -> String {
         "(max_uses IS NOT NULL AND use_count + \(uses) > max_uses)"
     }
 
     /// True for a row `evaluate` calls active (that also has `uses` uses left).
-    static func active(now: String, uses: String = "1") -> String {
+    public static func active(now: String, uses: String = "1") -> String {
         "NOT (\(revoked) OR \(expired(now: now)) OR \(usedUp(uses: uses)))"
     }
 
     /// The state's raw value (`active`, `expired`, `used-up`, `revoked`), in `evaluate`'s order.
-    static func state(now: String) -> String {
+    public static func state(now: String) -> String {
         """
         CASE WHEN \(revoked) THEN '\(GrantState.revoked.rawValue)' WHEN \(expired(now: now)) THEN '\(GrantState.expired.rawValue)' \
         WHEN \(usedUp()) THEN '\(GrantState.usedUp.rawValue)' ELSE '\(GrantState.active.rawValue)' END

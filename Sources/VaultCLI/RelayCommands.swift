@@ -1,0 +1,349 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import VaultCore
+import VaultCrypto
+import VaultRelay
+import VaultServer
+
+/// `vrm relay …`: run a relay (operator), and link a vault to one (customer).
+struct RelayCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "relay",
+        abstract: "An always-on relay that answers vendors while your machine is away, and cannot read your data.",
+        discussion: """
+            A relay holds what `vrm serve` holds for the grants pushed to it — selectors, secret \
+            hashes, policy, sealed shares, sealed history entries — in PostgreSQL, for many vaults. \
+            Vendors redeem there with the same token and the same GET /v1/share; the relay never \
+            holds a vault key. While a vault is linked, the relay alone serves its grants (so use \
+            limits stay exact): `vrm serve` refuses to serve a linked vault. See Specs/relay.md.
+
+            Operator:
+              export VRM_RELAY_DATABASE_URL=postgres://vrm@db.example/vrm_relay
+              vrm relay serve --host 0.0.0.0 --port 8443 --tls-cert fullchain.pem --tls-key privkey.pem
+              vrm relay invite                       # a one-time enrolment code for one customer
+            Customer:
+              vrm relay link https://relay.example:8443 --invite vrmi_…
+              vrm relay status
+              vrm relay sync                         # the relay's redemptions into `vrm audit`
+              vrm relay unlink
+            """,
+        subcommands: [Serve.self, Invite.self, Link.self, Sync.self, Status.self, Unlink.self])
+
+    /// `--database URL`, else `$VRM_RELAY_DATABASE_URL`.
+    struct DatabaseOptions: ParsableArguments {
+        @Option(
+            help: ArgumentHelp(
+                "The relay's PostgreSQL: postgres://USER@HOST:PORT/DB (else $VRM_RELAY_DATABASE_URL; a password goes in PGPASSWORD or that variable, never here).",
+                valueName: "url"))
+        var database: String?
+
+        func open(poolSize: Int = 8) throws -> RelayDatabase {
+            let environment = ProcessInfo.processInfo.environment
+            let location: RelayDatabaseLocation
+            if let database {
+                location = try RelayDatabaseLocation.parse(database, allowPassword: false, environment: environment)
+            } else if let url = environment["VRM_RELAY_DATABASE_URL"], !url.isEmpty {
+                location = try RelayDatabaseLocation.parse(url, allowPassword: true, environment: environment)
+            } else {
+                throw CLIError.usage("name the relay's database: --database postgres://USER@HOST:PORT/DB or $VRM_RELAY_DATABASE_URL")
+            }
+            return try RelayDatabase(location: location, poolSize: poolSize)
+        }
+    }
+
+    struct Serve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run a relay node (no passphrase; many vaults; PostgreSQL).",
+            discussion: """
+                Migrates the database on start (several nodes may start at once), then answers \
+                GET /v1/share for every enrolled vault, GET /.well-known/jwks.json (the vault of the \
+                presented token, or ?vault_id=), /livez, /readyz (503 while PostgreSQL does not \
+                answer) and the signed control API of Specs/relay.md. Nodes keep no state of their \
+                own: run several behind a load balancer over one PostgreSQL primary. Access-log \
+                lines (stderr) name no client address. Expired grants' shares are destroyed every \
+                few seconds; revoked and used-up ones at once.
+
+                Examples:
+                  VRM_RELAY_DATABASE_URL=postgres://vrm@127.0.0.1/vrm_relay vrm relay serve --port 8090
+                  vrm relay serve --database postgres://vrm@db/vrm_relay --host 0.0.0.0 --port 8443 \\
+                      --tls-cert fullchain.pem --tls-key privkey.pem --trusted-proxy 10.0.0.0/8
+                """)
+        @OptionGroup var database: DatabaseOptions
+        @Option(help: "Address to listen on.") var host = "127.0.0.1"
+        @Option(help: "Port to listen on (0 picks a free one).") var port = 8090
+        @Option(help: "Failed redemptions per client per minute before 429.") var maxFailures = 20
+        @Option(help: "PostgreSQL connections this node keeps at most.") var pool = 16
+        @Option(
+            name: .customLong("trusted-proxy"),
+            help: ArgumentHelp("A reverse proxy whose Forwarded / X-Forwarded-For names the client (address or CIDR; repeatable).", valueName: "cidr"))
+        var trustedProxies: [String] = []
+        @Option(help: ArgumentHelp("Serve HTTPS with this PEM certificate chain (with --tls-key).", valueName: "file")) var tlsCert: String?
+        @Option(help: ArgumentHelp("The PEM private key of --tls-cert (keep it 0600).", valueName: "file")) var tlsKey: String?
+
+        func validate() throws {
+            guard (0...65535).contains(port) else { throw ValidationError("--port must be 0-65535") }
+            guard maxFailures >= 1 else { throw ValidationError("--max-failures must be at least 1") }
+            guard (1...512).contains(pool) else { throw ValidationError("--pool must be 1-512") }
+            guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
+            do {
+                _ = try TrustedProxies(parsing: trustedProxies)
+            } catch {
+                throw ValidationError(String(describing: error))
+            }
+        }
+
+        func run() async throws {
+            let relay = try database.open(poolSize: pool)
+            try relay.migrate()
+            var logger = Logger(label: "vrm.relay", factory: ServerLogHandler.init)
+            logger.logLevel = .warning
+            let sweeper = RelaySweeper(database: relay, logger: logger)
+            defer { sweeper.stop() }
+            let app = try buildRelayApplication(
+                database: relay,
+                options: ServerOptions(
+                    host: host, port: port, maxFailures: maxFailures, trustedProxies: try TrustedProxies(parsing: trustedProxies),
+                    tls: tlsCert.flatMap { cert in tlsKey.map { (certificateChain: cert, privateKey: $0) } }),
+                logger: logger,
+                onServerRunning: { [host, tlsCert] port in
+                    Terminal.note("vrm relay: listening on \(tlsCert == nil ? "http" : "https")://\(host):\(port) (database \(relay.location))")
+                })
+            defer { AccessLog.flush() }
+            try await app.runService()
+            AccessLog.flush()
+            Terminal.note("vrm relay: stopped.")
+        }
+    }
+
+    struct Invite: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Make a one-time enrolment code (operator, on the relay's database).",
+            discussion: """
+                Give the code to one customer; `vrm relay link URL --invite CODE` uses it up. The \
+                database keeps only its hash.
+
+                Examples:
+                  vrm relay invite
+                  vrm relay invite --expires 24h --json
+                """)
+        @OptionGroup var database: DatabaseOptions
+        @Option(help: "How long the code stays valid (e.g. 24h, 7d).") var expires = "7d"
+        @OptionGroup var output: OutputOptions
+
+        func run() throws {
+            let now = Date()
+            guard let until = try TimeParsing.expiry(expires, now: now), until > now else {
+                throw CLIError.usage("--expires must be a duration in the future, e.g. 7d")
+            }
+            let relay = try database.open(poolSize: 1)
+            try relay.migrate()
+            let code = RelayInvite.generate()
+            try relay.createInvite(codeHash: RelayInvite.hash(code), nowMillis: Millis.from(now), expiresAt: Millis.from(until))
+            if output.json {
+                print(try Terminal.json(["invite": code, "expires_at": Timestamp.string(until)]))
+            } else {
+                print("Invite code (valid until \(Timestamp.string(until)), one use):")
+                print("  \(code)")
+            }
+        }
+    }
+
+    struct Link: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Enrol this vault on a relay and push every grant.",
+            discussion: """
+                The vault's signing key becomes its identity on the relay; every later request is \
+                signed with it and cannot be replayed. After linking, the relay serves this vault's \
+                grants: hand vendors the relay's URL (grant cards name it once VRM_ENDPOINT or \
+                --endpoint does), and stop `vrm serve` for this vault — it refuses to serve a linked \
+                vault, so use limits stay exact.
+                The invite comes from --invite, $VRM_RELAY_INVITE, or --invite-file.
+
+                Examples:
+                  vrm relay link https://relay.example:8443 --invite vrmi_…
+                  VRM_RELAY_INVITE=vrmi_… vrm relay link http://127.0.0.1:8090
+                """)
+        @OptionGroup var location: VaultLocation
+        @OptionGroup var unlock: UnlockOptions
+        @Argument(help: "The relay's base URL.") var url: String
+        @Option(help: "The one-time invite code from the relay's operator.") var invite: String?
+        @Option(help: ArgumentHelp("Read the invite code from this file.", valueName: "path")) var inviteFile: String?
+
+        func run() async throws {
+            let relayURL = try RelayClient.parseURL(url)
+            let code: String
+            if let invite {
+                code = invite
+            } else if let inviteFile {
+                guard let text = try? String(contentsOfFile: inviteFile, encoding: .utf8) else {
+                    throw CLIError.usage("cannot read the invite code from \(inviteFile)")
+                }
+                code = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            } else if let fromEnvironment = ProcessInfo.processInfo.environment["VRM_RELAY_INVITE"], !fromEnvironment.isEmpty {
+                code = fromEnvironment
+            } else {
+                throw CLIError.usage("give the relay operator's invite code: --invite CODE, --invite-file PATH or $VRM_RELAY_INVITE")
+            }
+            let vault = try unlock.unlock(location)
+            if let state = try vault.relay.state() {
+                throw CLIError(description: "this vault is linked to \(state.url) already; `vrm relay unlink` first")
+            }
+            let client = RelayClient(baseURL: relayURL, vaultID: vault.database.header.vaultID, signing: vault.keys.signing)
+            do {
+                try await client.enrol(invite: code, boxKey: vault.database.header.boxPublicKey)
+            } catch RelayClientError.refused(let status, let problem, _) where problem == "already-enrolled" {
+                throw CLIError(description: "the relay holds this vault already (HTTP \(status)); unlink it there first, or link elsewhere")
+            }
+            try vault.relay.link(url: relayURL.absoluteString)
+            let pushed = try await RelayPush.flush(vault)
+            print("Linked vault \(vault.database.header.vaultIDHex) to \(relayURL.absoluteString); \(pushed?.pushed ?? 0) grant(s) pushed.")
+            print("Vendors redeem at \(relayURL.absoluteString)/v1/share with the tokens they hold. Stop `vrm serve` for this vault.")
+        }
+    }
+
+    struct Sync: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Push what the relay lacks, and pull its history and use counts into the vault.",
+            discussion: """
+                Pushes queued grant changes, compares every grant with what the relay holds (and \
+                pushes any difference), then pulls the relay's history entries in order, checks \
+                that none is missing or changed (sequence and chain), appends them to the local \
+                history, raises use counts, and lets the relay drop what was pulled. `vrm audit` \
+                and `vrm audit verify` then cover the relay's redemptions too.
+
+                Examples:
+                  vrm relay sync
+                  vrm relay sync --json
+                """)
+        @OptionGroup var location: VaultLocation
+        @OptionGroup var unlock: UnlockOptions
+        @OptionGroup var output: OutputOptions
+
+        func run() async throws {
+            let vault = try unlock.unlock(location)
+            guard let state = try vault.relay.state() else { throw CLIError(description: "this vault is not linked to a relay (`vrm relay link`)") }
+            let client = try RelayPush.client(for: vault, state: state)
+            try await RelayPush.flush(vault)
+            // Reconcile: whatever the queue says, the relay must hold every grant as the vault does.
+            let held = Dictionary(try await client.grantStatuses().map { ($0.id, $0) }, uniquingKeysWith: { $1 })
+            let local = try vault.relay.grantStates(ids: try vault.relay.grantIDs()).grants
+            let behind = local.filter { grant in
+                guard let status = held[grant.id] else { return true }
+                return (grant.revokedAt != nil && !status.revoked) || status.version < Int64(grant.version)
+            }.map(\.id)
+            let localIDs = Set(local.map(\.id))
+            let extra = held.keys.filter { !localIDs.contains($0) }
+            try vault.relay.queue(behind + extra)
+            let reconciled = try await RelayPush.flush(vault)?.pushed ?? 0
+            var pulled = 0
+            while true {
+                let after = try vault.relay.state()?.pulledSeq ?? 0
+                let page = try await client.history(after: after)
+                let entries = try page.entries.map { entry -> RelayPulledEntry in
+                    guard let body = Base64URL.decode(entry.body), let hash = Base64URL.decode(entry.hash) else {
+                        throw RelayClientError.malformed("history entry \(entry.seq)")
+                    }
+                    return RelayPulledEntry(seq: entry.seq, atMillis: entry.at, event: entry.event, writerID: entry.writer, body: body, hash: hash)
+                }
+                let writers = Dictionary(page.writers.compactMap { w in Base64URL.decode(w.publicKey).map { (w.id, $0) } }, uniquingKeysWith: { $1 })
+                let counts = Dictionary(page.grants.map { ($0.id, $0.useCount) }, uniquingKeysWith: { max($0, $1) })
+                let tip = page.more ? (entries.last?.seq ?? page.tip) : page.tip
+                pulled += try vault.relay.applyPull(entries: entries, writers: writers, useCounts: counts, relayTip: tip)
+                if let last = entries.last { try await client.acknowledge(through: last.seq) }
+                if !page.more { break }
+            }
+            if output.json {
+                print(try Terminal.json(["relay": state.url, "pushed": String(reconciled), "pulled": String(pulled)]))
+            } else {
+                print("Synced with \(state.url): \(pulled) history entr\(pulled == 1 ? "y" : "ies") pulled, \(reconciled) grant(s) pushed.")
+            }
+        }
+    }
+
+    struct Status: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Where the vault is linked, what is queued, the last sync and the relay's health.",
+            discussion: "Examples:\n  vrm relay status\n  vrm relay status --json")
+        @OptionGroup var location: VaultLocation
+        @OptionGroup var unlock: UnlockOptions
+        @OptionGroup var output: OutputOptions
+
+        func run() async throws {
+            let vault = try unlock.unlock(location)
+            guard let state = try vault.relay.state() else {
+                if output.json { print(try Terminal.json(["linked": "false"])) } else { print("Not linked to a relay.") }
+                return
+            }
+            let queued = try vault.relay.queued().count
+            let client = try RelayPush.client(for: vault, state: state)
+            let health = await client.health()
+            var held: RelayWire.VaultStatus?
+            var problem: String?
+            do {
+                held = try await client.status()
+            } catch {
+                problem = String(describing: error)
+            }
+            let lastSync = state.lastSyncAt.map { Timestamp.string(Millis.date($0)) } ?? "never"
+            if output.json {
+                var fields: [String: String] = [
+                    "linked": "true", "relay": state.url, "queued": String(queued), "last_sync": lastSync, "health": health,
+                    "pulled_through": String(state.pulledSeq),
+                ]
+                if let held {
+                    fields["relay_grants"] = String(held.grants)
+                    fields["relay_active_shares"] = String(held.activeShares)
+                    fields["relay_pending_entries"] = String(held.pendingEntries)
+                }
+                if let problem { fields["error"] = problem }
+                print(try Terminal.json(fields))
+            } else {
+                print("Linked to:        \(state.url) (since \(Timestamp.string(Millis.date(state.linkedAt))))")
+                print("Relay health:     \(health)")
+                print("Queued changes:   \(queued)\(queued > 0 ? " (run `vrm relay sync`)" : "")")
+                print("Last sync:        \(lastSync) (history pulled through relay entry \(state.pulledSeq))")
+                if let held {
+                    print("At the relay:     \(held.grants) grant(s), \(held.activeShares) with a share, \(held.pendingEntries) history entr\(held.pendingEntries == 1 ? "y" : "ies") not yet pulled")
+                } else if let problem {
+                    print("At the relay:     unknown — \(problem)")
+                }
+            }
+        }
+    }
+
+    struct Unlink: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Delete everything of this vault on the relay (checked), then forget the link.",
+            discussion: """
+                Pull the relay's history first (`vrm relay sync`): unlink deletes it on the relay. \
+                With --local the link is forgotten here only (for a relay that is gone for good).
+
+                Examples:
+                  vrm relay sync && vrm relay unlink
+                  vrm relay unlink --local
+                """)
+        @OptionGroup var location: VaultLocation
+        @OptionGroup var unlock: UnlockOptions
+        @Flag(help: "Forget the link here without asking the relay (its copy stays there).") var local = false
+
+        func run() async throws {
+            let vault = try unlock.unlock(location)
+            guard let state = try vault.relay.state() else { throw CLIError(description: "this vault is not linked to a relay") }
+            if !local {
+                let client = try RelayPush.client(for: vault, state: state)
+                do {
+                    try await client.unlink()
+                } catch RelayClientError.unknownVault {
+                    // Gone already: nothing of this vault is left there.
+                }
+            }
+            try vault.relay.unlink()
+            print(
+                local
+                    ? "Forgot the link to \(state.url) here; the relay still holds this vault's grants until its operator removes them."
+                    : "Unlinked: the relay \(state.url) holds nothing of this vault now (checked). Run `vrm serve` to answer vendors yourself.")
+        }
+    }
+}

@@ -1,0 +1,89 @@
+import Foundation
+import Synchronization
+import VaultCore
+import VaultCrypto
+import VaultRelay
+
+/// Keeps a linked relay current: after a command changed grants (issued, re-materialised,
+/// revoked, deleted — queued by the vault's triggers), their server-side state is pushed
+/// before the command returns. When the relay cannot be reached the changes stay queued in
+/// the vault, and the command exits 6 saying so (`RelayPending`).
+enum RelayPush {
+    /// Vaults this process unlocked (`UnlockOptions.unlock`), flushed when the command ends.
+    static let unlocked = Mutex<[Vault]>([])
+
+    /// What a flush did.
+    struct Flushed {
+        let url: String
+        let pushed: Int
+    }
+
+    /// Pushes the vault's queued grants; nil when the vault is not linked or nothing is queued.
+    @discardableResult
+    static func flush(_ vault: Vault) async throws -> Flushed? {
+        guard let state = try vault.relay.state() else { return nil }
+        let queued = try vault.relay.queued()
+        guard !queued.isEmpty else { return nil }
+        let (grants, deleted) = try vault.relay.grantStates(ids: queued)
+        let client = try client(for: vault, state: state)
+        let statuses: [RelayWire.GrantStatus]
+        do {
+            statuses = try await client.push(grants.map(RelayWire.Grant.init), deleted: deleted)
+        } catch {
+            throw RelayPending(url: state.url, queued: queued.count, revocations: grants.filter { $0.revokedAt != nil }.map(\.id), reason: error)
+        }
+        // The relay's answer must show every change: a revocation held, the version current.
+        let held = Dictionary(statuses.map { ($0.id, $0) }, uniquingKeysWith: { $1 })
+        let missing = grants.filter { grant in
+            guard let status = held[grant.id] else { return true }
+            return (grant.revokedAt != nil && !status.revoked) || status.version < Int64(grant.version)
+        }
+        guard missing.isEmpty else {
+            throw RelayPending(
+                url: state.url, queued: queued.count, revocations: missing.filter { $0.revokedAt != nil }.map(\.id),
+                reason: RelayClientError.malformed("the relay did not take grant \(missing[0].id)"))
+        }
+        try vault.relay.dequeue(queued)
+        return Flushed(url: state.url, pushed: queued.count)
+    }
+
+    /// Flushes every vault this process unlocked (the end of every command).
+    static func flushUnlocked() async throws {
+        let vaults = unlocked.withLock { vaults in
+            defer { vaults.removeAll() }
+            return vaults
+        }
+        for vault in vaults { try await flush(vault) }
+    }
+
+    static func client(for vault: Vault, state: RelayLinkState) throws -> RelayClient {
+        RelayClient(baseURL: try RelayClient.parseURL(state.url), vaultID: vault.database.header.vaultID, signing: vault.keys.signing)
+    }
+}
+
+/// Changes saved in the vault that the relay does not have yet (exit 6).
+struct RelayPending: Error, CustomStringConvertible {
+    let url: String
+    let queued: Int
+    let revocations: [String]
+    let reason: any Error
+
+    var description: String {
+        let what =
+            revocations.isEmpty
+            ? "\(queued) grant change(s) are saved in the vault"
+            : "grant \(revocations.joined(separator: ", ")) is revoked in the vault, but the relay may still serve it until it is told;"
+                + " \(queued) grant change(s) in all"
+        return "\(what) but NOT yet at the relay \(url): \(reason). They are queued: `vrm relay sync` (or the next command) retries."
+    }
+}
+
+extension RelayWire.Grant {
+    init(_ state: RelayGrantState) {
+        self.init(
+            id: state.id, selector: Base64URL.encode(state.selector), secretHash: Base64URL.encode(state.secretHash),
+            binding: state.binding.rawValue, expiresAt: state.expiresAt, maxUses: state.maxUses.map(Int64.init),
+            useCount: Int64(state.useCount), revokedAt: state.revokedAt, version: Int64(state.version),
+            share: state.share.map(Base64URL.encode), bindsPolicy: true)
+    }
+}

@@ -1,0 +1,215 @@
+public import Foundation
+public import VaultCrypto
+
+/// Where the vault is linked, and how far its history was pulled from there: sealed under the
+/// vault key in `relay_link` (the relay's address is not left in the clear).
+public struct RelayLinkState: Codable, Sendable, Equatable {
+    /// The relay's base URL.
+    public var url: String
+    public var linkedAt: Int64
+    /// The newest relay history entry pulled into the local history (0: none yet) and its hash
+    /// on the relay's chain, which the next pull must continue.
+    public var pulledSeq: Int64
+    public var pulledHash: [UInt8]
+    public var lastSyncAt: Int64?
+
+    enum CodingKeys: String, CodingKey {
+        case url
+        case linkedAt = "linked_at", pulledSeq = "pulled_seq", pulledHash = "pulled_hash", lastSyncAt = "last_sync_at"
+    }
+}
+
+/// One grant's server-side state, read through the vault key (`ConsentEngine.open`): exactly
+/// what `vrm serve` holds of it, which is what a relay may hold.
+public struct RelayGrantState: Sendable, Equatable {
+    public var id: String
+    public var selector: [UInt8]
+    public var secretHash: [UInt8]
+    public var binding: GrantBinding
+    public var expiresAt: Int64?
+    public var maxUses: Int?
+    public var useCount: Int
+    public var revokedAt: Int64?
+    public var version: Int
+    /// The sealed share, only while the grant is active.
+    public var share: [UInt8]?
+}
+
+/// One entry of a relay's history, as pulled.
+public struct RelayPulledEntry: Sendable {
+    public var seq: Int64
+    public var atMillis: Int64
+    public var event: String
+    public var writerID: String
+    public var body: [UInt8]
+    public var hash: [UInt8]
+
+    public init(seq: Int64, atMillis: Int64, event: String, writerID: String, body: [UInt8], hash: [UInt8]) {
+        self.seq = seq
+        self.atMillis = atMillis
+        self.event = event
+        self.writerID = writerID
+        self.body = body
+        self.hash = hash
+    }
+}
+
+/// The vault's side of a relay link (`Specs/relay.md`): the link state, the queue of grants the
+/// relay has not acknowledged, the grants' server-side state to push, and the pull of the
+/// relay's history into the local chain.
+public struct RelayLink: Sendable {
+    let context: VaultContext
+
+    static let table = "relay_link"
+
+    /// The link; nil when the vault is not linked.
+    public func state() throws -> RelayLinkState? {
+        try context.read { try state(in: $0) }
+    }
+
+    func state(in transaction: StorageTransaction) throws -> RelayLinkState? {
+        guard let sealed = try transaction.relay.sealedLink() else { return nil }
+        return try context.keys.openJSON(RelayLinkState.self, sealed, table: Self.table, id: "1", field: "state")
+    }
+
+    private func save(_ state: RelayLinkState, in transaction: StorageTransaction) throws {
+        try transaction.relay.setLink(try context.keys.sealJSON(state, table: Self.table, id: "1", field: "state"))
+    }
+
+    /// Records the link (after the relay enrolled the vault) and queues every grant.
+    public func link(url: String) throws {
+        try context.write { transaction in
+            guard try state(in: transaction) == nil else { throw VaultError.conflict("the vault is linked to a relay already") }
+            try save(
+                RelayLinkState(url: url, linkedAt: context.nowMillis, pulledSeq: 0, pulledHash: AuditChain.genesis, lastSyncAt: nil),
+                in: transaction)
+            try transaction.relay.queueAll()
+        }
+    }
+
+    /// Forgets the link and its queue (after the relay deleted the vault, or with `--local`).
+    public func unlink() throws {
+        try context.write { transaction in try transaction.relay.removeLink() }
+    }
+
+    /// The grants queued for the relay.
+    public func queued() throws -> [String] {
+        try context.read { try $0.relay.queued() }
+    }
+
+    /// Queues grants (a reconciliation found the relay behind).
+    public func queue(_ ids: [String]) throws {
+        guard !ids.isEmpty else { return }
+        try context.write { try $0.relay.queue(ids) }
+    }
+
+    /// Takes grants off the queue once the relay acknowledged them.
+    public func dequeue(_ ids: [String]) throws {
+        guard !ids.isEmpty else { return }
+        try context.write { try $0.relay.dequeue(ids) }
+    }
+
+    /// The server-side state of the grants with these ids, checked against their sealed
+    /// policy and status; an id with no grant is one to delete at the relay.
+    public func grantStates(ids: [String]) throws -> (grants: [RelayGrantState], deleted: [String]) {
+        let keys = context.keys
+        let now = context.nowMillis
+        return try context.read { transaction in
+            try context.checkHistory(in: transaction)
+            var grants: [RelayGrantState] = []
+            var deleted: [String] = []
+            for id in ids {
+                guard let record = try transaction.grants.record(id: id) else {
+                    deleted.append(id)
+                    continue
+                }
+                let opened = try ConsentEngine.open(record, keys: keys)
+                var share: [UInt8]?
+                if opened.state(nowMillis: now) == .active, let stored = try transaction.grants.share(grantID: id),
+                    stored.version == opened.status.version
+                {
+                    share = stored.body
+                }
+                grants.append(
+                    RelayGrantState(
+                        id: id, selector: record.selector, secretHash: record.secretHash, binding: opened.policy.binding,
+                        expiresAt: opened.policy.expiresAt, maxUses: opened.policy.maxUses, useCount: opened.useCount,
+                        revokedAt: opened.status.revokedAt, version: opened.status.version, share: share))
+            }
+            return (grants, deleted)
+        }
+    }
+
+    /// Every grant id in the vault.
+    public func grantIDs() throws -> [String] {
+        try context.read { transaction in try transaction.grants.all { $0.id } }
+    }
+
+    /// Appends entries pulled from the relay to the local history, in order, after checking
+    /// that they continue the relay's chain from the last pull (none missing, none changed),
+    /// records the writers that sealed them and raises the grants' use counts to the relay's.
+    /// Entries at or before the last pull are skipped (an acknowledgement that did not arrive).
+    /// Returns how many were appended.
+    @discardableResult
+    public func applyPull(
+        entries: [RelayPulledEntry], writers: [String: [UInt8]], useCounts: [String: Int64], relayTip: Int64
+    ) throws -> Int {
+        try context.write { transaction in
+            guard var state = try state(in: transaction) else { throw VaultError.conflict("the vault is not linked to a relay") }
+            let fresh = entries.filter { $0.seq > state.pulledSeq }
+            var previous = state.pulledHash
+            var expected = state.pulledSeq + 1
+            for entry in fresh {
+                guard entry.seq == expected else {
+                    throw VaultError.historyDamaged(
+                        firstBad: expected, reason: "the relay's history lacks entries \(expected)–\(entry.seq - 1) (never pulled)")
+                }
+                guard let event = AuditEvent(rawValue: entry.event), !event.writtenByCLI else {
+                    throw VaultError.historyDamaged(firstBad: entry.seq, reason: "the relay sent an entry only the vault may write")
+                }
+                let hash = AuditChain.entryHash(
+                    previous: previous, seq: entry.seq, atMillis: entry.atMillis, event: entry.event, writerID: entry.writerID,
+                    body: entry.body)
+                guard constantTimeEquals(hash, entry.hash) else {
+                    throw VaultError.historyDamaged(firstBad: entry.seq, reason: "the relay's entry does not continue its chain")
+                }
+                previous = hash
+                expected += 1
+            }
+            guard fresh.last?.seq ?? state.pulledSeq >= relayTip else {
+                throw VaultError.historyDamaged(
+                    firstBad: expected, reason: "the relay's history ends at \(relayTip) but sent nothing after \(expected - 1)")
+            }
+            let now = context.nowMillis
+            let known = Set(try transaction.audit.writers().map(\.id))
+            for writer in Set(fresh.map(\.writerID)) where !known.contains(writer) {
+                guard let key = writers[writer], key.count == 32 else {
+                    throw VaultError.historyDamaged(firstBad: expected, reason: "the relay did not send the key of writer \(writer)")
+                }
+                try transaction.audit.registerAuditWriter(id: writer, publicKey: key, atMillis: now)
+            }
+            var tip = try transaction.audit.lastAuditEntry() ?? AuditWriter.Tip(seq: 0, hash: AuditChain.genesis)
+            for entry in fresh {
+                let seq = tip.seq + 1
+                let hash = AuditChain.entryHash(
+                    previous: tip.hash, seq: seq, atMillis: entry.atMillis, event: entry.event, writerID: entry.writerID, body: entry.body)
+                try transaction.audit.appendAuditEntry(
+                    AuditRecord(seq: seq, atMillis: entry.atMillis, event: entry.event, writerID: entry.writerID, body: entry.body, hash: hash))
+                tip = AuditWriter.Tip(seq: seq, hash: hash)
+            }
+            for (id, count) in useCounts where count > 0 { try transaction.grants.raiseUseCount(id: id, to: count) }
+            if let last = fresh.last {
+                state.pulledSeq = last.seq
+                state.pulledHash = last.hash
+            }
+            state.lastSyncAt = now
+            try save(state, in: transaction)
+            return fresh.count
+        }
+    }
+}
+
+extension Vault {
+    /// The vault's link to a relay.
+    public var relay: RelayLink { RelayLink(context: context) }
+}

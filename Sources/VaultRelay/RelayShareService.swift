@@ -1,0 +1,106 @@
+import Dispatch
+import Foundation
+import Synchronization
+import VaultCore
+import VaultCrypto
+import VaultServer
+
+/// `GET /v1/share` for many vaults: the token's selector finds the vault, and each vault has
+/// its own `Redeemer` and group-commit writer over its `RelayVaultStore` — the same redemption
+/// code as `vrm serve`, so the answers, the rules and the history entries are the same.
+/// Unknown selectors are answered 401 with no entry (no vault to record them in).
+final class RelayShareService: ShareService {
+    let database: RelayDatabase
+    let clock: VaultClock
+    /// Selector → vault, for selectors a lookup found (a selector never moves to another vault).
+    private let vaults = Mutex<[[UInt8]: RelayVault]>([:])
+    /// Vault id → its writer, created on first use.
+    private let writers = Mutex<[[UInt8]: GroupCommitWriter]>([:])
+    /// Lookups block on PostgreSQL: they run here, off the event loops.
+    private let lookups = DispatchQueue(label: "vrm.relay.lookup", attributes: .concurrent)
+    static let capacity = 100_000
+
+    init(database: RelayDatabase, clock: @escaping VaultClock) {
+        self.database = database
+        self.clock = clock
+    }
+
+    func submit(_ request: RedemptionRequest, reply: @escaping @Sendable (Result<RedemptionOutcome, any Error>) -> Void) {
+        guard let token = request.token else {
+            return reply(.success(request.limited ? .rateLimited : .invalidToken))
+        }
+        if let vault = vaults.withLock({ $0[token.selector] }) {
+            return redeem(request, at: vault, reply: reply)
+        }
+        lookups.async {
+            do {
+                guard let vault = try self.database.vault(selector: token.selector) else {
+                    return reply(.success(request.limited ? .rateLimited : .invalidToken))
+                }
+                self.vaults.withLock { vaults in
+                    if vaults.count >= Self.capacity { vaults.removeAll(keepingCapacity: true) }
+                    vaults[token.selector] = vault
+                }
+                self.redeem(request, at: vault, reply: reply)
+            } catch {
+                reply(.failure(error))
+            }
+        }
+    }
+
+    private func redeem(
+        _ request: RedemptionRequest, at vault: RelayVault, reply: @escaping @Sendable (Result<RedemptionOutcome, any Error>) -> Void
+    ) {
+        let writer: GroupCommitWriter
+        do {
+            writer = try writers.withLock { writers in
+                if let writer = writers[vault.id] { return writer }
+                if writers.count >= Self.capacity { writers.removeAll(keepingCapacity: true) }
+                let writer = GroupCommitWriter(
+                    redeemer: try Redeemer(store: RelayVaultStore(database: database, vault: vault), clock: clock))
+                writers[vault.id] = writer
+                return writer
+            }
+        } catch {
+            return reply(.failure(error))
+        }
+        writer.submit(request) { result in
+            // The vault was unlinked meanwhile: its grants are gone, so its tokens are unknown.
+            if case .failure(let error) = result, case RelayError.unknownVault = error {
+                self.forget(vault)
+                return reply(.success(request.limited ? .rateLimited : .invalidToken))
+            }
+            reply(result)
+        }
+    }
+
+    private func forget(_ vault: RelayVault) {
+        vaults.withLock { vaults in vaults = vaults.filter { $0.value.id != vault.id } }
+        writers.withLock { _ = $0.removeValue(forKey: vault.id) }
+    }
+
+    func isReady() async -> Bool {
+        await offload { self.database.ping() }
+    }
+
+    func keySet(token: GrantToken?, vaultID: [UInt8]?) async throws -> VaultJWKSet? {
+        let vault = try await offload { () throws -> RelayVault? in
+            if let token { return try self.database.vault(selector: token.selector) }
+            if let vaultID { return try self.database.vault(id: vaultID) }
+            return nil
+        }
+        return vault.map { VaultJWKSet(keys: [VaultJWK(publicKey: $0.signKey)]) }
+    }
+
+    func offload<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            lookups.async { continuation.resume(with: Result { try work() }) }
+        }
+    }
+
+    func offload<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in
+            lookups.async { continuation.resume(returning: work()) }
+        }
+    }
+}

@@ -1,0 +1,310 @@
+public import Foundation
+import PostgresNIO
+public import VaultCore
+import VaultCrypto
+
+/// A vault as the relay knows it: its id and public keys.
+public struct RelayVault: Sendable, Equatable {
+    public var id: [UInt8]
+    public var signKey: [UInt8]
+    public var boxKey: [UInt8]
+}
+
+/// The relay's statements outside redemption (`RelayVaultStore` has those).
+extension RelayDatabase {
+    // MARK: Invites and enrolment
+
+    /// Stores a new invite's hash; the code itself is shown once to the operator.
+    public func createInvite(codeHash: [UInt8], nowMillis: Int64, expiresAt: Int64) throws {
+        try withConnection { c in
+            try c.query(
+                "INSERT INTO relay_invites (code_hash, created_at, expires_at) VALUES (\(Data(codeHash)), \(nowMillis), \(expiresAt))")
+        }
+    }
+
+    /// Enrols a vault with an invite, consuming the invite, in one transaction.
+    public func enrol(_ vault: RelayVault, inviteHash: [UInt8], nowMillis: Int64) throws {
+        try transaction { c in
+            let used = try c.query(
+                "DELETE FROM relay_invites WHERE code_hash = \(Data(inviteHash)) AND expires_at > \(nowMillis) RETURNING created_at")
+            guard !used.rows.isEmpty else { throw RelayError.invalidInvite }
+            let inserted = try c.query(
+                """
+                INSERT INTO relay_vaults (id, sign_key, box_key, enrolled_at, tip_seq, tip_hash)
+                VALUES (\(Data(vault.id)), \(Data(vault.signKey)), \(Data(vault.boxKey)), \(nowMillis), 0, \(Data(AuditChain.genesis)))
+                ON CONFLICT (id) DO NOTHING
+                """)
+            guard inserted.metadata.rows == 1 else { throw RelayError.alreadyEnrolled }
+        }
+        try sweepInvites(nowMillis: nowMillis)
+    }
+
+    private func sweepInvites(nowMillis: Int64) throws {
+        try withConnection { c in try c.query("DELETE FROM relay_invites WHERE expires_at <= \(nowMillis)") }
+    }
+
+    /// The vault with this id; nil when the relay holds none.
+    public func vault(id: [UInt8]) throws -> RelayVault? {
+        try withConnection { c in
+            let rows = try c.query("SELECT sign_key, box_key FROM relay_vaults WHERE id = \(Data(id))").rows
+            guard let row = rows.first else { return nil }
+            let (sign, box) = try row.decode((Data, Data).self)
+            return RelayVault(id: id, signKey: sign.bytes, boxKey: box.bytes)
+        }
+    }
+
+    /// The vault holding the grant whose token has this selector; nil when none does.
+    public func vault(selector: [UInt8]) throws -> RelayVault? {
+        try withConnection { c in
+            let rows = try c.query(
+                """
+                SELECT v.id, v.sign_key, v.box_key FROM relay_grants AS g JOIN relay_vaults AS v ON v.id = g.vault_id
+                WHERE g.selector = \(Data(selector))
+                """
+            ).rows
+            guard let row = rows.first else { return nil }
+            let (id, sign, box) = try row.decode((Data, Data, Data).self)
+            return RelayVault(id: id.bytes, signKey: sign.bytes, boxKey: box.bytes)
+        }
+    }
+
+    /// Records a signed request's nonce; false when it was seen before (a replay).
+    public func useNonce(vaultID: [UInt8], nonce: [UInt8], nowMillis: Int64) throws -> Bool {
+        try withConnection { c in
+            // Expired nonces go now and then (they are refused by their time anyway).
+            if Int.random(in: 0..<64) == 0 { try c.query("DELETE FROM relay_nonces WHERE expires_at <= \(nowMillis)") }
+            let expires = nowMillis + 2 * RequestSignature.windowMillis
+            let inserted = try c.query(
+                """
+                INSERT INTO relay_nonces (vault_id, nonce, expires_at) VALUES (\(Data(vaultID)), \(Data(nonce)), \(expires))
+                ON CONFLICT DO NOTHING
+                """)
+            return inserted.metadata.rows == 1
+        }
+    }
+
+    // MARK: Grants
+
+    /// Stores or updates pushed grants and deletes others, in one transaction. Revocation is
+    /// final and use counts only grow, whatever a push says; a grant that is not active keeps no
+    /// share. Returns what the relay now holds of each grant pushed.
+    public func push(vaultID: [UInt8], grants: [RelayWire.Grant], deleted: [String], nowMillis: Int64) throws -> [RelayWire.GrantStatus] {
+        let parsed = try grants.map(ParsedGrant.init)
+        return try transaction { c in
+            guard !(try c.query("SELECT 1 FROM relay_vaults WHERE id = \(Data(vaultID)) FOR UPDATE").rows.isEmpty) else {
+                throw RelayError.unknownVault
+            }
+            for id in deleted {
+                try c.query("DELETE FROM relay_grants WHERE vault_id = \(Data(vaultID)) AND id = \(id)")
+            }
+            var statuses: [RelayWire.GrantStatus] = []
+            for grant in parsed {
+                let inactive = "NOT \(GrantStateSQL.active(now: "$13"))"
+                var binds = PostgresBindings()
+                try binds.append(Data(grant.selector))
+                try binds.append(Data(vaultID))
+                try binds.append(grant.id)
+                try binds.append(Data(grant.secretHash))
+                try binds.append(grant.binding)
+                try binds.append(grant.expiresAt)
+                try binds.append(grant.maxUses)
+                try binds.append(grant.useCount)
+                try binds.append(grant.revokedAt)
+                try binds.append(grant.version)
+                try binds.append(grant.share.map { Data($0) })
+                try binds.append(grant.bindsPolicy)
+                try binds.append(nowMillis)
+                let sql = """
+                    INSERT INTO relay_grants AS g (selector, vault_id, id, secret_hash, binding, expires_at, max_uses, use_count,
+                        revoked_at, share_version, share_body, binds_policy)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                    ON CONFLICT (vault_id, id) DO UPDATE SET
+                        revoked_at = COALESCE(g.revoked_at, EXCLUDED.revoked_at),
+                        use_count = GREATEST(g.use_count, EXCLUDED.use_count),
+                        share_version = GREATEST(g.share_version, EXCLUDED.share_version),
+                        share_body = CASE WHEN EXCLUDED.share_version >= g.share_version THEN EXCLUDED.share_body ELSE g.share_body END
+                    WHERE g.selector = EXCLUDED.selector AND g.secret_hash = EXCLUDED.secret_hash
+                    RETURNING g.share_version, g.use_count, g.revoked_at IS NOT NULL
+                    """
+                let rows: [PostgresRow]
+                do {
+                    rows = try c.query(PostgresQuery(unsafeSQL: sql, binds: binds)).rows
+                } catch RelayError.database(let text) where text.contains("23505") {
+                    throw RelayError.invalidGrant("grant \(grant.id): its selector belongs to another grant")
+                }
+                guard let row = rows.first else {
+                    throw RelayError.invalidGrant("grant \(grant.id): its selector or secret hash differs from the one stored")
+                }
+                // Whatever the push said: a grant that is not active keeps no share.
+                var purge = PostgresBindings()
+                try purge.append(Data(vaultID))
+                try purge.append(grant.id)
+                try purge.append(nowMillis)
+                try c.query(
+                    PostgresQuery(
+                        unsafeSQL: """
+                            UPDATE relay_grants SET share_body = NULL
+                            WHERE vault_id = $1 AND id = $2 AND share_body IS NOT NULL AND \(inactive.replacingOccurrences(of: "$13", with: "$3"))
+                            """, binds: purge))
+                let (version, uses, revoked) = try row.decode((Int64, Int64, Bool).self)
+                statuses.append(RelayWire.GrantStatus(id: grant.id, version: version, useCount: uses, revoked: revoked, hasShare: false))
+            }
+            let shares = try Set(
+                c.query("SELECT id FROM relay_grants WHERE vault_id = \(Data(vaultID)) AND share_body IS NOT NULL").rows.map {
+                    try $0.decode(String.self)
+                })
+            return statuses.map { status in
+                var status = status
+                status.hasShare = shares.contains(status.id)
+                return status
+            }
+        }
+    }
+
+    /// What the relay holds of each of the vault's grants.
+    public func grantStatuses(vaultID: [UInt8]) throws -> [RelayWire.GrantStatus] {
+        try withConnection { c in try Self.statuses(vaultID: vaultID, c) }
+    }
+
+    static func statuses(vaultID: [UInt8], _ c: RelayConnection) throws -> [RelayWire.GrantStatus] {
+        try c.query(
+            """
+            SELECT id, share_version, use_count, revoked_at IS NOT NULL, share_body IS NOT NULL
+            FROM relay_grants WHERE vault_id = \(Data(vaultID)) ORDER BY id
+            """
+        ).rows.map { row in
+            let (id, version, uses, revoked, share) = try row.decode((String, Int64, Int64, Bool, Bool).self)
+            return RelayWire.GrantStatus(id: id, version: version, useCount: uses, revoked: revoked, hasShare: share)
+        }
+    }
+
+    /// Destroys the shares of grants that are no longer active (expired, used up or revoked):
+    /// the relay keeps no share it may not serve. Returns how many it destroyed.
+    @discardableResult
+    public func sweep(nowMillis: Int64) throws -> Int {
+        try withConnection { c in
+            var binds = PostgresBindings()
+            try binds.append(nowMillis)
+            let result = try c.query(
+                PostgresQuery(
+                    unsafeSQL: "UPDATE relay_grants SET share_body = NULL WHERE share_body IS NOT NULL AND NOT \(GrantStateSQL.active(now: "$1"))",
+                    binds: binds))
+            try c.query("DELETE FROM relay_nonces WHERE expires_at <= \(nowMillis)")
+            return result.metadata.rows ?? 0
+        }
+    }
+
+    // MARK: History
+
+    /// Entries after `after` (at most `limit`), the writers that sealed them, and every
+    /// grant's use count.
+    public func history(vaultID: [UInt8], after: Int64, limit: Int = 1000) throws -> RelayWire.History {
+        try transaction { c in
+            guard let vault = try c.query("SELECT tip_seq FROM relay_vaults WHERE id = \(Data(vaultID))").rows.first else {
+                throw RelayError.unknownVault
+            }
+            let tip = try vault.decode(Int64.self)
+            let take = Int64(max(1, min(limit, 5000)))
+            let rows = try c.query(
+                """
+                SELECT seq, at_millis, event, writer_id, body, hash FROM relay_entries
+                WHERE vault_id = \(Data(vaultID)) AND seq > \(after) ORDER BY seq LIMIT \(take + 1)
+                """
+            ).rows
+            var entries = try rows.map { row in
+                let (seq, at, event, writer, body, hash) = try row.decode((Int64, Int64, String, String, Data, Data).self)
+                return RelayWire.Entry(
+                    seq: seq, at: at, event: event, writer: writer, body: Base64URL.encode(body.bytes), hash: Base64URL.encode(hash.bytes))
+            }
+            let more = entries.count > Int(take)
+            if more { entries.removeLast() }
+            let used = Set(entries.map(\.writer))
+            let writers = try c.query("SELECT id, public_key FROM relay_writers WHERE vault_id = \(Data(vaultID))").rows.compactMap {
+                row -> RelayWire.Writer? in
+                let (id, key) = try row.decode((String, Data).self)
+                return used.contains(id) ? RelayWire.Writer(id: id, publicKey: Base64URL.encode(key.bytes)) : nil
+            }
+            return RelayWire.History(
+                entries: entries, writers: writers, grants: try Self.statuses(vaultID: vaultID, c), tip: tip, more: more)
+        }
+    }
+
+    /// Drops entries through `through` (the customer has them now), and writers no entry needs.
+    public func acknowledge(vaultID: [UInt8], through: Int64) throws {
+        try transaction { c in
+            guard !(try c.query("SELECT 1 FROM relay_vaults WHERE id = \(Data(vaultID)) FOR UPDATE").rows.isEmpty) else {
+                throw RelayError.unknownVault
+            }
+            try c.query("DELETE FROM relay_entries WHERE vault_id = \(Data(vaultID)) AND seq <= \(through)")
+        }
+    }
+
+    /// Deletes everything the relay holds of the vault; true when there was something.
+    public func unlink(vaultID: [UInt8]) throws -> Bool {
+        try transaction { c in
+            try c.query("DELETE FROM relay_nonces WHERE vault_id = \(Data(vaultID))")
+            return try c.query("DELETE FROM relay_vaults WHERE id = \(Data(vaultID))").metadata.rows == 1
+        }
+    }
+
+    /// What the relay holds of the vault.
+    public func status(vaultID: [UInt8]) throws -> RelayWire.VaultStatus {
+        try withConnection { c in
+            let rows = try c.query(
+                """
+                SELECT v.enrolled_at, v.tip_seq,
+                    (SELECT count(*) FROM relay_grants WHERE vault_id = v.id),
+                    (SELECT count(*) FROM relay_grants WHERE vault_id = v.id AND share_body IS NOT NULL),
+                    (SELECT count(*) FROM relay_entries WHERE vault_id = v.id)
+                FROM relay_vaults AS v WHERE v.id = \(Data(vaultID))
+                """
+            ).rows
+            guard let row = rows.first else { throw RelayError.unknownVault }
+            let (enrolled, tip, grants, shares, entries) = try row.decode((Int64, Int64, Int64, Int64, Int64).self)
+            return RelayWire.VaultStatus(
+                vaultID: Hex.encode(vaultID), enrolledAt: enrolled, grants: grants, activeShares: shares, pendingEntries: entries, tip: tip)
+        }
+    }
+}
+
+/// A pushed grant, checked and decoded.
+struct ParsedGrant {
+    let id: String
+    let selector: [UInt8]
+    let secretHash: [UInt8]
+    let binding: String
+    let expiresAt: Int64?
+    let maxUses: Int64?
+    let useCount: Int64
+    let revokedAt: Int64?
+    let version: Int64
+    let share: [UInt8]?
+    let bindsPolicy: Bool
+
+    init(_ grant: RelayWire.Grant) throws {
+        func bad(_ what: String) -> RelayError { .invalidGrant("grant \(grant.id.prefix(64)): \(what)") }
+        guard (1...64).contains(grant.id.utf8.count), grant.id.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+            throw RelayError.invalidGrant("a grant id must be 1-64 printable ASCII characters")
+        }
+        guard let selector = Base64URL.decode(grant.selector), selector.count == GrantToken.selectorBytes else { throw bad("selector") }
+        guard let hash = Base64URL.decode(grant.secretHash), hash.count == 32 else { throw bad("secret_hash") }
+        guard grant.binding == GrantBinding.bearer.rawValue || grant.binding == GrantBinding.key.rawValue else { throw bad("binding") }
+        guard grant.useCount >= 0, grant.version >= 0, (grant.maxUses ?? 1) >= 1 else { throw bad("a negative count") }
+        var share: [UInt8]?
+        if let text = grant.share {
+            guard let bytes = Base64URL.decode(text), !bytes.isEmpty else { throw bad("share") }
+            share = bytes
+        }
+        id = grant.id
+        self.selector = selector
+        secretHash = hash
+        binding = grant.binding
+        expiresAt = grant.expiresAt
+        maxUses = grant.maxUses
+        useCount = grant.useCount
+        revokedAt = grant.revokedAt
+        version = grant.version
+        self.share = share
+        bindsPolicy = grant.bindsPolicy
+    }
+}

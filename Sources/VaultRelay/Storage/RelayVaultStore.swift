@@ -1,0 +1,124 @@
+import Foundation
+import PostgresNIO
+import Synchronization
+import VaultCore
+import VaultCrypto
+
+/// One vault's redemption store on the relay: the same `RedemptionStore` that `vrm serve`'s
+/// vault file is, over PostgreSQL. Each write transaction first locks the vault's row, so the
+/// history chain has one writer at a time across every relay node, and the guarded count keeps
+/// use limits exact across nodes. The transaction commits (`synchronous_commit = on`) before
+/// `Redeemer` lets any answer go.
+final class RelayVaultStore: RedemptionStore {
+    let database: RelayDatabase
+    let vaultID: [UInt8]
+    let vaultBoxPublicKey: [UInt8]
+    /// Writers whose key a committed transaction recorded: not recorded again.
+    private let registered = Mutex<Set<String>>([])
+
+    init(database: RelayDatabase, vault: RelayVault) {
+        self.database = database
+        self.vaultID = vault.id
+        self.vaultBoxPublicKey = vault.boxKey
+    }
+
+    func write<T>(_ body: (any RedemptionTransaction) throws -> T) throws -> T {
+        let (result, newWriters) = try database.transaction { c -> (T, [String]) in
+            let rows = try c.query("SELECT tip_seq, tip_hash FROM relay_vaults WHERE id = \(Data(vaultID)) FOR UPDATE").rows
+            guard let row = rows.first else { throw RelayError.unknownVault }
+            let (seq, hash) = try row.decode((Int64, Data).self)
+            let transaction = Transaction(
+                connection: c, vaultID: vaultID, tip: AuditWriter.Tip(seq: seq, hash: hash.bytes),
+                registered: registered.withLock { $0 })
+            let result = try body(transaction)
+            if let tip = transaction.newTip {
+                try c.query(
+                    "UPDATE relay_vaults SET tip_seq = \(tip.seq), tip_hash = \(Data(tip.hash)) WHERE id = \(Data(vaultID))")
+            }
+            return (result, transaction.newWriters)
+        }
+        if !newWriters.isEmpty { registered.withLock { $0.formUnion(newWriters) } }
+        return result
+    }
+
+    func isReady() -> Bool { database.ping() }
+
+    func canWrite() -> Bool {
+        (try? database.transaction { c in try c.execute("SELECT txid_current()") }) != nil
+    }
+
+    /// The statements of one redemption transaction.
+    final class Transaction: RedemptionTransaction {
+        let c: RelayConnection
+        let vaultID: [UInt8]
+        private let startTip: AuditWriter.Tip
+        private(set) var newTip: AuditWriter.Tip?
+        private let registered: Set<String>
+        private(set) var newWriters: [String] = []
+
+        init(connection: RelayConnection, vaultID: [UInt8], tip: AuditWriter.Tip, registered: Set<String>) {
+            self.c = connection
+            self.vaultID = vaultID
+            self.startTip = tip
+            self.registered = registered
+        }
+
+        func redeemableGrant(selector: [UInt8]) throws -> RedeemableGrant? {
+            let rows = try c.query(
+                """
+                SELECT id, secret_hash, binding, revoked_at, expires_at, max_uses, use_count, share_version, share_body, binds_policy
+                FROM relay_grants WHERE selector = \(Data(selector)) AND vault_id = \(Data(vaultID))
+                """
+            ).rows
+            guard let row = rows.first else { return nil }
+            let (id, hash, binding, revoked, expires, maxUses, uses, version, body, binds) = try row.decode(
+                (String, Data, String, Int64?, Int64?, Int64?, Int64, Int64, Data?, Bool).self)
+            return RedeemableGrant(
+                key: .init(row: 0, id: id), secretHash: hash.bytes, binding: GrantBinding(rawValue: binding) ?? .bearer, revokedAt: revoked,
+                expiresAt: expires, maxUses: maxUses.map { Int(clamping: $0) }, useCount: Int(clamping: uses),
+                share: body.map { (Int(clamping: version), $0.bytes) }, bindsPolicy: binds)
+        }
+
+        func countUses(_ uses: Int, of grant: RedeemableGrant.Key, nowMillis: Int64, version: Int) throws -> Bool {
+            var binds = PostgresBindings()
+            try binds.append(Data(vaultID))
+            try binds.append(grant.id)
+            try binds.append(nowMillis)
+            try binds.append(Int64(version))
+            try binds.append(Int64(uses))
+            // The share goes with the last use it may serve: the relay keeps none it may not serve.
+            let result = try c.query(
+                PostgresQuery(
+                    unsafeSQL: """
+                        UPDATE relay_grants SET use_count = use_count + $5,
+                            share_body = CASE WHEN max_uses IS NOT NULL AND use_count + $5 >= max_uses THEN NULL ELSE share_body END
+                        WHERE vault_id = $1 AND id = $2 AND \(GrantStateSQL.active(now: "$3", uses: "$5")) AND share_version = $4
+                        """, binds: binds))
+            return result.metadata.rows == 1
+        }
+
+        func registerAuditWriter(id: String, publicKey: [UInt8], atMillis: Int64) throws {
+            guard !registered.contains(id), !newWriters.contains(id) else { return }
+            try c.query(
+                """
+                INSERT INTO relay_writers (vault_id, id, public_key) VALUES (\(Data(vaultID)), \(id), \(Data(publicKey)))
+                ON CONFLICT DO NOTHING
+                """)
+            newWriters.append(id)
+        }
+
+        func lastAuditEntry() throws -> AuditWriter.Tip? {
+            let tip = newTip ?? startTip
+            return tip.seq == 0 ? nil : tip
+        }
+
+        func appendAuditEntry(_ entry: AuditRecord) throws {
+            try c.query(
+                """
+                INSERT INTO relay_entries (vault_id, seq, at_millis, event, writer_id, body, hash)
+                VALUES (\(Data(vaultID)), \(entry.seq), \(entry.atMillis), \(entry.event), \(entry.writerID), \(Data(entry.body)), \(Data(entry.hash)))
+                """)
+            newTip = AuditWriter.Tip(seq: entry.seq, hash: entry.hash)
+        }
+    }
+}
