@@ -40,7 +40,7 @@ struct UnlockOptions: ParsableArguments {
         let database = try location.openDatabase()
         let vault = try Vault.unlock(database: database, passphrase: passphrase(), checkpoints: checkpointStore())
         // A linked relay gets this command's grant changes before it returns (`RelayPush`).
-        RelayPush.unlocked.withLock { $0.append(vault) }
+        RelayPush.track(vault)
         return vault
     }
 }

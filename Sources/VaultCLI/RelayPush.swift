@@ -9,8 +9,15 @@ import VaultRelay
 /// before the command returns. When the relay cannot be reached the changes stay queued in
 /// the vault, and the command exits 6 saying so (`RelayPending`).
 enum RelayPush {
-    /// Vaults this process unlocked (`UnlockOptions.unlock`), flushed when the command ends.
-    static let unlocked = Mutex<[Vault]>([])
+    /// Vaults this process unlocked (`UnlockOptions.unlock`), with what was queued then:
+    /// flushed when the command ends.
+    static let unlocked = Mutex<[(vault: Vault, queued: Set<String>)]>([])
+
+    /// Remembers an unlocked vault for the flush at the end of the command.
+    static func track(_ vault: Vault) {
+        let queued = Set((try? vault.relay.queued()) ?? [])
+        unlocked.withLock { $0.append((vault, queued)) }
+    }
 
     /// What a flush did.
     struct Flushed {
@@ -47,13 +54,23 @@ enum RelayPush {
         return Flushed(url: state.url, pushed: queued.count)
     }
 
-    /// Flushes every vault this process unlocked (the end of every command).
+    /// Flushes every vault this process unlocked (the end of every command). When the relay
+    /// cannot be reached, a command that queued changes of its own fails (exit 6); one that
+    /// only found older changes queued says so on stderr and succeeds.
     static func flushUnlocked() async throws {
         let vaults = unlocked.withLock { vaults in
             defer { vaults.removeAll() }
             return vaults
         }
-        for vault in vaults { try await flush(vault) }
+        for (vault, before) in vaults {
+            do {
+                try await flush(vault)
+            } catch let pending as RelayPending {
+                let now = Set((try? vault.relay.queued()) ?? [])
+                guard now.isSubset(of: before) else { throw pending }
+                Terminal.note("vrm: note: \(pending.description)")
+            }
+        }
     }
 
     static func client(for vault: Vault, state: RelayLinkState) throws -> RelayClient {
@@ -69,12 +86,12 @@ struct RelayPending: Error, CustomStringConvertible {
     let reason: any Error
 
     var description: String {
-        let what =
-            revocations.isEmpty
-            ? "\(queued) grant change(s) are saved in the vault"
-            : "grant \(revocations.joined(separator: ", ")) is revoked in the vault, but the relay may still serve it until it is told;"
-                + " \(queued) grant change(s) in all"
-        return "\(what) but NOT yet at the relay \(url): \(reason). They are queued: `vrm relay sync` (or the next command) retries."
+        let retry = "The change is queued in the vault; `vrm relay sync` (or the next command) retries."
+        if !revocations.isEmpty {
+            return "grant \(revocations.joined(separator: ", ")) is revoked in this vault, but the relay at \(url) does not know yet "
+                + "(\(reason)): it may serve the grant until it does. \(retry)"
+        }
+        return "\(queued) grant change(s) are saved in this vault but not yet at the relay at \(url) (\(reason)). \(retry)"
     }
 }
 

@@ -82,6 +82,14 @@ public final class ThrowawayPostgres: Sendable {
         stop()
     }
 
+    /// `pg_dump` of the whole database, as text: what an operator (or a thief of the disk) holds.
+    public func dump() throws -> String {
+        let file = "\(directory)/dump.sql"
+        try run("'\(binaries)/pg_dump' -h '\(directory)' -p \(port) -U vrm --inserts postgres >'\(file)' 2>'\(directory)/dump.log'")
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        return try String(contentsOfFile: file, encoding: .utf8)
+    }
+
     /// Stops the server at once and deletes its directory.
     public func stop() {
         guard stopped.withLock({ old in
@@ -115,8 +123,8 @@ public final class ThrowawayPostgres: Sendable {
         // WIFEXITED and WEXITSTATUS, spelled out (they are macros in C).
         let exited = status & 0x7f == 0
         guard exited, (status >> 8) & 0xff == 0 else {
-            let log = ["initdb.log", "server.log"].compactMap { try? String(contentsOfFile: "\(directory)/\($0)", encoding: .utf8) }.joined()
-            throw Unavailable(description: "PostgreSQL failed to start (\(command.prefix(60))…): \(log.suffix(600))")
+            let log = ["initdb.log", "server.log", "dump.log"].compactMap { try? String(contentsOfFile: "\(directory)/\($0)", encoding: .utf8) }.joined()
+            throw Unavailable(description: "PostgreSQL's \(command.prefix(60))… failed: \(log.suffix(600))")
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import VaultTestSupport
 import Testing
 
 /// Every input in Fuzz/corpus — the seeds and every crash the fuzzer ever found — replays

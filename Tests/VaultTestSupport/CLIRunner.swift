@@ -1,32 +1,33 @@
 import Foundation
-import VaultTestSupport
 
 /// Runs the built `vrm` binary as a user would, with a controlled environment.
-struct CLIRunner {
-    struct Result {
-        var status: Int32
-        var out: String
-        var err: String
+public struct CLIRunner {
+    public struct Result: Sendable {
+        public var status: Int32
+        public var out: String
+        public var err: String
     }
 
-    let dir = TemporaryDirectory()
+    public let dir = TemporaryDirectory()
+
+    public init() {}
 
     /// `vrm` sits beside the test bundle in the build directory.
-    static var binary: String {
+    public static var binary: String {
         let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         return URL(fileURLWithPath: exe).deletingLastPathComponent().appendingPathComponent("vrm").path
     }
 
-    var vault: String { dir.file("vault.db") }
+    public var vault: String { dir.file("vault.db") }
 
     /// An environment with only what the test gives: no passphrase unless asked.
-    func environment(_ extra: [String: String]) -> [String: String] {
+    public func environment(_ extra: [String: String]) -> [String: String] {
         var env = ["PATH": "/usr/bin:/bin", "HOME": dir.path, "XDG_STATE_HOME": dir.file("state"), "VRM_VAULT": vault, "NO_COLOR": "1"]
         env.merge(extra) { _, new in new }
         return env
     }
 
-    func writePassphrase(_ text: String, name: String = "pw") -> String {
+    public func writePassphrase(_ text: String, name: String = "pw") -> String {
         let path = dir.file(name)
         FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600])
         return path
@@ -34,7 +35,7 @@ struct CLIRunner {
 
     /// Runs `vrm args…`; `detached` runs it in a new session with no controlling terminal.
     @discardableResult
-    func run(_ args: [String], env: [String: String] = [:], detached: Bool = true, executable: String? = nil) throws -> Result {
+    public func run(_ args: [String], env: [String: String] = [:], detached: Bool = true, executable: String? = nil) throws -> Result {
         let process = Process()
         if detached {
             process.executableURL = URL(fileURLWithPath: "/usr/bin/setsid")
@@ -56,7 +57,7 @@ struct CLIRunner {
     }
 
     /// `vrm init` with a passphrase file; returns the environment that unlocks it.
-    func initVault(passphrase: String = "correct horse") throws -> [String: String] {
+    public func initVault(passphrase: String = "correct horse") throws -> [String: String] {
         let file = writePassphrase(passphrase)
         let result = try run(["init", "--passphrase-file", file])
         guard result.status == 0 else { throw CLIRunnerError.failed(result.err) }
@@ -64,6 +65,6 @@ struct CLIRunner {
     }
 }
 
-enum CLIRunnerError: Error {
+public enum CLIRunnerError: Error {
     case failed(String)
 }

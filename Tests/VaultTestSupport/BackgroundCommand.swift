@@ -1,0 +1,54 @@
+import Foundation
+
+/// A long-running `vrm` command (`serve`, `relay serve`) in the background, with `--port 0`:
+/// started, its port read from its "listening on" line, and stopped (SIGTERM) by `stop` or
+/// at deinit.
+public final class BackgroundCommand: @unchecked Sendable {
+    let process = Process()
+    public let port: Int
+    let logPath: String
+
+    public struct Failed: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    public init(_ runner: CLIRunner, _ args: [String], env: [String: String] = [:], name: String = "server") throws {
+        logPath = runner.dir.file("\(name)-\(UUID().uuidString.prefix(8)).log")
+        FileManager.default.createFile(atPath: logPath, contents: nil)
+        process.executableURL = URL(fileURLWithPath: CLIRunner.binary)
+        process.arguments = args
+        process.environment = runner.environment(env)
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle(forWritingAtPath: logPath)
+        try process.run()
+        let deadline = Date().addingTimeInterval(60)
+        var found: Int?
+        while Date() < deadline, process.isRunning {
+            let text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+            if let range = text.range(of: #"listening on https?://[^:]+:(\d+)"#, options: .regularExpression) {
+                found = text[range].split(separator: ":").last.flatMap { Int($0) }
+                break
+            }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        guard let found else {
+            process.terminate()
+            throw Failed(description: "vrm \(args.joined(separator: " ")) did not start: \((try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "")")
+        }
+        port = found
+    }
+
+    deinit { stop() }
+
+    public var url: String { "http://127.0.0.1:\(port)" }
+
+    /// What it wrote to stderr so far.
+    public var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+
+    public func stop() {
+        guard process.isRunning else { return }
+        process.terminate()
+        process.waitUntilExit()
+    }
+}
