@@ -36,8 +36,8 @@ final class RelayFixture: @unchecked Sendable {
 
     /// Starts a relay node (another one for each call) on the fixture's database.
     @discardableResult
-    func startRelay() throws -> BackgroundCommand {
-        let relay = try BackgroundCommand(cli, ["relay", "serve", "--port", "0"], env: env, name: "relay")
+    func startRelay(_ extra: [String] = []) throws -> BackgroundCommand {
+        let relay = try BackgroundCommand(cli, ["relay", "serve", "--port", "0"] + extra, env: env, name: "relay")
         relays.append(relay)
         return relay
     }
