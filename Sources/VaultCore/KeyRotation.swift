@@ -93,6 +93,12 @@ enum KeyRotation {
                     status: try ConsentEngine.seal(opened.status, grantID: record.id, keys: keys), shareKey: shareKey)
             }
 
+            // The relay link's state (where, and how far its history was pulled).
+            if let sealed = try transaction.relay.sealedLink() {
+                let state = try old.openJSON(RelayLinkState.self, sealed, table: RelayLink.table, id: "1", field: "state")
+                try transaction.relay.setLink(try keys.sealJSON(state, table: RelayLink.table, id: "1", field: "state"))
+            }
+
             // The history: the CLI's entries authenticated under the new key, then one more.
             var cliEntries: [(seq: Int64, hash: [UInt8])] = []
             try transaction.audit.scan { entry in

@@ -33,11 +33,16 @@ import VaultTestSupport
             let revoked = try vault.grants.create(GrantRequest(vendorName: "Acme", scopes: [.profile], purpose: .support, expiresAt: nil))
             try vault.grants.revoke(id: revoked.grant.id)
             tokens = [bearer.token, keyed.token, revoked.token]
+            // A relay link, so `relay_link` and `relay_outbox` have rows (no relay is asked).
+            try vault.relay.link(url: "https://relay.example")
             let redeemer = try Redeemer(database: try VaultDatabase.open(path: dir.file("vault.db")))
             for token in tokens { _ = try redeemer.redeem(RedemptionRequest(token: token.encoded()[...], client: "127.0.0.1", userAgent: "t", held: nil)) }
             // A key rotation, so `retired_keys` has a row too (same passphrase, new master key).
             try vault.rotateKey(current: try testPassphrase(), new: try testPassphrase())
             vault.database.checkpoint()
+            // The link's state was re-sealed under the new key.
+            let reopened = try Vault.unlock(path: dir.file("vault.db"), passphrase: try testPassphrase())
+            guard try reopened.relay.state()?.url == "https://relay.example" else { throw VaultError.corrupt("the relay link was lost") }
         }
     }
 
@@ -69,7 +74,8 @@ import VaultTestSupport
     @Test func everyTableAndColumnIsCovered() throws {
         #expect(
             Set(Self.columns.map(\.table)) == [
-                "audit", "audit_writers", "cases", "grants", "profile", "purchases", "retired_keys", "shares", "vault_header", "vendors",
+                "audit", "audit_writers", "cases", "grants", "profile", "purchases", "relay_link", "relay_outbox", "retired_keys", "shares",
+                "vault_header", "vendors",
             ])
         #expect(Self.columns.count > 60)
     }
