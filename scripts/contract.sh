@@ -8,11 +8,18 @@
 # (200 with the share; 403 naming revoked, expired or used-up; 401). Bounded: MAX_TIME
 # seconds per token (default 15), 127.0.0.1 only.
 #
+# TARGET=relay runs the same contract against `vrm relay serve` instead: a throwaway PostgreSQL
+# (initdb from Debian's postgresql, as the postgres user when root), the vault linked to the
+# relay, the customer's own server never started; afterwards `vrm relay sync` must bring every
+# answer into a history that verifies.
+#
 #   scripts/contract.sh                 # uses the debug build (builds it if needed)
 #   SEED=7 MAX_TIME=30 scripts/contract.sh
+#   TARGET=relay MAX_TIME=10 scripts/contract.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MAX_TIME=${MAX_TIME:-15}
+TARGET=${TARGET:-serve}
 SEED=${SEED:-$RANDOM}
 VENV=${VENV:-.build/contract-venv}
 
@@ -26,7 +33,13 @@ VRM="$(swift build --show-bin-path)/vrm"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/vrm-contract-XXXXXX")
 server=""
-cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$work"; }
+pgbin=""
+as_postgres() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+cleanup() {
+  [ -n "$server" ] && kill "$server" 2>/dev/null; wait 2>/dev/null || true
+  [ -n "$pgbin" ] && as_postgres "$pgbin/pg_ctl" -D "$work/pg/data" -m immediate -w stop >/dev/null 2>&1
+  rm -rf "$work"
+}
 trap cleanup EXIT
 export VRM_VAULT="$work/vault.db" XDG_STATE_HOME="$work/state"
 head -c 24 /dev/urandom | base64 > "$work/pw"
@@ -50,9 +63,25 @@ $VRM grant revoke "$(comm -13 "$work/ids-before" "$work/ids-after")" >/dev/null
 usedup=$(grant Acme --max-uses 1)
 expired=$(grant Acme --expires "$(date -u -d '+3 seconds' +%Y-%m-%dT%H:%M:%SZ)")
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-env -u VRM_PASSPHRASE_FILE $VRM serve --port "$port" --max-failures 1000000000 2> "$work/serve.log" & server=$!
-for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$port/livez" && break; sleep 0.1; done
+freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+port=$(freeport)
+if [ "$TARGET" = relay ]; then
+  pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+  [ -x "$pgbin/initdb" ] || { echo "contract: PostgreSQL is not installed (apt-get install postgresql)" >&2; exit 1; }
+  mkdir -p "$work/pg"; [ "$(id -u)" -eq 0 ] && chown postgres "$work/pg"; chmod 755 "$work"
+  pgport=$(freeport)
+  as_postgres "$pgbin/initdb" -D "$work/pg/data" -U vrm --auth=trust --no-sync >/dev/null
+  as_postgres setsid -f "$pgbin/postgres" -D "$work/pg/data" -k "$work/pg" -p "$pgport" -h 127.0.0.1 </dev/null >"$work/pg/log" 2>&1
+  for _ in $(seq 1 100); do [ -S "$work/pg/.s.PGSQL.$pgport" ] && break; sleep 0.1; done
+  export VRM_RELAY_DATABASE_URL="postgres://vrm@127.0.0.1:$pgport/postgres?sslmode=disable"
+  env -u VRM_PASSPHRASE_FILE $VRM relay serve --port "$port" --max-failures 1000000000 2> "$work/serve.log" & server=$!
+  for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$port/livez" && break; sleep 0.1; done
+  invite=$($VRM relay invite --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["invite"])')
+  VRM_RELAY_INVITE="$invite" $VRM relay link "http://127.0.0.1:$port" >/dev/null
+else
+  env -u VRM_PASSPHRASE_FILE $VRM serve --port "$port" --max-failures 1000000000 2> "$work/serve.log" & server=$!
+  for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$port/livez" && break; sleep 0.1; done
+fi
 
 # A direct request for the share: prints "<status> <problem type, or 'share' for a 200 with a body>".
 probe() {
@@ -119,9 +148,13 @@ for name in valid keyed revoked usedup expired none garbage; do
   [ "$got" = "$expected" ] || failed "a direct request with the $name token got '$got', expected '$expected'"
   echo "== $name token: $ok of $total requests for the share answered 200 during the run; a direct request then got: $got"
 done
+if [ "$TARGET" = relay ]; then
+  # Every answer the relay gave comes into the vault's own history.
+  $VRM relay sync || failed "vrm relay sync failed"
+fi
 # Stop the server first: it writes its access log in blocks and flushes the last on shutdown.
 kill -TERM "$server"; wait "$server" 2>/dev/null || true; server=""
 if grep -q '"status":5' "$work/serve.log"; then failed "the server answered 5xx:"; grep '"status":5' "$work/serve.log" >&2; fi
 $VRM audit verify || failed "the share history does not verify"
-echo "contract: seed $SEED, $requests requests over seven tokens, $([ "$status" = 0 ] && echo "every check passed" || echo "FAILED (see above)")"
+echo "contract ($TARGET): seed $SEED, $requests requests over seven tokens, $([ "$status" = 0 ] && echo "every check passed" || echo "FAILED (see above)")"
 exit $status
