@@ -1,8 +1,10 @@
 import ArgumentParser
 import Foundation
+import Hummingbird
 import Logging
 import VaultCore
 import VaultCrypto
+import VaultRelay
 import VaultServer
 
 struct DemoCommand: AsyncParsableCommand {
@@ -18,12 +20,22 @@ struct DemoCommand: AsyncParsableCommand {
             non-zero exit if any step does not behave as described. Nothing outside the temporary \
             directory is touched.
 
-            Example:
+            With --relay: the always-on relay instead (Specs/relay.md), on a throwaway PostgreSQL \
+            cluster in the temporary directory (Debian's postgresql must be installed).
+
+            Examples:
               vrm demo
+              vrm demo --relay
             """)
 
     @Flag(help: "Keep the temporary directory (and print its path) instead of deleting it.")
     var keep = false
+    @Flag(
+        help: """
+            The relay story instead: a throwaway PostgreSQL and a relay, the vault linked, the customer's own server \
+            stopped, vendors redeeming from the relay, a revoke, and the history synced back (needs postgresql).
+            """)
+    var relay = false
 
     func run() async throws {
         let directory = try Demo.makeTemporaryDirectory()
@@ -35,7 +47,11 @@ struct DemoCommand: AsyncParsableCommand {
             }
         }
         var demo = Demo(directory: directory)
-        try await demo.run()
+        if relay {
+            try await demo.runRelay()
+        } else {
+            try await demo.run()
+        }
     }
 }
 
@@ -218,12 +234,30 @@ final class DemoServer: Sendable {
 
     static func start(path: String) async throws -> DemoServer {
         let database = try VaultDatabase.open(path: path)
+        return try await start { logger, running in
+            try buildApplication(
+                database: database, options: ServerOptions(host: "127.0.0.1", port: 0), accessLog: AccessLog(sink: { _ in }),
+                logger: logger, onServerRunning: running)
+        }
+    }
+
+    /// A relay over `database`, as `vrm relay serve` runs it (`vrm demo --relay`).
+    static func start(relay database: RelayDatabase) async throws -> DemoServer {
+        try await start { logger, running in
+            try buildRelayApplication(
+                database: database, options: ServerOptions(host: "127.0.0.1", port: 0), accessLog: AccessLog(sink: { _ in }),
+                logger: logger, onServerRunning: running)
+        }
+    }
+
+    /// Runs the application `make` builds on a free loopback port until `stop`.
+    private static func start<App: ApplicationProtocol>(
+        _ make: (Logger, @escaping @Sendable (Int) async -> Void) throws -> App
+    ) async throws -> DemoServer {
         let (ports, continuation) = AsyncStream<Int>.makeStream()
         var logger = Logger(label: "vrm.demo")
         logger.logLevel = .critical
-        let app = try buildApplication(
-            database: database, options: ServerOptions(host: "127.0.0.1", port: 0), accessLog: AccessLog(sink: { _ in }),
-            logger: logger, onServerRunning: { port in continuation.yield(port) })
+        let app = try make(logger) { port in continuation.yield(port) }
         let task = Task { try await app.runService(gracefulShutdownSignals: []) }
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next(), let url = URL(string: "http://127.0.0.1:\(port)") else {

@@ -204,7 +204,9 @@ struct GrantCommand: ParsableCommand {
             let vault = try unlock.unlock(location)
             let g = try vault.grants.revoke(id: id)
             let relay = try await RelayPush.flush(vault)
-            print("Revoked grant \(g.id) (\(g.vendorName ?? "removed vendor")). Its share was destroyed\(relay.map { " here and at the relay \($0.url)" } ?? "").")
+            print(
+                "Revoked grant \(g.id) (\(g.vendorName ?? "removed vendor")). Its share was destroyed\(relay.map { " here and at the relay \($0.url)" } ?? "")."
+            )
         }
     }
 

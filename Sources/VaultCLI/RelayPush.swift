@@ -73,6 +73,43 @@ enum RelayPush {
         }
     }
 
+    /// `vrm relay sync`: pushes the queue, reconciles every grant with what the relay holds,
+    /// then pulls the relay's history into the vault page by page, acknowledging each.
+    /// Returns how many grants were pushed by the reconciliation and how many entries pulled.
+    static func sync(_ vault: Vault, state: RelayLinkState) async throws -> (pushed: Int, pulled: Int) {
+        let client = try RelayPush.client(for: vault, state: state)
+        try await RelayPush.flush(vault)
+        // Reconcile: whatever the queue says, the relay must hold every grant as the vault does.
+        let held = Dictionary(try await client.grantStatuses().map { ($0.id, $0) }, uniquingKeysWith: { $1 })
+        let local = try vault.relay.grantStates(ids: try vault.relay.grantIDs()).grants
+        let behind = local.filter { grant in
+            guard let status = held[grant.id] else { return true }
+            return (grant.revokedAt != nil && !status.revoked) || status.version < Int64(grant.version)
+        }.map(\.id)
+        let localIDs = Set(local.map(\.id))
+        let extra = held.keys.filter { !localIDs.contains($0) }
+        try vault.relay.queue(behind + extra)
+        let reconciled = try await RelayPush.flush(vault)?.pushed ?? 0
+        var pulled = 0
+        while true {
+            let after = try vault.relay.state()?.pulledSeq ?? 0
+            let page = try await client.history(after: after)
+            let entries = try page.entries.map { entry -> RelayPulledEntry in
+                guard let body = Base64URL.decode(entry.body), let hash = Base64URL.decode(entry.hash) else {
+                    throw RelayClientError.malformed("history entry \(entry.seq)")
+                }
+                return RelayPulledEntry(seq: entry.seq, atMillis: entry.at, event: entry.event, writerID: entry.writer, body: body, hash: hash)
+            }
+            let writers = Dictionary(page.writers.compactMap { w in Base64URL.decode(w.publicKey).map { (w.id, $0) } }, uniquingKeysWith: { $1 })
+            let counts = Dictionary(page.grants.map { ($0.id, $0.useCount) }, uniquingKeysWith: { max($0, $1) })
+            let tip = page.more ? (entries.last?.seq ?? page.tip) : page.tip
+            pulled += try vault.relay.applyPull(entries: entries, writers: writers, useCounts: counts, relayTip: tip)
+            if let last = entries.last { try await client.acknowledge(through: last.seq) }
+            if !page.more { break }
+        }
+        return (reconciled, pulled)
+    }
+
     static func client(for vault: Vault, state: RelayLinkState) throws -> RelayClient {
         RelayClient(baseURL: try RelayClient.parseURL(state.url), vaultID: vault.database.header.vaultID, signing: vault.keys.signing)
     }

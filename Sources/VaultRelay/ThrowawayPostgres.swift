@@ -35,7 +35,8 @@ public final class ThrowawayPostgres: Sendable {
             return String(directory)
         }
         throw Unavailable(
-            description: "PostgreSQL's server binaries (initdb, postgres) are not installed: run `sudo apt-get install -y postgresql` (the README's first command does)")
+            description:
+                "PostgreSQL's server binaries (initdb, postgres) are not installed: run `sudo apt-get install -y postgresql` (the README's first command does)")
     }
 
     /// Starts a new cluster; throws `Unavailable` (saying what to install) when PostgreSQL is absent.
@@ -92,10 +93,12 @@ public final class ThrowawayPostgres: Sendable {
 
     /// Stops the server at once and deletes its directory.
     public func stop() {
-        guard stopped.withLock({ old in
-            defer { old = true }
-            return !old
-        }) else { return }
+        guard
+            stopped.withLock({ old in
+                defer { old = true }
+                return !old
+            })
+        else { return }
         try? run("'\(binaries)/pg_ctl' -D '\(directory)/data' -m immediate -w -t 20 stop >/dev/null 2>&1")
         try? FileManager.default.removeItem(atPath: directory)
     }

@@ -178,6 +178,14 @@ struct RelayStoryTests {
         try f.vrm(["audit", "verify"])
     }
 
+    @Test("vrm demo --relay runs the whole story and checks every step")
+    func demo() throws {
+        let result = try CLIRunner().run(["demo", "--relay"])
+        #expect(result.status == 0, "\(result.err)")
+        #expect(result.out.contains("Bolt gets 403 revoked from the relay"))
+        #expect(result.out.contains("none of 8 personal values"))
+    }
+
     @Test("bad relay input: an unreachable URL, a used invite, a wrong invite, a second link")
     func badInput() throws {
         let f = try RelayFixture()
