@@ -7,7 +7,8 @@
 #   Benchmarks/run.sh                 # full run (about 5 minutes after the build)
 #   DURATION=5 Benchmarks/run.sh      # shorter wrk runs
 #   PAIRS=7 Benchmarks/run.sh         # more alternating baseline/redemption pairs (default 5)
-#   ONLY=throughput Benchmarks/run.sh # one part: crypto, throughput, large (comma-separated)
+#   ONLY=throughput Benchmarks/run.sh # one part: crypto, throughput, large, relay (comma-separated)
+#   RELAY_VAULTS=1000 RELAY_GRANTS=100000 ONLY=relay Benchmarks/run.sh   # a smaller relay load
 #   BASELINE=HEAD~1 Benchmarks/run.sh # also build that git revision (release, in a git worktree in
 #                                     # the work directory) and run its `vrm serve` and `vrm` CLI
 #                                     # alternately with the current ones; prints a comparison table
@@ -17,7 +18,9 @@ DURATION=${DURATION:-10}
 PAIRS=${PAIRS:-5}
 [[ "$PAIRS" =~ ^[1-9][0-9]*$ ]] || { echo "PAIRS must be a whole number ≥ 1 (got '$PAIRS')" >&2; exit 2; }
 CONNECTIONS=${CONNECTIONS:-64}
-ONLY=${ONLY:-crypto,throughput,large}
+ONLY=${ONLY:-crypto,throughput,large,relay}
+RELAY_VAULTS=${RELAY_VAULTS:-10000}
+RELAY_GRANTS=${RELAY_GRANTS:-1000000}
 part() { [[ ",$ONLY," == *",$1,"* ]]; }
 BASELINE=${BASELINE:-}
 # The baseline only takes part in the throughput and large-vault parts.
@@ -30,7 +33,7 @@ fi
 
 if [ -x /opt/swift/usr/bin/swift ] && ! command -v swift >/dev/null 2>&1; then export PATH="/opt/swift/usr/bin:$PATH"; fi
 missing=()
-for pkg in libsodium-dev libsqlite3-dev pkg-config wrk gcc sqlite3; do
+for pkg in libsodium-dev libsqlite3-dev pkg-config wrk gcc sqlite3 postgresql; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
 done
 if [ "${#missing[@]}" -gt 0 ]; then
@@ -42,11 +45,13 @@ fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/vrm-bench-XXXXXX")
 nginx_pid=""
 base_tree=""
+as_postgres() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 cleanup() {
   # nginx's master takes its workers along on TERM (on KILL they would stay on the port).
   if [ -n "$nginx_pid" ]; then kill -TERM "$nginx_pid" 2>/dev/null && wait "$nginx_pid" 2>/dev/null || true; fi
   # Only jobs still running: a PID already waited for may belong to another process by now.
   for pid in $(jobs -p); do kill -9 "$pid" 2>/dev/null || true; done
+  if [ -n "${pgbin:-}" ]; then as_postgres "$pgbin/pg_ctl" -D "$work/pg/data" -m immediate -w stop >/dev/null 2>&1 || true; fi
   if [ -n "$base_tree" ]; then git worktree remove --force "$base_tree" 2>/dev/null || true; fi
   rm -rf "$work"
   if [ -n "$base_tree" ]; then git worktree prune 2>/dev/null || true; fi
@@ -328,6 +333,118 @@ measure "vrm report vendors" 0.5 yes report vendors
 measure "vrm audit --vendor X" 1 yes audit --vendor "Vendor 0007"
 measure "vrm audit verify" 1 yes audit verify
 measure "vrm profile set address.shipping (1,000 grants)" 1 yes profile set address.shipping "7 Wombat Street, Shelbyville"
+fi
+
+# 4. The relay on PostgreSQL --------------------------------------------------------------------
+if part relay; then
+echo "relay: a throwaway PostgreSQL loaded with $RELAY_VAULTS vaults and $RELAY_GRANTS grants…" >&2
+pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+mkdir -p "$work/pg"; chmod 755 "$work"; [ "$(id -u)" -eq 0 ] && chown postgres "$work/pg"
+pgport=$(free_port)
+as_postgres "$pgbin/initdb" -D "$work/pg/data" -U vrm --auth=trust --no-sync >/dev/null
+# Durable as in production: fsync and synchronous_commit on (the defaults); more memory than the
+# default 128 MB so the million-row tables' indexes stay cached.
+as_postgres setsid -f "$pgbin/postgres" -D "$work/pg/data" -k "$work/pg" -p "$pgport" -h 127.0.0.1 \
+  -c shared_buffers=512MB -c max_connections=200 </dev/null >"$work/pg/log" 2>&1
+for _ in $(seq 1 100); do [ -S "$work/pg/.s.PGSQL.$pgport" ] && break; sleep 0.1; done
+export VRM_RELAY_DATABASE_URL="postgres://vrm@127.0.0.1:$pgport/postgres?sslmode=disable"
+psql_relay() { "$pgbin/psql" -h "$work/pg" -p "$pgport" -U vrm -d postgres -v ON_ERROR_STOP=1 -qtA "$@"; }
+"$BIN/vrm" relay invite >/dev/null   # runs the relay's migrations
+# The load: vaults and grants written straight into the relay's schema by PostgreSQL itself
+# (generate_series), with shares of random bytes the size of a real bearer share, 10 % of
+# grants revoked (no share) and a third with use limits: what enrolment and pushes would leave.
+share_len=$share_bytes; [ -n "$share_len" ] || share_len=900
+load_start=$(date +%s.%N)
+psql_relay <<SQL
+CREATE EXTENSION IF NOT EXISTS pgcrypto;
+INSERT INTO relay_vaults (id, sign_key, box_key, enrolled_at, tip_seq, tip_hash)
+  SELECT gen_random_bytes(16), gen_random_bytes(32), gen_random_bytes(32), 0, 0, gen_random_bytes(32)
+  FROM generate_series(1, $RELAY_VAULTS);
+CREATE TEMP TABLE v AS SELECT id, row_number() OVER () AS n FROM relay_vaults;
+INSERT INTO relay_grants (selector, vault_id, id, secret_hash, binding, expires_at, max_uses, use_count, revoked_at,
+    share_version, share_body, binds_policy)
+  SELECT gen_random_bytes(16), v.id, 'gr_' || g, gen_random_bytes(32), 'bearer', 4102444800000,
+    CASE WHEN g % 3 = 0 THEN 100 END, 0, CASE WHEN g % 10 = 0 THEN 1 END, 1,
+    CASE WHEN g % 10 = 0 THEN NULL ELSE gen_random_bytes($share_len) END, true
+  FROM generate_series(1, $RELAY_GRANTS) AS g JOIN v ON v.n = 1 + g % $RELAY_VAULTS;
+ANALYZE;
+SQL
+load_s=$(python3 -c "import time; print(f'{time.time() - $load_start:.1f}')")
+db_bytes=$(psql_relay -c "SELECT pg_database_size('postgres')")
+row "relay: load $RELAY_VAULTS vaults, $RELAY_GRANTS grants (SQL bulk), s" "$load_s" ""
+row "relay: database size per grant, bytes (share $share_len B)" "$((db_bytes / RELAY_GRANTS))" "$((db_bytes >> 20)) MiB in all"
+
+# The benchmark vault, twice: served by `vrm serve` (share.db) and linked to the relay (a copy
+# with its own state directory: a linked vault is served by the relay alone).
+mkdir -p "$work/relay"; "$BIN/vrm-bench" share-vault "$work/relay-share.db" "$work/pw" "$work/relay"
+sqlite3 "$work/relay-share.db" ".backup '$work/relay-linked.db'"
+mkdir -p "$XDG_STATE_HOME"; cp -R "$XDG_STATE_HOME" "$work/state-relay"
+relay_a=$(free_port); relay_b=$(free_port)
+"$BIN/vrm" relay serve --port "$relay_a" --max-failures 1000000000 2>/dev/null & relay_a_pid=$!
+"$BIN/vrm" relay serve --port "$relay_b" --max-failures 1000000000 2>/dev/null & relay_b_pid=$!
+wait_port "$relay_a" livez; wait_port "$relay_b" livez
+invite=$("$BIN/vrm" relay invite --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["invite"])')
+XDG_STATE_HOME="$work/state-relay" VRM_PASSPHRASE_FILE="$work/pw" VRM_RELAY_INVITE="$invite" \
+  "$BIN/vrm" relay link "http://127.0.0.1:$relay_a" --vault "$work/relay-linked.db" >/dev/null
+local_port=$(free_port)
+env -u VRM_PASSPHRASE_FILE "$BIN/vrm" serve --vault "$work/relay-share.db" --port "$local_port" --max-failures 1000000000 2>/dev/null & local_pid=$!
+wait_port "$local_port" livez
+token=$(cat "$work/relay/bearer.token")
+# Two nodes: one wrk per node at once (half the connections each); req/s adds up, p99 is the larger.
+run_two() {
+  TOKEN="$token" wrk -t1 -c$((CONNECTIONS / 2)) -d"${DURATION}s" --latency -s Benchmarks/bearer.lua "http://127.0.0.1:$relay_a/v1/share" > "$work/two-a.txt" &
+  local a=$!
+  TOKEN="$token" wrk -t1 -c$((CONNECTIONS / 2)) -d"${DURATION}s" --latency -s Benchmarks/bearer.lua "http://127.0.0.1:$relay_b/v1/share" > "$work/two-b.txt"
+  wait "$a"
+  python3 - "$work/two-a.txt" "$work/two-b.txt" <<'PY'
+import re, sys
+rps = p99 = 0.0
+for path in sys.argv[1:]:
+    text = open(path).read()
+    rps += float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+    m = re.search(r"99%\s+([\d.]+)(us|ms|s)", text)
+    p99 = max(p99, float(m.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[m.group(2)])
+print(f"{rps:.0f} {p99:.2f}")
+PY
+}
+relay_lines=()
+for i in $(seq "$PAIRS"); do
+  read -r l_rps l_p99 _ _ <<<"$(run_wrk "$local_port" "$token")"
+  read -r r_rps r_p99 _ _ <<<"$(run_wrk "$relay_a" "$token")"
+  read -r t_rps t_p99 <<<"$(run_two)"
+  relay_lines+=("$l_rps $l_p99 $r_rps $r_p99 $t_rps $t_p99")
+  echo "  pair $i: vrm serve $l_rps req/s (p99 $l_p99 ms), relay 1 node $r_rps ($r_p99), 2 nodes $t_rps ($t_p99)" >&2
+done
+read -r med_l med_lp med_r med_rp med_t med_tp ratio_r ratio_t <<<"$(printf '%s\n' "${relay_lines[@]}" | python3 -c '
+import statistics, sys
+rows = [[float(x) for x in line.split()] for line in sys.stdin if line.strip()]
+med = lambda i: statistics.median(r[i] for r in rows)
+print(f"{med(0):.0f} {med(1):.2f} {med(2):.0f} {med(3):.2f} {med(4):.0f} {med(5):.2f}",
+      f"{statistics.median(r[2] / r[0] for r in rows):.2f} {statistics.median(r[4] / r[0] for r in rows):.2f}")')"
+row "vrm serve (same vault, alternating): req/s (p99 ms)" "$med_l" "$med_lp"
+row "relay, 1 node: req/s (p99 ms; target ≤ 20)" "$med_r" "$med_rp"
+row "relay, 1 node / vrm serve (target ≥ 0.50)" "$ratio_r" ""
+row "relay, 2 nodes: req/s (p99 ms; target ≤ 20)" "$med_t" "$med_tp"
+row "relay, 2 nodes / vrm serve" "$ratio_t" ""
+row "relay node peak RSS MB after the runs (target ≤ 128)" "$(rss_mb "$relay_a_pid") / $(rss_mb "$relay_b_pid")" ""
+kill -TERM "$local_pid" 2>/dev/null; wait "$local_pid" 2>/dev/null || true
+
+# Every 200 the relay gave is in the vault's history after a sync, and the chain verifies.
+XDG_STATE_HOME="$work/state-relay" VRM_PASSPHRASE_FILE="$work/pw" "$BIN/vrm" relay sync --vault "$work/relay-linked.db" >/dev/null
+synced=$(XDG_STATE_HOME="$work/state-relay" VRM_PASSPHRASE_FILE="$work/pw" "$BIN/vrm" audit --vault "$work/relay-linked.db" --json | python3 -c 'import json,sys; print(sum(1 for e in json.load(sys.stdin) if e["event"]=="share.redeemed"))')
+verify=$(XDG_STATE_HOME="$work/state-relay" VRM_PASSPHRASE_FILE="$work/pw" "$BIN/vrm" audit verify --vault "$work/relay-linked.db" >/dev/null 2>&1 && echo ok || echo FAILED)
+row "relay redemptions synced into the vault's history / chain" "$synced" "$verify"
+
+# A profile change that re-materialises 1,000 grants and pushes them to the relay.
+VRM_PASSPHRASE_FILE="$work/pw" "$BIN/vrm" init --vault "$work/push.db" >/dev/null
+VRM_PASSPHRASE_FILE="$work/pw" "$BIN/vrm" profile set email jo@example.org --vault "$work/push.db" >/dev/null
+"$BIN/vrm-bench" grants "$work/push.db" "$work/pw" 1000 >/dev/null
+invite=$("$BIN/vrm" relay invite --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["invite"])')
+VRM_PASSPHRASE_FILE="$work/pw" VRM_RELAY_INVITE="$invite" "$BIN/vrm" relay link "http://127.0.0.1:$relay_a" --vault "$work/push.db" >/dev/null
+read -r push_s push_rss <<<"$(VRM_PASSPHRASE_FILE="$work/pw" python3 Benchmarks/measure.py 3 -- "$BIN/vrm" profile set email "jo+$RANDOM@example.org" --vault "$work/push.db")"
+queued=$(VRM_PASSPHRASE_FILE="$work/pw" "$BIN/vrm" relay status --json --vault "$work/push.db" | python3 -c 'import json,sys; print(json.load(sys.stdin)["queued"])')
+row "profile set, 1,000 grants re-materialised + pushed, with KDF (target ≤ 2 s) s / RSS MB" "$push_s" "$push_rss MB, queued after: $queued"
+kill -TERM "$relay_a_pid" "$relay_b_pid" 2>/dev/null; wait "$relay_a_pid" "$relay_b_pid" 2>/dev/null || true
 fi
 
 # ---------------------------------------------------------------------------------------------

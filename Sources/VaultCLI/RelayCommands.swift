@@ -71,27 +71,11 @@ struct RelayCommand: ParsableCommand {
                       --tls-cert fullchain.pem --tls-key privkey.pem --trusted-proxy 10.0.0.0/8
                 """)
         @OptionGroup var database: DatabaseOptions
-        @Option(help: "Address to listen on.") var host = "127.0.0.1"
-        @Option(help: "Port to listen on (0 picks a free one).") var port = 8090
-        @Option(help: "Failed redemptions per client per minute before 429.") var maxFailures = 20
+        @OptionGroup var listen: ListenOptions
         @Option(help: "PostgreSQL connections this node keeps at most.") var pool = 16
-        @Option(
-            name: .customLong("trusted-proxy"),
-            help: ArgumentHelp("A reverse proxy whose Forwarded / X-Forwarded-For names the client (address or CIDR; repeatable).", valueName: "cidr"))
-        var trustedProxies: [String] = []
-        @Option(help: ArgumentHelp("Serve HTTPS with this PEM certificate chain (with --tls-key).", valueName: "file")) var tlsCert: String?
-        @Option(help: ArgumentHelp("The PEM private key of --tls-cert (keep it 0600).", valueName: "file")) var tlsKey: String?
 
         func validate() throws {
-            guard (0...65535).contains(port) else { throw ValidationError("--port must be 0-65535") }
-            guard maxFailures >= 1 else { throw ValidationError("--max-failures must be at least 1") }
             guard (1...512).contains(pool) else { throw ValidationError("--pool must be 1-512") }
-            guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
-            do {
-                _ = try TrustedProxies(parsing: trustedProxies)
-            } catch {
-                throw ValidationError(String(describing: error))
-            }
         }
 
         func run() async throws {
@@ -99,16 +83,15 @@ struct RelayCommand: ParsableCommand {
             try relay.migrate()
             var logger = Logger(label: "vrm.relay", factory: ServerLogHandler.init)
             logger.logLevel = .warning
+            listen.warnAboutKeyPermissions("vrm relay serve")
             let sweeper = RelaySweeper(database: relay, logger: logger)
             defer { sweeper.stop() }
             let app = try buildRelayApplication(
                 database: relay,
-                options: ServerOptions(
-                    host: host, port: port, maxFailures: maxFailures, trustedProxies: try TrustedProxies(parsing: trustedProxies),
-                    tls: tlsCert.flatMap { cert in tlsKey.map { (certificateChain: cert, privateKey: $0) } }),
+                options: try listen.serverOptions(defaultPort: 8090),
                 logger: logger,
-                onServerRunning: { [host, tlsCert] port in
-                    Terminal.note("vrm relay: listening on \(tlsCert == nil ? "http" : "https")://\(host):\(port) (database \(relay.location))")
+                onServerRunning: { [listen] port in
+                    Terminal.note("vrm relay: listening on \(listen.scheme)://\(listen.host):\(port) (database \(relay.location))")
                 })
             defer { AccessLog.flush() }
             try await app.runService()

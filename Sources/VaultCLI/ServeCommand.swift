@@ -37,37 +37,14 @@ struct ServeCommand: AsyncParsableCommand {
               vrm serve --host 0.0.0.0 --port 8443 --tls-cert fullchain.pem --tls-key privkey.pem
             """)
     @OptionGroup var location: VaultLocation
-    @Option(help: "Address to listen on.") var host = "127.0.0.1"
-    @Option(help: "Port to listen on (0 picks a free one).") var port = 8080
-    @Option(help: "Failed redemptions per client per minute before 429.") var maxFailures = 20
-    @Option(
-        name: .customLong("trusted-proxy"),
-        help: ArgumentHelp("A reverse proxy whose Forwarded / X-Forwarded-For names the client (address or CIDR; repeatable).", valueName: "cidr"))
-    var trustedProxies: [String] = []
-    @Option(help: ArgumentHelp("Serve HTTPS with this PEM certificate chain (with --tls-key).", valueName: "file")) var tlsCert: String?
-    @Option(help: ArgumentHelp("The PEM private key of --tls-cert (keep it 0600).", valueName: "file")) var tlsKey: String?
-
-    func validate() throws {
-        guard (0...65535).contains(port) else { throw ValidationError("--port must be 0-65535") }
-        guard maxFailures >= 1 else { throw ValidationError("--max-failures must be at least 1") }
-        guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
-        do {
-            _ = try TrustedProxies(parsing: trustedProxies)
-        } catch {
-            throw ValidationError(String(describing: error))
-        }
-    }
+    @OptionGroup var listen: ListenOptions
 
     func run() async throws {
         let set = ["VRM_PASSPHRASE": PassphraseReader.environmentHadPassphrase, "VRM_PASSPHRASE_FILE": getenv("VRM_PASSPHRASE_FILE") != nil]
         for (name, isSet) in set.sorted(by: { $0.key < $1.key }) where isSet {
             Terminal.note("vrm serve: \(name) is set but ignored — the server never reads a passphrase. Remove it from the server's environment.")
         }
-        if let tlsKey, let info = try? FileManager.default.attributesOfItem(atPath: tlsKey),
-            let mode = info[.posixPermissions] as? Int, mode & 0o077 != 0
-        {
-            Terminal.note("vrm serve: warning: \(tlsKey) is open to other users (group or others have access); chmod 600 it.")
-        }
+        listen.warnAboutKeyPermissions("vrm serve")
         let database = try location.openDatabase()
         if try database.isLinkedToRelay() {
             throw CLIError(
@@ -78,16 +55,55 @@ struct ServeCommand: AsyncParsableCommand {
         logger.logLevel = .warning
         let app = try buildApplication(
             database: database,
-            options: ServerOptions(
-                host: host, port: port, maxFailures: maxFailures, trustedProxies: try TrustedProxies(parsing: trustedProxies),
-                tls: tlsCert.flatMap { cert in tlsKey.map { (certificateChain: cert, privateKey: $0) } }),
+            options: try listen.serverOptions(defaultPort: 8080),
             logger: logger,
-            onServerRunning: { [host, tlsCert] port in
-                Terminal.note("vrm serve: listening on \(tlsCert == nil ? "http" : "https")://\(host):\(port) (vault \(database.header.vaultIDHex))")
+            onServerRunning: { [listen] port in
+                Terminal.note("vrm serve: listening on \(listen.scheme)://\(listen.host):\(port) (vault \(database.header.vaultIDHex))")
             })
         defer { AccessLog.flush() }
         try await app.runService()
         AccessLog.flush()
         Terminal.note("vrm serve: stopped.")
+    }
+}
+
+/// Where and how a server listens: `vrm serve` and `vrm relay serve` alike.
+struct ListenOptions: ParsableArguments {
+    @Option(help: "Address to listen on.") var host = "127.0.0.1"
+    @Option(help: "Port to listen on (0 picks a free one; default 8080, the relay 8090).") var port: Int?
+    @Option(help: "Failed redemptions per client per minute before 429.") var maxFailures = 20
+    @Option(
+        name: .customLong("trusted-proxy"),
+        help: ArgumentHelp("A reverse proxy whose Forwarded / X-Forwarded-For names the client (address or CIDR; repeatable).", valueName: "cidr"))
+    var trustedProxies: [String] = []
+    @Option(help: ArgumentHelp("Serve HTTPS with this PEM certificate chain (with --tls-key).", valueName: "file")) var tlsCert: String?
+    @Option(help: ArgumentHelp("The PEM private key of --tls-cert (keep it 0600).", valueName: "file")) var tlsKey: String?
+
+    func validate() throws {
+        if let port { guard (0...65535).contains(port) else { throw ValidationError("--port must be 0-65535") } }
+        guard maxFailures >= 1 else { throw ValidationError("--max-failures must be at least 1") }
+        guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
+        do {
+            _ = try TrustedProxies(parsing: trustedProxies)
+        } catch {
+            throw ValidationError(String(describing: error))
+        }
+    }
+
+    var scheme: String { tlsCert == nil ? "http" : "https" }
+
+    func serverOptions(defaultPort: Int) throws -> ServerOptions {
+        ServerOptions(
+            host: host, port: port ?? defaultPort, maxFailures: maxFailures, trustedProxies: try TrustedProxies(parsing: trustedProxies),
+            tls: tlsCert.flatMap { cert in tlsKey.map { (certificateChain: cert, privateKey: $0) } })
+    }
+
+    /// A TLS key other users can read is worth a warning (the server still starts).
+    func warnAboutKeyPermissions(_ command: String) {
+        if let tlsKey, let info = try? FileManager.default.attributesOfItem(atPath: tlsKey),
+            let mode = info[.posixPermissions] as? Int, mode & 0o077 != 0
+        {
+            Terminal.note("\(command): warning: \(tlsKey) is open to other users (group or others have access); chmod 600 it.")
+        }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import PostgresNIO
 import Synchronization
 import VaultCore
@@ -31,6 +32,7 @@ final class RelayVaultStore: RedemptionStore {
                 connection: c, vaultID: vaultID, tip: AuditWriter.Tip(seq: seq, hash: hash.bytes),
                 registered: registered.withLock { $0 })
             let result = try body(transaction)
+            try transaction.flushEntries()
             if let tip = transaction.newTip {
                 try c.query(
                     "UPDATE relay_vaults SET tip_seq = \(tip.seq), tip_hash = \(Data(tip.hash)) WHERE id = \(Data(vaultID))")
@@ -112,13 +114,27 @@ final class RelayVaultStore: RedemptionStore {
             return tip.seq == 0 ? nil : tip
         }
 
+        /// Entries are gathered and written in one statement at the end of the transaction
+        /// (`flushEntries`): nothing in a redemption reads them back, and the chain's tip is
+        /// carried here.
+        private var pending: [AuditRecord] = []
+
         func appendAuditEntry(_ entry: AuditRecord) throws {
+            pending.append(entry)
+            newTip = AuditWriter.Tip(seq: entry.seq, hash: entry.hash)
+        }
+
+        func flushEntries() throws {
+            guard !pending.isEmpty else { return }
+            defer { pending.removeAll() }
+            let bytes = { (value: [UInt8]) in ByteBuffer(bytes: value) }
             try c.query(
                 """
                 INSERT INTO relay_entries (vault_id, seq, at_millis, event, writer_id, body, hash)
-                VALUES (\(Data(vaultID)), \(entry.seq), \(entry.atMillis), \(entry.event), \(entry.writerID), \(Data(entry.body)), \(Data(entry.hash)))
+                SELECT \(Data(vaultID)), * FROM unnest(\(pending.map(\.seq))::bigint[], \(pending.map(\.atMillis))::bigint[],
+                    \(pending.map(\.event))::text[], \(pending.map(\.writerID))::text[], \(pending.map { bytes($0.body) })::bytea[],
+                    \(pending.map { bytes($0.hash) })::bytea[])
                 """)
-            newTip = AuditWriter.Tip(seq: entry.seq, hash: entry.hash)
         }
     }
 }
