@@ -83,6 +83,11 @@ struct GrantCard: Encodable {
     }
 
     /// `--endpoint`, else `VRM_ENDPOINT`: an http(s) URL with a host, or nil.
+    /// A linked vault's grants are served by its relay: the card names it when no endpoint is given.
+    static func relayEndpoint(of vault: Vault) throws -> URL? {
+        try vault.relay.state().flatMap { URL(string: $0.url) }
+    }
+
     static func endpoint(_ option: String?) throws -> URL? {
         let environment = ProcessInfo.processInfo.environment["VRM_ENDPOINT"].flatMap { $0.isEmpty ? nil : $0 }
         guard let text = option ?? environment else { return nil }
@@ -115,7 +120,7 @@ extension GrantCommand {
         func run() throws {
             let url = try GrantCard.endpoint(endpoint)
             let vault = try unlock.unlock(location)
-            let card = GrantCard(grant: try vault.grants.grant(id: id), vault: vault, token: nil, endpoint: url)
+            let card = GrantCard(grant: try vault.grants.grant(id: id), vault: vault, token: nil, endpoint: try url ?? GrantCard.relayEndpoint(of: vault))
             print(output.json ? try Terminal.json(card) : card.text)
         }
     }

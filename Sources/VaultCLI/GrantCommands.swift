@@ -83,7 +83,7 @@ struct GrantCommand: ParsableCommand {
         @Option(help: "An id or URL of the terms this grant is given under.") var terms: String?
         @Option(help: "The jurisdiction recorded in the consent receipt, e.g. EU or US-CA.") var jurisdiction: String?
         @Flag(help: "Print only the token.") var tokenOnly = false
-        @Option(help: "The base URL vrm serve answers on, for the card (else $VRM_ENDPOINT).") var endpoint: String?
+        @Option(help: "The base URL vrm serve answers on, for the card (else $VRM_ENDPOINT, else the linked relay's).") var endpoint: String?
         @OptionGroup var output: OutputOptions
 
         func validate() throws {
@@ -109,7 +109,7 @@ struct GrantCommand: ParsableCommand {
             if tokenOnly {
                 print(token)
             } else {
-                let card = GrantCard(grant: grant, vault: vault, token: token, endpoint: url)
+                let card = GrantCard(grant: grant, vault: vault, token: token, endpoint: try url ?? GrantCard.relayEndpoint(of: vault))
                 if output.json {
                     print(try Terminal.json(card))
                 } else {

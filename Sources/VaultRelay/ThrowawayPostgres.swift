@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 import Synchronization
 
 #if canImport(Glibc)
@@ -45,7 +45,7 @@ public final class ThrowawayPostgres: Sendable {
         let template = NSTemporaryDirectory() + "vrm-pg-XXXXXX"
         var path = Array(template.utf8CString)
         guard mkdtemp(&path) != nil else { throw Unavailable(description: "cannot make a temporary directory under \(NSTemporaryDirectory())") }
-        let directory = String(cString: path)
+        let directory = String(decoding: path.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         let asRoot = geteuid() == 0
         if asRoot {
             guard let user = getpwnam("postgres") else {

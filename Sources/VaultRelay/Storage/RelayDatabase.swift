@@ -125,6 +125,27 @@ struct RelayConnection {
         try query(PostgresQuery(unsafeSQL: sql))
     }
 
+    /// Sends `queries` back to back — the connection starts each as soon as the one before it
+    /// is done, without a round trip through this thread — then waits for all of them and
+    /// throws the first failure. In a transaction, a statement after a failed one fails too,
+    /// and a `COMMIT` after it rolls back.
+    @discardableResult
+    func pipeline(_ queries: [PostgresQuery]) throws -> [PostgresQueryResult] {
+        let futures = queries.map { connection.query($0, logger: logger) }
+        var results: [PostgresQueryResult] = []
+        var failure: (any Error)?
+        for future in futures {
+            do {
+                results.append(try future.wait())
+            } catch {
+                if failure == nil { failure = error }
+            }
+        }
+        if let error = failure as? PSQLError { throw RelayDatabase.translate(error) }
+        if let failure { throw failure }
+        return results
+    }
+
     /// Several statements, one after another (the schema; none holds a `;` inside).
     func script(_ sql: String) throws {
         for statement in sql.split(separator: ";") where !statement.allSatisfy(\.isWhitespace) {
@@ -152,10 +173,6 @@ public final class RelayDatabase: Sendable {
         self.logger = logger
         self.size = max(1, poolSize)
         self.available = DispatchSemaphore(value: max(1, poolSize))
-    }
-
-    deinit {
-        close()
     }
 
     /// Closes every idle connection.

@@ -1,6 +1,6 @@
-public import Foundation
+import Foundation
 import PostgresNIO
-public import VaultCore
+import VaultCore
 import VaultCrypto
 
 /// A vault as the relay knows it: its id and public keys.
@@ -16,7 +16,7 @@ extension RelayDatabase {
 
     /// Stores a new invite's hash; the code itself is shown once to the operator.
     public func createInvite(codeHash: [UInt8], nowMillis: Int64, expiresAt: Int64) throws {
-        try withConnection { c in
+        _ = try withConnection { c in
             try c.query(
                 "INSERT INTO relay_invites (code_hash, created_at, expires_at) VALUES (\(Data(codeHash)), \(nowMillis), \(expiresAt))")
         }
@@ -40,7 +40,7 @@ extension RelayDatabase {
     }
 
     private func sweepInvites(nowMillis: Int64) throws {
-        try withConnection { c in try c.query("DELETE FROM relay_invites WHERE expires_at <= \(nowMillis)") }
+        _ = try withConnection { c in try c.query("DELETE FROM relay_invites WHERE expires_at <= \(nowMillis)") }
     }
 
     /// The vault with this id; nil when the relay holds none.
@@ -103,17 +103,17 @@ extension RelayDatabase {
                 var binds = PostgresBindings()
                 try binds.append(Data(grant.selector))
                 try binds.append(Data(vaultID))
-                try binds.append(grant.id)
+                binds.append(grant.id)
                 try binds.append(Data(grant.secretHash))
-                try binds.append(grant.binding)
-                try binds.append(grant.expiresAt)
-                try binds.append(grant.maxUses)
-                try binds.append(grant.useCount)
-                try binds.append(grant.revokedAt)
-                try binds.append(grant.version)
+                binds.append(grant.binding)
+                binds.append(grant.expiresAt)
+                binds.append(grant.maxUses)
+                binds.append(grant.useCount)
+                binds.append(grant.revokedAt)
+                binds.append(grant.version)
                 try binds.append(grant.share.map { Data($0) })
-                try binds.append(grant.bindsPolicy)
-                try binds.append(nowMillis)
+                binds.append(grant.bindsPolicy)
+                binds.append(nowMillis)
                 let sql = """
                     INSERT INTO relay_grants AS g (selector, vault_id, id, secret_hash, binding, expires_at, max_uses, use_count,
                         revoked_at, share_version, share_body, binds_policy)
@@ -138,8 +138,8 @@ extension RelayDatabase {
                 // Whatever the push said: a grant that is not active keeps no share.
                 var purge = PostgresBindings()
                 try purge.append(Data(vaultID))
-                try purge.append(grant.id)
-                try purge.append(nowMillis)
+                purge.append(grant.id)
+                purge.append(nowMillis)
                 try c.query(
                     PostgresQuery(
                         unsafeSQL: """
@@ -184,7 +184,7 @@ extension RelayDatabase {
     public func sweep(nowMillis: Int64) throws -> Int {
         try withConnection { c in
             var binds = PostgresBindings()
-            try binds.append(nowMillis)
+            binds.append(nowMillis)
             let result = try c.query(
                 PostgresQuery(
                     unsafeSQL: "UPDATE relay_grants SET share_body = NULL WHERE share_body IS NOT NULL AND NOT \(GrantStateSQL.active(now: "$1"))",

@@ -23,21 +23,32 @@ final class RelayVaultStore: RedemptionStore {
         self.vaultBoxPublicKey = vault.boxKey
     }
 
+    /// One transaction: `BEGIN` and the lock sent together, the redemptions' own statements,
+    /// then the history entries, the new tip and `COMMIT` sent together — three waits for a
+    /// batch of any size that needs no fresh read (`RelayConnection.pipeline`).
     func write<T>(_ body: (any RedemptionTransaction) throws -> T) throws -> T {
-        let (result, newWriters) = try database.transaction { c -> (T, [String]) in
-            let rows = try c.query("SELECT tip_seq, tip_hash FROM relay_vaults WHERE id = \(Data(vaultID)) FOR UPDATE").rows
-            guard let row = rows.first else { throw RelayError.unknownVault }
-            let (seq, hash) = try row.decode((Int64, Data).self)
-            let transaction = Transaction(
-                connection: c, vaultID: vaultID, tip: AuditWriter.Tip(seq: seq, hash: hash.bytes),
-                registered: registered.withLock { $0 })
-            let result = try body(transaction)
-            try transaction.flushEntries()
-            if let tip = transaction.newTip {
-                try c.query(
-                    "UPDATE relay_vaults SET tip_seq = \(tip.seq), tip_hash = \(Data(tip.hash)) WHERE id = \(Data(vaultID))")
+        let (result, newWriters) = try database.withConnection { c -> (T, [String]) in
+            do {
+                let lock: PostgresQuery = try "SELECT tip_seq, tip_hash FROM relay_vaults WHERE id = \(Data(vaultID)) FOR UPDATE"
+                let opened = try c.pipeline(["BEGIN", lock])
+                guard let row = opened.last?.rows.first else { throw RelayError.unknownVault }
+                let (seq, hash) = try row.decode((Int64, Data).self)
+                let transaction = Transaction(
+                    connection: c, vaultID: vaultID, tip: AuditWriter.Tip(seq: seq, hash: hash.bytes),
+                    registered: registered.withLock { $0 })
+                let result = try body(transaction)
+                var closing = try transaction.entriesInsert().map { [$0] } ?? []
+                if let tip = transaction.newTip {
+                    closing.append(
+                        try "UPDATE relay_vaults SET tip_seq = \(tip.seq), tip_hash = \(Data(tip.hash)) WHERE id = \(Data(vaultID))")
+                }
+                closing.append("COMMIT")
+                try c.pipeline(closing)
+                return (result, transaction.newWriters)
+            } catch {
+                try? c.execute("ROLLBACK")
+                throw error
             }
-            return (result, transaction.newWriters)
         }
         if !newWriters.isEmpty { registered.withLock { $0.formUnion(newWriters) } }
         return result
@@ -84,10 +95,10 @@ final class RelayVaultStore: RedemptionStore {
         func countUses(_ uses: Int, of grant: RedeemableGrant.Key, nowMillis: Int64, version: Int) throws -> Bool {
             var binds = PostgresBindings()
             try binds.append(Data(vaultID))
-            try binds.append(grant.id)
-            try binds.append(nowMillis)
-            try binds.append(Int64(version))
-            try binds.append(Int64(uses))
+            binds.append(grant.id)
+            binds.append(nowMillis)
+            binds.append(Int64(version))
+            binds.append(Int64(uses))
             // The share goes with the last use it may serve: the relay keeps none it may not serve.
             let result = try c.query(
                 PostgresQuery(
@@ -115,7 +126,7 @@ final class RelayVaultStore: RedemptionStore {
         }
 
         /// Entries are gathered and written in one statement at the end of the transaction
-        /// (`flushEntries`): nothing in a redemption reads them back, and the chain's tip is
+        /// (`entriesInsert`): nothing in a redemption reads them back, and the chain's tip is
         /// carried here.
         private var pending: [AuditRecord] = []
 
@@ -124,17 +135,17 @@ final class RelayVaultStore: RedemptionStore {
             newTip = AuditWriter.Tip(seq: entry.seq, hash: entry.hash)
         }
 
-        func flushEntries() throws {
-            guard !pending.isEmpty else { return }
-            defer { pending.removeAll() }
+        /// The statement that writes the gathered entries; nil when there are none.
+        func entriesInsert() throws -> PostgresQuery? {
+            guard !pending.isEmpty else { return nil }
             let bytes = { (value: [UInt8]) in ByteBuffer(bytes: value) }
-            try c.query(
+            return try
                 """
                 INSERT INTO relay_entries (vault_id, seq, at_millis, event, writer_id, body, hash)
                 SELECT \(Data(vaultID)), * FROM unnest(\(pending.map(\.seq))::bigint[], \(pending.map(\.atMillis))::bigint[],
                     \(pending.map(\.event))::text[], \(pending.map(\.writerID))::text[], \(pending.map { bytes($0.body) })::bytea[],
                     \(pending.map { bytes($0.hash) })::bytea[])
-                """)
+                """
         }
     }
 }
