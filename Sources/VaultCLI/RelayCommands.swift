@@ -80,6 +80,7 @@ struct RelayCommand: ParsableCommand {
 
         func run() async throws {
             let relay = try database.open(poolSize: pool)
+            defer { relay.close() }
             try relay.migrate()
             var logger = Logger(label: "vrm.relay", factory: ServerLogHandler.init)
             logger.logLevel = .warning
@@ -121,6 +122,7 @@ struct RelayCommand: ParsableCommand {
                 throw CLIError.usage("--expires must be a duration in the future, e.g. 7d")
             }
             let relay = try database.open(poolSize: 1)
+            defer { relay.close() }
             try relay.migrate()
             let code = RelayInvite.generate()
             try relay.createInvite(codeHash: RelayInvite.hash(code), nowMillis: Millis.from(now), expiresAt: Millis.from(until))

@@ -175,7 +175,13 @@ public final class RelayDatabase: Sendable {
         self.available = DispatchSemaphore(value: max(1, poolSize))
     }
 
-    /// Closes every idle connection.
+    /// Starts closing what is still open, without waiting (a deinit may run anywhere, even on
+    /// an event loop, where waiting is not allowed).
+    deinit {
+        for connection in idle.withLock({ $0 }) { connection.close().whenComplete { _ in } }
+    }
+
+    /// Closes every idle connection, waiting for each (not on an event loop).
     public func close() {
         let connections = idle.withLock { idle in
             defer { idle.removeAll() }
