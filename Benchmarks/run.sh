@@ -346,7 +346,7 @@ as_postgres "$pgbin/initdb" -D "$work/pg/data" -U vrm --auth=trust --no-sync >/d
 # default 128 MB so the million-row tables' indexes stay cached.
 as_postgres setsid -f "$pgbin/postgres" -D "$work/pg/data" -k "$work/pg" -p "$pgport" -h 127.0.0.1 \
   -c shared_buffers=512MB -c max_connections=200 </dev/null >"$work/pg/log" 2>&1
-for _ in $(seq 1 100); do [ -S "$work/pg/.s.PGSQL.$pgport" ] && break; sleep 0.1; done
+for _ in $(seq 1 300); do "$pgbin/pg_isready" -q -h 127.0.0.1 -p "$pgport" -U vrm -d postgres && break; sleep 0.1; done
 export VRM_RELAY_DATABASE_URL="postgres://vrm@127.0.0.1:$pgport/postgres?sslmode=disable"
 psql_relay() { "$pgbin/psql" -h "$work/pg" -p "$pgport" -U vrm -d postgres -v ON_ERROR_STOP=1 -qtA "$@"; }
 "$BIN/vrm" relay invite >/dev/null   # runs the relay's migrations

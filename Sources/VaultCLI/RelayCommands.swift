@@ -160,6 +160,7 @@ struct RelayCommand: ParsableCommand {
             let relayURL = try RelayClient.parseURL(url)
             let code: String
             if let invite {
+                Terminal.note("vrm relay link: warning: --invite puts the code in the process list; prefer --invite-file or VRM_RELAY_INVITE.")
                 code = invite
             } else if let inviteFile {
                 guard let text = try? String(contentsOfFile: inviteFile, encoding: .utf8) else {

@@ -25,33 +25,40 @@ enum RelayPush {
         let pushed: Int
     }
 
-    /// Pushes the vault's queued grants; nil when the vault is not linked or nothing is queued.
+    /// Pushes the vault's queued grants, and `including` (a grant the command itself changed,
+    /// queued or not); nil when the vault is not linked or there is nothing to push.
+    /// Revocations go first, in a batch of their own kind. A grant the relay refused, or whose
+    /// change its answer does not show, stays queued and fails the flush.
     @discardableResult
-    static func flush(_ vault: Vault) async throws -> Flushed? {
+    static func flush(_ vault: Vault, including: [String] = []) async throws -> Flushed? {
         guard let state = try vault.relay.state() else { return nil }
         let queued = try vault.relay.queued()
-        guard !queued.isEmpty else { return nil }
-        let (grants, deleted) = try vault.relay.grantStates(ids: queued)
+        let ids = queued + including.filter { !queued.contains($0) }
+        guard !ids.isEmpty else { return nil }
+        let (unordered, deleted) = try vault.relay.grantStates(ids: ids)
+        let grants = unordered.filter { $0.revokedAt != nil } + unordered.filter { $0.revokedAt == nil }
         let client = try client(for: vault, state: state)
         let statuses: [RelayWire.GrantStatus]
         do {
             statuses = try await client.push(grants.map(RelayWire.Grant.init), deleted: deleted)
         } catch {
-            throw RelayPending(url: state.url, queued: queued.count, revocations: grants.filter { $0.revokedAt != nil }.map(\.id), reason: error)
+            throw RelayPending(url: state.url, queued: ids.count, revocations: grants.filter { $0.revokedAt != nil }.map(\.id), reason: error)
         }
         // The relay's answer must show every change: a revocation held, the version current.
         let held = Dictionary(statuses.map { ($0.id, $0) }, uniquingKeysWith: { $1 })
         let missing = grants.filter { grant in
-            guard let status = held[grant.id] else { return true }
+            guard let status = held[grant.id], status.rejected == nil else { return true }
             return (grant.revokedAt != nil && !status.revoked) || status.version < Int64(grant.version)
         }
+        try vault.relay.dequeue(ids.filter { id in !missing.contains { $0.id == id } })
         guard missing.isEmpty else {
+            let first = missing[0]
+            let reason = held[first.id]?.rejected.map { RelayClientError.printable($0) } ?? "its answer does not show the change"
             throw RelayPending(
-                url: state.url, queued: queued.count, revocations: missing.filter { $0.revokedAt != nil }.map(\.id),
-                reason: RelayClientError.malformed("the relay did not take grant \(missing[0].id)"))
+                url: state.url, queued: missing.count, revocations: missing.filter { $0.revokedAt != nil }.map(\.id),
+                reason: RelayClientError.malformed("the relay did not take grant \(first.id): \(reason)"))
         }
-        try vault.relay.dequeue(queued)
-        return Flushed(url: state.url, pushed: queued.count)
+        return Flushed(url: state.url, pushed: ids.count)
     }
 
     /// Flushes every vault this process unlocked (the end of every command). When the relay
@@ -94,6 +101,10 @@ enum RelayPush {
         while true {
             let after = try vault.relay.state()?.pulledSeq ?? 0
             let page = try await client.history(after: after)
+            // A relay that says "more" must send something new, or the loop would never end.
+            guard !page.more || page.entries.contains(where: { $0.seq > after }) else {
+                throw RelayClientError.malformed("the relay says more history follows entry \(after) but sends none")
+            }
             let entries = try page.entries.map { entry -> RelayPulledEntry in
                 guard let body = Base64URL.decode(entry.body), let hash = Base64URL.decode(entry.hash) else {
                     throw RelayClientError.malformed("history entry \(entry.seq)")

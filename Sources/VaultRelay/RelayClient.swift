@@ -15,6 +15,12 @@ public enum RelayClientError: Error, CustomStringConvertible {
     /// The answer is not what the protocol says.
     case malformed(String)
 
+    /// Text the relay sent, as an error may show it: printable ASCII only, at most 200
+    /// characters, so a relay cannot write escape sequences or lines of its own to the terminal.
+    public static func printable(_ text: String) -> String {
+        String(String.UnicodeScalarView(text.unicodeScalars.prefix(200).map { (0x20...0x7E).contains($0.value) ? $0 : "?" }))
+    }
+
     public var description: String {
         switch self {
         case .unreachable(let url, let reason): "cannot reach the relay at \(url): \(reason)"
@@ -46,14 +52,32 @@ public struct RelayClient: Sendable {
         self.session = URLSession(configuration: configuration)
     }
 
-    /// Checks a relay URL: http or https, a host, no query, no credentials.
+    /// Checks a relay URL: https (plain http only to this machine's loopback), a host, no
+    /// query, no credentials. Over plain HTTP anyone on the path could drop a revocation and
+    /// answer that the relay took it, and would see every token a vendor presents.
     public static func parseURL(_ text: String) throws -> URL {
         guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
-            url.host?.isEmpty == false, url.query == nil, url.user == nil, url.password == nil
+            let host = url.host, !host.isEmpty, url.query == nil, url.user == nil, url.password == nil
         else {
-            throw RelayClientError.malformed("\(text.prefix(200)) is not a relay URL (expected https://HOST[:PORT])")
+            throw RelayClientError.malformed("\(RelayClientError.printable(text)) is not a relay URL (expected https://HOST[:PORT])")
+        }
+        guard scheme == "https" || isLoopback(host) else {
+            throw RelayClientError.malformed("a relay must be reached over https (plain http only on this machine: 127.0.0.1, ::1, localhost)")
         }
         return url
+    }
+
+    static func isLoopback(_ host: String) -> Bool {
+        let bare = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]")).lowercased()
+        return bare == "localhost" || bare == "::1" || bare.hasPrefix("127.")
+    }
+
+    /// The authority the signature names: the URL's host, and its port unless it is the
+    /// scheme's default (what the `Host` header carries).
+    static func authority(of url: URL) -> String {
+        let host = (url.host ?? "").lowercased()
+        guard let port = url.port, port != 80, port != 443 else { return host }
+        return host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
     }
 
     public func enrol(invite: String, boxKey: [UInt8]) async throws {
@@ -83,7 +107,7 @@ public struct RelayClient: Sendable {
     }
 
     public func history(after seq: Int64) async throws -> RelayWire.History {
-        try decode(RelayWire.History.self, try await send("GET", vaultPath("/history") + "?after=\(seq)"))
+        try decode(RelayWire.History.self, try await send("GET", vaultPath("/history") + "?after=\(seq)&limit=5000"))
     }
 
     public func acknowledge(through seq: Int64) async throws {
@@ -132,7 +156,8 @@ public struct RelayClient: Sendable {
         var request = URLRequest(url: url)
         request.httpMethod = method
         let signedTarget = url.path + (url.query.map { "?" + $0 } ?? "")
-        let signature = RequestSignature.sign(method: method, path: signedTarget, body: [UInt8](body), vaultID: vaultID, key: signing)
+        let signature = RequestSignature.sign(
+            method: method, authority: Self.authority(of: url), path: signedTarget, body: [UInt8](body), vaultID: vaultID, key: signing)
         request.setValue(signature.text, forHTTPHeaderField: RequestSignature.header)
         request.setValue("vrm-relay-client/0.1", forHTTPHeaderField: "User-Agent")
         if !body.isEmpty {
@@ -152,9 +177,10 @@ public struct RelayClient: Sendable {
         let type = (problem?["type"] as? String).map { String($0.split(separator: ":").last ?? "") } ?? "unknown"
         if http.statusCode == 404, type == "unknown-vault" { throw RelayClientError.unknownVault }
         if http.statusCode >= 500 || http.statusCode == 503 {
-            throw RelayClientError.unreachable(url: baseURL.absoluteString, reason: "HTTP \(http.statusCode) (\(type))")
+            throw RelayClientError.unreachable(url: baseURL.absoluteString, reason: "HTTP \(http.statusCode) (\(RelayClientError.printable(type)))")
         }
-        throw RelayClientError.refused(status: http.statusCode, problem: type, title: (problem?["title"] as? String) ?? "")
+        throw RelayClientError.refused(
+            status: http.statusCode, problem: RelayClientError.printable(type), title: RelayClientError.printable((problem?["title"] as? String) ?? ""))
     }
 
     private func decode<T: Decodable>(_ type: T.Type, _ data: Data) throws -> T {

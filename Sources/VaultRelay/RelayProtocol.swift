@@ -82,17 +82,20 @@ public enum RelayWire {
         public var useCount: Int64
         public var revoked: Bool
         public var hasShare: Bool
+        /// In the answer to a push: why the relay refused this grant (the rest was taken).
+        public var rejected: String?
 
-        public init(id: String, version: Int64, useCount: Int64, revoked: Bool, hasShare: Bool) {
+        public init(id: String, version: Int64, useCount: Int64, revoked: Bool, hasShare: Bool, rejected: String? = nil) {
             self.id = id
             self.version = version
             self.useCount = useCount
             self.revoked = revoked
             self.hasShare = hasShare
+            self.rejected = rejected
         }
 
         enum CodingKeys: String, CodingKey {
-            case id, version, revoked
+            case id, version, revoked, rejected
             case useCount = "use_count", hasShare = "has_share"
         }
     }

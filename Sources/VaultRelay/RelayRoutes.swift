@@ -57,7 +57,8 @@ struct RelayRoutes: Sendable {
     /// `POST /v1/relay/vaults`: the body names the vault and its keys, the signature proves the
     /// sender holds the signing key, the invite that the operator allowed it.
     private func enrol(_ request: Request) async throws -> Response {
-        let body = try await collect(request)
+        // Before anything is authenticated, a small body only.
+        let body = try await collect(request, limit: ServerLimits.maxBodyBytes)
         let enrolment = try decode(RelayWire.Enrolment.self, body)
         guard let id = Hex.decode(enrolment.vaultID), id.count == 16,
             let sign = Base64URL.decode(enrolment.signingKey), sign.count == SigningKeyPair.publicKeyBytes,
@@ -65,7 +66,9 @@ struct RelayRoutes: Sendable {
         else { throw ProblemError(problem: .invalidBody) }
         let now = Millis.from(clock())
         guard let signature = RelayRoutes.signatureField.flatMap({ request.headers[$0] }).flatMap(RequestSignature.parse), signature.vaultID == id,
-            signature.verifies(method: "POST", path: Self.target(request), body: body, publicKey: sign, nowMillis: now)
+            signature.verifies(
+                method: "POST", authority: request.head.authority ?? "", path: Self.target(request), body: body, publicKey: sign,
+                nowMillis: now)
         else { throw ProblemError(problem: .badSignature) }
         let vault = RelayVault(id: id, signKey: sign, boxKey: box)
         try await run {
@@ -85,7 +88,10 @@ struct RelayRoutes: Sendable {
         }
         guard let vault = try await run({ try database.vault(id: id) }) else { throw ProblemError(problem: .unknownVault) }
         let now = Millis.from(clock())
-        guard signature.verifies(method: request.method.rawValue, path: Self.target(request), body: body, publicKey: vault.signKey, nowMillis: now)
+        guard
+            signature.verifies(
+                method: request.method.rawValue, authority: request.head.authority ?? "", path: Self.target(request), body: body,
+                publicKey: vault.signKey, nowMillis: now)
         else { throw ProblemError(problem: .badSignature) }
         guard try await run({ try database.useNonce(vaultID: id, nonce: signature.nonce, nowMillis: now) }) else {
             throw ProblemError(problem: .replayed)
@@ -100,8 +106,8 @@ struct RelayRoutes: Sendable {
         request.uri.query.map { request.uri.path + "?" + $0 } ?? request.uri.path
     }
 
-    private func collect(_ request: Request) async throws -> [UInt8] {
-        var buffer = try await request.body.collect(upTo: ServerLimits.maxControlBodyBytes)
+    private func collect(_ request: Request, limit: Int = ServerLimits.maxControlBodyBytes) async throws -> [UInt8] {
+        var buffer = try await request.body.collect(upTo: limit)
         return buffer.readBytes(length: buffer.readableBytes) ?? []
     }
 

@@ -70,6 +70,10 @@ final class RelayShareService: ShareService {
                 self.forget(vault)
                 return reply(.success(request.limited ? .rateLimited : .invalidToken))
             }
+            // A selector this vault no longer holds (its grant deleted) is looked up afresh next time.
+            if case .success(.invalidToken) = result, let selector = request.token?.selector {
+                self.vaults.withLock { _ = $0.removeValue(forKey: selector) }
+            }
             reply(result)
         }
     }
@@ -83,12 +87,9 @@ final class RelayShareService: ShareService {
         await offload { self.database.ping() }
     }
 
-    func keySet(token: GrantToken?, vaultID: [UInt8]?) async throws -> VaultJWKSet? {
-        let vault = try await offload { () throws -> RelayVault? in
-            if let token { return try self.database.vault(selector: token.selector) }
-            if let vaultID { return try self.database.vault(id: vaultID) }
-            return nil
-        }
+    func keySet(token: GrantToken?) async throws -> VaultJWKSet? {
+        guard let token else { return nil }
+        let vault = try await offload { try self.database.vault(selector: token.selector) }
         return vault.map { VaultJWKSet(keys: [VaultJWK(publicKey: $0.signKey)]) }
     }
 

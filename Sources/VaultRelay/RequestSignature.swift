@@ -4,10 +4,11 @@ public import VaultCrypto
 /// Every control request after enrolment is signed by the vault's Ed25519 key, in the header
 /// `VRM-Signature: v1;vault=<hex>;ts=<unix ms>;nonce=<base64url>;sig=<base64url>` over
 ///
-///     "vrm-relay-request-v1" LF method LF path-and-query LF vault-hex LF ts LF nonce LF base64url(BLAKE2b-256(body))
+///     "vrm-relay-request-v2" LF method LF authority LF path-and-query LF vault-hex LF ts LF nonce LF base64url(BLAKE2b-256(body))
 ///
-/// The relay accepts a timestamp within `window` of its clock and each nonce once
-/// (`Specs/relay.md`, Signed requests).
+/// where the authority is the relay's host (and port, unless 80 or 443) as the `Host` header
+/// names it, so a request signed for one relay does not verify at another. The relay accepts a
+/// timestamp within `window` of its clock and each nonce once (`Specs/relay.md`, Signed requests).
 public struct RequestSignature: Sendable, Equatable {
     public static let header = "VRM-Signature"
     /// How far a request's time may be from the relay's.
@@ -20,18 +21,22 @@ public struct RequestSignature: Sendable, Equatable {
 
     /// Signs a request.
     public static func sign(
-        method: String, path: String, body: [UInt8], vaultID: [UInt8], key: SigningKeyPair, now: Date = Date()
+        method: String, authority: String, path: String, body: [UInt8], vaultID: [UInt8], key: SigningKeyPair, now: Date = Date()
     ) -> RequestSignature {
         let nonce = Random.bytes(16)
         let ts = Int64((now.timeIntervalSince1970 * 1000).rounded(.down))
-        let message = Self.message(method: method, path: path, body: body, vaultID: vaultID, timestampMillis: ts, nonce: nonce)
+        let message = Self.message(
+            method: method, authority: authority, path: path, body: body, vaultID: vaultID, timestampMillis: ts, nonce: nonce)
         return RequestSignature(vaultID: vaultID, timestampMillis: ts, nonce: nonce, signature: key.sign(message))
     }
 
     /// The signed bytes.
-    static func message(method: String, path: String, body: [UInt8], vaultID: [UInt8], timestampMillis: Int64, nonce: [UInt8]) -> [UInt8] {
+    static func message(
+        method: String, authority: String, path: String, body: [UInt8], vaultID: [UInt8], timestampMillis: Int64, nonce: [UInt8]
+    ) -> [UInt8] {
         let lines = [
-            "vrm-relay-request-v1", method.uppercased(), path, Hex.encode(vaultID), String(timestampMillis), Base64URL.encode(nonce),
+            "vrm-relay-request-v2", method.uppercased(), normalised(authority), path, Hex.encode(vaultID), String(timestampMillis),
+            Base64URL.encode(nonce),
             Base64URL.encode(BLAKE2b.hash(body)),
         ]
         return Array(lines.joined(separator: "\n").utf8)
@@ -61,11 +66,22 @@ public struct RequestSignature: Sendable, Equatable {
         return RequestSignature(vaultID: vault, timestampMillis: ts, nonce: nonce, signature: signature)
     }
 
-    /// Whether the signature is `publicKey`'s over this request and its time is within the window.
-    public func verifies(method: String, path: String, body: [UInt8], publicKey: [UInt8], nowMillis: Int64) -> Bool {
+    /// An authority as both sides compare it: lower case, without a default port.
+    static func normalised(_ authority: String) -> String {
+        var text = authority.lowercased()
+        for port in [":80", ":443"] where text.hasSuffix(port) { text.removeLast(port.count) }
+        return text
+    }
+
+    /// Whether the signature is `publicKey`'s over this request (sent to `authority`, the
+    /// request's `Host`) and its time is within the window.
+    public func verifies(
+        method: String, authority: String, path: String, body: [UInt8], publicKey: [UInt8], nowMillis: Int64
+    ) -> Bool {
         let (difference, overflow) = nowMillis.subtractingReportingOverflow(timestampMillis)
         guard !overflow, difference.magnitude <= UInt64(Self.windowMillis) else { return false }
-        let message = Self.message(method: method, path: path, body: body, vaultID: vaultID, timestampMillis: timestampMillis, nonce: nonce)
+        let message = Self.message(
+            method: method, authority: authority, path: path, body: body, vaultID: vaultID, timestampMillis: timestampMillis, nonce: nonce)
         return Signature.verify(signature, message: message, publicKey: publicKey)
     }
 }

@@ -91,6 +91,16 @@ public final class ThrowawayPostgres: Sendable {
         return try String(contentsOfFile: file, encoding: .utf8)
     }
 
+    /// Runs SQL with `psql` and returns its unaligned output: for tests that play a relay
+    /// operator who changes the database behind the relay's back.
+    public func psql(_ sql: String) throws -> String {
+        let input = "\(directory)/input.sql", output = "\(directory)/output.txt"
+        try sql.write(toFile: input, atomically: true, encoding: .utf8)
+        try run("'\(binaries)/psql' -h '\(directory)' -p \(port) -U vrm -d postgres -v ON_ERROR_STOP=1 -qAt -f '\(input)' >'\(output)' 2>&1")
+        defer { try? FileManager.default.removeItem(atPath: output) }
+        return try String(contentsOfFile: output, encoding: .utf8)
+    }
+
     /// Stops the server at once and deletes its directory.
     public func stop() {
         guard
@@ -131,14 +141,19 @@ public final class ThrowawayPostgres: Sendable {
         }
     }
 
+    /// Until `pg_isready` says the server accepts connections (it answers "starting up" first).
     private func waitUntilReady() throws {
-        let deadline = Date().addingTimeInterval(30)
+        let deadline = Date().addingTimeInterval(60)
         while Date() < deadline {
-            if FileManager.default.fileExists(atPath: "\(directory)/.s.PGSQL.\(port)"), Self.accepts(port: port) { return }
+            if FileManager.default.fileExists(atPath: "\(directory)/.s.PGSQL.\(port)"),
+                (try? run("'\(binaries)/pg_isready' -q -h 127.0.0.1 -p \(port) -U vrm -d postgres")) != nil
+            {
+                return
+            }
             Thread.sleep(forTimeInterval: 0.05)
         }
         let log = (try? String(contentsOfFile: "\(directory)/server.log", encoding: .utf8)) ?? ""
-        throw Unavailable(description: "PostgreSQL did not come up within 30 s: \(log.suffix(600))")
+        throw Unavailable(description: "PostgreSQL did not come up within 60 s: \(log.suffix(600))")
     }
 
     /// A port nothing listens on now.
@@ -156,19 +171,6 @@ public final class ThrowawayPostgres: Sendable {
         }
         guard bound else { throw Unavailable(description: "cannot find a free port") }
         return Int(UInt16(bigEndian: address.sin_port))
-    }
-
-    static func accepts(port: Int) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = UInt16(port).bigEndian
-        return withUnsafePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
-        }
     }
 
     private static let started = Mutex<[ThrowawayPostgres]>([])

@@ -17,7 +17,7 @@ public enum Problem: String, Sendable, CaseIterable {
     case methodNotAllowed = "method-not-allowed"
     case notReady = "not-ready"
     case internalError = "internal-error"
-    /// `GET /.well-known/jwks.json` on a relay, with neither a token nor a `vault_id` it knows.
+    /// `GET /.well-known/jwks.json` on a relay, without a token it knows.
     case noKeySet = "no-key-set"
     /// Relay control requests (`Specs/relay.md`): a missing, malformed, stale or wrong signature.
     case badSignature = "bad-signature"
@@ -69,7 +69,7 @@ public enum Problem: String, Sendable, CaseIterable {
         case .methodNotAllowed: "This method is not allowed on this resource."
         case .notReady: "The vault database is not available."
         case .internalError: "The server failed to answer. Nothing was released."
-        case .noKeySet: "Name the vault: present the grant's token or ?vault_id=."
+        case .noKeySet: "Name the vault: present the grant's token."
         case .badSignature: "The request's VRM-Signature is missing, malformed, too old or does not verify."
         case .replayed: "This signed request was seen before."
         case .invalidInvite: "The invite code is unknown, used or expired."

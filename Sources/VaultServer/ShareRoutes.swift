@@ -16,8 +16,7 @@ struct ShareRoutes: Sendable {
         let service = endpoint.service
         router.get("/.well-known/jwks.json") { request, _ in
             let token = Self.bearerToken(request.headers[.authorization]).flatMap { try? GrantToken.parse($0) }
-            let vaultID = request.uri.queryParameters["vault_id"].flatMap { Hex.decode(String($0)) }
-            guard let keySet = try await service.keySet(token: token, vaultID: vaultID) else { throw ProblemError(problem: .noKeySet) }
+            guard let keySet = try await service.keySet(token: token) else { throw ProblemError(problem: .noKeySet) }
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             return Response(

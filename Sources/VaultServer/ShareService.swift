@@ -14,9 +14,9 @@ public protocol ShareService: Sendable {
     func submit(_ request: RedemptionRequest, reply: @escaping @Sendable (Result<RedemptionOutcome, any Error>) -> Void)
     /// Whether redemptions can be answered now (`/readyz`).
     func isReady() async -> Bool
-    /// The signing keys of the vault that a `GET /.well-known/jwks.json` asks for: the request's
-    /// bearer token's vault, or the one named by `?vault_id=`; nil when there is none.
-    func keySet(token: GrantToken?, vaultID: [UInt8]?) async throws -> VaultJWKSet?
+    /// The signing keys of the vault that a `GET /.well-known/jwks.json` asks for: the vault of
+    /// the request's bearer token (a relay serves many); nil when there is none.
+    func keySet(token: GrantToken?) async throws -> VaultJWKSet?
 }
 
 /// `vrm serve`'s share service: one vault file, one group-commit writer.
@@ -33,7 +33,7 @@ struct VaultShareService: ShareService {
         return await ShareRoutes.offload { redeemer.isReady() }
     }
 
-    func keySet(token: GrantToken?, vaultID: [UInt8]?) async throws -> VaultJWKSet? { keys }
+    func keySet(token: GrantToken?) async throws -> VaultJWKSet? { keys }
 }
 
 /// A per-vault group-commit writer, for share services that keep one per vault (the relay).

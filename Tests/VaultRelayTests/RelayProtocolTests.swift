@@ -39,8 +39,12 @@ struct RelayProtocolTests {
 
         let hex = Hex.encode(vaultID)
         let path = "/v1/relay/vaults/\(hex)"
-        func signed(_ method: String, _ target: String, body: [UInt8] = [], by signer: SigningKeyPair = key, at date: Date = Date()) -> String {
-            RequestSignature.sign(method: method, path: target, body: body, vaultID: vaultID, key: signer, now: date).text
+        func signed(
+            _ method: String, _ target: String, body: [UInt8] = [], by signer: SigningKeyPair = key, at date: Date = Date(),
+            for authority: String = "127.0.0.1:\(relay.port)"
+        ) -> String {
+            RequestSignature.sign(method: method, authority: authority, path: target, body: body, vaultID: vaultID, key: signer, now: date)
+                .text
         }
         // A good request once; the same bytes again are a replay.
         let header = signed("GET", path)
@@ -56,6 +60,9 @@ struct RelayProtocolTests {
             relay.url, "PUT", path + "/grants", body: Data(#"{"grants":[],"deleted":["x"]}"#.utf8),
             headers: [RequestSignature.header: signed("PUT", path + "/grants", body: push)])
         #expect(tampered.status == 401)
+        // Signed for another relay (its host), then replayed here.
+        let elsewhere = try await send(relay.url, "GET", path, headers: [RequestSignature.header: signed("GET", path, for: "relay.example")])
+        #expect(elsewhere.status == 401 && elsewhere.body.contains("bad-signature"))
         // Too old, or signed by another key.
         let stale = try await send(
             relay.url, "GET", path, headers: [RequestSignature.header: signed("GET", path, at: Date().addingTimeInterval(-600))])
@@ -84,6 +91,12 @@ struct RelayProtocolTests {
             relay.url, "PUT", path + "/grants", body: Data(huge), headers: [RequestSignature.header: signed("PUT", path + "/grants", body: huge)])
         #expect(oversized.status == 413)
         #expect(try await client.grantStatuses().isEmpty)
+        // An unlink signed now cannot be replayed against a new enrolment of the same vault.
+        let unlink = signed("DELETE", path)
+        #expect(try await send(relay.url, "DELETE", path, headers: [RequestSignature.header: unlink]).status == 204)
+        try await client.enrol(invite: try f.invite(), boxKey: box)
+        #expect(try await send(relay.url, "DELETE", path, headers: [RequestSignature.header: unlink]).status == 401)
+        _ = try await client.status()
         // The relay answers for itself while the database is down: not ready, and no trap.
         f.cluster.stop()
         #expect(try await send(relay.url, "GET", "/readyz").status == 503)

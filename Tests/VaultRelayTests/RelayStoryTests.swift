@@ -195,6 +195,8 @@ struct RelayStoryTests {
         #expect(nowhere.status == 6 && nowhere.err.contains("cannot reach the relay"))
         let badURL = try f.cli.run(["relay", "link", "ftp://relay", "--invite", code], env: f.env)
         #expect(badURL.status != 0 && badURL.err.contains("not a relay URL"))
+        let plain = try f.cli.run(["relay", "link", "http://relay.example:8090", "--invite", code], env: f.env)
+        #expect(plain.status != 0 && plain.err.contains("https"))
         let wrong = try f.cli.run(["relay", "link", relay.url, "--invite", "vrmi_nope"], env: f.env)
         #expect(wrong.status == 6 && wrong.err.contains("invalid-invite"))
         try f.vrm(["relay", "link", relay.url, "--invite", code])

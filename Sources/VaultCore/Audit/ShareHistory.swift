@@ -70,6 +70,14 @@ public struct ShareHistory: Sendable {
                     let cliEvent = AuditEvent(rawValue: record.event)?.writtenByCLI ?? false
                     let authenticated = cliEvent && keys.verifyMAC(record.mac, "audit", [record.hash])
                     if cliEvent, !authenticated { throw VaultError.tampered(table: "audit", id: String(record.seq)) }
+                    // Who and what a server entry concerns comes from its grant, never from the body:
+                    // a server (or relay) writes only the grant id, version, client and reason.
+                    if !cliEvent {
+                        body.vendorID = nil
+                        body.vendor = nil
+                        body.scopes = nil
+                        body.purpose = nil
+                    }
                     if let id = body.grantID, let grant = grantsByID[id] {
                         body.vendorID = body.vendorID ?? grant.vendorID
                         body.vendor = body.vendor ?? grant.vendorName

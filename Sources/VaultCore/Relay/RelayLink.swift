@@ -184,9 +184,22 @@ public struct RelayLink: Sendable {
             let known = Set(try transaction.audit.writers().map(\.id))
             for writer in Set(fresh.map(\.writerID)) where !known.contains(writer) {
                 guard let key = writers[writer], key.count == 32 else {
-                    throw VaultError.historyDamaged(firstBad: expected, reason: "the relay did not send the key of writer \(writer)")
+                    throw VaultError.historyDamaged(
+                        firstBad: expected, reason: "the relay did not send the key of writer \(VaultError.printableID(writer))")
                 }
                 try transaction.audit.registerAuditWriter(id: writer, publicKey: key, atMillis: now)
+            }
+            // Every body must open with the vault key and be an entry body: a relay's chain needs
+            // no secret to compute, so this is what shows an entry was sealed to this vault.
+            let boxes = try WriterBoxes(keys: context.keys, in: transaction)
+            for entry in fresh {
+                guard var plain = boxes.open(writerID: entry.writerID, entry.body) else {
+                    throw VaultError.historyDamaged(firstBad: entry.seq, reason: "the relay's entry \(entry.seq) does not open with the vault key")
+                }
+                defer { Wipe.bytes(&plain) }
+                guard (try? VaultKeys.decodeRecord(AuditBody.self, plain)) != nil else {
+                    throw VaultError.historyDamaged(firstBad: entry.seq, reason: "the relay's entry \(entry.seq) is not an entry body")
+                }
             }
             var tip = try transaction.audit.lastAuditEntry() ?? AuditWriter.Tip(seq: 0, hash: AuditChain.genesis)
             for entry in fresh {

@@ -115,9 +115,8 @@ enum Schema {
                     """)
         }
         // A relay link (`Specs/relay.md`): the sealed link state, and the grants whose change
-        // the relay has not acknowledged yet. The triggers queue every grant the CLI issues,
-        // re-materialises, revokes or deletes while a link exists, whatever code path did it;
-        // the server's use counts (`use_count` only) queue nothing.
+        // the relay has not acknowledged yet (queued by `GrantsTable` in the transaction that
+        // changes the grant, not by triggers: a host that can write the file could drop those).
         migrator.registerMigration("v4-relay") { db in
             try db.execute(
                 sql: """
@@ -128,13 +127,6 @@ enum Schema {
                     CREATE TABLE relay_outbox (
                         grant_id TEXT PRIMARY KEY
                     );
-                    CREATE TRIGGER relay_queue_insert AFTER INSERT ON grants WHEN EXISTS (SELECT 1 FROM relay_link)
-                    BEGIN INSERT OR IGNORE INTO relay_outbox (grant_id) VALUES (NEW.id); END;
-                    CREATE TRIGGER relay_queue_update AFTER UPDATE OF share_version, revoked_at ON grants
-                    WHEN EXISTS (SELECT 1 FROM relay_link)
-                    BEGIN INSERT OR IGNORE INTO relay_outbox (grant_id) VALUES (NEW.id); END;
-                    CREATE TRIGGER relay_queue_delete AFTER DELETE ON grants WHEN EXISTS (SELECT 1 FROM relay_link)
-                    BEGIN INSERT OR IGNORE INTO relay_outbox (grant_id) VALUES (OLD.id); END;
                     """)
         }
         return migrator

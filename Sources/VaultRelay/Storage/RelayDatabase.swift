@@ -72,7 +72,9 @@ public struct RelayDatabaseLocation: Sendable, CustomStringConvertible {
         let host = components.host.flatMap { $0.isEmpty ? nil : $0 } ?? "127.0.0.1"
         let port = components.port ?? query["port"].flatMap(Int.init) ?? 5432
         guard (1...65535).contains(port) else { throw RelayError.badLocation("port \(port) is out of range") }
-        let mode = query["sslmode"] ?? "prefer"
+        // TLS to PostgreSQL unless it is on this machine (a "prefer" can be downgraded on the way).
+        let loopback = host == "localhost" || host == "::1" || host.hasPrefix("127.")
+        let mode = query["sslmode"] ?? (loopback ? "prefer" : "require")
         guard let tls = TLSMode(rawValue: mode == "allow" ? "prefer" : mode == "verify-full" || mode == "verify-ca" ? "require" : mode) else {
             throw RelayError.badLocation("sslmode must be disable, prefer or require")
         }

@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import PostgresNIO
 import VaultCore
 import VaultCrypto
@@ -85,10 +86,17 @@ extension RelayDatabase {
 
     // MARK: Grants
 
+    /// Most grants (and deletions) one push may carry: one vault cannot hold a pooled
+    /// connection for long (the CLI sends 200 at a time).
+    public static let maxPushedGrants = 1000
+
     /// Stores or updates pushed grants and deletes others, in one transaction. Revocation is
     /// final and use counts only grow, whatever a push says; a grant that is not active keeps no
     /// share. Returns what the relay now holds of each grant pushed.
     public func push(vaultID: [UInt8], grants: [RelayWire.Grant], deleted: [String], nowMillis: Int64) throws -> [RelayWire.GrantStatus] {
+        guard grants.count <= Self.maxPushedGrants, deleted.count <= Self.maxPushedGrants else {
+            throw RelayError.invalidGrant("at most \(Self.maxPushedGrants) grants and \(Self.maxPushedGrants) deletions per push")
+        }
         let parsed = try grants.map(ParsedGrant.init)
         return try transaction { c in
             guard !(try c.query("SELECT 1 FROM relay_vaults WHERE id = \(Data(vaultID)) FOR UPDATE").rows.isEmpty) else {
@@ -97,8 +105,31 @@ extension RelayDatabase {
             for id in deleted {
                 try c.query("DELETE FROM relay_grants WHERE vault_id = \(Data(vaultID)) AND id = \(id)")
             }
+            // A grant whose selector another grant holds, or whose id this vault holds with
+            // another selector or secret, is refused alone: the rest of the push goes on.
+            let existing = try c.query(
+                """
+                SELECT selector, vault_id, id, secret_hash FROM relay_grants
+                WHERE selector = ANY(\(parsed.map { ByteBuffer(bytes: $0.selector) })::bytea[])
+                    OR (vault_id = \(Data(vaultID)) AND id = ANY(\(parsed.map(\.id))::text[]))
+                """
+            ).rows.map { row in
+                let (selector, vault, id, hash) = try row.decode((Data, Data, String, Data).self)
+                return (selector: selector.bytes, vault: vault.bytes, id: id, hash: hash.bytes)
+            }
             var statuses: [RelayWire.GrantStatus] = []
             for grant in parsed {
+                let clash = existing.contains { row in
+                    (row.selector == grant.selector && (row.vault != vaultID || row.id != grant.id))
+                        || (row.vault == vaultID && row.id == grant.id && (row.selector != grant.selector || row.hash != grant.secretHash))
+                }
+                if clash {
+                    statuses.append(
+                        RelayWire.GrantStatus(
+                            id: grant.id, version: 0, useCount: 0, revoked: false, hasShare: false,
+                            rejected: "its selector or secret hash clashes with a grant the relay holds already"))
+                    continue
+                }
                 let inactive = "NOT \(GrantStateSQL.active(now: "$13"))"
                 var binds = PostgresBindings()
                 try binds.append(Data(grant.selector))
@@ -130,6 +161,8 @@ extension RelayDatabase {
                 do {
                     rows = try c.query(PostgresQuery(unsafeSQL: sql, binds: binds)).rows
                 } catch RelayError.database(let text) where text.contains("23505") {
+                    // Another vault took the selector since the check above (a race): the push is
+                    // refused whole; the client retries, and the check then refuses this grant alone.
                     throw RelayError.invalidGrant("grant \(grant.id): its selector belongs to another grant")
                 }
                 guard let row = rows.first else {
@@ -155,7 +188,7 @@ extension RelayDatabase {
                 })
             return statuses.map { status in
                 var status = status
-                status.hasShare = shares.contains(status.id)
+                status.hasShare = status.rejected == nil && shares.contains(status.id)
                 return status
             }
         }
@@ -239,11 +272,12 @@ extension RelayDatabase {
         }
     }
 
-    /// Deletes everything the relay holds of the vault; true when there was something.
+    /// Deletes everything the relay holds of the vault; true when there was something. The
+    /// vault's recent nonces stay until they expire: a request signed before the unlink must not
+    /// be replayed against a new enrolment.
     public func unlink(vaultID: [UInt8]) throws -> Bool {
-        try transaction { c in
-            try c.query("DELETE FROM relay_nonces WHERE vault_id = \(Data(vaultID))")
-            return try c.query("DELETE FROM relay_vaults WHERE id = \(Data(vaultID))").metadata.rows == 1
+        try withConnection { c in
+            try c.query("DELETE FROM relay_vaults WHERE id = \(Data(vaultID))").metadata.rows == 1
         }
     }
 

@@ -139,13 +139,12 @@ final class RelayVaultStore: RedemptionStore {
         func entriesInsert() throws -> PostgresQuery? {
             guard !pending.isEmpty else { return nil }
             let bytes = { (value: [UInt8]) in ByteBuffer(bytes: value) }
-            return try
-                """
-                INSERT INTO relay_entries (vault_id, seq, at_millis, event, writer_id, body, hash)
-                SELECT \(Data(vaultID)), * FROM unnest(\(pending.map(\.seq))::bigint[], \(pending.map(\.atMillis))::bigint[],
-                    \(pending.map(\.event))::text[], \(pending.map(\.writerID))::text[], \(pending.map { bytes($0.body) })::bytea[],
-                    \(pending.map { bytes($0.hash) })::bytea[])
-                """
+            return try """
+            INSERT INTO relay_entries (vault_id, seq, at_millis, event, writer_id, body, hash)
+            SELECT \(Data(vaultID)), * FROM unnest(\(pending.map(\.seq))::bigint[], \(pending.map(\.atMillis))::bigint[],
+                \(pending.map(\.event))::text[], \(pending.map(\.writerID))::text[], \(pending.map { bytes($0.body) })::bytea[],
+                \(pending.map { bytes($0.hash) })::bytea[])
+            """
         }
     }
 }

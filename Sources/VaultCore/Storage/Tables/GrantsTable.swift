@@ -88,6 +88,14 @@ struct GrantsTable {
                 grant.id, Data(grant.selector), Data(grant.secretHash), grant.binding, grant.createdAt, grant.expiresAt, grant.maxUses,
                 Data(grant.sealed), grant.shareKeySealed.map { Data($0) }, grant.statusSealed.map { Data($0) },
             ])
+        try queueForRelay(grant.id)
+    }
+
+    /// While the vault is linked to a relay, queues the grant for it (`relay_outbox`), in the
+    /// transaction that changes the grant: issue, share change, revocation.
+    private func queueForRelay(_ id: String) throws {
+        try db.execute(
+            sql: "INSERT OR IGNORE INTO relay_outbox (grant_id) SELECT ? WHERE EXISTS (SELECT 1 FROM relay_link)", arguments: [id])
     }
 
     /// The grant with this id, or nil.
@@ -130,6 +138,7 @@ struct GrantsTable {
             sql: "UPDATE grants SET revoked_at = ?, share_key_sealed = NULL, status_sealed = ? WHERE id = ?",
             arguments: [atMillis, Data(status), id])
         try db.execute(sql: "DELETE FROM shares WHERE grant_id = ?", arguments: [id])
+        try queueForRelay(id)
     }
 
     /// Stores (or replaces) the grant's share at `version` and records the version on the grant,
@@ -139,6 +148,7 @@ struct GrantsTable {
             sql: "INSERT OR REPLACE INTO shares (grant_id, version, body, updated_at) VALUES (?, ?, ?, ?)",
             arguments: [grantID, version, Data(body), updatedAt])
         try db.execute(sql: "UPDATE grants SET share_version = ?, status_sealed = ? WHERE id = ?", arguments: [version, Data(status), grantID])
+        try queueForRelay(grantID)
     }
 
     /// Rewrites a grant's sealed columns (format migration, key rotation).
