@@ -97,6 +97,10 @@ struct PassphraseCommand: ParsableCommand {
             if rotateKey {
                 try vault.rotateKey(current: current, new: new)
                 print("Passphrase changed and master key replaced: every record re-sealed under the new key.")
+                // A linked relay gets the new X25519 key at the end of this command (`RelayPush`).
+                if try database.isLinkedToRelay() {
+                    RelayPush.track(try Vault.unlock(database: try location.openDatabase(), passphrase: new, checkpoints: checkpointStore()))
+                }
             } else {
                 try vault.changePassphrase(current: current, new: new)
                 print("Passphrase changed.")

@@ -32,6 +32,15 @@ enum RelayPush {
     @discardableResult
     static func flush(_ vault: Vault, including: [String] = []) async throws -> Flushed? {
         guard let state = try vault.relay.state() else { return nil }
+        if state.boxKeyPending == true {
+            // After a key rotation: the relay seals its entries to the new key from now on.
+            do {
+                try await client(for: vault, state: state).updateBoxKey(vault.database.header.boxPublicKey)
+            } catch {
+                throw RelayPending(url: state.url, queued: 0, revocations: [], reason: error, what: "the vault's new key")
+            }
+            try vault.relay.boxKeyDelivered()
+        }
         let queued = try vault.relay.queued()
         let ids = queued + including.filter { !queued.contains($0) }
         guard !ids.isEmpty else { return nil }
@@ -132,9 +141,14 @@ struct RelayPending: Error, CustomStringConvertible {
     let queued: Int
     let revocations: [String]
     let reason: any Error
+    /// What is pending, when it is not grant changes.
+    var what: String?
 
     var description: String {
         let retry = "The change is queued in the vault; `vrm relay sync` (or the next command) retries."
+        if let what {
+            return "\(what) is saved in this vault but not yet at the relay at \(url) (\(reason)). \(retry)"
+        }
         if !revocations.isEmpty {
             return "grant \(revocations.joined(separator: ", ")) is revoked in this vault, but the relay at \(url) does not know yet "
                 + "(\(reason)): it may serve the grant until it does. \(retry)"

@@ -95,7 +95,9 @@ enum KeyRotation {
 
             // The relay link's state (where, and how far its history was pulled).
             if let sealed = try transaction.relay.sealedLink() {
-                let state = try old.openJSON(RelayLinkState.self, sealed, table: RelayLink.table, id: "1", field: "state")
+                var state = try old.openJSON(RelayLinkState.self, sealed, table: RelayLink.table, id: "1", field: "state")
+                // The relay must seal its entries to the new key: the next command tells it.
+                state.boxKeyPending = true
                 try transaction.relay.setLink(try keys.sealJSON(state, table: RelayLink.table, id: "1", field: "state"))
             }
 

@@ -102,6 +102,11 @@ public struct RelayClient: Sendable {
         return statuses
     }
 
+    /// Gives the relay the vault's new X25519 key (after a key rotation).
+    public func updateBoxKey(_ boxKey: [UInt8]) async throws {
+        _ = try await send("PUT", vaultPath("/keys"), body: try RelayWire.encode(RelayWire.Keys(boxKey: Base64URL.encode(boxKey))), expect: [204])
+    }
+
     public func grantStatuses() async throws -> [RelayWire.GrantStatus] {
         try decode(RelayWire.GrantStatuses.self, try await send("GET", vaultPath("/grants"))).grants
     }

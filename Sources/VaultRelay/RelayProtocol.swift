@@ -160,6 +160,17 @@ public enum RelayWire {
         }
     }
 
+    /// `PUT /v1/relay/vaults/{vault}/keys`: the vault's new X25519 key, after a key rotation.
+    public struct Keys: Codable, Sendable {
+        public var boxKey: String
+
+        public init(boxKey: String) { self.boxKey = boxKey }
+
+        enum CodingKeys: String, CodingKey {
+            case boxKey = "box_key"
+        }
+    }
+
     /// `POST /v1/relay/vaults/{vault}/history/ack`: the relay may drop entries through `through`.
     public struct Ack: Codable, Sendable {
         public var through: Int64

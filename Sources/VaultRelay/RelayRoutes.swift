@@ -35,6 +35,14 @@ struct RelayRoutes: Sendable {
             let statuses = try await run { try database.push(vaultID: vault.id, grants: push.grants, deleted: push.deleted, nowMillis: now) }
             return try json(RelayWire.GrantStatuses(grants: statuses))
         }
+        router.put(RouterPath(base + "/:vault/keys")) { request, context in
+            let body = try await collect(request)
+            let vault = try await authenticate(request, context, body: body)
+            let keys = try decode(RelayWire.Keys.self, body)
+            guard let box = Base64URL.decode(keys.boxKey), box.count == 32 else { throw ProblemError(problem: .invalidBody) }
+            try await run { try database.updateBoxKey(vaultID: vault.id, boxKey: box) }
+            return Response(status: .noContent, headers: [.cacheControl: "no-store"])
+        }
         router.get(RouterPath(base + "/:vault/grants")) { request, context in
             let vault = try await authenticate(request, context)
             return try json(RelayWire.GrantStatuses(grants: try await run { try database.grantStatuses(vaultID: vault.id) }))
@@ -133,6 +141,7 @@ struct RelayRoutes: Sendable {
         } catch let error as RelayError {
             switch error {
             case .unknownVault: throw ProblemError(problem: .unknownVault)
+            case .boxKeyChanged: throw ProblemError(problem: .notReady)
             case .invalidInvite: throw ProblemError(problem: .invalidInvite)
             case .alreadyEnrolled: throw ProblemError(problem: .alreadyEnrolled)
             case .invalidGrant: throw ProblemError(problem: .invalidBody)

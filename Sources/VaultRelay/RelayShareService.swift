@@ -70,6 +70,12 @@ final class RelayShareService: ShareService {
                 self.forget(vault)
                 return reply(.success(request.limited ? .rateLimited : .invalidToken))
             }
+            // The customer rotated the vault's key: read the vault again and redo the request
+            // with a writer that seals to the new key (nothing of it was written or released).
+            if case .failure(let error) = result, case RelayError.boxKeyChanged = error {
+                self.forget(vault)
+                return self.submit(request, reply: reply)
+            }
             // A selector this vault no longer holds (its grant deleted) is looked up afresh next time.
             if case .success(.invalidToken) = result, let selector = request.token?.selector {
                 self.vaults.withLock { _ = $0.removeValue(forKey: selector) }

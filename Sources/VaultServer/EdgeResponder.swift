@@ -32,7 +32,7 @@ enum Routes {
     /// The relay's control routes (`Specs/relay.md`) take a body, up to
     /// `ServerLimits.maxControlBodyBytes`; their path segments after the vault id.
     static let controlPrefix = "/v1/relay/"
-    static let control: Set<String> = ["grants", "history", "ack", "status"]
+    static let control: Set<String> = ["grants", "history", "ack", "keys"]
 }
 
 /// Wraps the router: enforces size bounds, answers every error as problem+json, and writes the

@@ -178,6 +178,27 @@ struct RelayStoryTests {
         try f.vrm(["audit", "verify"])
     }
 
+    @Test("after a key rotation the relay seals to the new key, on a node that had cached the old one")
+    func keyRotation() async throws {
+        let f = try RelayFixture()
+        let relay = try f.startRelay()
+        try f.vrm(["profile", "set", "email", "alice@example.com"])
+        try f.vrm(["vendor", "add", "Acme Outdoor"])
+        let token = try f.grant()
+        try f.vrm(["relay", "link", relay.url, "--invite", try f.invite()])
+        #expect(try await fetchShare(relay.url, token: token).status == 200)
+        let newPassphrase = f.cli.writePassphrase("a brand new passphrase", name: "pw2")
+        try f.vrm(["passphrase", "change", "--rotate-key", "--new-passphrase-file", newPassphrase])
+        f.env["VRM_PASSPHRASE_FILE"] = newPassphrase
+        let vaultKey = try RawDatabase.open(f.cli.vault).strings("SELECT lower(hex(box_public_key)) FROM vault_header")
+        let relayKey = try f.cluster.psql("SELECT encode(box_key, 'hex') FROM relay_vaults").trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(vaultKey == [relayKey])
+        #expect(try await fetchShare(relay.url, token: token).status == 200)
+        try f.vrm(["relay", "sync"])
+        try f.vrm(["audit", "verify"])
+        #expect(try f.vrm(["relay", "status"]).contains("Queued changes:   0"))
+    }
+
     @Test("vrm demo --relay runs the whole story and checks every step")
     func demo() throws {
         let result = try CLIRunner().run(["demo", "--relay"])

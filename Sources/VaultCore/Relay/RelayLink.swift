@@ -1,5 +1,5 @@
-public import Foundation
-public import VaultCrypto
+import Foundation
+import VaultCrypto
 
 /// Where the vault is linked, and how far its history was pulled from there: sealed under the
 /// vault key in `relay_link` (the relay's address is not left in the clear).
@@ -12,10 +12,13 @@ public struct RelayLinkState: Codable, Sendable, Equatable {
     public var pulledSeq: Int64
     public var pulledHash: [UInt8]
     public var lastSyncAt: Int64?
+    /// A key rotation replaced the vault's X25519 key and the relay has not taken the new one yet.
+    public var boxKeyPending: Bool?
 
     enum CodingKeys: String, CodingKey {
         case url
         case linkedAt = "linked_at", pulledSeq = "pulled_seq", pulledHash = "pulled_hash", lastSyncAt = "last_sync_at"
+        case boxKeyPending = "box_key_pending"
     }
 }
 
@@ -84,6 +87,15 @@ public struct RelayLink: Sendable {
                 RelayLinkState(url: url, linkedAt: context.nowMillis, pulledSeq: 0, pulledHash: AuditChain.genesis, lastSyncAt: nil),
                 in: transaction)
             try transaction.relay.queueAll()
+        }
+    }
+
+    /// The relay has the vault's current X25519 key (after a key rotation).
+    public func boxKeyDelivered() throws {
+        try context.write { transaction in
+            guard var state = try state(in: transaction) else { return }
+            state.boxKeyPending = nil
+            try save(state, in: transaction)
         }
     }
 

@@ -19,6 +19,8 @@ public enum RelayError: Error, Equatable, CustomStringConvertible {
     case badLocation(String)
     /// The vault is not (or no longer) on the relay.
     case unknownVault
+    /// The vault's X25519 key changed since this node read it (a key rotation).
+    case boxKeyChanged
     case invalidInvite
     case alreadyEnrolled
     /// A pushed grant is not well-formed, or collides with another vault's.
@@ -30,6 +32,7 @@ public enum RelayError: Error, Equatable, CustomStringConvertible {
         case .database(let text): "the relay's PostgreSQL failed: \(text)"
         case .badLocation(let text): "bad relay database URL: \(text)"
         case .unknownVault: "the relay holds no such vault"
+        case .boxKeyChanged: "the vault's key changed; read it again"
         case .invalidInvite: "the invite code is unknown, used or expired"
         case .alreadyEnrolled: "the vault is enrolled on this relay already"
         case .invalidGrant(let text): "invalid grant: \(text)"

@@ -44,6 +44,16 @@ extension RelayDatabase {
         _ = try withConnection { c in try c.query("DELETE FROM relay_invites WHERE expires_at <= \(nowMillis)") }
     }
 
+    /// Replaces the vault's X25519 key (after the customer rotated it). Every node's redemption
+    /// store notices at its next transaction (`RelayVaultStore`) and seals to the new key.
+    public func updateBoxKey(vaultID: [UInt8], boxKey: [UInt8]) throws {
+        try withConnection { c in
+            guard try c.query("UPDATE relay_vaults SET box_key = \(Data(boxKey)) WHERE id = \(Data(vaultID))").metadata.rows == 1 else {
+                throw RelayError.unknownVault
+            }
+        }
+    }
+
     /// The vault with this id; nil when the relay holds none.
     public func vault(id: [UInt8]) throws -> RelayVault? {
         try withConnection { c in

@@ -29,10 +29,12 @@ final class RelayVaultStore: RedemptionStore {
     func write<T>(_ body: (any RedemptionTransaction) throws -> T) throws -> T {
         let (result, newWriters) = try database.withConnection { c -> (T, [String]) in
             do {
-                let lock: PostgresQuery = try "SELECT tip_seq, tip_hash FROM relay_vaults WHERE id = \(Data(vaultID)) FOR UPDATE"
+                let lock: PostgresQuery = try "SELECT tip_seq, tip_hash, box_key FROM relay_vaults WHERE id = \(Data(vaultID)) FOR UPDATE"
                 let opened = try c.pipeline(["BEGIN", lock])
                 guard let row = opened.last?.rows.first else { throw RelayError.unknownVault }
-                let (seq, hash) = try row.decode((Int64, Data).self)
+                let (seq, hash, box) = try row.decode((Int64, Data, Data).self)
+                // Entries must be sealed to the vault's current key (a rotation replaces it).
+                guard box.bytes == vaultBoxPublicKey else { throw RelayError.boxKeyChanged }
                 let transaction = Transaction(
                     connection: c, vaultID: vaultID, tip: AuditWriter.Tip(seq: seq, hash: hash.bytes),
                     registered: registered.withLock { $0 })
