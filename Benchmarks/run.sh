@@ -353,7 +353,7 @@ psql_relay() { "$pgbin/psql" -h "$work/pg" -p "$pgport" -U vrm -d postgres -v ON
 # The load: vaults and grants written straight into the relay's schema by PostgreSQL itself
 # (generate_series), with shares of random bytes the size of a real bearer share, 10 % of
 # grants revoked (no share) and a third with use limits: what enrolment and pushes would leave.
-share_len=${share_bytes:-900}
+share_len=${share_bytes:-900}; [ "$share_len" -le 2048 ] || share_len=2048
 load_start=$(date +%s.%N)
 psql_relay <<SQL
 CREATE EXTENSION IF NOT EXISTS pgcrypto;
@@ -365,7 +365,7 @@ INSERT INTO relay_grants (selector, vault_id, id, secret_hash, binding, expires_
     share_version, share_body, binds_policy)
   SELECT gen_random_bytes(16), v.id, 'gr_' || g, gen_random_bytes(32), 'bearer', 4102444800000,
     CASE WHEN g % 3 = 0 THEN 100 END, 0, CASE WHEN g % 10 = 0 THEN 1 END, 1,
-    CASE WHEN g % 10 = 0 THEN NULL ELSE gen_random_bytes($share_len) END, true
+    CASE WHEN g % 10 = 0 THEN NULL ELSE substring(gen_random_bytes(1024) || gen_random_bytes(1024) FROM 1 FOR $share_len) END, true
   FROM generate_series(1, $RELAY_GRANTS) AS g JOIN v ON v.n = 1 + g % $RELAY_VAULTS;
 ANALYZE;
 SQL

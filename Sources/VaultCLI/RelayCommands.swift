@@ -59,7 +59,7 @@ struct RelayCommand: ParsableCommand {
             discussion: """
                 Migrates the database on start (several nodes may start at once), then answers \
                 GET /v1/share for every enrolled vault, GET /.well-known/jwks.json (the vault of the \
-                presented token, or ?vault_id=), /livez, /readyz (503 while PostgreSQL does not \
+                presented token), /livez, /readyz (503 while PostgreSQL does not \
                 answer) and the signed control API of Specs/relay.md. Nodes keep no state of their \
                 own: run several behind a load balancer over one PostgreSQL primary. Access-log \
                 lines (stderr) name no client address. Expired grants' shares are destroyed every \

@@ -5,7 +5,7 @@ import VaultCrypto
 import VaultRelay
 
 /// Keeps a linked relay current: after a command changed grants (issued, re-materialised,
-/// revoked, deleted — queued by the vault's triggers), their server-side state is pushed
+/// revoked — queued by `GrantsTable` in the same transaction), their server-side state is pushed
 /// before the command returns. When the relay cannot be reached the changes stay queued in
 /// the vault, and the command exits 6 saying so (`RelayPending`).
 enum RelayPush {

@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 
 /// The relay link (`relay_link`: one sealed row) and the grants queued for the relay
-/// (`relay_outbox`, filled by the triggers of migration `v4-relay`).
+/// (`relay_outbox`, filled by `GrantsTable` while a link exists).
 struct RelayTable {
     let db: Database
 
