@@ -20,7 +20,7 @@ struct Answer: Equatable, CustomStringConvertible {
 }
 
 func answer(_ base: String, token: String?, ifNoneMatch: String? = nil) async throws -> Answer {
-    var request = URLRequest(url: URL(string: base + "/v1/share")!)
+    var request = URLRequest(url: try #require(URL(string: base + "/v1/share")))
     if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
     if let ifNoneMatch { request.setValue(ifNoneMatch, forHTTPHeaderField: "If-None-Match") }
     request.cachePolicy = .reloadIgnoringLocalCacheData

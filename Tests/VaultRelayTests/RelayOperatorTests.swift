@@ -17,7 +17,7 @@ struct RelayOperatorTests {
         let victim = try f.grant()
         let other = try f.grant()
         // A vendor holding `victim` enrols a vault of its own and pushes that token's selector first.
-        let squatter = RelayClient(baseURL: URL(string: relay.url)!, vaultID: Random.bytes(16), signing: try SigningKeyPair.generate())
+        let squatter = RelayClient(baseURL: try #require(URL(string: relay.url)), vaultID: Random.bytes(16), signing: try SigningKeyPair.generate())
         try await squatter.enrol(invite: try f.invite(), boxKey: Random.bytes(32))
         let selector = try GrantToken.parse(victim).selector
         _ = try await squatter.push(
@@ -37,11 +37,7 @@ struct RelayOperatorTests {
     @Test("history the relay forged or changed is refused at sync, and the vault's history stays as it was")
     func forgedHistory() async throws {
         let f = try RelayFixture()
-        let relay = try f.startRelay()
-        try f.vrm(["profile", "set", "email", "alice@example.com"])
-        try f.vrm(["vendor", "add", "Acme Outdoor"])
-        let token = try f.grant()
-        try f.vrm(["relay", "link", relay.url, "--invite", try f.invite()])
+        let (relay, token) = try f.linkedWithOneGrant()
         #expect(try await fetchShare(relay.url, token: token).status == 200)
         let before = try f.vrm(["audit", "--json"])
 

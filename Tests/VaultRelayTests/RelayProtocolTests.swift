@@ -12,7 +12,7 @@ import FoundationNetworking
 func send(
     _ base: String, _ method: String, _ path: String, body: Data = Data(), headers: [String: String] = [:]
 ) async throws -> (status: Int, body: String) {
-    var request = URLRequest(url: URL(string: base + path)!)
+    var request = URLRequest(url: try #require(URL(string: base + path)))
     request.httpMethod = method
     if !body.isEmpty { request.httpBody = body }
     for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
@@ -30,7 +30,7 @@ struct RelayProtocolTests {
         let relay = try f.startRelay()
         let key = try SigningKeyPair.generate()
         let vaultID = Random.bytes(16)
-        let client = RelayClient(baseURL: URL(string: relay.url)!, vaultID: vaultID, signing: key)
+        let client = RelayClient(baseURL: try #require(URL(string: relay.url)), vaultID: vaultID, signing: key)
         let box = Random.bytes(32)
         // No invite, then a made-up one: refused, nothing enrolled.
         await #expect(throws: RelayClientError.self) { try await client.enrol(invite: "vrmi_made_up", boxKey: box) }

@@ -9,7 +9,7 @@ import FoundationNetworking
 
 /// A vendor's GET /v1/share, as curl would send it: status, ETag and body.
 func fetchShare(_ base: String, token: String, ifNoneMatch: String? = nil) async throws -> (status: Int, etag: String?, body: String) {
-    var request = URLRequest(url: URL(string: base + "/v1/share")!)
+    var request = URLRequest(url: try #require(URL(string: base + "/v1/share")))
     request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
     request.setValue("relay-test/1", forHTTPHeaderField: "User-Agent")
     if let ifNoneMatch { request.setValue(ifNoneMatch, forHTTPHeaderField: "If-None-Match") }
@@ -48,6 +48,17 @@ final class RelayFixture: @unchecked Sendable {
         let result = try cli.run(args, env: env)
         #expect(result.status == status, "vrm \(args.joined(separator: " ")): \(result.err)", sourceLocation: sourceLocation)
         return result.out + result.err
+    }
+
+    /// A vault with an email, the vendor Acme Outdoor and one bearer grant (its token
+    /// returned), linked to a new relay node.
+    func linkedWithOneGrant() throws -> (relay: BackgroundCommand, token: String) {
+        let relay = try startRelay()
+        try vrm(["profile", "set", "email", "alice@example.com"])
+        try vrm(["vendor", "add", "Acme Outdoor"])
+        let token = try grant()
+        try vrm(["relay", "link", relay.url, "--invite", try invite()])
+        return (relay, token)
     }
 
     func invite() throws -> String {
@@ -145,11 +156,7 @@ struct RelayStoryTests {
     @Test("an unreachable relay: the revoke happens here, is queued, exits 6, and the next command delivers it")
     func unreachable() async throws {
         let f = try RelayFixture()
-        let relay = try f.startRelay()
-        try f.vrm(["profile", "set", "email", "alice@example.com"])
-        try f.vrm(["vendor", "add", "Acme Outdoor"])
-        let token = try f.grant()
-        try f.vrm(["relay", "link", relay.url, "--invite", try f.invite()])
+        let (relay, token) = try f.linkedWithOneGrant()
         #expect(try await fetchShare(relay.url, token: token).status == 200)
         relay.stop()
 
@@ -181,11 +188,7 @@ struct RelayStoryTests {
     @Test("after a key rotation the relay seals to the new key, on a node that had cached the old one")
     func keyRotation() async throws {
         let f = try RelayFixture()
-        let relay = try f.startRelay()
-        try f.vrm(["profile", "set", "email", "alice@example.com"])
-        try f.vrm(["vendor", "add", "Acme Outdoor"])
-        let token = try f.grant()
-        try f.vrm(["relay", "link", relay.url, "--invite", try f.invite()])
+        let (relay, token) = try f.linkedWithOneGrant()
         #expect(try await fetchShare(relay.url, token: token).status == 200)
         let newPassphrase = f.cli.writePassphrase("a brand new passphrase", name: "pw2")
         try f.vrm(["passphrase", "change", "--rotate-key", "--new-passphrase-file", newPassphrase])
