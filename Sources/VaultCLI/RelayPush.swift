@@ -59,7 +59,7 @@ enum RelayPush {
             guard let status = held[grant.id], status.rejected == nil else { return true }
             return (grant.revokedAt != nil && !status.revoked) || status.version < Int64(grant.version)
         }
-        try vault.relay.dequeue(ids.filter { id in !missing.contains { $0.id == id } })
+        try vault.relay.dequeue(grants.filter { grant in !missing.contains { $0.id == grant.id } }, deleted: deleted)
         guard missing.isEmpty else {
             let first = missing[0]
             let reason = held[first.id]?.rejected.map { RelayClientError.printable($0) } ?? "its answer does not show the change"

@@ -115,10 +115,14 @@ public struct RelayLink: Sendable {
         try context.write { try $0.relay.queue(ids) }
     }
 
-    /// Takes grants off the queue once the relay acknowledged them.
-    public func dequeue(_ ids: [String]) throws {
-        guard !ids.isEmpty else { return }
-        try context.write { try $0.relay.dequeue(ids) }
+    /// Takes grants off the queue once the relay acknowledged them as `pushed` (and `deleted`):
+    /// one that changed since it was read for the push stays queued.
+    public func dequeue(_ pushed: [RelayGrantState], deleted: [String] = []) throws {
+        guard !pushed.isEmpty || !deleted.isEmpty else { return }
+        try context.write { transaction in
+            for grant in pushed { try transaction.relay.dequeue(id: grant.id, version: grant.version, revoked: grant.revokedAt != nil) }
+            for id in deleted { try transaction.relay.dequeueDeleted(id: id) }
+        }
     }
 
     /// The server-side state of the grants with these ids, checked against their sealed

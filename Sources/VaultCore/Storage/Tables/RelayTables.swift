@@ -42,8 +42,20 @@ struct RelayTable {
         for id in ids { try db.execute(sql: "INSERT OR IGNORE INTO relay_outbox (grant_id) VALUES (?)", arguments: [id]) }
     }
 
-    func dequeue(_ ids: [String]) throws {
-        for id in ids { try db.execute(sql: "DELETE FROM relay_outbox WHERE grant_id = ?", arguments: [id]) }
+    /// Takes a grant off the queue only if it is still as pushed (that share version, that
+    /// revocation): a change another command made meanwhile stays queued.
+    func dequeue(id: String, version: Int, revoked: Bool) throws {
+        try db.execute(
+            sql: """
+                DELETE FROM relay_outbox WHERE grant_id = ?1
+                AND EXISTS (SELECT 1 FROM grants WHERE id = ?1 AND share_version = ?2 AND (revoked_at IS NOT NULL) = ?3)
+                """, arguments: [id, version, revoked])
+    }
+
+    /// Takes a deleted grant off the queue, unless a grant with its id exists again.
+    func dequeueDeleted(id: String) throws {
+        try db.execute(
+            sql: "DELETE FROM relay_outbox WHERE grant_id = ?1 AND NOT EXISTS (SELECT 1 FROM grants WHERE id = ?1)", arguments: [id])
     }
 }
 
