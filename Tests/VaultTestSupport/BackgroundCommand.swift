@@ -52,3 +52,12 @@ public final class BackgroundCommand: @unchecked Sendable {
         process.waitUntilExit()
     }
 }
+
+/// Runs blocking work (a child process, a sleep-and-poll) on a thread of its own, so that async
+/// tests do not hold the cooperative pool: on two cores it has two threads, and the in-process
+/// servers of other suites answer on them.
+public func blocking<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread.detachNewThread { continuation.resume(with: Result { try work() }) }
+    }
+}

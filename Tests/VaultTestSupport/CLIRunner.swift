@@ -1,7 +1,7 @@
 import Foundation
 
 /// Runs the built `vrm` binary as a user would, with a controlled environment.
-public struct CLIRunner {
+public struct CLIRunner: Sendable {
     public struct Result: Sendable {
         public var status: Int32
         public var out: String
