@@ -114,11 +114,11 @@ enum RelayPush {
             guard !page.more || page.entries.contains(where: { $0.seq > after }) else {
                 throw RelayClientError.malformed("the relay says more history follows entry \(after) but sends none")
             }
-            let entries = try page.entries.map { entry -> RelayPulledEntry in
+            let entries = try page.entries.map { entry -> AuditRecord in
                 guard let body = Base64URL.decode(entry.body), let hash = Base64URL.decode(entry.hash) else {
                     throw RelayClientError.malformed("history entry \(entry.seq)")
                 }
-                return RelayPulledEntry(seq: entry.seq, atMillis: entry.at, event: entry.event, writerID: entry.writer, body: body, hash: hash)
+                return AuditRecord(seq: entry.seq, atMillis: entry.at, event: entry.event, writerID: entry.writer, body: body, hash: hash)
             }
             let writers = Dictionary(page.writers.compactMap { w in Base64URL.decode(w.publicKey).map { (w.id, $0) } }, uniquingKeysWith: { $1 })
             let counts = Dictionary(page.grants.map { ($0.id, $0.useCount) }, uniquingKeysWith: { max($0, $1) })

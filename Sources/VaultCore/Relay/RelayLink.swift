@@ -38,25 +38,6 @@ public struct RelayGrantState: Sendable, Equatable {
     public var share: [UInt8]?
 }
 
-/// One entry of a relay's history, as pulled.
-public struct RelayPulledEntry: Sendable {
-    public var seq: Int64
-    public var atMillis: Int64
-    public var event: String
-    public var writerID: String
-    public var body: [UInt8]
-    public var hash: [UInt8]
-
-    public init(seq: Int64, atMillis: Int64, event: String, writerID: String, body: [UInt8], hash: [UInt8]) {
-        self.seq = seq
-        self.atMillis = atMillis
-        self.event = event
-        self.writerID = writerID
-        self.body = body
-        self.hash = hash
-    }
-}
-
 /// The vault's side of a relay link (`Specs/relay.md`): the link state, the queue of grants the
 /// relay has not acknowledged, the grants' server-side state to push, and the pull of the
 /// relay's history into the local chain.
@@ -161,14 +142,15 @@ public struct RelayLink: Sendable {
         try context.read { transaction in try transaction.grants.all { $0.id } }
     }
 
-    /// Appends entries pulled from the relay to the local history, in order, after checking
-    /// that they continue the relay's chain from the last pull (none missing, none changed),
+    /// Appends entries pulled from the relay (each with its hash on the relay's chain) to the
+    /// local history, in order, after checking that they continue the relay's chain from the
+    /// last pull (none missing, none changed),
     /// records the writers that sealed them and raises the grants' use counts to the relay's.
     /// Entries at or before the last pull are skipped (an acknowledgement that did not arrive).
     /// Returns how many were appended.
     @discardableResult
     public func applyPull(
-        entries: [RelayPulledEntry], writers: [String: [UInt8]], useCounts: [String: Int64], relayTip: Int64
+        entries: [AuditRecord], writers: [String: [UInt8]], useCounts: [String: Int64], relayTip: Int64
     ) throws -> Int {
         try context.write { transaction in
             guard var state = try state(in: transaction) else { throw VaultError.conflict("the vault is not linked to a relay") }
