@@ -26,7 +26,7 @@ struct UnlockOptions: ParsableArguments {
     @Option(
         name: .long,
         help: ArgumentHelp(
-            "Read the passphrase from this file (else $VRM_PASSPHRASE_FILE, $VRM_PASSPHRASE, or a terminal prompt).",
+            "Read the passphrase from this file (else a `vrm unlock` session, $VRM_PASSPHRASE_FILE, $VRM_PASSPHRASE, or a terminal prompt).",
             valueName: "path"))
     var passphraseFile: String?
 
@@ -38,6 +38,18 @@ struct UnlockOptions: ParsableArguments {
     func unlock(_ location: VaultLocation) throws -> Vault {
         // Open first: a missing or corrupt file is reported before asking for a passphrase.
         let database = try location.openDatabase()
+        if passphraseFile == nil {
+            // A session from `vrm unlock` opens the vault without the passphrase and the KDF.
+            switch try Session.unlock(database: database) {
+            case .unlocked(let vault):
+                RelayPush.track(vault)
+                return vault
+            case .none(let note):
+                if let note { Terminal.note("vrm: \(note)") }
+            case .ended(let ended):
+                Terminal.note("vrm: \(ended)")
+            }
+        }
         let vault = try Vault.unlock(database: database, passphrase: passphrase(), checkpoints: checkpointStore())
         // A linked relay gets this command's grant changes before it returns (`RelayPush`).
         RelayPush.track(vault)

@@ -80,7 +80,7 @@ enum PassphraseReader {
     static func fromTerminal(prompt: String, confirm: Bool) throws -> SecretKey {
         let tty = open("/dev/tty", O_RDWR | O_NOCTTY)
         guard tty >= 0 else {
-            throw CLIError(description: "no passphrase source and no terminal: use --passphrase-file PATH, VRM_PASSPHRASE_FILE or VRM_PASSPHRASE")
+            throw CLIError.usage("no passphrase source and no terminal: use `vrm unlock`, --passphrase-file PATH, VRM_PASSPHRASE_FILE or VRM_PASSPHRASE")
         }
         defer { close(tty) }
         let first = try promptOnce(tty: tty, prompt: prompt + ": ")

@@ -27,7 +27,7 @@ public struct VRM: AsyncParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [
-            InitCommand.self, PassphraseCommand.self, ProfileCommand.self, VendorCommand.self, PurchaseCommand.self, CaseCommand.self,
+            InitCommand.self, UnlockCommand.self, LockCommand.self, PassphraseCommand.self, ProfileCommand.self, VendorCommand.self, PurchaseCommand.self, CaseCommand.self,
             VendorKeyCommand.self, GrantCommand.self, AuditCommand.self, ReportCommand.self, ExportCommand.self, ImportAllCommand.self,
             ServeCommand.self, RelayCommand.self, RedeemCommand.self, DemoCommand.self,
         ])
@@ -40,6 +40,7 @@ public struct VRM: AsyncParsableCommand {
         umask(0o077)
         do {
             try PassphraseReader.takeFromEnvironment()
+            Session.takeFromEnvironment()
             var command = try parseAsRoot(arguments)
             do {
                 if var asyncCommand = command as? any AsyncParsableCommand {

@@ -11,6 +11,11 @@ public enum Base64URL {
     }()
 
     public static func encode(_ bytes: [UInt8]) -> String {
+        String(decoding: encodeToBytes(bytes), as: UTF8.self)
+    }
+
+    /// The encoding as ASCII bytes, for secrets that must not pass through a `String`.
+    public static func encodeToBytes(_ bytes: [UInt8]) -> [UInt8] {
         var out = [UInt8]()
         out.reserveCapacity((bytes.count * 4 + 2) / 3)
         var i = 0
@@ -28,7 +33,7 @@ public enum Base64URL {
             let n = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8
             out.append(alphabet[Int(n >> 18 & 63)]); out.append(alphabet[Int(n >> 12 & 63)]); out.append(alphabet[Int(n >> 6 & 63)])
         }
-        return String(decoding: out, as: UTF8.self)
+        return out
     }
 
     /// Decodes unpadded base64url; nil for any character outside the alphabet and for
@@ -41,7 +46,7 @@ public enum Base64URL {
 
     public static func decode(_ text: String) -> [UInt8]? { decode(text[...]) }
 
-    static func decode(bytes input: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+    public static func decode(bytes input: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
         guard input.count % 4 != 1 else { return nil }
         var valid = true
         // Written into the array's storage directly: tokens are decoded on every request.
