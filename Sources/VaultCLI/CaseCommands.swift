@@ -53,10 +53,12 @@ struct CaseTarget: ParsableArguments {
     @OptionGroup var location: VaultLocation
     @OptionGroup var unlock: UnlockOptions
     @Argument(help: "The case id.") var id: String
+    @OptionGroup var output: OutputOptions
 
     func apply(_ action: CaseAction, done: String) throws {
-        _ = try unlock.unlock(location).cases.update(id: id, action)
-        print("\(done) \(id).")
+        let vault = try unlock.unlock(location)
+        let c = try vault.cases.update(id: id, action)
+        try Terminal.report(output, CaseJSON(c, vendor: try vendorNames(vault)[c.vendorID] ?? "", today: CalendarDate(Date())), text: "\(done) \(id).")
     }
 }
 
@@ -81,14 +83,16 @@ struct CaseCommand: ParsableCommand {
         @Option(help: "low, normal, high or urgent.") var priority: CasePriority = .normal
         @Option(help: "When to chase it (YYYY-MM-DD).") var followUp: String?
         @Option(help: "The vendor's ticket reference.") var ref: String?
+        @OptionGroup var output: OutputOptions
 
         func run() throws {
             let follow = try followUp.map { try CalendarDate.parse($0, field: "--follow-up") }
-            let c = try unlock.unlock(location).cases.open(
+            let vault = try unlock.unlock(location)
+            let c = try vault.cases.open(
                 NewCase(
                     vendorName: vendor, subject: subject, channel: channel, priority: priority,
                     followUp: follow, reference: ref))
-            print("Opened case \(c.id).")
+            try Terminal.report(output, CaseJSON(c, vendor: try vendorNames(vault)[c.vendorID] ?? vendor, today: CalendarDate(Date())), text: "Opened case \(c.id).")
         }
     }
 
@@ -101,10 +105,12 @@ struct CaseCommand: ParsableCommand {
         @Argument(help: "The case id.") var id: String
         @Argument(help: "What happened.") var text: String
         @Option(help: "How it happened.") var channel: CaseChannel?
+        @OptionGroup var output: OutputOptions
 
         func run() throws {
-            _ = try unlock.unlock(location).cases.update(id: id, .log(text, channel: channel))
-            print("Logged on \(id).")
+            let vault = try unlock.unlock(location)
+            let c = try vault.cases.update(id: id, .log(text, channel: channel))
+            try Terminal.report(output, CaseJSON(c, vendor: try vendorNames(vault)[c.vendorID] ?? "", today: CalendarDate(Date())), text: "Logged on \(id).")
         }
     }
 
@@ -143,14 +149,37 @@ struct CaseCommand: ParsableCommand {
 
     struct Remove: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Remove a case and its timeline.", discussion: "Example:\n  vrm case remove c_abcdefghijklmnop")
+            abstract: "Remove cases with their timelines (all named, or none).",
+            discussion: """
+                Asks to confirm on a terminal; pass --yes otherwise (without a terminal and without \
+                --yes nothing is removed).
+
+                Examples:
+                  vrm case remove c_abcdefghijklmnop
+                  vrm case remove c_abcdefghijklmnop c_bcdefghijklmnopq --yes
+                """)
         @OptionGroup var location: VaultLocation
         @OptionGroup var unlock: UnlockOptions
-        @Argument(help: "The case id.") var id: String
+        @Argument(help: "The case ids.") var ids: [String]
+        @Flag(name: .shortAndLong, help: "Do not ask for confirmation.") var yes = false
+        @OptionGroup var output: OutputOptions
+
+        func validate() throws {
+            if ids.isEmpty { throw ValidationError("name at least one case id (`vrm case list` shows them)") }
+        }
 
         func run() throws {
-            try unlock.unlock(location).cases.remove(id: id)
-            print("Removed case \(id).")
+            let vault = try unlock.unlock(location)
+            let cases = try ids.map { try vault.cases.supportCase(id: $0) }
+            let names = try vendorNames(vault)
+            let listed = cases.map { "  \($0.id)  \(names[$0.vendorID] ?? "")  \($0.subject) (\($0.timeline.count) timeline entr\($0.timeline.count == 1 ? "y" : "ies"))" }
+                .joined(separator: "\n")
+            try Terminal.confirmRemoval("Remove \(cases.count == 1 ? "this case" : "these \(cases.count) cases") and every timeline entry?\n\(listed)\n", yes: yes)
+            let removed = try vault.cases.remove(ids: ids)
+            let today = CalendarDate(Date())
+            try Terminal.report(
+                output, RemovedJSON(removed: removed.map { CaseJSON($0, vendor: names[$0.vendorID] ?? "", today: today) }),
+                text: removed.map { "Removed case \($0.id) (\($0.subject))." }.joined(separator: "\n"))
         }
     }
 

@@ -199,11 +199,16 @@ struct GrantCommand: ParsableCommand {
         @OptionGroup var location: VaultLocation
         @OptionGroup var unlock: UnlockOptions
         @Argument(help: "The grant id.") var id: String
+        @OptionGroup var output: OutputOptions
 
         func run() async throws {
             let vault = try unlock.unlock(location)
             let g = try vault.grants.revoke(id: id)
             let relay = try await RelayPush.flush(vault)
+            if output.json {
+                print(try Terminal.json(GrantJSON(g, now: Date())))
+                return
+            }
             print(
                 "Revoked grant \(g.id) (\(g.vendorName ?? "removed vendor")). Its share was destroyed\(relay.map { " here and at the relay \($0.url)" } ?? "")."
             )

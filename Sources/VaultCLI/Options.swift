@@ -26,7 +26,7 @@ struct UnlockOptions: ParsableArguments {
     @Option(
         name: .long,
         help: ArgumentHelp(
-            "Read the passphrase from this file (else a `vrm unlock` session, $VRM_PASSPHRASE_FILE, $VRM_PASSPHRASE, or a terminal prompt).",
+            "Read the passphrase from this file (- for standard input; else a `vrm unlock` session, $VRM_PASSPHRASE_FILE, $VRM_PASSPHRASE, or a terminal prompt).",
             valueName: "path"))
     var passphraseFile: String?
 

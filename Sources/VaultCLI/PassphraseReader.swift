@@ -46,12 +46,13 @@ enum PassphraseReader {
         }
     }
 
-    /// The file's content without one trailing line ending (LF or CRLF). `VRM_PASSPHRASE`
+    /// The file's content (standard input's for `-`) without one trailing line ending (LF or CRLF). `VRM_PASSPHRASE`
     /// is taken exactly as set.
     static func fromFile(_ path: String) throws -> SecretKey {
-        let fd = open(path, O_RDONLY)
+        let isStandardInput = path == StandardStreams.name
+        let fd = isStandardInput ? STDIN_FILENO : open(path, O_RDONLY)
         guard fd >= 0 else { throw CLIError(description: "cannot read the passphrase file \(path): \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
+        defer { if !isStandardInput { close(fd) } }
         let buffer = try SecretKey(zeroedCount: maxBytes + 1)
         let count = buffer.withUnsafeMutableBytes { raw -> Int in
             var total = 0

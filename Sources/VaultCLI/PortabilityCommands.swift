@@ -17,15 +17,20 @@ struct ExportCommand: ParsableCommand {
             Examples:
               vrm export --format json --out vrm-backup.json
               vrm export --format vcard --out me.vcf
+              vrm export --format json --out - | gpg --encrypt -r me@example.org > backup.json.gpg
             """)
     @OptionGroup var location: VaultLocation
     @OptionGroup var unlock: UnlockOptions
     @Option(help: "json, jsonld, csv or vcard.") var format: ExportFormat
-    @Option(help: ArgumentHelp("The file to write (refuses to overwrite).", valueName: "file")) var out: String
+    @Option(help: ArgumentHelp("The file to write (refuses to overwrite); - for standard output.", valueName: "file")) var out: String
     @Flag(help: "Replace the file if it exists.") var force = false
 
     func run() throws {
         let data = try unlock.unlock(location).portability.export(format)
+        if out == StandardStreams.name {
+            try StandardStreams.writeOut(data + (format == .json || format == .jsonld ? Data("\n".utf8) : Data()))
+            return
+        }
         try PrivateFile.write(data, to: out, replace: force)
         Terminal.note("Wrote \(out) (\(data.count) bytes, mode 0600). It is plaintext: keep it safe, delete it when done.")
     }
@@ -36,16 +41,35 @@ struct ImportAllCommand: ParsableCommand {
         commandName: "import-all",
         abstract: "Load a `vrm export --format json` file into a vault that has no records yet.",
         discussion: """
-            Example:
+            Reads vrm-export/2 (snake_case keys) and the older vrm-export/1 (camelCase).
+
+            Examples:
               vrm init --vault new.db && vrm import-all vrm-backup.json --vault new.db
+              gpg --decrypt backup.json.gpg | vrm import-all - --vault new.db --passphrase-file pw
             """)
     @OptionGroup var location: VaultLocation
     @OptionGroup var unlock: UnlockOptions
-    @Argument(help: "The JSON export.") var file: String
+    @Argument(help: "The JSON export (- for standard input).") var file: String
+    @OptionGroup var output: OutputOptions
+
+    struct CountsJSON: Encodable {
+        var profileFields, vendors, purchases, cases: Int
+        enum CodingKeys: String, CodingKey {
+            case vendors, purchases, cases
+            case profileFields = "profile_fields"
+        }
+    }
 
     func run() throws {
-        guard let data = FileManager.default.contents(atPath: file) else { throw CLIError(description: "cannot read \(file)") }
+        if file == StandardStreams.name, unlock.passphraseFile == StandardStreams.name {
+            throw CLIError.usage("standard input cannot be both the export and the passphrase file")
+        }
+        let data = try StandardStreams.read(file, what: "the export")
         let counts = try unlock.unlock(location).portability.importAll(data)
+        if output.json {
+            print(try Terminal.json(CountsJSON(profileFields: counts.profile, vendors: counts.vendors, purchases: counts.purchases, cases: counts.cases)))
+            return
+        }
         print("Imported \(counts.profile) profile fields, \(counts.vendors) vendors, \(counts.purchases) purchases, \(counts.cases) cases.")
     }
 }

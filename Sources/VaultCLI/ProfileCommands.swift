@@ -19,18 +19,39 @@ struct ProfileCommand: ParsableCommand {
                 Examples:
                   vrm profile set email jo@example.org
                   vrm profile set address.shipping "1 Main St, Springfield"
+                  vrm profile set address.billing - < billing.txt     # the value from standard input
                 """)
         @OptionGroup var location: VaultLocation
         @OptionGroup var unlock: UnlockOptions
         @Argument(help: "The field, e.g. address.shipping.") var key: String
-        @Argument(help: "The value (UTF-8 text).") var value: String
+        @Argument(help: "The value (UTF-8 text; - reads it from standard input, without its last line ending).") var value: String
+        @OptionGroup var output: OutputOptions
+
+        struct FieldJSON: Encodable {
+            var key: String
+            var value: String?
+            var rematerialisedGrants: Int
+            enum CodingKeys: String, CodingKey {
+                case key, value
+                case rematerialisedGrants = "rematerialised_grants"
+            }
+        }
 
         func run() throws {
             try ProfileKey.validate(key)
+            var text = value
+            if value == StandardStreams.name {
+                if unlock.passphraseFile == StandardStreams.name { throw CLIError.usage("standard input cannot be both the value and the passphrase file") }
+                let data = try StandardStreams.read(value, limit: ProfileKey.maxValueBytes + 2)
+                guard let read = String(data: data, encoding: .utf8) else { throw CLIError.usage("the value on standard input is not UTF-8 text") }
+                text = read.hasSuffix("\r\n") ? String(read.dropLast(2)) : read.hasSuffix("\n") ? String(read.dropLast()) : read
+            }
             let vault = try unlock.unlock(location)
             // The count comes from the re-materialisation itself: no second pass over every grant.
-            let rebuilt = try vault.profile.set(key, value: value)
-            print("Set \(key)." + (rebuilt == 0 ? "" : " Re-materialised \(rebuilt) active grant\(rebuilt == 1 ? "" : "s")."))
+            let rebuilt = try vault.profile.set(key, value: text)
+            try Terminal.report(
+                output, FieldJSON(key: key, value: text, rematerialisedGrants: rebuilt),
+                text: "Set \(key)." + (rebuilt == 0 ? "" : " Re-materialised \(rebuilt) active grant\(rebuilt == 1 ? "" : "s")."))
         }
     }
 
@@ -54,11 +75,12 @@ struct ProfileCommand: ParsableCommand {
         @OptionGroup var location: VaultLocation
         @OptionGroup var unlock: UnlockOptions
         @Argument(help: "The field.") var key: String
+        @OptionGroup var output: OutputOptions
 
         func run() throws {
             try ProfileKey.validate(key)
             try unlock.unlock(location).profile.unset(key)
-            print("Removed \(key).")
+            try Terminal.report(output, ["removed": key], text: "Removed \(key).")
         }
     }
 

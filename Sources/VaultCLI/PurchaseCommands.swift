@@ -42,6 +42,11 @@ struct PurchaseJSON: Encodable {
     }
 }
 
+/// What `--json` prints for a removal: the records as they were.
+struct RemovedJSON<Record: Encodable>: Encodable {
+    var removed: [Record]
+}
+
 func vendorNames(_ vault: Vault) throws -> [String: String] {
     Dictionary(try vault.vendors.all().map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
 }
@@ -74,6 +79,7 @@ struct PurchaseCommand: ParsableCommand {
         @Option(help: "The vendor's order number.") var order: String?
         @Option(help: "How many.") var quantity = 1
         @Option(help: "Mark it as a gift and say for whom (never shared, only the gift marker).") var giftFor: String?
+        @OptionGroup var output: OutputOptions
 
         func run() throws {
             let purchase = try newPurchase()
@@ -82,7 +88,9 @@ struct PurchaseCommand: ParsableCommand {
             guard let added = result.added.first else {
                 throw CLIError(description: "a purchase with this vendor, order number and item is already recorded")
             }
-            print("Added purchase \(added.id): \(added.item)\(added.price.map { ", \($0.formatted)" } ?? "")\(added.isGift ? " (gift)" : "").")
+            try Terminal.report(
+                output, PurchaseJSON(added, vendor: try vendorNames(vault)[added.vendorID] ?? vendor),
+                text: "Added purchase \(added.id): \(added.item)\(added.price.map { ", \($0.formatted)" } ?? "")\(added.isGift ? " (gift)" : "").")
         }
 
         func newPurchase() throws -> NewPurchase {
@@ -190,6 +198,7 @@ struct PurchaseCommand: ParsableCommand {
         @Option(help: "Warranty end (YYYY-MM-DD).") var warrantyUntil: String?
         @Option(help: "A free note (empty clears it).") var note: String?
         @Option(name: .customLong("tag"), help: "A tag to add (repeatable; -TAG removes it).") var tags: [String] = []
+        @OptionGroup var output: OutputOptions
 
         func validate() throws {
             if let rating, !(1...5).contains(rating) { throw ValidationError("--rating must be from 1 to 5") }
@@ -206,19 +215,41 @@ struct PurchaseCommand: ParsableCommand {
                 id: id,
                 AnnotationEdit(
                     giftFor: giftFor, notGift: notGift, rating: rating, returned: returned ? true : nil, warrantyUntil: warranty, note: note, tags: tags))
-            print("Annotated \(p.id) (\(p.item)).")
+            try Terminal.report(output, PurchaseJSON(p, vendor: try vendorNames(vault)[p.vendorID] ?? ""), text: "Annotated \(p.id) (\(p.item)).")
         }
     }
 
     struct Remove: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove a purchase.", discussion: "Example:\n  vrm purchase remove p_abcdefghijklmnop")
+        static let configuration = CommandConfiguration(
+            abstract: "Remove purchases (all named, or none).",
+            discussion: """
+                Asks to confirm on a terminal; pass --yes otherwise (without a terminal and without \
+                --yes nothing is removed). The grants that shared the purchases are re-materialised.
+
+                Examples:
+                  vrm purchase remove p_abcdefghijklmnop
+                  vrm purchase remove p_abcdefghijklmnop p_bcdefghijklmnopq --yes --json
+                """)
         @OptionGroup var location: VaultLocation
         @OptionGroup var unlock: UnlockOptions
-        @Argument(help: "The purchase id.") var id: String
+        @Argument(help: "The purchase ids.") var ids: [String]
+        @Flag(name: .shortAndLong, help: "Do not ask for confirmation.") var yes = false
+        @OptionGroup var output: OutputOptions
+
+        func validate() throws {
+            if ids.isEmpty { throw ValidationError("name at least one purchase id (`vrm purchase list` shows them)") }
+        }
 
         func run() throws {
-            try unlock.unlock(location).purchases.remove(id: id)
-            print("Removed purchase \(id).")
+            let vault = try unlock.unlock(location)
+            let purchases = try ids.map { try vault.purchases.purchase(id: $0) }
+            let names = try vendorNames(vault)
+            let listed = purchases.map { "  \($0.id)  \($0.date)  \(names[$0.vendorID] ?? "")  \($0.item)" }.joined(separator: "\n")
+            try Terminal.confirmRemoval("Remove \(purchases.count == 1 ? "this purchase" : "these \(purchases.count) purchases")?\n\(listed)\n", yes: yes)
+            let removed = try vault.purchases.remove(ids: ids)
+            try Terminal.report(
+                output, RemovedJSON(removed: removed.map { PurchaseJSON($0, vendor: names[$0.vendorID] ?? "") }),
+                text: removed.map { "Removed purchase \($0.id) (\($0.item))." }.joined(separator: "\n"))
         }
     }
 

@@ -154,7 +154,7 @@ struct RelayCommand: ParsableCommand {
         @OptionGroup var unlock: UnlockOptions
         @Argument(help: "The relay's base URL.") var url: String
         @Option(help: "The one-time invite code from the relay's operator.") var invite: String?
-        @Option(help: ArgumentHelp("Read the invite code from this file.", valueName: "path")) var inviteFile: String?
+        @Option(help: ArgumentHelp("Read the invite code from this file (- for standard input).", valueName: "path")) var inviteFile: String?
 
         func run() async throws {
             let relayURL = try RelayClient.parseURL(url)
@@ -163,10 +163,8 @@ struct RelayCommand: ParsableCommand {
                 Terminal.note("vrm relay link: warning: --invite puts the code in the process list; prefer --invite-file or VRM_RELAY_INVITE.")
                 code = invite
             } else if let inviteFile {
-                guard let text = try? String(contentsOfFile: inviteFile, encoding: .utf8) else {
-                    throw CLIError.usage("cannot read the invite code from \(inviteFile)")
-                }
-                code = text.trimmingCharacters(in: .whitespacesAndNewlines)
+                let data = try StandardStreams.read(inviteFile, what: "the invite file", limit: 4096)
+                code = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             } else if let fromEnvironment = ProcessInfo.processInfo.environment["VRM_RELAY_INVITE"], !fromEnvironment.isEmpty {
                 code = fromEnvironment
             } else {

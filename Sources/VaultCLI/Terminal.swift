@@ -37,6 +37,19 @@ enum Terminal {
         return ["y", "yes"].contains(answer.trimmingCharacters(in: .whitespaces).lowercased())
     }
 
+    /// A removal goes ahead with `--yes`, or when the user says yes on a terminal; without a
+    /// terminal and without `--yes` it is refused (exit 2), so a script never deletes by accident.
+    static func confirmRemoval(_ question: String, yes: Bool) throws {
+        if yes { return }
+        guard stdinIsTTY else { throw CLIError.usage("refusing to remove without confirmation (no terminal to ask on): pass --yes") }
+        guard confirm(question) else { throw CLIError.cancelled }
+    }
+
+    /// Prints `value` as JSON with `--json`, else `text`.
+    static func report<T: Encodable>(_ output: OutputOptions, _ value: @autoclosure () throws -> T, text: @autoclosure () -> String) throws {
+        if output.json { print(try json(value())) } else { print(text()) }
+    }
+
     /// Pretty, key-sorted JSON of an encodable value.
     static func json<T: Encodable>(_ value: T) throws -> String {
         let encoder = JSONEncoder()

@@ -6,6 +6,7 @@ extension RelationshipStage: ExpressibleByArgument {}
 
 /// A vendor as printed by `--json`.
 struct VendorJSON: Encodable {
+    var id: String
     var name: String
     var site: String?
     var contact: String?
@@ -16,6 +17,7 @@ struct VendorJSON: Encodable {
     var updatedAt: Date
 
     init(_ v: Vendor) {
+        id = v.id
         name = v.name
         site = v.site
         contact = v.contact
@@ -27,7 +29,7 @@ struct VendorJSON: Encodable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, site, contact, stage, notes
+        case id, name, site, contact, stage, notes
         case publicKey = "public_key", createdAt = "created_at", updatedAt = "updated_at"
     }
 }
@@ -56,11 +58,12 @@ struct VendorCommand: ParsableCommand {
         @Option(help: "The vendor's web site.") var site: String?
         @Option(help: "How to reach the vendor.") var contact: String?
         @Option(help: "The vendor's public key (vrmpk1_…).") var publicKey: String?
+        @OptionGroup var output: OutputOptions
 
         func run() throws {
             let vault = try unlock.unlock(location)
             let vendor = try vault.vendors.add(name: name, site: site, contact: contact, publicKey: publicKey)
-            print("Added vendor \(vendor.name)" + (vendor.hasPublicKey ? " (grants will be key-bound)." : "."))
+            try Terminal.report(output, VendorJSON(vendor), text: "Added vendor \(vendor.name)" + (vendor.hasPublicKey ? " (grants will be key-bound)." : "."))
         }
     }
 
@@ -127,6 +130,7 @@ struct VendorCommand: ParsableCommand {
         @Option var contact: String?
         @Option(help: "A new public key (vrmpk1_…); applies to grants issued from now on.") var publicKey: String?
         @Option var notes: String?
+        @OptionGroup var output: OutputOptions
 
         func validate() throws {
             if site == nil, contact == nil, publicKey == nil, notes == nil {
@@ -136,7 +140,7 @@ struct VendorCommand: ParsableCommand {
 
         func run() throws {
             let vendor = try unlock.unlock(location).vendors.edit(named: name, VendorEdit(site: site, contact: contact, publicKey: publicKey, notes: notes))
-            print("Updated vendor \(vendor.name).")
+            try Terminal.report(output, VendorJSON(vendor), text: "Updated vendor \(vendor.name).")
         }
     }
 
@@ -148,33 +152,80 @@ struct VendorCommand: ParsableCommand {
         @OptionGroup var unlock: UnlockOptions
         @Argument(help: "The vendor's name.") var name: String
         @Argument(help: "awareness, exploration, expansion, commitment or dissolution.") var stage: RelationshipStage
+        @OptionGroup var output: OutputOptions
 
         func run() throws {
             let vendor = try unlock.unlock(location).vendors.edit(named: name, VendorEdit(stage: stage))
-            print("\(vendor.name) is now at stage \(vendor.stage.rawValue).")
+            try Terminal.report(output, VendorJSON(vendor), text: "\(vendor.name) is now at stage \(vendor.stage.rawValue).")
         }
     }
 
     struct Remove: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Remove a vendor and revoke its grants.",
-            discussion: "Asks to confirm on a terminal; pass --yes otherwise.\n\nExample:\n  vrm vendor remove \"Acme Outdoor\" --yes")
+            abstract: "Remove vendors and revoke their grants (all named, or none).",
+            discussion: """
+                Says what each vendor still holds (purchases, cases, active grants) and asks to \
+                confirm on a terminal; pass --yes otherwise. A vendor with purchases or cases is \
+                refused unless --with-records, which removes them too (the grants that shared them \
+                are re-materialised); or keep the vendor at stage dissolution.
+
+                Examples:
+                  vrm vendor remove "Acme Outdoor"
+                  vrm vendor remove "Acme Outdoor" "Bolt Bikes" --with-records --yes --json
+                """)
         @OptionGroup var location: VaultLocation
         @OptionGroup var unlock: UnlockOptions
-        @Argument(help: "The vendor's name.") var name: String
-        @Flag(help: "Do not ask for confirmation.") var yes = false
+        @Argument(help: "The vendors' names.") var names: [String]
+        @Flag(help: "Remove the vendors' purchases and cases too.") var withRecords = false
+        @Flag(name: .shortAndLong, help: "Do not ask for confirmation.") var yes = false
+        @OptionGroup var output: OutputOptions
+
+        struct RemovalJSON: Encodable {
+            var vendor: VendorJSON
+            var revokedGrants: Int
+            var removedPurchases: Int
+            var removedCases: Int
+
+            enum CodingKeys: String, CodingKey {
+                case vendor
+                case revokedGrants = "revoked_grants", removedPurchases = "removed_purchases", removedCases = "removed_cases"
+            }
+        }
+
+        func validate() throws {
+            if names.isEmpty { throw ValidationError("name at least one vendor (`vrm vendor list` shows them)") }
+        }
 
         func run() throws {
             let vault = try unlock.unlock(location)
-            let vendor = try vault.vendors.vendor(named: name)
-            if !yes {
-                guard Terminal.stdinIsTTY else {
-                    throw CLIError.usage("refusing to remove \(vendor.name) without confirmation: pass --yes")
+            var lines: [String] = []
+            for name in names {
+                let (vendor, held) = try vault.vendors.holdings(named: name)
+                func count(_ n: Int, _ what: String) -> String { "\(n) \(what)\(n == 1 ? "" : "s")" }
+                lines.append(
+                    "  \(vendor.name): \(count(held.purchases, "purchase")), \(count(held.cases, "case")), \(count(held.activeGrants, "active grant"))")
+                if held.records > 0, !withRecords {
+                    throw CLIError(
+                        description: "\(vendor.name) still has \(count(held.purchases, "purchase")) and \(count(held.cases, "case")): "
+                            + "pass --with-records to remove them too, or keep the vendor at stage dissolution (`vrm vendor stage \"\(vendor.name)\" dissolution`)")
                 }
-                guard Terminal.confirm("Remove \(vendor.name) and revoke all its grants?") else { throw CLIError.cancelled }
             }
-            let revoked = try vault.vendors.remove(named: name)
-            print("Removed \(vendor.name)" + (revoked > 0 ? "; revoked \(revoked) grant\(revoked == 1 ? "" : "s")." : "."))
+            let what = withRecords ? "and their purchases and cases, revoking their grants" : "and revoke their grants"
+            try Terminal.confirmRemoval("Remove \(names.count == 1 ? "this vendor" : "these \(names.count) vendors") \(what)?\n\(lines.joined(separator: "\n"))\n", yes: yes)
+            let removals = try vault.vendors.remove(names: names, withRecords: withRecords)
+            try Terminal.report(
+                output,
+                RemovedJSON(
+                    removed: removals.map {
+                        RemovalJSON(vendor: VendorJSON($0.vendor), revokedGrants: $0.revokedGrants, removedPurchases: $0.removedPurchases, removedCases: $0.removedCases)
+                    }),
+                text: removals.map { r in
+                    var parts: [String] = []
+                    if r.removedPurchases > 0 { parts.append("\(r.removedPurchases) purchase\(r.removedPurchases == 1 ? "" : "s")") }
+                    if r.removedCases > 0 { parts.append("\(r.removedCases) case\(r.removedCases == 1 ? "" : "s")") }
+                    return "Removed \(r.vendor.name)" + (parts.isEmpty ? "" : " with \(parts.joined(separator: " and "))")
+                        + (r.revokedGrants > 0 ? "; revoked \(r.revokedGrants) grant\(r.revokedGrants == 1 ? "" : "s")." : ".")
+                }.joined(separator: "\n"))
         }
     }
 }

@@ -18,12 +18,18 @@ struct VendorKeyCommand: ParsableCommand {
                 Example:
                   vrm vendor-key generate --out acme.key
                 """)
-        @Option(help: ArgumentHelp("Where to write the secret key.", valueName: "file")) var out: String
+        @Option(help: ArgumentHelp("Where to write the secret key (- for standard output; the public key then goes to standard error).", valueName: "file"))
+        var out: String
 
         func run() throws {
             let pair = try BoxKeyPair.generate()
             var content = VendorKeyText.encodeSecret(pair)
             defer { Wipe.bytes(&content) }
+            if out == StandardStreams.name {
+                content.withUnsafeBytes { _ = write(STDOUT_FILENO, $0.baseAddress, $0.count) }
+                Terminal.note(VendorKeyText.encodePublic(pair.publicKey))
+                return
+            }
             let fd = open(out, O_WRONLY | O_CREAT | O_EXCL, 0o600)
             guard fd >= 0 else {
                 throw CLIError(
@@ -47,7 +53,7 @@ struct VendorKeyCommand: ParsableCommand {
             commandName: "public",
             abstract: "Print the public key of a secret key file.",
             discussion: "Example:\n  vrm vendor-key public --key acme.key")
-        @Option(help: ArgumentHelp("The secret key file.", valueName: "file")) var key: String
+        @Option(help: ArgumentHelp("The secret key file (- for standard input).", valueName: "file")) var key: String
 
         func run() throws {
             print(VendorKeyText.encodePublic(try loadVendorKey(key).publicKey))
@@ -57,8 +63,11 @@ struct VendorKeyCommand: ParsableCommand {
 
 /// Reads a vendor secret key file.
 func loadVendorKey(_ path: String) throws -> BoxKeyPair {
-    guard let handle = FileHandle(forReadingAtPath: path) else { throw CLIError(description: "cannot read the key file \(path)") }
-    defer { try? handle.close() }
+    let standardInput = path == StandardStreams.name
+    guard let handle = standardInput ? FileHandle.standardInput : FileHandle(forReadingAtPath: path) else {
+        throw CLIError(description: "cannot read the key file \(path): \(String(cString: strerror(errno)))")
+    }
+    defer { if !standardInput { try? handle.close() } }
     var bytes = Array((try? handle.read(upToCount: 4096)) ?? Data())
     defer { Wipe.bytes(&bytes) }
     return try VendorKeyText.decodeSecret(bytes)

@@ -78,7 +78,8 @@ import VaultTestSupport
     @Test func withoutAPassphraseSourceOrTerminalTheErrorSaysWhatToDo() throws {
         let cli = CLIRunner()
         let result = try cli.run(["init"])
-        #expect(result.status == 1)
+        // A missing input is a usage error, like any other (README's exit codes).
+        #expect(result.status == 2)
         #expect(result.err.contains("--passphrase-file"))
         #expect(!FileManager.default.fileExists(atPath: cli.vault))
     }
@@ -121,7 +122,7 @@ import VaultTestSupport
         try cli.run(["vendor", "add", "Acme"], env: env)
         let unknownVendor = try cli.run(["grant", "create", "--vendor", "Nobody", "--scope", "profile", "--purpose", "delivery"], env: env)
         #expect(unknownVendor.status == 1)
-        #expect(unknownVendor.err.contains("no such vendor"))
+        #expect(unknownVendor.err.contains("no vendor \"Nobody\""))
         let unknownGrant = try cli.run(["grant", "revoke", "gr_doesnotexist0000"], env: env)
         #expect(unknownGrant.status == 1)
         #expect(unknownGrant.err.contains("no grant gr_doesnotexist0000"))

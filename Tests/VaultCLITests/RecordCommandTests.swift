@@ -19,7 +19,7 @@ import VaultTestSupport
         let missing = cli.dir.file("missing.csv")
         FileManager.default.createFile(atPath: missing, contents: Data("vendor,item\nAcme,Stove\n".utf8))
         let cases: [([String], Int32, String)] = [
-            (["purchase", "add", "--vendor", "Nobody", "--item", "x"], 1, "no such vendor"),
+            (["purchase", "add", "--vendor", "Nobody", "--item", "x"], 1, "no vendor \"Nobody\""),
             (["purchase", "add", "--vendor", "Acme", "--item", "x", "--date", "2026-02-30"], 2, "invalid --date"),
             (["purchase", "add", "--vendor", "Acme", "--item", "x", "--price=-3", "--currency", "EUR"], 2, "invalid price"),
             (["purchase", "add", "--vendor", "Acme", "--item", "x", "--price", "3.999", "--currency", "EUR"], 2, "EUR has 2 decimal places"),

@@ -164,7 +164,7 @@ import VaultTestSupport
 
     @Test func badGrantRequestsAreRefusedAndWriteNothing() throws {
         let before = try RawDatabase.open(dir.file("vault.db")).int("SELECT count(*) FROM grants")
-        #expect(throws: VaultError.notFound(kind: "vendor", id: "")) { try grant(vendor: "Nobody") }
+        #expect(throws: VaultError.notFound(kind: "vendor", id: "\"Nobody\" (`vrm vendor list` shows them)")) { try grant(vendor: "Nobody") }
         #expect(throws: VaultError.self) { try grant(maxUses: 0) }
         #expect(throws: VaultError.self) { try grant(maxUses: -3) }
         #expect(throws: VaultError.self) { try grant(expires: -10) }
@@ -178,7 +178,9 @@ import VaultTestSupport
         let issued = try grant()
         #expect(try vault.vendors.remove(named: "acme") == 1)
         #expect(try redeem(try redeemer(), issued.token) == .denied(.revoked))
-        #expect(throws: VaultError.notFound(kind: "vendor", id: "")) { try vault.vendors.vendor(named: "Acme") }
+        #expect(throws: VaultError.notFound(kind: "vendor", id: "\"Acme\" (there are no vendors yet; add one with `vrm vendor add`)")) {
+            try vault.vendors.vendor(named: "Acme")
+        }
     }
 
     @Test func theReceiptHasTheKantaraFields() throws {

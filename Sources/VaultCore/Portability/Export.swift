@@ -5,7 +5,10 @@ import VaultCrypto
 /// keeps. Grants and the share history are not included: they are bound to this vault's keys
 /// and to tokens that were shown once. Format: `Specs/export.md`.
 public struct VaultExport: Codable, Sendable, Equatable {
-    public static let format = "vrm-export/1"
+    /// The format written: snake_case keys, like every `--json` output.
+    public static let format = "vrm-export/2"
+    /// The first format, with camelCase keys; `import-all` still reads it.
+    public static let formatV1 = "vrm-export/1"
 
     public var format: String
     public var profile: [String: String]
@@ -17,13 +20,58 @@ public struct VaultExport: Codable, Sendable, Equatable {
         let e = JSONEncoder()
         e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         e.dateEncodingStrategy = .iso8601
+        // Profile field names are lower-case by rule, so the conversion leaves them as they are.
+        e.keyEncodingStrategy = .convertToSnakeCase
         return e
     }
 
-    public static func decoder() -> JSONDecoder {
+    /// The decoder for a document of `format` (`vrm-export/2` or `/1`).
+    public static func decoder(format: String = VaultExport.format) -> JSONDecoder {
         let d = JSONDecoder()
         d.dateDecodingStrategy = .iso8601
+        if format != formatV1 {
+            d.keyDecodingStrategy = .custom { path in
+                guard let last = path.last else { return AnyKey("") }
+                return AnyKey(camelCase(last.stringValue))
+            }
+        }
         return d
+    }
+
+    /// `vendor_id` → `vendorID`, `minor_units` → `minorUnits`: the inverse of the encoder's
+    /// conversion for the names the records use (`…ID` is the one acronym among them).
+    static func camelCase(_ key: String) -> String {
+        let words = key.split(separator: "_", omittingEmptySubsequences: false)
+        guard words.count > 1 else { return key }
+        var result = String(words[0])
+        for word in words.dropFirst() {
+            result += word == "id" ? "ID" : word.prefix(1).uppercased() + word.dropFirst()
+        }
+        return result
+    }
+
+    struct AnyKey: CodingKey {
+        var stringValue: String
+        var intValue: Int?
+        init(_ string: String) { stringValue = string }
+        init?(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) {
+            stringValue = String(intValue)
+            self.intValue = intValue
+        }
+    }
+
+    /// Reads either format; the profile's field names are taken exactly as written.
+    static func decode(_ data: Data) throws -> VaultExport {
+        struct Head: Decodable { var format: String }
+        struct Profile: Decodable { var profile: [String: String] }
+        let head = try decoder(format: formatV1).decode(Head.self, from: data)
+        guard head.format == format || head.format == formatV1 else {
+            throw VaultError.invalidInput("unsupported export format \"\(head.format.prefix(40))\" (this build reads \(format) and \(formatV1))")
+        }
+        var all = try decoder(format: head.format).decode(VaultExport.self, from: data)
+        all.profile = try decoder(format: formatV1).decode(Profile.self, from: data).profile
+        return all
     }
 }
 
@@ -84,11 +132,12 @@ public struct Portability: Sendable {
     public func importAll(_ data: Data) throws -> (profile: Int, vendors: Int, purchases: Int, cases: Int) {
         let all: VaultExport
         do {
-            all = try VaultExport.decoder().decode(VaultExport.self, from: data)
+            all = try VaultExport.decode(data)
+        } catch let error as VaultError {
+            throw error
         } catch {
             throw VaultError.invalidInput("not a vrm export: \(Self.decodingProblem(error))")
         }
-        guard all.format == VaultExport.format else { throw VaultError.invalidInput("unsupported export format \"\(all.format.prefix(40))\"") }
         for (key, value) in all.profile {
             try ProfileKey.validate(key)
             guard value.utf8.count <= ProfileKey.maxValueBytes else { throw VaultError.invalidInput("profile value \(key) is too long") }

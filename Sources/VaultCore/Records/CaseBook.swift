@@ -69,12 +69,27 @@ public struct CaseBook: Sendable {
 
     /// Removes a case and re-materialises the grants that shared it.
     public func remove(id: String) throws {
-        try context.write { transaction in
-            let c = try supportCase(id: id, in: transaction)
-            try transaction.cases.delete(id: id)
-            try ConsentEngine(context: context).rematerialise(affectedBy: .cases(vendorID: c.vendorID), in: transaction)
+        _ = try remove(ids: [id])
+    }
+
+    /// Removes several cases (with their timelines) in one transaction, all or none.
+    @discardableResult
+    public func remove(ids: [String]) throws -> [SupportCase] {
+        let removed = try context.write { transaction -> [SupportCase] in
+            var removed: [SupportCase] = []
+            for id in Set(ids).sorted() {
+                let c = try supportCase(id: id, in: transaction)
+                try transaction.cases.delete(id: id)
+                removed.append(c)
+            }
+            let consent = ConsentEngine(context: context)
+            for vendorID in Set(removed.map(\.vendorID)).sorted() {
+                try consent.rematerialise(affectedBy: .cases(vendorID: vendorID), in: transaction)
+            }
+            return removed
         }
         context.database.checkpoint()
+        return removed
     }
 
     /// Cases, newest first, optionally for one vendor.

@@ -73,12 +73,25 @@ public struct PurchaseLedger: Sendable {
 
     /// Removes a purchase and re-materialises the grants that shared it.
     public func remove(id: String) throws {
-        try context.write { transaction in
-            let purchase = try purchase(id: id, in: transaction)
-            try transaction.purchases.delete(id: id)
-            try ConsentEngine(context: context).rematerialise(affectedBy: .purchases(vendorIDs: [purchase.vendorID]), in: transaction)
+        _ = try remove(ids: [id])
+    }
+
+    /// Removes several purchases in one transaction, all or none (an unknown id removes
+    /// nothing); the grants that shared them are re-materialised once.
+    @discardableResult
+    public func remove(ids: [String]) throws -> [Purchase] {
+        let removed = try context.write { transaction -> [Purchase] in
+            var removed: [Purchase] = []
+            for id in Set(ids).sorted() {
+                let purchase = try purchase(id: id, in: transaction)
+                try transaction.purchases.delete(id: id)
+                removed.append(purchase)
+            }
+            try ConsentEngine(context: context).rematerialise(affectedBy: .purchases(vendorIDs: Set(removed.map(\.vendorID))), in: transaction)
+            return removed
         }
         context.database.checkpoint()
+        return removed
     }
 
     /// Applies an annotation edit; tags are added (a leading `-` removes one).

@@ -59,27 +59,90 @@ public struct VendorRegistry: Sendable {
         }
     }
 
-    /// Removes a vendor; its active grants are revoked (and their shares destroyed) in the same
-    /// transaction. Returns how many grants were revoked.
+    /// What keeps a vendor in the vault: its records and its active grants.
+    public struct Holdings: Sendable, Equatable {
+        public var purchases: Int
+        public var cases: Int
+        public var activeGrants: Int
+        public var records: Int { purchases + cases }
+    }
+
+    /// What a removal of the vendor named `name` would take with it.
+    public func holdings(named name: String) throws -> (Vendor, Holdings) {
+        try context.read { transaction in
+            let vendor = try vendor(named: name, in: transaction)
+            let now = context.now
+            let active = try ConsentEngine(context: context).grants(in: transaction).filter {
+                $0.vendorID == vendor.id && $0.state(at: now) == .active
+            }.count
+            return (
+                vendor,
+                Holdings(
+                    purchases: try transaction.purchases.count(vendorID: vendor.id), cases: try transaction.cases.count(vendorID: vendor.id),
+                    activeGrants: active)
+            )
+        }
+    }
+
+    /// What one vendor's removal took.
+    public struct Removal: Sendable, Equatable {
+        public var vendor: Vendor
+        public var revokedGrants: Int
+        public var removedPurchases: Int
+        public var removedCases: Int
+    }
+
+    /// Removes a vendor; its unrevoked grants are revoked (and their shares destroyed) in the
+    /// same transaction. Returns how many grants were revoked.
     @discardableResult
     public func remove(named name: String) throws -> Int {
+        try remove(names: [name], withRecords: false)[0].revokedGrants
+    }
+
+    /// Removes the named vendors in one transaction, all or none. A vendor with purchases or
+    /// cases is refused unless `withRecords`, which removes those records too.
+    public func remove(names: [String], withRecords: Bool) throws -> [Removal] {
         defer { context.database.checkpoint() }
         return try context.write { transaction in
-            let vendor = try vendor(named: name, in: transaction)
-            let records = try transaction.purchases.count(vendorID: vendor.id) + transaction.cases.count(vendorID: vendor.id)
-            guard records == 0 else {
-                throw VaultError.conflict(
-                    "\(vendor.name) has \(records) purchase and case record(s); remove them first, or keep the vendor at stage dissolution")
+            var removals: [Removal] = []
+            var seen: Set<String> = []
+            for name in names {
+                let vendor = try vendor(named: name, in: transaction)
+                guard seen.insert(vendor.id).inserted else { continue }
+                let purchases = try transaction.purchases.count(vendorID: vendor.id), cases = try transaction.cases.count(vendorID: vendor.id)
+                guard withRecords || purchases + cases == 0 else {
+                    throw VaultError.conflict(
+                        "\(vendor.name) has \(purchases) purchase\(purchases == 1 ? "" : "s") and \(cases) case\(cases == 1 ? "" : "s"); "
+                            + "remove them too with --with-records, or keep the vendor at stage dissolution")
+                }
+                let consent = ConsentEngine(context: context)
+                var revoked = 0
+                for grant in try consent.grants(in: transaction) where grant.vendorID == vendor.id && grant.revokedAt == nil {
+                    try consent.revoke(grant, in: transaction)
+                    revoked += 1
+                }
+                var removedPurchases = 0, removedCases = 0
+                if withRecords {
+                    removedPurchases = try transaction.purchases.delete(vendorID: vendor.id)
+                    removedCases = try transaction.cases.delete(vendorID: vendor.id)
+                    // Every other grant that shared them (purchases:all) is rebuilt without them.
+                    if removedPurchases > 0 { try consent.rematerialise(affectedBy: .purchases(vendorIDs: [vendor.id]), in: transaction) }
+                }
+                try transaction.vendors.delete(id: vendor.id)
+                removals.append(Removal(vendor: vendor, revokedGrants: revoked, removedPurchases: removedPurchases, removedCases: removedCases))
             }
-            let consent = ConsentEngine(context: context)
-            var revoked = 0
-            for grant in try consent.grants(in: transaction) where grant.vendorID == vendor.id && grant.revokedAt == nil {
-                try consent.revoke(grant, in: transaction)
-                revoked += 1
-            }
-            try transaction.vendors.delete(id: vendor.id)
-            return revoked
+            return removals
         }
+    }
+
+    /// `"Acme" (did you mean "Acme Outdoor"?)`: the name as typed, with the nearest registered names.
+    func notFoundText(_ name: String, in transaction: StorageTransaction) throws -> String {
+        let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
+        let quoted = "\"\(trimmed.prefix(60))\""
+        let names = try all(in: transaction).map(\.name)
+        guard !names.isEmpty else { return quoted + " (there are no vendors yet; add one with `vrm vendor add`)" }
+        let hint = NearNames.hint(trimmed, among: names)
+        return quoted + (hint.isEmpty ? " (`vrm vendor list` shows them)" : hint)
     }
 
     /// Stores a new vendor in the caller's transaction; names are unique.
@@ -93,7 +156,9 @@ public struct VendorRegistry: Sendable {
 
     /// The vendor with this name, in the caller's transaction; throws `notFound`.
     func vendor(named name: String, in transaction: StorageTransaction) throws -> Vendor {
-        guard let row = try transaction.vendors.row(nameIndex: nameIndex(name)) else { throw VaultError.notFound(kind: "vendor", id: "") }
+        guard let row = try transaction.vendors.row(nameIndex: nameIndex(name)) else {
+            throw VaultError.notFound(kind: "vendor", id: try notFoundText(name, in: transaction))
+        }
         let vendor = try decode(row)
         // The row found by the name's index must carry that name: an index swapped in would
         // otherwise send one vendor's grant, or records, to another.

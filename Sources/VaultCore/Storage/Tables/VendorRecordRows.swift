@@ -39,6 +39,12 @@ extension VendorRecordRows {
         try db.execute(sql: "DELETE FROM \(table) WHERE id = ?", arguments: [id])
     }
 
+    /// Deletes one vendor's rows; how many.
+    func delete(vendorID: String) throws -> Int {
+        try db.execute(sql: "DELETE FROM \(table) WHERE vendor_id = ?", arguments: [vendorID])
+        return db.changesCount
+    }
+
     /// How many rows each vendor has.
     func countsByVendor() throws -> [String: Int] {
         let statement = try RawStatement(db, "SELECT vendor_id, count(*) FROM \(table) GROUP BY vendor_id")
