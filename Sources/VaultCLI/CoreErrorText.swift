@@ -8,6 +8,7 @@ enum CoreErrorText {
         switch field {
         case .scope: "--scope"
         case .maxUses: "--max-uses"
+        case .allowUnset: "--allow-unset"
         case .rating: "--rating"
         case .giftFor: "--gift-for"
         case .notGift: "--not-gift"

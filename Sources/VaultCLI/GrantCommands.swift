@@ -65,7 +65,9 @@ struct GrantCommand: ParsableCommand {
                 gets a key-bound grant; otherwise a bearer grant. It prints the grant card: everything \
                 the vendor needs (endpoint with --endpoint or $VRM_ENDPOINT, token, grant and vault ids, \
                 the signing key to pin and the JWK Set URL). The token is on it once and cannot be \
-                shown again (`vrm grant card ID` prints the rest).
+                shown again (`vrm grant card ID` prints the rest). A profile scope that matches no \
+                field of your profile (a typo such as profile.adress) is refused with the nearest \
+                names, unless --allow-unset says you will fill the field in later.
 
                 Examples:
                   vrm grant create --vendor "Acme Outdoor" --scope profile.address.shipping --scope profile.name --purpose delivery
@@ -82,6 +84,7 @@ struct GrantCommand: ParsableCommand {
         @Option(help: "How many times the vendor may fetch the share.") var maxUses: Int?
         @Option(help: "An id or URL of the terms this grant is given under.") var terms: String?
         @Option(help: "The jurisdiction recorded in the consent receipt, e.g. EU or US-CA.") var jurisdiction: String?
+        @Flag(help: "Allow profile scopes that match no field yet (a field you will fill in later).") var allowUnset = false
         @Flag(help: "Print only the token.") var tokenOnly = false
         @Option(help: "The base URL vrm serve answers on, for the card (else $VRM_ENDPOINT, else the linked relay's).") var endpoint: String?
         @OptionGroup var output: OutputOptions
@@ -103,7 +106,7 @@ struct GrantCommand: ParsableCommand {
             let issued = try vault.grants.create(
                 GrantRequest(
                     vendorName: vendor, scopes: parsedScopes, purpose: parsedPurpose, expiresAt: expiresAt, maxUses: maxUses,
-                    terms: terms, jurisdiction: jurisdiction))
+                    terms: terms, jurisdiction: jurisdiction, allowUnsetFields: allowUnset))
             let token = issued.token.encoded()
             let grant = issued.grant
             if tokenOnly {

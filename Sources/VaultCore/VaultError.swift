@@ -64,6 +64,8 @@ extension VaultError {
 public enum VaultField: String, Sendable, CaseIterable {
     /// `GrantRequest.scopes`.
     case scope
+    /// `GrantRequest.allowUnsetFields`.
+    case allowUnset = "allow_unset"
     /// `GrantRequest.maxUses`.
     case maxUses = "max_uses"
     /// `AnnotationEdit.rating`.

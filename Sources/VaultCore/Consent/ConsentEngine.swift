@@ -41,10 +41,60 @@ public struct ConsentEngine: Sendable {
         let grantID = Random.identifier(prefix: "gr_")
         let grant = try context.write { transaction -> Grant in
             let vendor = try VendorRegistry(context: context).vendor(named: request.vendorName, in: transaction)
+            if !request.allowUnsetFields {
+                try Self.checkProfileScopes(scopes, keys: try ProfileBook(context: context).entries(in: transaction).map(\.key))
+            }
             try insert(id: grantID, token: token, vendor: vendor, scopes: scopes, request: request, now: now, in: transaction)
             return try self.grant(id: grantID, in: transaction)
         }
         return IssuedGrant(grant: grant, token: token, signerKey: context.keys.signing.publicKey)
+    }
+
+    /// Refuses a profile scope that shares none of `keys`, naming the nearest fields.
+    static func checkProfileScopes(_ scopes: [Scope], keys: [String]) throws {
+        for scope in scopes {
+            switch scope {
+            case .profileField, .profilePrefix: break
+            default: continue
+            }
+            guard !keys.contains(where: scope.covers(profileKey:)) else { continue }
+            let near = nearestProfileScopes(scope, keys: keys + ProfileKey.wellKnown)
+            let fields = keys.isEmpty ? "the profile has no fields yet" : "the profile has: \(keys.sorted().prefix(12).joined(separator: ", "))"
+            throw VaultError.invalidField(
+                [.scope, .allowUnset],
+                "scope \(scope) matches no profile field"
+                    + (near.isEmpty ? "" : " (did you mean \(near.map { "\"\($0)\"" }.joined(separator: " or "))?)")
+                    + "; \(fields). To share a field you will fill in later, pass allow_unset")
+        }
+    }
+
+    /// The scopes a mistyped profile scope probably meant: fields whose leading segments are
+    /// within a few edits of what was typed (`adress` → `profile.address.*`).
+    static func nearestProfileScopes(_ scope: Scope, keys: [String]) -> [String] {
+        let typed: String
+        switch scope {
+        case .profileField(let key): typed = key
+        case .profilePrefix(let prefix): typed = prefix
+        default: return []
+        }
+        let segments = typed.split(separator: ".").count
+        let allowed = max(1, typed.count / 3)
+        var best: [String: Int] = [:]
+        for key in Set(keys) {
+            let parts = key.split(separator: ".")
+            guard parts.count >= segments else { continue }
+            let head = parts.prefix(segments).joined(separator: ".")
+            let distance = NearNames.editDistance(Array(typed), Array(head), limit: allowed)
+            guard distance <= allowed else { continue }
+            let suggestion: String
+            if case .profileField = scope, parts.count == segments {
+                suggestion = "profile.\(key)"
+            } else {
+                suggestion = "profile.\(head).*"
+            }
+            best[suggestion] = min(best[suggestion] ?? .max, distance)
+        }
+        return best.sorted { ($0.value, $0.key) < ($1.value, $1.key) }.prefix(3).map(\.key)
     }
 
     /// Stores a grant and its first share and records `grant.issued`, in the caller's transaction.

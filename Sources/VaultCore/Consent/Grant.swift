@@ -107,11 +107,15 @@ public struct GrantRequest: Sendable {
     public var maxUses: Int?
     public var terms: String?
     public var jurisdiction: String?
+    /// Profile scopes may name fields the profile does not have yet. Without it a profile scope
+    /// that matches no field is refused (a typo such as `profile.adress` would share nothing).
+    public var allowUnsetFields: Bool
 
     public init(
         vendorName: String, scopes: [Scope], purpose: Purpose, expiresAt: Date?, maxUses: Int? = nil,
-        terms: String? = nil, jurisdiction: String? = nil
+        terms: String? = nil, jurisdiction: String? = nil, allowUnsetFields: Bool = false
     ) {
+        self.allowUnsetFields = allowUnsetFields
         self.vendorName = vendorName
         self.scopes = scopes
         self.purpose = purpose
