@@ -15,6 +15,8 @@ enum RelayPush {
 
     /// Remembers an unlocked vault for the flush at the end of the command.
     static func track(_ vault: Vault) {
+        // A read-only vault changes nothing and cannot record a push.
+        guard !vault.database.isReadOnly else { return }
         let queued = Set((try? vault.relay.queued()) ?? [])
         unlocked.withLock { $0.append((vault, queued)) }
     }

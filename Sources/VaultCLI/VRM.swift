@@ -41,6 +41,7 @@ public struct VRM: AsyncParsableCommand {
         do {
             try PassphraseReader.takeFromEnvironment()
             Session.takeFromEnvironment()
+            try checkSubcommands(arguments)
             var command = try parseAsRoot(arguments)
             do {
                 if var asyncCommand = command as? any AsyncParsableCommand {
@@ -58,6 +59,25 @@ public struct VRM: AsyncParsableCommand {
             return 0
         } catch {
             return report(error)
+        }
+    }
+
+    /// A mistyped command word (`vrm vendr list`) is named, with the nearest commands, before
+    /// ArgumentParser would report it as unexpected arguments.
+    static func checkSubcommands(_ arguments: [String]) throws {
+        var command: any ParsableCommand.Type = VRM.self
+        var path = ["vrm"]
+        for word in arguments {
+            let subcommands = command.configuration.subcommands
+            guard !word.hasPrefix("-"), !subcommands.isEmpty, word != "help" else { return }
+            guard let next = subcommands.first(where: { $0._commandName == word }) else {
+                let names = subcommands.map { $0._commandName }
+                throw CLIError.usage(
+                    "unknown command \"\(word.prefix(40))\" for `\(path.joined(separator: " "))`\(NearNames.hint(word, among: names)); "
+                        + "commands: \(names.joined(separator: ", ")) (see `\(path.joined(separator: " ")) --help`)")
+            }
+            command = next
+            path.append(word)
         }
     }
 

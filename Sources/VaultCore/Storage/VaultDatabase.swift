@@ -7,19 +7,25 @@ import Synchronization
 /// server works from this alone. The features see it only through `read` and `write`, which
 /// hand them a `StorageTransaction` (the tables); GRDB stays inside the storage layer.
 public final class VaultDatabase: Sendable {
-    /// The GRDB pool (WAL, `synchronous=FULL` on the writer, `secure_delete=ON`, busy timeout).
-    private let pool: DatabasePool
+    /// The GRDB pool (WAL, `synchronous=FULL` on the writer, `secure_delete=ON`, busy timeout);
+    /// a read-only queue for a vault that cannot be written (`isReadOnly`).
+    private let pool: any DatabaseWriter
     /// The header as read and checksum-verified at open time.
     public let header: VaultHeader
     /// The path the vault was opened from.
     public let path: String
     /// Set by `checkpointInBackground`; its hook on the writer is removed at deinit.
     private let backgroundCheckpointer = Mutex<BackgroundCheckpointer?>(nil)
+    /// The file (or its directory) cannot be written: a backup on read-only media, a file
+    /// without write permission. Every read works; a write fails with `VaultError.storage`
+    /// saying so.
+    public let isReadOnly: Bool
 
-    private init(pool: DatabasePool, header: VaultHeader, path: String) {
+    private init(pool: any DatabaseWriter, header: VaultHeader, path: String, isReadOnly: Bool = false) {
         self.pool = pool
         self.header = header
         self.path = path
+        self.isReadOnly = isReadOnly
     }
 
     static func configuration(readonly: Bool = false) -> Configuration {
@@ -41,18 +47,20 @@ public final class VaultDatabase: Sendable {
     /// format is one this build reads, and that the header checksum holds — before writing anything.
     public static func open(path: String) throws -> VaultDatabase {
         try checkFileShape(path: path)
+        let readOnly = cannotWrite(path)
         let header: VaultHeader
         do {
             // A read-only look first, so a foreign file is never converted to WAL or migrated.
-            let probe = try DatabaseQueue(path: path, configuration: configuration(readonly: true))
+            let probe = try DatabaseQueue(path: readOnly ? readOnlyLocation(path) : path, configuration: configuration(readonly: true))
             header = try probe.read { db in try HeaderTable(db: db).read() }
             try probe.close()
         } catch let error as VaultError {
             throw error
         } catch {
-            throw mapOpenError(error)
+            throw mapOpenError(error, path: path)
         }
         guard header.isIntact else { throw VaultError.corrupt("header checksum mismatch") }
+        if readOnly { return try openReadOnly(path: path, header: header) }
         do {
             let pool = try DatabasePool(path: path, configuration: configuration())
             // GRDB sets the writer to synchronous=NORMAL when it enables WAL, after
@@ -61,7 +69,51 @@ public final class VaultDatabase: Sendable {
             try Schema.migrator.migrate(pool)
             return VaultDatabase(pool: pool, header: header, path: path)
         } catch {
-            throw mapOpenError(error)
+            throw mapOpenError(error, path: path)
+        }
+    }
+
+    /// Whether the vault must be opened read-only: the file has no write permission bits (even
+    /// for root), or this user cannot write it or the directory its -wal and -shm files go in.
+    static func cannotWrite(_ path: String) -> Bool {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return false }
+        if info.st_mode & 0o222 == 0 { return true }
+        let directory = (path as NSString).deletingLastPathComponent
+        return access(path, W_OK) != 0 || access(directory.isEmpty ? "." : directory, W_OK | X_OK) != 0
+    }
+
+    /// What a read-only connection opens: the path while a WAL holds pages, else an immutable
+    /// `file:` URI (Debian's SQLite is built with `SQLITE_USE_URI`).
+    static func readOnlyLocation(_ path: String) -> String {
+        var info = stat()
+        if stat(path + "-wal", &info) == 0, info.st_size > 0 { return path }
+        let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+        let escaped = absolute.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "?#%"))) ?? absolute
+        return "file:\(escaped)?immutable=1"
+    }
+
+    /// Opens a vault that cannot be written, for reading. Without a WAL holding unmerged pages
+    /// (the CLI merges it after every write) the connection is immutable: no lock, -wal or -shm
+    /// file is created beside the vault, which works on read-only media too. Otherwise a
+    /// read-only connection, which needs SQLite's shared-memory file. The schema must already
+    /// be this build's.
+    static func openReadOnly(path: String, header: VaultHeader) throws -> VaultDatabase {
+        let walHoldsPages = readOnlyLocation(path) == path
+        do {
+            let queue = try DatabaseQueue(path: readOnlyLocation(path), configuration: configuration(readonly: true))
+            guard try queue.read({ db in try Schema.migrator.hasCompletedMigrations(db) }) else {
+                throw VaultError.storage(
+                    "\(path) is read-only and was written by an older build: copy it somewhere writable and open the copy once to upgrade it")
+            }
+            return VaultDatabase(pool: queue, header: header, path: path, isReadOnly: true)
+        } catch let error as VaultError {
+            throw error
+        } catch let error as DatabaseError where walHoldsPages && error.resultCode == .SQLITE_CANTOPEN {
+            throw VaultError.storage(
+                "\(path) is read-only and its -wal file holds changes not yet merged; open it once where it can be written (or copy it with its -wal and -shm files)")
+        } catch {
+            throw mapOpenError(error, path: path)
         }
     }
 
@@ -78,6 +130,10 @@ public final class VaultDatabase: Sendable {
         defer {
             for suffix in ["", "-wal", "-shm", "-journal"] { try? fm.removeItem(atPath: temporary + suffix) }
         }
+        let folder = directory.isEmpty ? "." : directory
+        guard access(folder, W_OK | X_OK) == 0 else {
+            throw VaultError.storage("cannot create the vault at \(path): the directory \(folder) is not writable (\(String(cString: strerror(errno))))")
+        }
         do {
             let queue = try DatabaseQueue(path: temporary, configuration: configuration())
             try Schema.migrator.migrate(queue)
@@ -85,7 +141,7 @@ public final class VaultDatabase: Sendable {
             try queue.close()
             chmod(temporary, 0o600)
         } catch {
-            throw mapOpenError(error)
+            throw mapOpenError(error, path: path)
         }
         guard link(temporary, path) == 0 else {
             if errno == EEXIST { throw VaultError.vaultExists(path: path) }
@@ -235,16 +291,18 @@ public final class VaultDatabase: Sendable {
         }
     }
 
-    static func mapOpenError(_ error: any Error) -> VaultError {
+    static func mapOpenError(_ error: any Error, path: String) -> VaultError {
         if let error = error as? VaultError { return error }
         if let error = error as? DatabaseError {
             switch error.resultCode {
             case .SQLITE_NOTADB: return .corrupt("not an SQLite database")
             case .SQLITE_CORRUPT: return .corrupt("the database structure is damaged")
+            case .SQLITE_CANTOPEN: return .storage("cannot open the vault file \(path) (check that it and its directory can be read)")
+            case .SQLITE_READONLY: return .storage("\(path) (or its -wal or -shm file beside it) is read-only; nothing was changed")
             default: return mapRuntimeError(error)
             }
         }
-        return .storage("unexpected error opening the vault")
+        return .storage("unexpected error opening the vault \(path)")
     }
 
     static func mapRuntimeError(_ error: any Error) -> VaultError {
@@ -252,7 +310,7 @@ public final class VaultDatabase: Sendable {
         guard let error = error as? DatabaseError else { return .storage("unexpected storage error") }
         switch error.resultCode {
         case .SQLITE_FULL: return .storage("the disk is full; nothing was changed")
-        case .SQLITE_READONLY: return .storage("the vault file (or its -wal or -shm file beside it) is read-only; nothing was changed")
+        case .SQLITE_READONLY: return .storage("the vault is read-only (no write permission, or read-only media): it can be read, not changed; nothing was changed")
         case .SQLITE_BUSY, .SQLITE_LOCKED: return .storage("the vault is busy (another process holds a lock); try again")
         case .SQLITE_CORRUPT, .SQLITE_NOTADB: return .corrupt("the database structure is damaged")
         case .SQLITE_CANTOPEN: return .storage("cannot open the vault file")
