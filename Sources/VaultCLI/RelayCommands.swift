@@ -95,7 +95,7 @@ struct RelayCommand: ParsableCommand {
                     Terminal.note("vrm relay: listening on \(listen.scheme)://\(listen.host):\(port) (database \(relay.location))")
                 })
             defer { AccessLog.flush() }
-            try await app.runService()
+            try await listen.serving(defaultPort: 8090) { try await app.runService() }
             AccessLog.flush()
             Terminal.note("vrm relay: stopped.")
         }

@@ -61,7 +61,7 @@ struct ServeCommand: AsyncParsableCommand {
                 Terminal.note("vrm serve: listening on \(listen.scheme)://\(listen.host):\(port) (vault \(database.header.vaultIDHex))")
             })
         defer { AccessLog.flush() }
-        try await app.runService()
+        try await listen.serving(defaultPort: 8080) { try await app.runService() }
         AccessLog.flush()
         Terminal.note("vrm serve: stopped.")
     }
@@ -96,6 +96,34 @@ struct ListenOptions: ParsableArguments {
         ServerOptions(
             host: host, port: port ?? defaultPort, maxFailures: maxFailures, trustedProxies: try TrustedProxies(parsing: trustedProxies),
             tls: tlsCert.flatMap { cert in tlsKey.map { (certificateChain: cert, privateKey: $0) } })
+    }
+
+    /// Runs the server, turning a failure to listen into a plain message: NIO reports a port
+    /// in use as `bind(descriptor:ptr:bytes:): Address already in use (errno: 98)`.
+    func serving(defaultPort: Int, _ body: () async throws -> Void) async throws {
+        do {
+            try await body()
+        } catch {
+            let port = self.port ?? defaultPort
+            switch Self.errno(of: error) {
+            case EADDRINUSE:
+                throw CLIError(description: "port \(port) on \(host) is in use (another server is listening there); choose another with --port, or --port 0 for a free one")
+            case EACCES:
+                throw CLIError(description: "no permission to listen on port \(port) on \(host) (ports below 1024 need privileges); choose another with --port")
+            case EADDRNOTAVAIL:
+                throw CLIError(description: "cannot listen on \(host): no such address on this machine; use --host 127.0.0.1 or an address of this machine")
+            default:
+                throw error
+            }
+        }
+    }
+
+    /// The errno of NIO's `IOError`, from its description `… (errno: 98)` (VaultCLI does not
+    /// import NIO, and the code is a computed property that reflection does not see).
+    static func errno(of error: any Error) -> Int32? {
+        let text = String(describing: error)
+        guard let range = text.range(of: "(errno: ", options: .backwards) else { return nil }
+        return Int32(text[range.upperBound...].prefix { $0.isNumber })
     }
 
     /// A TLS key other users can read is worth a warning (the server still starts).
