@@ -53,7 +53,7 @@ struct AuditCommand: ParsableCommand {
                 Terminal.table(
                     ["SEQ", "TIME", "EVENT", "BY", "VENDOR", "GRANT", "DETAIL"],
                     entries.map { e in
-                        [String(e.seq), Timestamp.string(e.at), e.event, Self.writer(e), e.body.vendor ?? "-", e.body.grantID ?? "-", Self.detail(e)]
+                        [String(e.seq), Terminal.shortTime(e.at), e.event, Self.writer(e), e.body.vendor ?? "-", e.body.grantID ?? "-", Self.detail(e)]
                     }))
         }
 

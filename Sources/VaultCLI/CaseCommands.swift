@@ -250,7 +250,7 @@ struct CaseCommand: ParsableCommand {
             print("  follow-up: \(c.followUp?.description ?? "-")\(c.isOverdue(today: today) ? " (overdue)" : "")")
             print("  timeline:")
             for e in c.timeline {
-                print("    \(Timestamp.string(e.at))  \(e.kind.rawValue)\(e.channel.map { " (\($0.rawValue))" } ?? "")\(e.text.map { ": \($0)" } ?? "")")
+                print("    \(Terminal.time(e.at))  \(e.kind.rawValue)\(e.channel.map { " (\($0.rawValue))" } ?? "")\(e.text.map { ": \($0)" } ?? "")")
             }
         }
     }

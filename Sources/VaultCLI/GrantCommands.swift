@@ -150,7 +150,7 @@ struct GrantCommand: ParsableCommand {
                         grants.map { g in
                             [
                                 g.id, g.vendorName ?? "(removed)", g.state(at: now).rawValue, g.purpose.rawValue,
-                                "\(g.useCount)/\(g.maxUses.map(String.init) ?? "∞")", g.expiresAt.map(Timestamp.string) ?? "never",
+                                "\(g.useCount)/\(g.maxUses.map(String.init) ?? "∞")", g.expiresAt.map(Terminal.shortTime) ?? "never",
                                 g.scopes.map(\.description).joined(separator: ","),
                             ]
                         }))
@@ -179,11 +179,11 @@ struct GrantCommand: ParsableCommand {
             print("  scopes:   \(g.scopes.map(\.description).joined(separator: ", "))")
             print("  purpose:  \(g.purpose.rawValue) — \(g.purpose.meaning)")
             if let terms = g.terms { print("  terms:    \(terms)") }
-            print("  issued:   \(Timestamp.string(g.createdAt))")
+            print("  issued:   \(Terminal.time(g.createdAt))")
             print("  expires:  \(TimeParsing.describe(g.expiresAt, now: now))")
             print("  uses:     \(g.useCount) of \(g.maxUses.map(String.init) ?? "unlimited")")
             print("  version:  \(g.shareVersion)")
-            if let revoked = g.revokedAt { print("  revoked:  \(Timestamp.string(revoked))") }
+            if let revoked = g.revokedAt { print("  revoked:  \(Terminal.time(revoked))") }
         }
     }
 

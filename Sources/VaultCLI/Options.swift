@@ -57,10 +57,16 @@ struct UnlockOptions: ParsableArguments {
     }
 }
 
-/// `--json` for scripts.
+/// `--json` for scripts; `--utc` for times in UTC on a terminal too.
 struct OutputOptions: ParsableArguments {
     @Flag(name: .long, help: "Print JSON for scripts instead of a table.")
     var json = false
+    @Flag(name: .long, help: "Show times in UTC (ISO 8601); on a terminal they are local by default.")
+    var utc = false
+
+    func validate() throws {
+        if utc { TimeDisplay.utc = true }
+    }
 }
 
 func checkpointStore() -> AuditCheckpointStore {

@@ -1,4 +1,6 @@
 import Foundation
+import Synchronization
+import VaultCore
 
 /// Terminal-aware output: tables and emphasis on a terminal, plain text otherwise; `NO_COLOR` respected.
 enum Terminal {
@@ -11,18 +13,77 @@ enum Terminal {
     static func bold(_ text: String) -> String { colour ? "\u{1B}[1m\(text)\u{1B}[0m" : text }
     static func dim(_ text: String) -> String { colour ? "\u{1B}[2m\(text)\u{1B}[0m" : text }
 
-    /// A left-aligned table with a header row.
-    static func table(_ header: [String], _ rows: [[String]]) -> String {
+    /// A left-aligned table with a header row. On a terminal it fits the window's width
+    /// (`COLUMNS`, else the terminal's): the widest columns are cut, with `…`, down to a few
+    /// characters each; id columns (`fixed`) are never cut, so they can still be copied. Piped
+    /// output is never cut.
+    static func table(_ header: [String], _ rows: [[String]], fixed: Set<String> = ["ID", "GRANT"], width: Int? = nil) -> String {
         var widths = header.map(\.count)
         for row in rows {
             for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) }
         }
+        if let limit = width ?? (stdoutIsTTY ? columns : nil) {
+            let minimum = header.enumerated().map { i, name in fixed.contains(name) ? widths[i] : min(widths[i], max(6, min(name.count, 10))) }
+            var total = widths.reduce(0, +) + 2 * max(0, widths.count - 1)
+            // The last column (free text) gives way first, then the widest of the others.
+            let last = widths.count - 1
+            for (floor, onlyLast) in [(16, true), (16, false), (10, true), (0, false)] {
+                while total > limit {
+                    let candidates = widths.indices.filter { (!onlyLast || $0 == last) && widths[$0] > max(minimum[$0], floor) }
+                    guard let widest = candidates.max(by: { widths[$0] < widths[$1] }) else { break }
+                    widths[widest] -= 1
+                    total -= 1
+                }
+            }
+        }
+        func cut(_ cell: String, _ width: Int) -> String {
+            cell.count <= width ? cell : String(cell.prefix(max(0, width - 1))) + "…"
+        }
         func line(_ cells: [String]) -> String {
             cells.enumerated().map { i, cell in
-                i == cells.count - 1 ? cell : cell.padding(toLength: widths[i], withPad: " ", startingAt: 0)
+                guard i < widths.count else { return cell }
+                let fitted = cut(cell, widths[i])
+                return i == cells.count - 1 ? fitted : fitted.padding(toLength: widths[i], withPad: " ", startingAt: 0)
             }.joined(separator: "  ")
         }
         return ([bold(line(header))] + rows.map(line)).joined(separator: "\n")
+    }
+
+    /// The terminal's width: `COLUMNS`, else the window size of standard output, else 80.
+    static var columns: Int {
+        if let text = ProcessInfo.processInfo.environment["COLUMNS"], let value = Int(text), value > 20 { return value }
+        var size = winsize()
+        if ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 20 { return Int(size.ws_col) }
+        return 80
+    }
+
+    /// Times for people: local time to the minute on a terminal (`2026-12-01 09:30`), ISO 8601
+    /// UTC otherwise and with `--utc`, so piped output stays exact and zone-free.
+    static func time(_ date: Date) -> String {
+        guard stdoutIsTTY, !TimeDisplay.utc else { return Timestamp.string(date) }
+        return date.formatted(Date.VerbatimFormatStyle(format: "\(year: .defaultDigits)-\(month: .twoDigits)-\(day: .twoDigits) \(hour: .twoDigits(clock: .twentyFourHour, hourCycle: .zeroBased)):\(minute: .twoDigits)", timeZone: .current, calendar: Calendar(identifier: .gregorian)))
+    }
+
+    static func time(_ iso: String?) -> String? {
+        guard let iso else { return nil }
+        return Timestamp.parse(iso).map(time) ?? iso
+    }
+
+    /// A time in a table cell: on a terminal, local `12-31 09:30` within this year, else
+    /// `2027-01-05`; ISO 8601 UTC when piped or with `--utc`.
+    static func shortTime(_ date: Date) -> String {
+        guard stdoutIsTTY, !TimeDisplay.utc else { return Timestamp.string(date) }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = .current
+        let style: Date.VerbatimFormatStyle
+        if calendar.component(.year, from: date) == calendar.component(.year, from: Date()) {
+            style = Date.VerbatimFormatStyle(
+                format: "\(month: .twoDigits)-\(day: .twoDigits) \(hour: .twoDigits(clock: .twentyFourHour, hourCycle: .zeroBased)):\(minute: .twoDigits)",
+                timeZone: .current, calendar: calendar)
+        } else {
+            style = Date.VerbatimFormatStyle(format: "\(year: .defaultDigits)-\(month: .twoDigits)-\(day: .twoDigits)", timeZone: .current, calendar: calendar)
+        }
+        return date.formatted(style)
     }
 
     /// Writes a note to standard error.
@@ -58,5 +119,14 @@ enum Terminal {
         let text = String(decoding: try encoder.encode(value), as: UTF8.self)
         // Foundation pretty-prints an empty array as "[\n\n]".
         return text.filter { !$0.isWhitespace } == "[]" ? "[]" : text
+    }
+}
+
+/// `--utc`, set while the options are parsed (`OutputOptions.validate`).
+enum TimeDisplay {
+    private static let flag = Mutex(false)
+    static var utc: Bool {
+        get { flag.withLock { $0 } }
+        set { flag.withLock { $0 = newValue } }
     }
 }

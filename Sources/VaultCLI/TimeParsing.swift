@@ -51,6 +51,6 @@ enum TimeParsing {
         let seconds = date.timeIntervalSince(now)
         let days = Int((abs(seconds) / 86_400).rounded())
         let relative = days >= 1 ? "\(days) day\(days == 1 ? "" : "s")" : "\(Int((abs(seconds) / 3600).rounded())) h"
-        return Timestamp.string(date) + (seconds >= 0 ? " (in \(relative))" : " (\(relative) ago)")
+        return Terminal.time(date) + (seconds >= 0 ? " (in \(relative))" : " (\(relative) ago)")
     }
 }
