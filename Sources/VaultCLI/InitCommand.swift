@@ -23,7 +23,9 @@ struct InitCommand: ParsableCommand {
         discussion: """
             Refuses to overwrite an existing vault. The passphrase comes from --passphrase-file, \
             $VRM_PASSPHRASE_FILE, $VRM_PASSPHRASE, or is asked twice on the terminal. It is never \
-            stored; if you lose it, the vault cannot be opened.
+            stored; if you lose it, the vault cannot be opened. A weak passphrase (shorter than 10 \
+            characters, fewer than 5 different characters, or one of the most common ones) is \
+            refused unless --allow-weak.
 
             Examples:
               vrm init
@@ -36,10 +38,14 @@ struct InitCommand: ParsableCommand {
     @Option(help: "Argon2id cost: interactive (64 MiB, default), moderate (256 MiB) or sensitive (1 GiB).")
     var kdf: KDFStrength = .interactive
 
+    @Flag(help: "Accept a passphrase that is short, repetitive or common.")
+    var allowWeak = false
+
     func run() throws {
         let path = location.path
         if FileManager.default.fileExists(atPath: path) { throw VaultError.vaultExists(path: path) }
         let passphrase = try unlock.passphrase(confirm: true)
+        try PassphraseStrength.check(passphrase, allowWeak: allowWeak)
         let vault = try Vault.create(path: path, passphrase: passphrase, kdf: kdf.parameters, checkpoints: checkpointStore())
         print("Created vault \(vault.database.header.vaultIDHex) at \(path)")
     }
@@ -55,8 +61,10 @@ struct PassphraseCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Re-wrap the master key under a new passphrase; --rotate-key replaces the key itself.",
             discussion: """
-                The current passphrase comes from the usual sources; the new one from \
-                --new-passphrase-file or is asked twice on the terminal.
+                The current passphrase comes from the usual sources (never from a `vrm unlock` \
+                session); the new one from --new-passphrase-file or is asked twice on the terminal. \
+                A weak new passphrase is refused unless --allow-weak. Every `vrm unlock` session of \
+                the vault ends.
 
                 Without --rotate-key only the wrapping of the master key changes: the old \
                 passphrase no longer opens this file, but it still opens any older copy of it \
@@ -84,7 +92,13 @@ struct PassphraseCommand: ParsableCommand {
         @Flag(help: "Replace the master key too, re-sealing everything under it (see above).")
         var rotateKey = false
 
+        @Flag(help: "Accept a new passphrase that is short, repetitive or common.")
+        var allowWeak = false
+
         func run() throws {
+            if unlock.passphraseFile == StandardStreams.name, newPassphraseFile == StandardStreams.name {
+                throw CLIError.usage("standard input cannot hold both passphrases: give one of them in a file")
+            }
             let database = try location.openDatabase()
             let current = try unlock.passphrase()
             let vault = try Vault.unlock(database: database, passphrase: current, checkpoints: checkpointStore())
@@ -94,6 +108,7 @@ struct PassphraseCommand: ParsableCommand {
             } else {
                 new = try PassphraseReader.fromTerminal(prompt: "New vault passphrase", confirm: true)
             }
+            try PassphraseStrength.check(new, allowWeak: allowWeak)
             if rotateKey {
                 try vault.rotateKey(current: current, new: new)
                 print("Passphrase changed and master key replaced: every record re-sealed under the new key.")
