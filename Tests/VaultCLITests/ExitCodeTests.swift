@@ -105,7 +105,7 @@ import VaultTestSupport
             (["grant", "create", "--vendor", "Acme", "--purpose", "delivery"], "--scope"),
             (["vendor", "add", "Bolt", "--public-key", "vrmpk1_nope"], "malformed vendor public key"),
             (["profile", "set", "Bad Key", "x"], "invalid profile key"),
-            (["frobnicate"], "Unexpected argument 'frobnicate'"),
+            (["frobnicate"], "unknown command \"frobnicate\" for `vrm`"),
             (["vendor", "stage", "Acme", "married"], "married"),
         ]
         for (args, message) in cases {

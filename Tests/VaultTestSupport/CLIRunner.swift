@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// Runs the built `vrm` binary as a user would, with a controlled environment.
 public struct CLIRunner: Sendable {
@@ -35,7 +35,7 @@ public struct CLIRunner: Sendable {
 
     /// Runs `vrm args…`; `detached` runs it in a new session with no controlling terminal.
     @discardableResult
-    public func run(_ args: [String], env: [String: String] = [:], detached: Bool = true, executable: String? = nil) throws -> Result {
+    public func run(_ args: [String], env: [String: String] = [:], detached: Bool = true, executable: String? = nil, input: Data? = nil) throws -> Result {
         let process = Process()
         if detached {
             process.executableURL = URL(fileURLWithPath: "/usr/bin/setsid")
@@ -48,8 +48,13 @@ public struct CLIRunner: Sendable {
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
-        process.standardInput = FileHandle.nullDevice
+        let stdin = Pipe()
+        process.standardInput = input == nil ? FileHandle.nullDevice : stdin
         try process.run()
+        if let input {
+            try stdin.fileHandleForWriting.write(contentsOf: input)
+            try stdin.fileHandleForWriting.close()
+        }
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         let errData = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
