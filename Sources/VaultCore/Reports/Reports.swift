@@ -11,6 +11,7 @@ public struct SpendingRow: Codable, Sendable, Equatable {
 
 /// One vendor's scorecard.
 public struct VendorScorecard: Codable, Sendable, Equatable {
+    public var vendorID: String
     public var vendor: String
     public var stage: String
     public var purchases: Int
@@ -24,12 +25,14 @@ public struct VendorScorecard: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case vendor, stage, purchases, spend, returns
+        case vendorID = "vendor_id"
         case openCases = "open_cases", resolvedCases = "resolved_cases", medianDaysToResolve = "median_days_to_resolve"
     }
 }
 
 /// What one active grant lets a vendor read right now.
 public struct ExposureRow: Codable, Sendable, Equatable {
+    public var vendorID: String
     public var vendor: String
     public var grantID: String
     public var binding: String
@@ -41,6 +44,7 @@ public struct ExposureRow: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case vendor, binding, purpose, readable
+        case vendorID = "vendor_id"
         case grantID = "grant_id", expiresAt = "expires_at", usesLeft = "uses_left"
     }
 }
@@ -104,7 +108,7 @@ public struct Reports: Sendable {
                 }.sorted()
                 let median: Double? = days.isEmpty ? nil : days.count % 2 == 1 ? days[days.count / 2] : (days[days.count / 2 - 1] + days[days.count / 2]) / 2
                 return VendorScorecard(
-                    vendor: vendor.name, stage: vendor.stage.rawValue, purchases: tally.count,
+                    vendorID: vendor.id, vendor: vendor.name, stage: vendor.stage.rawValue, purchases: tally.count,
                     spend: spend.sorted { $0.key < $1.key }.map { Money(minorUnits: $0.value, currency: $0.key).formatted },
                     returns: tally.returns,
                     openCases: supportCases.filter(\.status.isOpen).count,
@@ -175,7 +179,7 @@ public struct Reports: Sendable {
                 }
                 if grant.scopes.contains(.casesOwn) { readable.append("cases with \(name) (\(caseCounts[grant.vendorID] ?? 0))") }
                 return ExposureRow(
-                    vendor: vendors[grant.vendorID]?.name ?? name, grantID: grant.id, binding: grant.binding.rawValue,
+                    vendorID: grant.vendorID, vendor: vendors[grant.vendorID]?.name ?? name, grantID: grant.id, binding: grant.binding.rawValue,
                     purpose: grant.purpose.rawValue, readable: readable, expiresAt: grant.expiresAt.map(Timestamp.string), usesLeft: grant.usesLeft)
             }.sorted { ($0.vendor.lowercased(), $0.grantID) < ($1.vendor.lowercased(), $1.grantID) }
         }
