@@ -41,13 +41,16 @@ struct InitCommand: ParsableCommand {
     @Flag(help: "Accept a passphrase that is short, repetitive or common.")
     var allowWeak = false
 
+    @OptionGroup var output: OutputOptions
+
     func run() throws {
         let path = location.path
         if FileManager.default.fileExists(atPath: path) { throw VaultError.vaultExists(path: path) }
         let passphrase = try unlock.passphrase(confirm: true)
         try PassphraseStrength.check(passphrase, allowWeak: allowWeak)
         let vault = try Vault.create(path: path, passphrase: passphrase, kdf: kdf.parameters, checkpoints: checkpointStore())
-        print("Created vault \(vault.database.header.vaultIDHex) at \(path)")
+        try Terminal.report(
+            output, ["vault_id": vault.database.header.vaultIDHex, "path": path], text: "Created vault \(vault.database.header.vaultIDHex) at \(path)")
     }
 }
 

@@ -155,6 +155,7 @@ struct RelayCommand: ParsableCommand {
         @Argument(help: "The relay's base URL.") var url: String
         @Option(help: "The one-time invite code from the relay's operator.") var invite: String?
         @Option(help: ArgumentHelp("Read the invite code from this file (- for standard input).", valueName: "path")) var inviteFile: String?
+        @OptionGroup var output: OutputOptions
 
         func run() async throws {
             let relayURL = try RelayClient.parseURL(url)
@@ -182,6 +183,10 @@ struct RelayCommand: ParsableCommand {
             }
             try vault.relay.link(url: relayURL.absoluteString)
             let pushed = try await RelayPush.flush(vault)
+            if output.json {
+                print(try Terminal.json(StatusJSON(linked: true, relay: relayURL.absoluteString, pushed: pushed?.pushed ?? 0)))
+                return
+            }
             print("Linked vault \(vault.database.header.vaultIDHex) to \(relayURL.absoluteString); \(pushed?.pushed ?? 0) grant(s) pushed.")
             print("Vendors redeem at \(relayURL.absoluteString)/v1/share with the tokens they hold. Stop `vrm serve` for this vault.")
         }
@@ -210,10 +215,33 @@ struct RelayCommand: ParsableCommand {
             guard let state = try vault.relay.state() else { throw CLIError(description: "this vault is not linked to a relay (`vrm relay link`)") }
             let (reconciled, pulled) = try await RelayPush.sync(vault, state: state)
             if output.json {
-                print(try Terminal.json(["relay": state.url, "pushed": String(reconciled), "pulled": String(pulled)]))
+                struct Synced: Encodable { var relay: String, pushed: Int, pulled: Int }
+                print(try Terminal.json(Synced(relay: state.url, pushed: reconciled, pulled: pulled)))
             } else {
                 print("Synced with \(state.url): \(pulled) history entr\(pulled == 1 ? "y" : "ies") pulled, \(reconciled) grant(s) pushed.")
             }
+        }
+    }
+
+    /// `vrm relay status --json` (and what link, unlink print with --json).
+    struct StatusJSON: Encodable {
+        var linked: Bool
+        var relay: String?
+        var linkedAt: String?
+        var queued: Int?
+        var lastSync: String?
+        var health: String?
+        var pulledThrough: Int64?
+        var relayGrants: Int64?
+        var relayActiveShares: Int64?
+        var relayPendingEntries: Int64?
+        var pushed: Int?
+        var error: String?
+
+        enum CodingKeys: String, CodingKey {
+            case linked, relay, queued, health, pushed, error
+            case linkedAt = "linked_at", lastSync = "last_sync", pulledThrough = "pulled_through", relayGrants = "relay_grants"
+            case relayActiveShares = "relay_active_shares", relayPendingEntries = "relay_pending_entries"
         }
     }
 
@@ -228,7 +256,7 @@ struct RelayCommand: ParsableCommand {
         func run() async throws {
             let vault = try unlock.unlock(location)
             guard let state = try vault.relay.state() else {
-                if output.json { print(try Terminal.json(["linked": "false"])) } else { print("Not linked to a relay.") }
+                if output.json { print(try Terminal.json(StatusJSON(linked: false))) } else { print("Not linked to a relay.") }
                 return
             }
             let queued = try vault.relay.queued().count
@@ -243,17 +271,12 @@ struct RelayCommand: ParsableCommand {
             }
             let lastSync = state.lastSyncAt.map { Timestamp.string(Millis.date($0)) } ?? "never"
             if output.json {
-                var fields: [String: String] = [
-                    "linked": "true", "relay": state.url, "queued": String(queued), "last_sync": lastSync, "health": health,
-                    "pulled_through": String(state.pulledSeq),
-                ]
-                if let held {
-                    fields["relay_grants"] = String(held.grants)
-                    fields["relay_active_shares"] = String(held.activeShares)
-                    fields["relay_pending_entries"] = String(held.pendingEntries)
-                }
-                if let problem { fields["error"] = problem }
-                print(try Terminal.json(fields))
+                print(
+                    try Terminal.json(
+                        StatusJSON(
+                            linked: true, relay: state.url, linkedAt: Timestamp.string(Millis.date(state.linkedAt)), queued: queued,
+                            lastSync: state.lastSyncAt.map { Timestamp.string(Millis.date($0)) }, health: health, pulledThrough: state.pulledSeq,
+                            relayGrants: held?.grants, relayActiveShares: held?.activeShares, relayPendingEntries: held?.pendingEntries, error: problem)))
             } else {
                 print("Linked to:        \(state.url) (since \(Timestamp.string(Millis.date(state.linkedAt))))")
                 print("Relay health:     \(health)")
@@ -284,6 +307,7 @@ struct RelayCommand: ParsableCommand {
         @OptionGroup var location: VaultLocation
         @OptionGroup var unlock: UnlockOptions
         @Flag(help: "Forget the link here without asking the relay (its copy stays there).") var local = false
+        @OptionGroup var output: OutputOptions
 
         func run() async throws {
             let vault = try unlock.unlock(location)
@@ -297,6 +321,10 @@ struct RelayCommand: ParsableCommand {
                 }
             }
             try vault.relay.unlink()
+            if output.json {
+                print(try Terminal.json(StatusJSON(linked: false, relay: state.url)))
+                return
+            }
             print(
                 local
                     ? "Forgot the link to \(state.url) here; the relay still holds this vault's grants until its operator removes them."
