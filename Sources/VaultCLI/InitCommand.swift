@@ -114,6 +114,7 @@ struct PassphraseCommand: ParsableCommand {
             try PassphraseStrength.check(new, allowWeak: allowWeak)
             if rotateKey {
                 try vault.rotateKey(current: current, new: new)
+                Session.endSessions(vaultID: database.header.vaultIDHex)
                 print("Passphrase changed and master key replaced: every record re-sealed under the new key.")
                 // A linked relay gets the new X25519 key at the end of this command (`RelayPush`).
                 if try database.isLinkedToRelay() {
@@ -121,6 +122,7 @@ struct PassphraseCommand: ParsableCommand {
                 }
             } else {
                 try vault.changePassphrase(current: current, new: new)
+                Session.endSessions(vaultID: database.header.vaultIDHex)
                 print("Passphrase changed.")
             }
         }

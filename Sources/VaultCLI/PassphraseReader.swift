@@ -50,6 +50,8 @@ enum PassphraseReader {
     /// is taken exactly as set.
     static func fromFile(_ path: String) throws -> SecretKey {
         let isStandardInput = path == StandardStreams.name
+        // Typed at a terminal, a passphrase is read without echo.
+        if isStandardInput, isatty(STDIN_FILENO) == 1 { return try fromTerminal(prompt: "Vault passphrase", confirm: false) }
         let fd = isStandardInput ? STDIN_FILENO : open(path, O_RDONLY)
         guard fd >= 0 else { throw CLIError(description: "cannot read the passphrase file \(path): \(String(cString: strerror(errno)))") }
         defer { if !isStandardInput { close(fd) } }

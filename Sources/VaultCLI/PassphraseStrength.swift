@@ -20,6 +20,14 @@ enum PassphraseStrength {
             "vault passphrase", "vaultpassword", "secretpassword", "supersecret123", "monkey123456", "dragon123456",
         ].map { Array($0.utf8) })
 
+    /// Common words that digits or symbols around them do not make strong.
+    static let commonWords: Set<[UInt8]> = Set(
+        [
+            "password", "passw0rd", "passwort", "qwerty", "qwertz", "azerty", "letmein", "welcome", "iloveyou", "admin", "monkey", "dragon",
+            "sunshine", "princess", "football", "baseball", "superman", "batman", "trustno", "changeme", "secret", "master", "vault",
+            "login", "abc", "abcdef", "shadow", "michael", "jennifer", "hello", "freedom", "whatever", "starwars", "pokemon",
+        ].map { Array($0.utf8) })
+
     /// Why `passphrase` is weak, or nil when it is acceptable.
     static func weakness(_ passphrase: SecretKey) -> String? {
         passphrase.withUnsafeBytes { raw -> String? in
@@ -32,6 +40,11 @@ enum PassphraseStrength {
             var lowered = raw.map { (0x41...0x5A).contains($0) ? $0 | 0x20 : $0 }
             defer { Wipe.bytes(&lowered) }
             if common.contains(lowered) { return "it is one of the most common passwords" }
+            // A common word with digits or symbols around it (`Password123!`), or digits alone.
+            let letters = lowered.filter { (0x61...0x7A).contains($0) }
+            if letters.isEmpty, lowered.allSatisfy({ $0 < 0x80 }) { return "it has no letters" }
+            let core = lowered.drop { !(0x61...0x7A).contains($0) }.reversed().drop { !(0x61...0x7A).contains($0) }.reversed()
+            if commonWords.contains(Array(core)) { return "it is a common word with digits or symbols added" }
             return nil
         }
     }

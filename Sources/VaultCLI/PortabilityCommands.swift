@@ -61,7 +61,7 @@ struct ImportAllCommand: ParsableCommand {
     }
 
     func run() throws {
-        if file == StandardStreams.name, unlock.passphraseFile == StandardStreams.name {
+        if file == StandardStreams.name, StandardStreams.passphraseReadsStandardInput(unlock) {
             throw CLIError.usage("standard input cannot be both the export and the passphrase file")
         }
         let data = try StandardStreams.read(file, what: "the export")

@@ -164,6 +164,9 @@ struct RelayCommand: ParsableCommand {
                 Terminal.note("vrm relay link: warning: --invite puts the code in the process list; prefer --invite-file or VRM_RELAY_INVITE.")
                 code = invite
             } else if let inviteFile {
+                if inviteFile == StandardStreams.name, StandardStreams.passphraseReadsStandardInput(unlock) {
+                    throw CLIError.usage("standard input cannot be both the invite and the passphrase file")
+                }
                 let data = try StandardStreams.read(inviteFile, what: "the invite file", limit: 4096)
                 code = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             } else if let fromEnvironment = ProcessInfo.processInfo.environment["VRM_RELAY_INVITE"], !fromEnvironment.isEmpty {

@@ -46,6 +46,9 @@ struct ServeCommand: AsyncParsableCommand {
         }
         listen.warnAboutKeyPermissions("vrm serve")
         let database = try location.openDatabase()
+        if database.isReadOnly {
+            throw CLIError(description: "the vault \(database.path) is read-only: vrm serve counts and records every redemption in it, so it must be able to write it")
+        }
         if try database.isLinkedToRelay() {
             throw CLIError(
                 description: "this vault is linked to a relay, which serves its grants (two endpoints would each count uses); "

@@ -77,7 +77,29 @@ enum Session {
         if create, mkdir(path, 0o700) != 0, errno != EEXIST {
             throw CLIError(description: "cannot create \(path): \(String(cString: strerror(errno)))")
         }
+        // The session directory itself: a real directory (not a link), ours, private.
+        var own = stat()
+        if lstat(path, &own) != 0 {
+            guard errno == ENOENT, !create else { throw CLIError(description: "cannot read \(path): \(String(cString: strerror(errno)))") }
+            return path
+        }
+        guard (own.st_mode & S_IFMT) == S_IFDIR, own.st_uid == getuid(), own.st_mode & 0o077 == 0 else {
+            throw CLIError(description: "\(path) must be a private directory of yours (mode 0700, not a link); refusing to keep a session there")
+        }
         return path
+    }
+
+    /// Runs `body` holding the session directory's lock, so that a `vrm lock` and a command
+    /// moving a session's idle clock on never interleave (a lock is never undone by a write).
+    static func locked<T>(_ directory: String, _ body: () throws -> T) throws -> T {
+        let fd = open(directory + "/.lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw CLIError(description: "cannot lock \(directory): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        while flock(fd, LOCK_EX) != 0 {
+            guard errno == EINTR else { throw CLIError(description: "cannot lock \(directory): \(String(cString: strerror(errno)))") }
+        }
+        defer { flock(fd, LOCK_UN) }
+        return try body()
     }
 
     static func filePath(directory: String, id: String) -> String { directory + "/session-" + id }
@@ -122,15 +144,17 @@ enum Session {
     /// parts: the id, and the session key (printed once, kept nowhere).
     static func start(database: VaultDatabase, master: SecretKey, idleTimeout: TimeInterval, now: Date = Date()) throws -> (id: String, key: SecretKey) {
         let directory = try directory(create: true)
-        sweep(directory: directory, now: now)
         let id = Random.bytes(idBytes).map { String(format: "%02x", $0) }.joined()
         let key = try SecretKey.random(count: keyBytes)
-        try write(
+        try locked(directory) {
+            sweep(directory: directory, now: now)
+            try write(
             master: master, key: key, id: id, directory: directory,
             record: Record(
                 version: 1, vaultID: database.header.vaultIDHex, idleTimeoutSeconds: Int64(idleTimeout), lastUsedMillis: Millis.from(now),
-                wrappedKeyDigest: digest(database.header.wrappedKey), sealedMaster: ""),
-            exclusive: true)
+                    wrappedKeyDigest: digest(database.header.wrappedKey), sealedMaster: ""),
+                exclusive: true)
+        }
         return (id, key)
     }
 
@@ -159,19 +183,32 @@ enum Session {
         }
     }
 
+    /// The record in a session file: a regular file of ours, read without following links or
+    /// blocking on anything planted in its place (a FIFO).
     static func read(path: String) -> Record? {
-        guard let data = FileManager.default.contents(atPath: path), data.count < 4096 else { return nil }
-        return try? JSONDecoder().decode(Record.self, from: data)
+        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, info.st_uid == getuid(), info.st_size < 4096 else { return nil }
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let count = buffer.withUnsafeMutableBytes { Foundation.read(fd, $0.baseAddress, $0.count) }
+        guard count > 0 else { return nil }
+        return try? JSONDecoder().decode(Record.self, from: Data(buffer[0..<count]))
     }
 
-    /// Overwrites and removes a session file.
+    /// Overwrites and removes a session file (only a regular file of ours with no other link
+    /// is overwritten; anything else is just unlinked).
     static func destroy(path: String) {
-        let fd = open(path, O_WRONLY | O_NOFOLLOW)
+        let fd = open(path, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
         if fd >= 0 {
             var info = stat()
-            if fstat(fd, &info) == 0, info.st_size > 0 {
+            if fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, info.st_uid == getuid(), info.st_nlink == 1, info.st_size > 0,
+                info.st_size < 1 << 16
+            {
                 let zeros = [UInt8](repeating: 0, count: Int(info.st_size))
                 _ = zeros.withUnsafeBytes { Foundation.write(fd, $0.baseAddress, $0.count) }
+                fsync(fd)
             }
             close(fd)
         }
@@ -180,24 +217,28 @@ enum Session {
 
     /// Removes sessions whose idle time is over (and unreadable files): a wrapped key left
     /// behind is useless without its variable, but it need not wait for the next login either.
-    static func sweep(directory: String, now: Date) {
+    static func sweep(directory: String, now: Date, endingVault vaultID: String? = nil) {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
         for name in names where name.hasPrefix("session-") {
             let path = directory + "/" + name
             if name.contains(".tmp-") {
-                if let info = try? FileManager.default.attributesOfItem(atPath: path), let modified = info[.modificationDate] as? Date,
-                    now.timeIntervalSince(modified) > 60
-                {
-                    destroy(path: path)
-                }
+                var info = stat()
+                if lstat(path, &info) == 0, now.timeIntervalSince1970 - TimeInterval(info.st_mtim.tv_sec) > 60 { destroy(path: path) }
                 continue
             }
             guard let record = read(path: path) else {
                 destroy(path: path)
                 continue
             }
-            if now.timeIntervalSince(record.lastUsed) > record.idleTimeout { destroy(path: path) }
+            if now.timeIntervalSince(record.lastUsed) > record.idleTimeout || record.vaultID == vaultID { destroy(path: path) }
         }
+    }
+
+    /// Ends every session of a vault (after its passphrase changed); nothing to do without a
+    /// session directory.
+    static func endSessions(vaultID: String) {
+        guard let directory = try? directory(create: false), access(directory, F_OK) == 0 else { return }
+        _ = try? locked(directory) { sweep(directory: directory, now: Date(), endingVault: vaultID) }
     }
 
     // MARK: Using a session
@@ -217,59 +258,76 @@ enum Session {
         case .handle(let id, let key):
             let directory: String
             do { directory = try Self.directory(create: false) } catch { return .ended(Ended(reason: "no session directory: \(error)")) }
-            sweep(directory: directory, now: now)
-            let path = filePath(directory: directory, id: id)
-            guard var record = read(path: path) else {
-                return .ended(Ended(reason: "the session has ended (locked, idle too long, or logged out)"))
+            guard access(directory, F_OK) == 0 else { return .ended(Ended(reason: "the session has ended (locked, idle too long, or logged out)")) }
+            return try locked(directory) { () throws -> Outcome in
+                sweep(directory: directory, now: now)
+                let path = filePath(directory: directory, id: id)
+                guard var record = read(path: path) else {
+                    return .ended(Ended(reason: "the session has ended (locked, idle too long, or logged out)"))
+                }
+                guard record.vaultID == database.header.vaultIDHex else {
+                    return .none(note: "\(variable) belongs to another vault than \(database.path); asking for this vault's passphrase")
+                }
+                let master: SecretKey
+                do {
+                    master = try AEAD.openSecret(Base64URL.decode(record.sealedMaster) ?? [], key: key, associatedData: record.associatedData(id: id))
+                } catch {
+                    destroy(path: path)
+                    return .ended(Ended(reason: "the session file does not open with this session key (altered or replaced)"))
+                }
+                // Another state of the vault (an older copy, or a passphrase changed elsewhere):
+                // not this session's; the session itself is left alone.
+                guard constantTimeEquals(Array(record.wrappedKeyDigest.utf8), Array(digest(database.header.wrappedKey).utf8)) else {
+                    return .ended(Ended(reason: "the vault's passphrase or key changed since `vrm unlock` (or this is another copy of it)"))
+                }
+                let vault = try Vault.unlock(database: database, master: master, wrappedKey: database.header.wrappedKey, checkpoints: checkpointStore())
+                record.lastUsedMillis = max(record.lastUsedMillis, Millis.from(now))
+                try write(master: master, key: key, id: id, directory: directory, record: record, exclusive: false)
+                return .unlocked(vault)
             }
-            guard record.vaultID == database.header.vaultIDHex else {
-                return .none(note: "\(variable) belongs to another vault than \(database.path); asking for this vault's passphrase")
-            }
-            let master: SecretKey
-            do {
-                master = try AEAD.openSecret(Base64URL.decode(record.sealedMaster) ?? [], key: key, associatedData: record.associatedData(id: id))
-            } catch {
-                destroy(path: path)
-                return .ended(Ended(reason: "the session file does not open with this session key (altered or replaced)"))
-            }
-            guard constantTimeEquals(Array(record.wrappedKeyDigest.utf8), Array(digest(database.header.wrappedKey).utf8)) else {
-                destroy(path: path)
-                return .ended(Ended(reason: "the vault's passphrase or key changed since `vrm unlock`"))
-            }
-            let vault = try Vault.unlock(database: database, master: master, wrappedKey: database.header.wrappedKey, checkpoints: checkpointStore())
-            record.lastUsedMillis = max(record.lastUsedMillis, Millis.from(now))
-            try write(master: master, key: key, id: id, directory: directory, record: record, exclusive: false)
-            return .unlocked(vault)
         }
     }
 
     /// Ends the session named by `VRM_SESSION` (or every session with `all`); how many ended.
     static func lock(all: Bool) throws -> Int {
         let directory = try directory(create: false)
-        if all {
-            let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-            let sessions = names.filter { $0.hasPrefix("session-") }
-            for name in sessions { destroy(path: directory + "/" + name) }
-            return sessions.filter { !$0.contains(".tmp-") }.count
+        guard access(directory, F_OK) == 0 else { return 0 }
+        return try locked(directory) {
+            if all {
+                let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+                let sessions = names.filter { $0.hasPrefix("session-") }
+                for name in sessions { destroy(path: directory + "/" + name) }
+                return sessions.filter { !$0.contains(".tmp-") }.count
+            }
+            guard let handle else { return 0 }
+            let path = filePath(directory: directory, id: handle.id)
+            var info = stat()
+            guard lstat(path, &info) == 0 else { return 0 }
+            destroy(path: path)
+            return 1
         }
-        guard let handle else { return 0 }
-        let path = filePath(directory: directory, id: handle.id)
-        guard access(path, F_OK) == 0 else { return 0 }
-        destroy(path: path)
-        return 1
     }
 
     /// Writes `prefix`, the session value and `suffix` to standard output without building
     /// the key's text in a `String`.
     static func printValue(id: String, key: SecretKey, prefix: String, suffix: String) {
-        var bytes = Array(prefix.utf8) + Array(id.utf8) + [UInt8(ascii: ".")]
         var raw = key.exposedCopy()
         var encoded = Base64URL.encodeToBytes(raw)
         Wipe.bytes(&raw)
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(prefix.utf8.count + id.utf8.count + 1 + encoded.count + suffix.utf8.count)
+        bytes += Array(prefix.utf8) + Array(id.utf8) + [UInt8(ascii: ".")]
         bytes += encoded
         bytes += Array(suffix.utf8)
-        FileHandle.standardOutput.write(Data(bytes))
         Wipe.bytes(&encoded)
+        bytes.withUnsafeBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let n = Foundation.write(STDOUT_FILENO, buffer.baseAddress.map { $0 + offset }, buffer.count - offset)
+                if n <= 0 { break }
+                offset += n
+            }
+        }
         Wipe.bytes(&bytes)
     }
 }

@@ -90,8 +90,15 @@ struct LockCommand: ParsableCommand {
     @Flag(help: "End every session of this user, for every vault.") var all = false
 
     func run() throws {
-        let ended = try Session.lock(all: all)
+        // The shell forgets the variable whatever happens to the file.
         print("unset \(Session.variable)")
+        let ended: Int
+        do {
+            ended = try Session.lock(all: all)
+        } catch {
+            Terminal.note("No session to end: \(error)")
+            return
+        }
         Terminal.note(ended == 0 ? "No session to end." : "Ended \(ended) session\(ended == 1 ? "" : "s").")
     }
 }

@@ -13,17 +13,21 @@ enum Terminal {
     static func bold(_ text: String) -> String { colour ? "\u{1B}[1m\(text)\u{1B}[0m" : text }
     static func dim(_ text: String) -> String { colour ? "\u{1B}[2m\(text)\u{1B}[0m" : text }
 
+    /// Columns of free text, which a table may cut to fit; every other column (ids, names
+    /// typed back in, dates, times, amounts, counts) is always shown whole.
+    static let freeText: Set<String> = ["ITEM", "SCOPES", "CAN READ", "SUBJECT", "DETAIL", "NOTES", "SITE", "VALUE", "SPEND"]
+
     /// A left-aligned table with a header row. On a terminal it fits the window's width
-    /// (`COLUMNS`, else the terminal's): the widest columns are cut, with `…`, down to a few
-    /// characters each; id columns (`fixed`) are never cut, so they can still be copied. Piped
+    /// (`COLUMNS`, else the terminal's) by cutting free-text columns (`freeText`), with `…`,
+    /// down to 8 characters each; when that is not enough the lines are left longer. Piped
     /// output is never cut.
-    static func table(_ header: [String], _ rows: [[String]], fixed: Set<String> = ["ID", "GRANT"], width: Int? = nil) -> String {
+    static func table(_ header: [String], _ rows: [[String]], width: Int? = nil) -> String {
         var widths = header.map(\.count)
         for row in rows {
             for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) }
         }
         if let limit = width ?? (stdoutIsTTY ? columns : nil) {
-            let minimum = header.enumerated().map { i, name in fixed.contains(name) ? widths[i] : min(widths[i], max(6, min(name.count, 10))) }
+            let minimum = header.enumerated().map { i, name in freeText.contains(name) ? min(widths[i], max(8, name.count)) : widths[i] }
             var total = widths.reduce(0, +) + 2 * max(0, widths.count - 1)
             // The last column (free text) gives way first, then the widest of the others.
             let last = widths.count - 1
@@ -61,7 +65,11 @@ enum Terminal {
     /// UTC otherwise and with `--utc`, so piped output stays exact and zone-free.
     static func time(_ date: Date) -> String {
         guard stdoutIsTTY, !TimeDisplay.utc else { return Timestamp.string(date) }
-        return date.formatted(Date.VerbatimFormatStyle(format: "\(year: .defaultDigits)-\(month: .twoDigits)-\(day: .twoDigits) \(hour: .twoDigits(clock: .twentyFourHour, hourCycle: .zeroBased)):\(minute: .twoDigits)", timeZone: .current, calendar: Calendar(identifier: .gregorian)))
+        let local = date.formatted(
+            Date.VerbatimFormatStyle(
+                format: "\(year: .defaultDigits)-\(month: .twoDigits)-\(day: .twoDigits) \(hour: .twoDigits(clock: .twentyFourHour, hourCycle: .zeroBased)):\(minute: .twoDigits)",
+                timeZone: .current, calendar: Calendar(identifier: .gregorian)))
+        return local + (TimeZone.current.abbreviation(for: date).map { " " + $0 } ?? "")
     }
 
     static func time(_ iso: String?) -> String? {

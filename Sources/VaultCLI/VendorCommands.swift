@@ -199,7 +199,8 @@ struct VendorCommand: ParsableCommand {
         func run() throws {
             let vault = try unlock.unlock(location)
             var lines: [String] = []
-            for name in names {
+            var seen: Set<String> = []
+            for name in names where seen.insert(name.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()).inserted {
                 let (vendor, held) = try vault.vendors.holdings(named: name)
                 func count(_ n: Int, _ what: String) -> String { "\(n) \(what)\(n == 1 ? "" : "s")" }
                 lines.append(
@@ -211,7 +212,7 @@ struct VendorCommand: ParsableCommand {
                 }
             }
             let what = withRecords ? "and their purchases and cases, revoking their grants" : "and revoke their grants"
-            try Terminal.confirmRemoval("Remove \(names.count == 1 ? "this vendor" : "these \(names.count) vendors") \(what)?\n\(lines.joined(separator: "\n"))\n", yes: yes)
+            try Terminal.confirmRemoval("Remove \(lines.count == 1 ? "this vendor" : "these \(lines.count) vendors") \(what)?\n\(lines.joined(separator: "\n"))\n", yes: yes)
             let removals = try vault.vendors.remove(names: names, withRecords: withRecords)
             try Terminal.report(
                 output,

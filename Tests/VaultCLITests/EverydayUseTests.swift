@@ -30,7 +30,7 @@ import VaultTestSupport
         #expect(added.status == 0, "\(added.err)")
         #expect((try Self.object(added.out)["id"] as? String)?.count == 32)
         // The file holds the master key sealed; the session key is nowhere on disk.
-        let files = try FileManager.default.contentsOfDirectory(atPath: runtime + "/vrm")
+        let files = try FileManager.default.contentsOfDirectory(atPath: runtime + "/vrm").filter { $0.hasPrefix("session-") }
         #expect(files.count == 1)
         let stored = try String(contentsOfFile: runtime + "/vrm/" + files[0], encoding: .utf8)
         #expect(!stored.contains(String(session.split(separator: ".")[1])))
@@ -43,6 +43,16 @@ import VaultTestSupport
         let locked = try cli.run(["lock"], env: sessionEnv)
         #expect(locked.status == 0)
         #expect(locked.out == "unset VRM_SESSION\n")
+        // Without a runtime directory, lock still tells the shell to forget the variable.
+        #expect(try cli.run(["lock"], env: ["VRM_SESSION": session]).out == "unset VRM_SESSION\n")
+        // A planted link in place of the session directory is refused.
+        let other = try Self.runtimeDirectory(CLIRunner())
+        try FileManager.default.removeItem(atPath: runtime + "/vrm")
+        try FileManager.default.createSymbolicLink(atPath: runtime + "/vrm", withDestinationPath: other)
+        let planted = try cli.run(["unlock"], env: env.merging(["XDG_RUNTIME_DIR": runtime]) { $1 })
+        #expect(planted.status == 1)
+        #expect(planted.err.contains("not a link"))
+        try FileManager.default.removeItem(atPath: runtime + "/vrm")
         let after = try cli.run(["vendor", "list"], env: sessionEnv)
         #expect(after.status == 2)
         #expect(after.err.contains("the session has ended"))
@@ -71,14 +81,15 @@ import VaultTestSupport
         #expect(edited.status == 2)
         #expect(edited.err.contains("does not open"))
         #expect(!FileManager.default.fileExists(atPath: file))
-        // A passphrase change ends every session of the vault.
+        // A passphrase change ends every session of the vault: its file is destroyed at once.
         let second = try unlock()
         #expect(try cli.run(["vendor", "list"], env: second).status == 0)
         let new = cli.writePassphrase("another long passphrase", name: "new")
-        #expect(try cli.run(["passphrase", "change", "--new-passphrase-file", new], env: env).status == 0)
+        #expect(try cli.run(["passphrase", "change", "--new-passphrase-file", new], env: env.merging(["XDG_RUNTIME_DIR": runtime]) { $1 }).status == 0)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: runtime + "/vrm").filter { $0.hasPrefix("session-") }.isEmpty)
         let stale = try cli.run(["vendor", "list"], env: second)
         #expect(stale.status == 2)
-        #expect(stale.err.contains("passphrase or key changed"))
+        #expect(stale.err.contains("the session has ended"))
         // A malformed value is named as such.
         let malformed = try cli.run(["vendor", "list"], env: ["XDG_RUNTIME_DIR": runtime, "VRM_SESSION": "nonsense"])
         #expect(malformed.status == 2)

@@ -94,6 +94,7 @@ public struct ConsentEngine: Sendable {
             }
             best[suggestion] = min(best[suggestion] ?? .max, distance)
         }
+        best[scope.description] = nil
         return best.sorted { ($0.value, $0.key) < ($1.value, $1.key) }.prefix(3).map(\.key)
     }
 

@@ -69,7 +69,13 @@ public struct VaultExport: Codable, Sendable, Equatable {
         guard head.format == format || head.format == formatV1 else {
             throw VaultError.invalidInput("unsupported export format \"\(head.format.prefix(40))\" (this build reads \(format) and \(formatV1))")
         }
-        var all = try decoder(format: head.format).decode(VaultExport.self, from: data)
+        var all: VaultExport
+        do {
+            all = try decoder(format: head.format).decode(VaultExport.self, from: data)
+        } catch {
+            // The file's own key names in the message: snake_case in /2.
+            throw VaultError.invalidInput("not a vrm export: \(Portability.decodingProblem(error, snakeCase: head.format != formatV1))")
+        }
         all.profile = try decoder(format: formatV1).decode(Profile.self, from: data).profile
         return all
     }
@@ -203,18 +209,36 @@ public struct Portability: Sendable {
         return (all.profile.count, all.vendors.count, all.purchases.count, all.cases.count)
     }
 
-    static func decodingProblem(_ error: any Error) -> String {
+    static func decodingProblem(_ error: any Error, snakeCase: Bool = false) -> String {
         guard let error = error as? DecodingError else { return "unreadable JSON" }
+        func name(_ key: String) -> String { snakeCase ? Self.snakeCase(key) : key }
         switch error {
-        case .keyNotFound(let key, let context): return "missing \(key.stringValue) at \(path(context))"
+        case .keyNotFound(let key, let context): return "missing \(name(key.stringValue)) at \(path(context, name))"
         case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
-            return "bad value at \(path(context))"
+            return "bad value at \(path(context, name))"
         @unknown default: return "unreadable JSON"
         }
     }
 
-    static func path(_ context: DecodingError.Context) -> String {
-        let p = context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
+    static func path(_ context: DecodingError.Context, _ name: (String) -> String = { $0 }) -> String {
+        let p = context.codingPath.map { $0.intValue.map(String.init) ?? name($0.stringValue) }.joined(separator: ".")
         return p.isEmpty ? "the top level" : p
+    }
+
+    /// `vendorID` → `vendor_id`, `warrantyUntil` → `warranty_until` (as the export's encoder writes them).
+    static func snakeCase(_ key: String) -> String {
+        var result = ""
+        var previousUpper = true
+        for character in key {
+            if character.isUppercase {
+                if !previousUpper { result += "_" }
+                result += character.lowercased()
+                previousUpper = true
+            } else {
+                result.append(character)
+                previousUpper = false
+            }
+        }
+        return result
     }
 }

@@ -106,9 +106,8 @@ public struct VendorRegistry: Sendable {
         return try context.write { transaction in
             var removals: [Removal] = []
             var seen: Set<String> = []
-            for name in names {
+            for name in names where seen.insert(Self.normalisedName(name)).inserted {
                 let vendor = try vendor(named: name, in: transaction)
-                guard seen.insert(vendor.id).inserted else { continue }
                 let purchases = try transaction.purchases.count(vendorID: vendor.id), cases = try transaction.cases.count(vendorID: vendor.id)
                 guard withRecords || purchases + cases == 0 else {
                     throw VaultError.conflict(
