@@ -129,7 +129,9 @@ struct ReadPlan {
         switch kind {
         case .csv: return try GenericCSV(map: columnMap, delimiter: delimiter, hasDefaultVendor: rules.defaultVendor != nil).read(try text(first))
         case .json: return try GenericJSON(map: columnMap).read(try text(first))
-        case .amazonCSV, .amazonJSON, .schemaOrg, .ofx, .camt053:
+        case .amazonCSV: return try AmazonOrderHistory(defaultVendor: rules.defaultVendor).readCSV(try text(first))
+        case .amazonJSON: return try AmazonOrderHistory(defaultVendor: rules.defaultVendor).readJSON(try text(first))
+        case .schemaOrg, .ofx, .camt053:
             throw VaultError.invalidField([.importPreset], "import_preset \(sourceName) is not read yet")
         }
     }
