@@ -131,7 +131,8 @@ struct ReadPlan {
         case .json: return try GenericJSON(map: columnMap).read(try text(first))
         case .amazonCSV: return try AmazonOrderHistory(defaultVendor: rules.defaultVendor).readCSV(try text(first))
         case .amazonJSON: return try AmazonOrderHistory(defaultVendor: rules.defaultVendor).readJSON(try text(first))
-        case .schemaOrg, .ofx, .camt053:
+        case .schemaOrg: return try SchemaOrgOrders(encoding: encoding).read(files)
+        case .ofx, .camt053:
             throw VaultError.invalidField([.importPreset], "import_preset \(sourceName) is not read yet")
         }
     }
