@@ -132,8 +132,10 @@ struct ReadPlan {
         case .amazonCSV: return try AmazonOrderHistory(defaultVendor: rules.defaultVendor).readCSV(try text(first))
         case .amazonJSON: return try AmazonOrderHistory(defaultVendor: rules.defaultVendor).readJSON(try text(first))
         case .schemaOrg: return try SchemaOrgOrders(encoding: encoding).read(files)
-        case .ofx, .camt053:
-            throw VaultError.invalidField([.importPreset], "import_preset \(sourceName) is not read yet")
+        case .ofx:
+            let text = try encoding.map { try ImportText.decode(first.data, encoding: $0, name: first.name) } ?? ImportText.utf8OrWindows1252(first.data)
+            return try OFXStatement().read(text)
+        case .camt053: return try CAMT053Statement().read(try text(first))
         }
     }
 }
