@@ -98,13 +98,17 @@ import Testing
         #expect { try read(text, preset: "ofx") } throws: { "\($0)".contains(message) }
     }
 
-    @Test func tenThousandTransactionsReadInLinearTime() throws {
+    @Test func tenThousandTransactionsOrEntriesReadInLinearTime() throws {
         let one = (0..<10_000).map { Self.transaction("-1.\(String(format: "%02d", $0 % 100))", id: "T\($0)", name: "Shop \($0 % 50)") }.joined()
         let started = Date()
         let batch = try read(Self.ofx(one), preset: "ofx")
         let seconds = Date().timeIntervalSince(started)
         #expect(batch.rows.count == 10_000 && batch.problems.isEmpty)
         #expect(seconds < 10, "took \(seconds) s")
+        let entries = (0..<10_000).map { Self.entry(reference: "<AcctSvcrRef>R\($0)</AcctSvcrRef>") }.joined()
+        let camtStarted = Date()
+        let camt = try read(Self.camt(entries: entries), preset: "camt053")
+        #expect(camt.rows.count == 10_000 && Date().timeIntervalSince(camtStarted) < 10)
     }
 
     static func camt(_ version: String = "08", entries: String) -> String {

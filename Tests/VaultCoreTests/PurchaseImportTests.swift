@@ -28,8 +28,10 @@ func importBatch(_ text: String, name: String = "orders.csv", _ options: Purchas
         #expect(try count() == 0)
         let first = try vault.portability.importPurchases(batch, dryRun: false)
         #expect(first.added.count == 2 && first.added.allSatisfy { $0.purchase.id.hasPrefix("p_") && $0.vendor == "Acme" })
+        let written = try logicalDump(dir.file("vault.db"))
         let second = try vault.portability.importPurchases(batch, dryRun: false)
-        #expect(second.added.isEmpty && second.duplicates == 2)
+        #expect(second.added.isEmpty && second.duplicates == 2 && !second.dryRun)
+        #expect(try logicalDump(dir.file("vault.db")) == written, "an import that adds nothing writes nothing")
         let stove = try #require(try vault.purchases.list().first { $0.item == "Stove, small" })
         #expect(stove.price?.minorUnits == 4550 && stove.quantity == 2 && stove.giftFor == "Sam")
     }

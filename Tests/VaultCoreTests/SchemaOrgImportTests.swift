@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import VaultCore
+import VaultTestSupport
 
 /// `--preset schema-org`: Order JSON-LD in JSON files, HTML pages, e-mail messages and folders.
 @Suite struct SchemaOrgImportTests {
@@ -90,6 +91,16 @@ import Testing
         #expect(batch.skipped.filesWithoutOrder == 1)
         #expect(batch.rows.map(\.location) == ["b.json: order 1, item 1", "b.json: order 1, item 2"])
         #expect(batch.problems.map(\.description) == ["c.html: JSON-LD block 1: invalid JSON at line 1: expected a key in quotes"])
+    }
+
+    @Test func theSameOrderInTwoMailsIsADuplicateNotADoubleQuantity() throws {
+        let batch = try read([("confirmation.json", Self.order), ("shipped.json", Self.order)])
+        #expect(batch.rows.map(\.purchase.quantity) == [3, 1, 3, 1])
+        let dir = TemporaryDirectory()
+        let vault = try makeVault(in: dir)
+        let outcome = try vault.portability.importPurchases(batch, createVendors: true, dryRun: false)
+        #expect(outcome.added.count == 2 && outcome.duplicates == 2 && outcome.newVendors == ["Bolt Bikes"])
+        #expect(try vault.purchases.list().map(\.quantity).sorted() == [1, 3])
     }
 
     @Test func missingPiecesAreProblemsAndNoOrderIsAnError() throws {

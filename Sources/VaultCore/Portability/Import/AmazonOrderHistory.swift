@@ -41,7 +41,7 @@ struct AmazonOrderHistory {
                 "line \(header.line): missing column\(missing.count == 1 ? "" : "s") \(missing.map { "\"\($0)\"" }.joined(separator: ", ")): "
                     + "not an Amazon order history (the header has: \(ImportProblem.shown(written.joined(separator: ", "), 300)))")
         }
-        var read = SourceRead(mergesRepeatedLines: true)
+        var read = SourceRead()
         for (ordinal, record) in records.dropFirst().enumerated() {
             let location = "line \(record.line)"
             guard record.fields.count == written.count else {
@@ -75,7 +75,7 @@ struct AmazonOrderHistory {
         } else {
             throw VaultError.invalidInput(shape)
         }
-        var read = SourceRead(mergesRepeatedLines: true)
+        var read = SourceRead()
         for (ordinal, element) in elements.enumerated() {
             let location = "entry \(ordinal + 1)"
             guard let members = element.members else {
@@ -124,6 +124,7 @@ struct AmazonOrderHistory {
         }
         var draft = DraftRow(location: location, ordinal: ordinal)
         draft.paddedAmounts = true
+        draft.mergeGroup = 0
         if defaultVendor == nil {
             draft.set(.vendor, Self.vendor(website: cells["Website"]?.text), label: cells.label("Website"))
         }

@@ -34,12 +34,14 @@ struct CAMT053Statement {
         guard let iso = namespaces.first(where: { $0.contains("iso:20022") || $0.contains("camt.") }) else { return }
         guard let range = iso.range(of: "camt.053.001.") else {
             let kind = iso.components(separatedBy: ":").last ?? iso
-            throw VaultError.invalidInput(
-                "this is a \(ImportProblem.shown(kind, 40)) file, not a camt.053 statement; import_preset camt053 reads camt.053.001.02 to .08")
+            throw VaultError.invalidField(
+                [.importPreset], "this is a \(ImportProblem.shown(kind, 40)) file, not a camt.053 statement; import_preset camt053 reads camt.053.001.02 to .08"
+            )
         }
         let version = iso[range.upperBound...].prefix { $0.isNumber }
         guard let number = Int(version), versions.contains(number) else {
-            throw VaultError.invalidInput(
+            throw VaultError.invalidField(
+                [.importPreset],
                 "camt.053.001.\(ImportProblem.shown(String(version), 4)) is a version not read here; import_preset camt053 reads camt.053.001.02 to .08")
         }
     }

@@ -22,6 +22,9 @@ struct DraftRow: Sendable {
     var emptyLabels: [ImportColumn: String] = [:]
     /// The price is for one unit: the line's price is price × quantity (exactly).
     var unitPrice = false
+    /// Rows of one group (an Amazon file, one schema.org Order) with the same order number and
+    /// item are one purchase (`RepeatedLines`); nil: never merged.
+    var mergeGroup: Int?
     /// Zeros past the currency's decimals are dropped (`12.340` EUR is 12.34): machine-written
     /// exports pad amounts; in our own columns they stay an error.
     var paddedAmounts = false

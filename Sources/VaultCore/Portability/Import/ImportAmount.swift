@@ -62,7 +62,7 @@ struct CurrencyMark: Sendable, Equatable {
     }
 }
 
-/// An amount as a file writes it (`Specs/import.md` §5): an optional sign (`-`, `+`, a
+/// An amount as a file writes it (`Specs/import.md` §4.2): an optional sign (`-`, `+`, a
 /// trailing `-`, or parentheses), an optional currency code or symbol before or after, digits
 /// with thousands separators, and a decimal point — or a decimal comma when the file uses one.
 struct WrittenAmount: Sendable, Equatable {

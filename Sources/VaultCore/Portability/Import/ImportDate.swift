@@ -1,5 +1,5 @@
 /// Dates as files write them: ISO 8601 days and timestamps always, other layouts through a
-/// `--date-format` pattern (`Specs/import.md` §5).
+/// `--date-format` pattern (`Specs/import.md` §4.1, §5.2).
 enum ImportDate {
     /// `YYYY-MM-DD`, or an ISO 8601 timestamp starting with it (`2024-03-14T18:22:05Z`,
     /// `2024-03-14T18:22:05.123+01:00`, `2024-03-14 18:22`): the calendar day as written,

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The text encodings an import reads (`Specs/import.md` §2).
+/// The text encodings an import reads (`Specs/import.md` §2.1).
 public enum ImportEncoding: String, Sendable, CaseIterable {
     /// UTF-8; one leading byte-order mark is dropped by the readers.
     case utf8 = "utf-8"
@@ -26,7 +26,7 @@ enum ImportText {
         let (line, byte) = firstInvalidUTF8(Array(data))
         throw VaultError.invalidField(
             [.importEncoding],
-            "\(name) is not UTF-8 text (line \(line) has the byte 0x\(String(format: "%02X", byte))); "
+            "\(ImportProblem.shown(name, 200)) is not UTF-8 text (line \(line) has the byte 0x\(String(format: "%02X", byte))); "
                 + "save it as UTF-8, or pass import_encoding windows-1252 if it is Windows or Latin-1 text")
     }
 

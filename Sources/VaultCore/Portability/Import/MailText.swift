@@ -54,7 +54,7 @@ enum MailText {
             let colon = firstLine.firstIndex(of: ":"),
             firstLine[..<colon].allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") })
         else { return false }
-        let headers = head.components(separatedBy: "\n\n").first ?? head
+        let headers = head.replacingOccurrences(of: "\r\n", with: "\n").components(separatedBy: "\n\n").first ?? head
         return headers.lowercased().contains("content-type:") || headers.lowercased().contains("mime-version:")
     }
 

@@ -332,8 +332,9 @@ struct MarkupReader {
                 continue
             }
             guard sgml else {
-                let shown = String(decoding: raw[i..<limit].prefix { $0 != UInt8(ascii: ";") && !Self.isSpace($0) }, as: UTF8.self)
-                throw fail("an unknown or malformed entity \(shown); write &amp; for a literal '&'")
+                let name = raw[i..<limit].prefix { $0 != UInt8(ascii: ";") && !Self.isSpace($0) }
+                let shown = String(decoding: name, as: UTF8.self) + (raw[i..<limit].dropFirst(name.count).first == UInt8(ascii: ";") ? ";" : "")
+                throw fail("an unknown or malformed entity \"\(ImportProblem.shown(shown, 12))\"; write &amp; for a literal '&'")
             }
             out.append(byte)
             i += 1

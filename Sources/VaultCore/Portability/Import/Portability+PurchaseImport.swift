@@ -29,10 +29,14 @@ extension Portability {
     /// then, unless the batch or a vendor has a problem — which throws every problem at once,
     /// writing nothing — the rows that are not duplicates are added, together with the new
     /// vendors, in one write transaction that re-materialises the grants they touch once.
-    /// A dry run does the same checks in a read transaction and writes nothing.
+    /// Everything is checked in a read transaction first; a dry run stops there, and so does an
+    /// import that would add nothing (the file is not written at all). The write transaction
+    /// then does the same again, so a vendor or purchase added in between is seen.
     public func importPurchases(_ batch: PurchaseImport.Batch, createVendors: Bool = false, dryRun: Bool) throws -> ImportOutcome {
-        if dryRun || !batch.problems.isEmpty {
-            return try context.read { transaction in try importPurchases(batch, createVendors: createVendors, write: false, in: transaction) }
+        var checked = try context.read { transaction in try importPurchases(batch, createVendors: createVendors, write: false, in: transaction) }
+        if dryRun || (checked.added.isEmpty && checked.newVendors.isEmpty) {
+            checked.dryRun = dryRun
+            return checked
         }
         return try context.write { transaction in try importPurchases(batch, createVendors: createVendors, write: true, in: transaction) }
     }

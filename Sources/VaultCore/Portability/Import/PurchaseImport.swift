@@ -86,6 +86,8 @@ public enum PurchaseImport {
         var vendorLabel: String?
         /// The vendor is `--vendor`'s.
         var vendorFromOption = false
+        /// See `DraftRow.mergeGroup`.
+        var mergeGroup: Int?
     }
 
     /// Rows a source leaves out on purpose, by reason.
@@ -127,7 +129,7 @@ public enum PurchaseImport {
             case .failure(let failure): read.problems += failure.problems
             }
         }
-        if read.mergesRepeatedLines { rows = RepeatedLines.merge(rows, problems: &read.problems) }
+        rows = RepeatedLines.merge(rows, problems: &read.problems)
         let problems = read.problems.enumerated().sorted { ($0.element.ordinal, $0.offset) < ($1.element.ordinal, $1.offset) }.map(\.element)
         return Batch(rows: rows, problems: problems, skipped: read.skipped, source: plan.sourceName)
     }
@@ -148,7 +150,4 @@ struct SourceRead: Sendable {
     var drafts: [DraftRow] = []
     var problems: [ImportProblem] = []
     var skipped = PurchaseImport.Skipped()
-    /// Lines of one order with the same item are one purchase (their quantities and prices
-    /// added), since the de-duplication key is vendor + order + item.
-    var mergesRepeatedLines = false
 }

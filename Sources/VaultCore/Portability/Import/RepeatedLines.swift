@@ -1,18 +1,19 @@
 /// Lines of one order that carry the same item (Amazon lists an item once per shipment) are
 /// one purchase: the de-duplication key is vendor + order number + item, so two of them would
-/// otherwise count as a duplicate. Their quantities and prices are added.
+/// otherwise count as a duplicate. Their quantities and prices are added. Only rows of one
+/// merge group are merged: the same order in two mails is one order twice (a duplicate).
 enum RepeatedLines {
     static func merge(_ rows: [PurchaseImport.Row], problems: inout [ImportProblem]) -> [PurchaseImport.Row] {
         var first: [String: Int] = [:]
         var merged: [PurchaseImport.Row] = []
         for row in rows {
             let p = row.purchase
-            guard let order = p.orderNumber else {
+            guard let order = p.orderNumber, let group = row.mergeGroup else {
                 merged.append(row)
                 continue
             }
             let key = [
-                VendorRegistry.normalisedName(p.vendorName), order.trimmingCharacters(in: .whitespaces),
+                String(group), VendorRegistry.normalisedName(p.vendorName), order.trimmingCharacters(in: .whitespaces),
                 p.item.trimmingCharacters(in: .whitespaces).lowercased(),
             ]
             .joined(separator: "\u{0}")

@@ -1,5 +1,5 @@
 /// Checks a draft row's values and builds the purchase, collecting every problem of the row
-/// (one per field) instead of stopping at the first (`Specs/import.md` §5).
+/// (one per field) instead of stopping at the first (`Specs/import.md` §4).
 struct RowChecker {
     let rules: ValueRules
 
@@ -67,7 +67,8 @@ struct RowChecker {
         }
         return .success(
             PurchaseImport.Row(
-                location: draft.location, purchase: purchase, ordinal: draft.ordinal, vendorLabel: vendorField.label, vendorFromOption: draft[.vendor] == nil))
+                location: draft.location, purchase: purchase, ordinal: draft.ordinal, vendorLabel: vendorField.label, vendorFromOption: draft[.vendor] == nil,
+                mergeGroup: draft.mergeGroup))
     }
 
     /// A problem message and the field it is about.

@@ -6,9 +6,11 @@ struct SchemaOrgOrders {
     let encoding: ImportEncoding?
 
     func read(_ files: [PurchaseImport.InputFile]) throws -> SourceRead {
-        var read = SourceRead(mergesRepeatedLines: true)
+        var read = SourceRead()
         var ordinal = 0
+        var group = 0
         for file in files {
+            let name = ImportProblem.shown(file.name, 200)
             let blocks = try jsonLDBlocks(file)
             var orders = 0
             var broken = false
@@ -17,7 +19,7 @@ struct SchemaOrgOrders {
                 do {
                     value = try JSONText.parse(block)
                 } catch {
-                    let place = blocks.count == 1 && Self.isJSONFile(file.name) ? file.name : "\(file.name): JSON-LD block \(index + 1)"
+                    let place = blocks.count == 1 && Self.isJSONFile(file.name) ? name : "\(name): JSON-LD block \(index + 1)"
                     read.problems.append(ImportProblem(location: place, field: nil, message: "\(error)", ordinal: ordinal))
                     ordinal += 1
                     broken = true
@@ -27,13 +29,14 @@ struct SchemaOrgOrders {
                 Self.findOrders(in: value, into: &found)
                 for order in found {
                     orders += 1
-                    add(order, location: "\(file.name): order \(orders)", ordinal: &ordinal, to: &read)
+                    group += 1
+                    add(order, location: "\(name): order \(orders)", group: group, ordinal: &ordinal, to: &read)
                 }
             }
             guard orders == 0, !broken else { continue }
             guard files.count > 1 else {
                 throw VaultError.invalidInput(
-                    "no schema.org Order in \(file.name)"
+                    "no schema.org Order in \(name)"
                         + (blocks.isEmpty ? " (it has no JSON-LD)" : " (in \(blocks.count) JSON-LD block\(blocks.count == 1 ? "" : "s"))"))
             }
             read.skipped.filesWithoutOrder += 1
@@ -126,7 +129,7 @@ struct SchemaOrgOrders {
         }
     }
 
-    private func add(_ order: JSONValue, location: String, ordinal: inout Int, to read: inout SourceRead) {
+    private func add(_ order: JSONValue, location: String, group: Int, ordinal: inout Int, to read: inout SourceRead) {
         let status = Self.scalar(order["orderStatus"]) ?? order["orderStatus"]?["@id"].flatMap { Self.scalar($0) } ?? ""
         let offers = Self.list(order["acceptedOffer"])
         let items = offers.isEmpty ? Self.list(order["orderedItem"]) : []
@@ -143,6 +146,7 @@ struct SchemaOrgOrders {
         var base = DraftRow(location: location, ordinal: 0)
         base.unitPrice = true
         base.paddedAmounts = true
+        base.mergeGroup = group
         base.missingVendor = "no seller or merchant in the order (pass default_vendor)"
         let sellerKey = order["seller"] != nil ? "seller" : "merchant"
         base.set(.vendor, DraftRow.oneLine(Self.name(order[sellerKey])), label: "key \"\(sellerKey)\"")
