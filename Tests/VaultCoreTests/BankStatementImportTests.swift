@@ -93,6 +93,7 @@ import Testing
     @Test(arguments: [
         ("", "not an OFX file: there is no <OFX> element"), ("garbage \u{0} ~~~", "not an OFX file"),
         ("<OFX><BANKTRANLIST><STMTTRN><TRNAMT>-1", "ends inside <STMTTRN>"),
+        ("<OFX>\n<BANKTRANLIST>\n<STMTTRN>\n<TRNAMT>-1\n<NAME>", "line 5: the file ends inside <STMTTRN> (opened on line 3)"),
     ])
     func malformedOFXIsAClearError(_ text: String, _ message: String) {
         #expect { try read(text, preset: "ofx") } throws: { "\($0)".contains(message) }

@@ -109,6 +109,10 @@ import Testing
         #expect { try PurchaseImport.read([PurchaseImport.InputFile(name: "o.csv", data: latin1)], options: PurchaseImport.Options()) } throws: {
             "\($0)".contains("o.csv is not UTF-8 text (line 2 has the byte 0xE9)")
         }
+        let ofx = Data("OFXHEADER:100\nCHARSET:1252\n\n<OFX><NAME>CAF".utf8) + Data([0xC9])
+        #expect { try PurchaseImport.read([PurchaseImport.InputFile(name: "s.ofx", data: ofx)], options: PurchaseImport.Options()) } throws: {
+            "\($0)".hasSuffix("(this looks like an OFX statement: pass import_preset ofx)")
+        }
         let batch = try PurchaseImport.read([PurchaseImport.InputFile(name: "o.csv", data: latin1)], options: PurchaseImport.Options(encoding: "latin1"))
         #expect(batch.rows.first?.purchase.item == "Café")
     }

@@ -108,7 +108,10 @@ struct MarkupReader {
         while let open = stack.last {
             let hasText = textBuffers.last.map { $0.contains { !Self.isSpace($0) } } ?? false
             guard sgml, open.children.isEmpty, hasText else {
-                throw fail("the file ends inside <\(open.name)> (opened on line \(open.line)); is it cut short?")
+                // Name the innermost element that holds others (a transaction, an entry), not a
+                // leaf the cut happened to fall in.
+                let named = stack.last { !$0.children.isEmpty } ?? open
+                throw fail("the file ends inside <\(named.name)> (opened on line \(named.line)); is it cut short?")
             }
             close()
         }

@@ -123,12 +123,23 @@ struct ReadPlan {
         try ImportText.decode(file.data, encoding: encoding ?? .utf8, name: file.name)
     }
 
+    /// A generic file's text; when it is not UTF-8, the error says what the file looks like
+    /// (an OFX statement in Windows-1252 is the usual case).
+    private func genericText(_ file: PurchaseImport.InputFile) throws -> String {
+        do {
+            return try text(file)
+        } catch VaultError.invalidField(let fields, let message) {
+            let hint = SourceHint.guess(text: ImportText.windows1252(Array(file.data.prefix(4000))))
+            throw VaultError.invalidField(fields + (hint.isEmpty ? [] : [.importPreset]), message + hint)
+        }
+    }
+
     /// Runs the chosen source.
     func readSource(_ files: [PurchaseImport.InputFile]) throws -> SourceRead {
         guard let first = files.first else { throw VaultError.invalidInput("there is no file to read") }
         switch kind {
-        case .csv: return try GenericCSV(map: columnMap, delimiter: delimiter, hasDefaultVendor: rules.defaultVendor != nil).read(try text(first))
-        case .json: return try GenericJSON(map: columnMap).read(try text(first))
+        case .csv: return try GenericCSV(map: columnMap, delimiter: delimiter, hasDefaultVendor: rules.defaultVendor != nil).read(try genericText(first))
+        case .json: return try GenericJSON(map: columnMap).read(try genericText(first))
         case .amazonCSV: return try AmazonOrderHistory(defaultVendor: rules.defaultVendor).readCSV(try text(first))
         case .amazonJSON: return try AmazonOrderHistory(defaultVendor: rules.defaultVendor).readJSON(try text(first))
         case .schemaOrg: return try SchemaOrgOrders(encoding: encoding).read(files)
