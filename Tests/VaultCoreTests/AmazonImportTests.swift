@@ -89,6 +89,16 @@ import Testing
         #expect(batch.rows.map(\.purchase.item) == ["ASIN B000000001"])
     }
 
+    @Test(arguments: [
+        ("", "orders.csv", "the file is empty: expected an Amazon order history"), ("\u{FEFF}", "orders.csv", "the file is empty"),
+        ("\u{0}\u{1}\u{2}garbage,,", "orders.csv", "not an Amazon order history"),
+        ("Order ID,Order Date,\"Product", "orders.csv", "a quoted field is never closed"),
+        ("", "h.json", "an Amazon order history in JSON must be"), ("[{\"Order ID\": ", "h.json", "invalid JSON at line 1"),
+    ])
+    func emptyGarbageAndTruncatedFilesAreClearErrors(_ text: String, _ name: String, _ message: String) {
+        #expect { try importBatch(text, name: name, PurchaseImport.Options(preset: "amazon")) } throws: { "\($0)".contains(message) }
+    }
+
     @Test func theJSONFormReadsAnArrayOrAWrappedArray() throws {
         let entry =
             #"{"Website": "Amazon.com", "Order ID": "112-9", "Order Date": "2024-03-14T18:22:05.123Z", "Currency": "USD", "Unit Price": 19.99, "#

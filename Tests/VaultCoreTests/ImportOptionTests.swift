@@ -90,6 +90,14 @@ import Testing
         #expect { try importBatch("OFXHEADER:100\nDATA:OFXSGML\n<OFX>\n") } throws: { "\($0)".contains("pass import_preset ofx") }
     }
 
+    @Test func aColumnWithNoNameIsIgnoredOnlyWhenItIsEmpty() throws {
+        let trailing = try importBatch("vendor,item,date,\nAcme,Tent,2026-01-01,\nAcme,Pan,2026-01-02, \n")
+        #expect(trailing.rows.count == 2 && trailing.problems.isEmpty)
+        #expect { try importBatch("vendor,item,date,\nAcme,Tent,2026-01-01,\nAcme,Pan,2026-01-02,x\n") } throws: {
+            "\($0)" == "line 1: column 4 has no name, but line 3 has a value in it: name it in the header, then map or ignore it with column_map"
+        }
+    }
+
     @Test func anUnterminatedQuoteAndAHugeFieldAreHandled() throws {
         #expect { try importBatch("vendor,item,date\nAcme,\"Tent,2026-01-01\nAcme,Pan,2026-01-02\n") } throws: {
             "\($0)".contains("line 2: a quoted field is never closed")

@@ -115,5 +115,10 @@ import VaultTestSupport
             ])
         #expect { try read([("x.html", "<html>no markup</html>")]) } throws: { "\($0)".contains("no schema.org Order in x.html (it has no JSON-LD)") }
         #expect { try read([("x.json", "{\"@type\": \"Person\"}")]) } throws: { "\($0)".contains("no schema.org Order in x.json") }
+        #expect { try read([("empty.html", "")]) } throws: { "\($0)".contains("no schema.org Order in empty.html (it has no JSON-LD)") }
+        let cut = try read([("cut.eml", "Content-Type: multipart/mixed; boundary=x\n\n--x\nContent-Type: text/html\n\n<script type=application/ld+json>{")])
+        #expect(cut.problems.map(\.description) == ["cut.eml: JSON-LD block 1: invalid JSON at line 1: expected a key in quotes"])
+        let garbage = try read([("a.json", "\u{0}{\"@type\": \"Order\"")])
+        #expect(garbage.problems.map(\.description) == ["a.json: invalid JSON at line 1: expected a value"])
     }
 }

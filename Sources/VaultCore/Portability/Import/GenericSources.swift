@@ -91,11 +91,20 @@ struct GenericCSV {
         }
         var columns: [ImportColumn?] = []
         var unknown: [String] = []
-        for name in written {
+        for (index, name) in written.enumerated() {
             if let mapped = map.target(for: name) {
                 columns.append(mapped)
             } else if let own = ImportColumn(rawValue: name.lowercased()) {
                 columns.append(own)
+            } else if name.isEmpty, let holding = records.dropFirst().first(where: { index < $0.fields.count && !$0.fields[index].allSatisfy(\.isWhitespace) })
+            {
+                throw VaultError.invalidField(
+                    [.columnMap],
+                    "\(at): column \(index + 1) has no name, but line \(holding.line) has a value in it: name it in the header, then map or ignore it with column_map"
+                )
+            } else if name.isEmpty {
+                // A trailing separator (spreadsheets write them): a column with no name and no value.
+                columns.append(nil)
             } else {
                 columns.append(nil)
                 unknown.append(name)
