@@ -79,12 +79,31 @@ enum FuzzTarget: String, CaseIterable {
         case .csv:
             let plain = (try? PurchaseImport.parse(text, format: .csv, defaultVendor: nil)) != nil
             let withVendor = (try? PurchaseImport.parse(text, format: .csv, defaultVendor: "Acme")) != nil
-            return plain || withVendor
+            // The same bytes through every text reader of the import: its generic options and presets.
+            let options = [
+                PurchaseImport.Options(preset: "amazon"), PurchaseImport.Options(preset: "ofx"), PurchaseImport.Options(preset: "camt053"),
+                PurchaseImport.Options(preset: "schema-org"),
+                PurchaseImport.Options(
+                    defaultVendor: "Acme", columnMap: ["Datum=date", "Betrag=price"], dateFormat: "%d.%m.%y", delimiter: ";", decimalComma: true,
+                    defaultCurrency: "EUR", encoding: "windows-1252"),
+            ]
+            let presets = options.map { Self.importAccepts(data, name: "input.txt", $0) }
+            return plain || withVendor || presets.contains(true)
         case .json:
             let rows = (try? PurchaseImport.parse(text, format: .json, defaultVendor: "Acme")) != nil
             let export = (try? VaultExport.decoder().decode(VaultExport.self, from: data)) != nil
-            return rows || export
+            let amazon = Self.importAccepts(data, name: "input.json", PurchaseImport.Options(preset: "amazon"))
+            let schemaOrg = Self.importAccepts(data, name: "input.json", PurchaseImport.Options(preset: "schema-org"))
+            return rows || export || amazon || schemaOrg
         }
+    }
+
+    /// Whether an import reads `data` without a file-level error; each row it reads is one that
+    /// passed every check, so it must be a purchase the ledger accepts.
+    private static func importAccepts(_ data: Data, name: String, _ options: PurchaseImport.Options) -> Bool {
+        guard let batch = try? PurchaseImport.read([PurchaseImport.InputFile(name: name, data: data)], options: options) else { return false }
+        for row in batch.rows { precondition((try? PurchaseLedger.validate(row.purchase)) != nil, "an import row fails the ledger's checks") }
+        return true
     }
 
     /// Writes `data` to a scratch vault file, opens it, and hands it to `body`; false if it does not open.

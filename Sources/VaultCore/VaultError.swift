@@ -74,6 +74,31 @@ public enum VaultField: String, Sendable, CaseIterable {
     case giftFor = "gift_for"
     /// `AnnotationEdit.notGift`.
     case notGift = "not_gift"
-    /// `PurchaseImport.parse`'s `defaultVendor`.
+    /// `PurchaseImport.Options.defaultVendor`.
     case defaultVendor = "default_vendor"
+    /// `importPurchases`' `createVendors`.
+    case createVendors = "create_vendors"
+    /// `PurchaseImport.Options.preset`.
+    case importPreset = "import_preset"
+    /// `PurchaseImport.Options.format`.
+    case importFormat = "import_format"
+    /// `PurchaseImport.Options.columnMap`.
+    case columnMap = "column_map"
+    /// `PurchaseImport.Options.dateFormat`.
+    case dateFormat = "date_format"
+    /// `PurchaseImport.Options.delimiter`.
+    case csvDelimiter = "csv_delimiter"
+    /// `PurchaseImport.Options.decimalComma`.
+    case decimalComma = "decimal_comma"
+    /// `PurchaseImport.Options.defaultCurrency`.
+    case defaultCurrency = "default_currency"
+    /// `PurchaseImport.Options.encoding`.
+    case importEncoding = "import_encoding"
+
+    /// The inputs of a purchase import. Their names are made to appear nowhere else, so a
+    /// problem list may name each any number of times.
+    public static let importOptions: [VaultField] = [
+        .defaultVendor, .createVendors, .importPreset, .importFormat, .columnMap, .dateFormat, .csvDelimiter, .decimalComma, .defaultCurrency,
+        .importEncoding,
+    ]
 }

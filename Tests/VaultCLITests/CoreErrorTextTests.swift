@@ -26,6 +26,12 @@ import VaultCore
         #expect(error.description == "max_uses must be a positive whole number")
     }
 
+    @Test func importProblemListsNameTheirFlagsEveryTime() {
+        let error = VaultError.invalidField(
+            [.dateFormat, .createVendors], "2 problems:\n  a: pass date_format\n  b: pass date_format or create_vendors; the scope is fine")
+        #expect(CoreErrorText.message(for: error) == "2 problems:\n  a: pass --date-format\n  b: pass --date-format or --create-vendors; the scope is fine")
+    }
+
     @Test func importErrorsTellTheCLIUserAboutVendor() throws {
         #expect {
             try PurchaseImport.parse("item\nTent\n", format: .csv, defaultVendor: nil)

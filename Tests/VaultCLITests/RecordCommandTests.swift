@@ -28,7 +28,7 @@ import VaultTestSupport
             (["purchase", "show", "p_unknown"], 1, "no purchase p_unknown"),
             (["case", "log", "c_unknown", "hello"], 1, "no case c_unknown"),
             (["case", "resolve", caseID], 1, "already resolved"),
-            (["purchase", "import", bad], 2, "line 3: invalid date"),
+            (["purchase", "import", bad], 2, "line 3, column \"date\": invalid date"),
             (["purchase", "import", missing], 2, "missing column \"date\""),
             (["export", "--format", "pdf", "--out", cli.dir.file("x")], 2, "pdf"),
         ]

@@ -1,5 +1,6 @@
-/// A small RFC 4180 reader and writer: comma-separated, `"` quoting with `""` escapes,
-/// LF or CRLF line ends, line breaks allowed inside quotes. Records carry their first line number.
+/// A small RFC 4180 reader and writer: comma-separated (the reader takes another separator,
+/// such as `;` or a tab), `"` quoting with `""` escapes, LF or CRLF line ends, line breaks
+/// allowed inside quotes. Records carry their first line number.
 public enum CSV {
     public struct Record: Sendable, Equatable {
         public var line: Int
@@ -18,8 +19,8 @@ public enum CSV {
         }
     }
 
-    /// Parses `text` into records; blank lines are skipped.
-    public static func parse(_ text: String) throws -> [Record] {
+    /// Parses `text` into records, fields split at `delimiter`; blank lines are skipped.
+    public static func parse(_ text: String, delimiter: Unicode.Scalar = ",") throws -> [Record] {
         var records: [Record] = []
         var fields: [String] = []
         var field = ""
@@ -55,7 +56,7 @@ public enum CSV {
                 }
             } else {
                 switch c {
-                case ",":
+                case delimiter:
                     fields.append(field)
                     field = ""
                     fieldWasQuoted = false

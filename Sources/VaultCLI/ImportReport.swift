@@ -1,0 +1,129 @@
+import Foundation
+import VaultCore
+
+/// What `vrm purchase import` prints: a summary (and for a dry run, a table of what would be
+/// added), or with `--json` one document (`Specs/import.md` §9).
+enum ImportReport {
+    /// `New vendors: …`, the dry run's table, then the summary line.
+    static func text(_ outcome: ImportOutcome) -> String {
+        var lines: [String] = []
+        if !outcome.newVendors.isEmpty {
+            lines.append(
+                (outcome.dryRun ? "New vendors (would be added): " : "New vendors: ") + outcome.newVendors.map { cell($0, 60) }.joined(separator: ", "))
+        }
+        if outcome.dryRun, !outcome.added.isEmpty {
+            lines.append(
+                Terminal.table(
+                    ["DATE", "VENDOR", "ITEM", "QTY", "PRICE", "ORDER"],
+                    outcome.added.map { entry in
+                        let p = entry.purchase
+                        return [
+                            p.date.description, cell(entry.vendor, 30), cell(p.item, 50) + (p.isGift ? " (gift)" : ""), String(p.quantity),
+                            p.price?.formatted ?? "-", cell(p.orderNumber ?? "-", 30),
+                        ]
+                    }))
+        }
+        lines.append(summary(outcome))
+        return lines.joined(separator: "\n")
+    }
+
+    /// `Imported 3 purchases; 1 already recorded (skipped); 2 cancelled left out.`
+    static func summary(_ outcome: ImportOutcome) -> String {
+        let count = outcome.added.count
+        var text = "\(outcome.dryRun ? "Would import" : "Imported") \(count) purchase\(count == 1 ? "" : "s"); \(outcome.duplicates) already recorded (skipped)"
+        let s = outcome.skipped
+        for (n, what) in [
+            (s.cancelled, "cancelled"), (s.credits, s.credits == 1 ? "credit" : "credits"), (s.reversals, s.reversals == 1 ? "reversal" : "reversals"),
+            (s.pending, "pending"),
+        ] where n > 0 {
+            text += "; \(n) \(what) left out"
+        }
+        if s.filesWithoutOrder > 0 { text += "; \(s.filesWithoutOrder) file\(s.filesWithoutOrder == 1 ? "" : "s") without an order" }
+        return text + "." + (outcome.dryRun ? " Nothing was written." : "")
+    }
+
+    /// Text from the file for the terminal: at most `limit` characters, control characters
+    /// (escape sequences, line breaks, bidirectional overrides) shown as `?`.
+    static func cell(_ text: String, _ limit: Int) -> String {
+        var out = String.UnicodeScalarView()
+        for (index, character) in text.enumerated() {
+            if index == limit {
+                out.append("…")
+                break
+            }
+            for scalar in character.unicodeScalars {
+                let unsafe =
+                    scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || [0x200E, 0x200F, 0x2028, 0x2029].contains(scalar.value)
+                    || (0x202A...0x202E).contains(scalar.value) || (0x2066...0x2069).contains(scalar.value)
+                out.append(unsafe ? "?" : scalar)
+            }
+        }
+        return String(out)
+    }
+
+    /// `{"dry_run", "source", "added", "new_vendors", "duplicates", "skipped"}`.
+    struct JSONDocument: Encodable {
+        var dryRun: Bool
+        var source: String
+        var added: [AddedPurchase]
+        var newVendors: [String]
+        var duplicates: Int
+        var skipped: Skipped
+
+        init(_ outcome: ImportOutcome) {
+            dryRun = outcome.dryRun
+            source = outcome.source
+            added = outcome.added.map { AddedPurchase(purchase: PurchaseJSON($0.purchase, vendor: $0.vendor), hasID: !outcome.dryRun) }
+            newVendors = outcome.newVendors
+            duplicates = outcome.duplicates
+            skipped = Skipped(outcome.skipped)
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case source, added, duplicates, skipped
+            case dryRun = "dry_run", newVendors = "new_vendors"
+        }
+    }
+
+    /// A purchase in `PurchaseJSON`'s shape; in a dry run without `id` (none is assigned yet).
+    struct AddedPurchase: Encodable {
+        var purchase: PurchaseJSON
+        var hasID: Bool
+
+        func encode(to encoder: any Encoder) throws {
+            guard !hasID else { return try purchase.encode(to: encoder) }
+            typealias Key = PurchaseJSON.CodingKeys
+            var c = encoder.container(keyedBy: Key.self)
+            try c.encode(purchase.vendor, forKey: .vendor)
+            try c.encode(purchase.item, forKey: .item)
+            try c.encode(purchase.date, forKey: .date)
+            try c.encodeIfPresent(purchase.price, forKey: .price)
+            try c.encodeIfPresent(purchase.currency, forKey: .currency)
+            try c.encodeIfPresent(purchase.order, forKey: .order)
+            try c.encode(purchase.quantity, forKey: .quantity)
+            try c.encodeIfPresent(purchase.giftFor, forKey: .giftFor)
+            try c.encodeIfPresent(purchase.rating, forKey: .rating)
+            try c.encode(purchase.returned, forKey: .returned)
+            try c.encodeIfPresent(purchase.warrantyUntil, forKey: .warrantyUntil)
+            try c.encodeIfPresent(purchase.notes, forKey: .notes)
+            try c.encode(purchase.tags, forKey: .tags)
+        }
+    }
+
+    struct Skipped: Encodable {
+        var cancelled, credits, reversals, pending, filesWithoutOrder: Int
+
+        init(_ s: PurchaseImport.Skipped) {
+            cancelled = s.cancelled
+            credits = s.credits
+            reversals = s.reversals
+            pending = s.pending
+            filesWithoutOrder = s.filesWithoutOrder
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case cancelled, credits, reversals, pending
+            case filesWithoutOrder = "files_without_order"
+        }
+    }
+}
