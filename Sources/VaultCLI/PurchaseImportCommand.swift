@@ -62,14 +62,18 @@ extension PurchaseCommand {
         /// The file, standard input (`-`), or a folder's files sorted by name (hidden files and
         /// sub-folders left out).
         func inputFiles() throws -> [PurchaseImport.InputFile] {
-            if file == "-" {
-                return [PurchaseImport.InputFile(name: "standard input", data: FileHandle.standardInput.readDataToEndOfFile())]
+            if file == StandardStreams.name {
+                if StandardStreams.passphraseReadsStandardInput(unlock) {
+                    throw CLIError.usage("standard input cannot be both the file to import and the passphrase file")
+                }
+                return [PurchaseImport.InputFile(name: "standard input", data: try StandardStreams.read(file, what: "the file to import"))]
             }
             var isFolder: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: file, isDirectory: &isFolder) else { throw CLIError(description: "cannot read \(file)") }
+            guard FileManager.default.fileExists(atPath: file, isDirectory: &isFolder) else {
+                throw CLIError(description: "cannot read \(file): \(String(cString: strerror(ENOENT)))")
+            }
             guard isFolder.boolValue else {
-                guard let data = FileManager.default.contents(atPath: file) else { throw CLIError(description: "cannot read \(file)") }
-                return [PurchaseImport.InputFile(name: file, data: data)]
+                return [PurchaseImport.InputFile(name: file, data: try StandardStreams.read(file, what: "the file to import"))]
             }
             let isSchemaOrg = ["schema-org", "schema.org", "schemaorg"].contains(preset?.lowercased() ?? "")
             guard isSchemaOrg else { throw CLIError.usage("\(file) is a folder; only --preset schema-org reads a folder of files") }

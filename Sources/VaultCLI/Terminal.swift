@@ -125,8 +125,9 @@ enum Terminal {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .iso8601
         let text = String(decoding: try encoder.encode(value), as: UTF8.self)
-        // Foundation pretty-prints an empty array as "[\n\n]".
-        return text.filter { !$0.isWhitespace } == "[]" ? "[]" : text
+        // Foundation pretty-prints an empty array as "[", a blank line, "]". A line break inside
+        // a JSON string is always escaped, so these breaks are the printer's own.
+        return text.replacing(/\[\n\s*\n\s*\]/, with: "[]")
     }
 }
 
