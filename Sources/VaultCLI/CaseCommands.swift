@@ -92,7 +92,8 @@ struct CaseCommand: ParsableCommand {
                 NewCase(
                     vendorName: vendor, subject: subject, channel: channel, priority: priority,
                     followUp: follow, reference: ref))
-            try Terminal.report(output, CaseJSON(c, vendor: try vendorNames(vault)[c.vendorID] ?? vendor, today: CalendarDate(Date())), text: "Opened case \(c.id).")
+            try Terminal.report(
+                output, CaseJSON(c, vendor: try vendorNames(vault)[c.vendorID] ?? vendor, today: CalendarDate(Date())), text: "Opened case \(c.id).")
         }
     }
 
@@ -172,9 +173,12 @@ struct CaseCommand: ParsableCommand {
             let vault = try unlock.unlock(location)
             let cases = try ids.map { try vault.cases.supportCase(id: $0) }
             let names = try vendorNames(vault)
-            let listed = cases.map { "  \($0.id)  \(names[$0.vendorID] ?? "")  \($0.subject) (\($0.timeline.count) timeline entr\($0.timeline.count == 1 ? "y" : "ies"))" }
-                .joined(separator: "\n")
-            try Terminal.confirmRemoval("Remove \(cases.count == 1 ? "this case" : "these \(cases.count) cases") and every timeline entry?\n\(listed)\n", yes: yes)
+            let listed = cases.map {
+                "  \($0.id)  \(names[$0.vendorID] ?? "")  \($0.subject) (\($0.timeline.count) timeline entr\($0.timeline.count == 1 ? "y" : "ies"))"
+            }
+            .joined(separator: "\n")
+            try Terminal.confirmRemoval(
+                "Remove \(cases.count == 1 ? "this case" : "these \(cases.count) cases") and every timeline entry?\n\(listed)\n", yes: yes)
             let removed = try vault.cases.remove(ids: ids)
             let today = CalendarDate(Date())
             try Terminal.report(

@@ -41,7 +41,9 @@ struct ProfileCommand: ParsableCommand {
             try ProfileKey.validate(key)
             var text = value
             if value == StandardStreams.name {
-                if StandardStreams.passphraseReadsStandardInput(unlock) { throw CLIError.usage("standard input cannot be both the value and the passphrase file") }
+                if StandardStreams.passphraseReadsStandardInput(unlock) {
+                    throw CLIError.usage("standard input cannot be both the value and the passphrase file")
+                }
                 let data = try StandardStreams.read(value, limit: ProfileKey.maxValueBytes + 2)
                 guard let read = String(data: data, encoding: .utf8) else { throw CLIError.usage("the value on standard input is not UTF-8 text") }
                 text = read.hasSuffix("\r\n") ? String(read.dropLast(2)) : read.hasSuffix("\n") ? String(read.dropLast()) : read

@@ -73,7 +73,8 @@ struct ReportCommand: ParsableCommand {
                     ["VENDOR", "GRANT", "PURPOSE", "EXPIRES", "USES LEFT", "CAN READ"],
                     rows.map { r in
                         [
-                            r.vendor, r.grantID, r.purpose, r.expiresAt.flatMap(Timestamp.parse).map(Terminal.shortTime) ?? r.expiresAt ?? "never", r.usesLeft.map(String.init) ?? "∞",
+                            r.vendor, r.grantID, r.purpose, r.expiresAt.flatMap(Timestamp.parse).map(Terminal.shortTime) ?? r.expiresAt ?? "never",
+                            r.usesLeft.map(String.init) ?? "∞",
                             r.readable.isEmpty ? "(nothing set yet)" : r.readable.joined(separator: ", "),
                         ]
                     }))

@@ -47,7 +47,8 @@ struct ServeCommand: AsyncParsableCommand {
         listen.warnAboutKeyPermissions("vrm serve")
         let database = try location.openDatabase()
         if database.isReadOnly {
-            throw CLIError(description: "the vault \(database.path) is read-only: vrm serve counts and records every redemption in it, so it must be able to write it")
+            throw CLIError(
+                description: "the vault \(database.path) is read-only: vrm serve counts and records every redemption in it, so it must be able to write it")
         }
         if try database.isLinkedToRelay() {
             throw CLIError(
@@ -110,7 +111,9 @@ struct ListenOptions: ParsableArguments {
             let port = self.port ?? defaultPort
             switch Self.errno(of: error) {
             case EADDRINUSE:
-                throw CLIError(description: "port \(port) on \(host) is in use (another server is listening there); choose another with --port, or --port 0 for a free one")
+                throw CLIError(
+                    description: "port \(port) on \(host) is in use (another server is listening there); choose another with --port, or --port 0 for a free one"
+                )
             case EACCES:
                 throw CLIError(description: "no permission to listen on port \(port) on \(host) (ports below 1024 need privileges); choose another with --port")
             case EADDRNOTAVAIL:

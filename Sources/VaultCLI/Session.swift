@@ -149,9 +149,9 @@ enum Session {
         try locked(directory) {
             sweep(directory: directory, now: now)
             try write(
-            master: master, key: key, id: id, directory: directory,
-            record: Record(
-                version: 1, vaultID: database.header.vaultIDHex, idleTimeoutSeconds: Int64(idleTimeout), lastUsedMillis: Millis.from(now),
+                master: master, key: key, id: id, directory: directory,
+                record: Record(
+                    version: 1, vaultID: database.header.vaultIDHex, idleTimeoutSeconds: Int64(idleTimeout), lastUsedMillis: Millis.from(now),
                     wrappedKeyDigest: digest(database.header.wrappedKey), sealedMaster: ""),
                 exclusive: true)
         }

@@ -61,7 +61,9 @@ struct UnlockCommand: ParsableCommand {
         } else if output.json {
             Session.printValue(
                 id: id, key: key, prefix: "{\n  \"idle_timeout_seconds\" : \(Int(seconds)),\n  \"session\" : \"",
-                suffix: "\",\n  \"variable\" : \"\(Session.variable)\",\n  \"vault\" : \(try Terminal.json(database.path)),\n  \"vault_id\" : \"\(database.header.vaultIDHex)\"\n}\n")
+                suffix:
+                    "\",\n  \"variable\" : \"\(Session.variable)\",\n  \"vault\" : \(try Terminal.json(database.path)),\n  \"vault_id\" : \"\(database.header.vaultIDHex)\"\n}\n"
+            )
         } else {
             switch shell {
             case .sh: Session.printValue(id: id, key: key, prefix: "export \(Session.variable)=\"", suffix: "\"\n")

@@ -67,7 +67,8 @@ enum Terminal {
         guard stdoutIsTTY, !TimeDisplay.utc else { return Timestamp.string(date) }
         let local = date.formatted(
             Date.VerbatimFormatStyle(
-                format: "\(year: .defaultDigits)-\(month: .twoDigits)-\(day: .twoDigits) \(hour: .twoDigits(clock: .twentyFourHour, hourCycle: .zeroBased)):\(minute: .twoDigits)",
+                format:
+                    "\(year: .defaultDigits)-\(month: .twoDigits)-\(day: .twoDigits) \(hour: .twoDigits(clock: .twentyFourHour, hourCycle: .zeroBased)):\(minute: .twoDigits)",
                 timeZone: .current, calendar: Calendar(identifier: .gregorian)))
         return local + (TimeZone.current.abbreviation(for: date).map { " " + $0 } ?? "")
     }

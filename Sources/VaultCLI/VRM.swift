@@ -27,7 +27,8 @@ public struct VRM: AsyncParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [
-            InitCommand.self, UnlockCommand.self, LockCommand.self, PassphraseCommand.self, ProfileCommand.self, VendorCommand.self, PurchaseCommand.self, CaseCommand.self,
+            InitCommand.self, UnlockCommand.self, LockCommand.self, PassphraseCommand.self, ProfileCommand.self, VendorCommand.self, PurchaseCommand.self,
+            CaseCommand.self,
             VendorKeyCommand.self, GrantCommand.self, AuditCommand.self, ReportCommand.self, ExportCommand.self, ImportAllCommand.self,
             ServeCommand.self, RelayCommand.self, RedeemCommand.self, DemoCommand.self,
         ])

@@ -208,17 +208,21 @@ struct VendorCommand: ParsableCommand {
                 if held.records > 0, !withRecords {
                     throw CLIError(
                         description: "\(vendor.name) still has \(count(held.purchases, "purchase")) and \(count(held.cases, "case")): "
-                            + "pass --with-records to remove them too, or keep the vendor at stage dissolution (`vrm vendor stage \"\(vendor.name)\" dissolution`)")
+                            + "pass --with-records to remove them too, or keep the vendor at stage dissolution (`vrm vendor stage \"\(vendor.name)\" dissolution`)"
+                    )
                 }
             }
             let what = withRecords ? "and their purchases and cases, revoking their grants" : "and revoke their grants"
-            try Terminal.confirmRemoval("Remove \(lines.count == 1 ? "this vendor" : "these \(lines.count) vendors") \(what)?\n\(lines.joined(separator: "\n"))\n", yes: yes)
+            try Terminal.confirmRemoval(
+                "Remove \(lines.count == 1 ? "this vendor" : "these \(lines.count) vendors") \(what)?\n\(lines.joined(separator: "\n"))\n", yes: yes)
             let removals = try vault.vendors.remove(names: names, withRecords: withRecords)
             try Terminal.report(
                 output,
                 RemovedJSON(
                     removed: removals.map {
-                        RemovalJSON(vendor: VendorJSON($0.vendor), revokedGrants: $0.revokedGrants, removedPurchases: $0.removedPurchases, removedCases: $0.removedCases)
+                        RemovalJSON(
+                            vendor: VendorJSON($0.vendor), revokedGrants: $0.revokedGrants, removedPurchases: $0.removedPurchases, removedCases: $0.removedCases
+                        )
                     }),
                 text: removals.map { r in
                     var parts: [String] = []

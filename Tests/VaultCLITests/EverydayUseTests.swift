@@ -106,7 +106,8 @@ import VaultTestSupport
         let purchase = try Self.object(
             try cli.run(["purchase", "add", "--vendor", "Acme Outdoor", "--item", "Tent", "--price", "10", "--currency", "EUR", "--json"], env: env).out)
         #expect((purchase["id"] as? String)?.hasPrefix("p_") == true)
-        let annotated = try Self.object(try cli.run(["purchase", "annotate", try #require(purchase["id"] as? String), "--rating", "4", "--json"], env: env).out)
+        let annotated = try Self.object(
+            try cli.run(["purchase", "annotate", try #require(purchase["id"] as? String), "--rating", "4", "--json"], env: env).out)
         #expect(annotated["rating"] as? Int == 4)
         let opened = try Self.object(try cli.run(["case", "open", "--vendor", "Acme Outdoor", "--subject", "Leak", "--json"], env: env).out)
         let caseID = try #require(opened["id"] as? String)
@@ -156,7 +157,8 @@ import VaultTestSupport
             let out = try cli.run(["purchase", "add", "--vendor", "Acme Outdoor", "--item", item, "--json"], env: env).out
             ids.append(try #require(try Self.object(out)["id"] as? String))
         }
-        let caseID = try #require(try Self.object(try cli.run(["case", "open", "--vendor", "Acme Outdoor", "--subject", "Leak", "--json"], env: env).out)["id"] as? String)
+        let caseID = try #require(
+            try Self.object(try cli.run(["case", "open", "--vendor", "Acme Outdoor", "--subject", "Leak", "--json"], env: env).out)["id"] as? String)
         let before = try logicalDump(cli.vault)
         // No terminal, no --yes: nothing goes.
         let unconfirmed = try cli.run(["purchase", "remove", ids[0]], env: env)
@@ -235,9 +237,10 @@ import VaultTestSupport
         for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: cli.vault + suffix) }
         chmod(cli.vault, 0o400)
         defer { chmod(cli.vault, 0o600) }
-        for command in [["profile", "show"], ["vendor", "list"], ["purchase", "list"], ["case", "list"], ["grant", "list"], ["audit"], ["audit", "verify"],
-            ["report", "exposure"], ["export", "--format", "json", "--out", "-"]]
-        {
+        for command in [
+            ["profile", "show"], ["vendor", "list"], ["purchase", "list"], ["case", "list"], ["grant", "list"], ["audit"], ["audit", "verify"],
+            ["report", "exposure"], ["export", "--format", "json", "--out", "-"],
+        ] {
             let result = try cli.run(command, env: env)
             #expect(result.status == 0, "\(command): \(result.err)")
         }

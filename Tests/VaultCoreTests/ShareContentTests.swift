@@ -26,7 +26,8 @@ import VaultTestSupport
         for (key, value) in Self.profile { try vault.profile.set(key, value: value) }
         try vault.vendors.add(name: "Acme", site: "https://acme.example")
         try vault.vendors.edit(named: "Acme", VendorEdit(notes: "private note"))
-        let issued = try vault.grants.create(GrantRequest(vendorName: "Acme", scopes: [try Scope.parse(scope)], purpose: .delivery, expiresAt: nil, allowUnsetFields: true))
+        let issued = try vault.grants.create(
+            GrantRequest(vendorName: "Acme", scopes: [try Scope.parse(scope)], purpose: .delivery, expiresAt: nil, allowUnsetFields: true))
         let document = try vendorOpens(try redeem(try Redeemer(database: vault.database), issued.token))
         let keys = Set((document.data.profile ?? [:]).keys)
         #expect(keys == shared)

@@ -58,7 +58,8 @@ public enum Scope: Hashable, Sendable, CustomStringConvertible, Comparable {
             let key = String(t.dropFirst("profile.".count))
             if (try? ProfileKey.validate(key)) != nil { return .profileField(key) }
         }
-        let near = NearNames.hint(t, among: catalogue.map(\.form).filter { !$0.contains("KEY") && !$0.contains("PREFIX") } + ProfileKey.wellKnown.map { "profile.\($0)" })
+        let near = NearNames.hint(
+            t, among: catalogue.map(\.form).filter { !$0.contains("KEY") && !$0.contains("PREFIX") } + ProfileKey.wellKnown.map { "profile.\($0)" })
         throw VaultError.invalidInput("unknown scope \"\(t.prefix(80))\"\(near); valid scopes: \(validForms)")
     }
 

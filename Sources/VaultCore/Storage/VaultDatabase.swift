@@ -111,7 +111,8 @@ public final class VaultDatabase: Sendable {
             throw error
         } catch let error as DatabaseError where walHoldsPages && error.resultCode == .SQLITE_CANTOPEN {
             throw VaultError.storage(
-                "\(path) is read-only and its -wal file holds changes not yet merged; open it once where it can be written (or copy it with its -wal and -shm files)")
+                "\(path) is read-only and its -wal file holds changes not yet merged; open it once where it can be written (or copy it with its -wal and -shm files)"
+            )
         } catch {
             throw mapOpenError(error, path: path)
         }
@@ -310,7 +311,8 @@ public final class VaultDatabase: Sendable {
         guard let error = error as? DatabaseError else { return .storage("unexpected storage error") }
         switch error.resultCode {
         case .SQLITE_FULL: return .storage("the disk is full; nothing was changed")
-        case .SQLITE_READONLY: return .storage("the vault is read-only (no write permission, or read-only media): it can be read, not changed; nothing was changed")
+        case .SQLITE_READONLY:
+            return .storage("the vault is read-only (no write permission, or read-only media): it can be read, not changed; nothing was changed")
         case .SQLITE_BUSY, .SQLITE_LOCKED: return .storage("the vault is busy (another process holds a lock); try again")
         case .SQLITE_CORRUPT, .SQLITE_NOTADB: return .corrupt("the database structure is damaged")
         case .SQLITE_CANTOPEN: return .storage("cannot open the vault file")
