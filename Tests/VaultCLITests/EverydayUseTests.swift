@@ -253,23 +253,15 @@ import VaultTestSupport
     }
 
     @Test func aPortInUseIsOnePlainSentence() throws {
+        // One server holds a port; a second one asked for it says so plainly.
+        let first = CLIRunner()
+        let holder = try BackgroundCommand(first, ["serve", "--port", "0"], env: try first.initVault())
+        defer { holder.stop() }
         let cli = CLIRunner()
         let env = try cli.initVault()
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && listen(fd, 1) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        try #require(bound)
-        let port = Int(UInt16(bigEndian: address.sin_port))
-        let result = try cli.run(["serve", "--port", String(port)], env: [:].merging(env) { $1 })
+        let result = try cli.run(["serve", "--port", String(holder.port)], env: env)
         #expect(result.status == 1)
-        #expect(result.err.contains("port \(port) on 127.0.0.1 is in use"), "\(result.err)")
+        #expect(result.err.contains("port \(holder.port) on 127.0.0.1 is in use"), "\(result.err)")
         #expect(!result.err.contains("bind(descriptor"))
     }
 

@@ -44,12 +44,7 @@ struct AmazonOrderHistory {
         var read = SourceRead()
         for (ordinal, record) in records.dropFirst().enumerated() {
             let location = "line \(record.line)"
-            guard record.fields.count == written.count else {
-                read.problems.append(
-                    ImportProblem(
-                        location: location, field: nil, message: "expected \(written.count) fields, found \(record.fields.count)", ordinal: ordinal))
-                continue
-            }
+            guard read.fieldsMatch(record, header: written.count, ordinal: ordinal) else { continue }
             var cells = Cells()
             for (name, value) in zip(written, record.fields) where cells.values[name.lowercased()] == nil {
                 cells.values[name.lowercased()] = DraftField(text: value, label: "column \"\(ImportProblem.shown(name, 40))\"")

@@ -73,12 +73,7 @@ struct GenericCSV {
         var read = SourceRead()
         for (ordinal, record) in records.dropFirst().enumerated() {
             let location = "line \(record.line)"
-            guard record.fields.count == written.count else {
-                read.problems.append(
-                    ImportProblem(
-                        location: location, field: nil, message: "expected \(written.count) fields, found \(record.fields.count)", ordinal: ordinal))
-                continue
-            }
+            guard read.fieldsMatch(record, header: written.count, ordinal: ordinal) else { continue }
             var draft = DraftRow(location: location, ordinal: ordinal)
             for (index, column) in columns.enumerated() {
                 guard let column else { continue }

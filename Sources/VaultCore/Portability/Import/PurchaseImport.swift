@@ -150,4 +150,12 @@ struct SourceRead: Sendable {
     var drafts: [DraftRow] = []
     var problems: [ImportProblem] = []
     var skipped = PurchaseImport.Skipped()
+
+    /// Whether a CSV record has as many fields as the header; if not, the problem is noted.
+    mutating func fieldsMatch(_ record: CSV.Record, header count: Int, ordinal: Int) -> Bool {
+        guard record.fields.count != count else { return true }
+        problems.append(
+            ImportProblem(location: "line \(record.line)", field: nil, message: "expected \(count) fields, found \(record.fields.count)", ordinal: ordinal))
+        return false
+    }
 }
