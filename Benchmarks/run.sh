@@ -7,7 +7,7 @@
 #   Benchmarks/run.sh                 # full run (about 5 minutes after the build)
 #   DURATION=5 Benchmarks/run.sh      # shorter wrk runs
 #   PAIRS=7 Benchmarks/run.sh         # more alternating baseline/redemption pairs (default 5)
-#   ONLY=throughput Benchmarks/run.sh # one part: crypto, throughput, large, relay (comma-separated)
+#   ONLY=throughput Benchmarks/run.sh # one part: crypto, throughput, large, relay, everyday (comma-separated)
 #   RELAY_VAULTS=1000 RELAY_GRANTS=100000 ONLY=relay Benchmarks/run.sh   # a smaller relay load
 #   BASELINE=HEAD~1 Benchmarks/run.sh # also build that git revision (release, in a git worktree in
 #                                     # the work directory) and run its `vrm serve` and `vrm` CLI
@@ -18,7 +18,7 @@ DURATION=${DURATION:-10}
 PAIRS=${PAIRS:-5}
 [[ "$PAIRS" =~ ^[1-9][0-9]*$ ]] || { echo "PAIRS must be a whole number ≥ 1 (got '$PAIRS')" >&2; exit 2; }
 CONNECTIONS=${CONNECTIONS:-64}
-ONLY=${ONLY:-crypto,throughput,large,relay}
+ONLY=${ONLY:-crypto,throughput,large,relay,everyday}
 RELAY_VAULTS=${RELAY_VAULTS:-10000}
 RELAY_GRANTS=${RELAY_GRANTS:-1000000}
 part() { [[ ",$ONLY," == *",$1,"* ]]; }
@@ -452,6 +452,55 @@ pushed_version=$(VRM_PASSPHRASE_FILE="$work/pw" "$BIN/vrm" grant list --json --v
 queued=$(VRM_PASSPHRASE_FILE="$work/pw" "$BIN/vrm" relay status --json --vault "$work/push.db" | python3 -c 'import json,sys; print(json.load(sys.stdin)["queued"])')
 row "profile set, 1,000 grants re-materialised + pushed, with KDF (target ≤ 2 s) s / RSS MB" "$push_s" "$push_rss MB, queued after: $queued, every share at v$pushed_version"
 kill -TERM "$relay_a_pid" "$relay_b_pid" 2>/dev/null; wait "$relay_a_pid" "$relay_b_pid" 2>/dev/null || true
+fi
+
+# 5. Everyday use: imports of real exports, and commands in a `vrm unlock` session ----------------
+if part everyday; then
+echo "everyday: a 10,000-transaction OFX statement and a 10,000-line Amazon order history…" >&2
+every="$work/everyday"; mkdir -p "$every/run"; chmod 700 "$every/run"
+export XDG_RUNTIME_DIR="$every/run"
+python3 - "$every" <<'PY'
+import random, sys
+out = sys.argv[1]
+random.seed(20)
+payees = [f"Shop {i:03d}" for i in range(300)]
+lines = ["OFXHEADER:100", "DATA:OFXSGML", "VERSION:102", "ENCODING:USASCII", "CHARSET:1252", "", "<OFX><BANKMSGSRSV1><STMTTRNRS><STMTRS><CURDEF>EUR<BANKTRANLIST>"]
+for i in range(10000):
+    lines.append(f"<STMTTRN><TRNTYPE>DEBIT<DTPOSTED>2025{1 + i % 12:02d}{1 + i % 28:02d}120000<TRNAMT>-{random.randint(100, 99999) / 100:.2f}"
+                 f"<FITID>T{i:06d}<NAME>{random.choice(payees)}<MEMO>Card payment {i}</STMTTRN>")
+lines.append("</BANKTRANLIST></STMTRS></STMTTRNRS></BANKMSGSRSV1></OFX>")
+open(f"{out}/statement.ofx", "w").write("\r\n".join(lines))
+cols = ["Website", "Order ID", "Order Date", "Purchase Order Number", "Currency", "Unit Price", "Unit Price Tax", "Shipping Charge",
+        "Total Discounts", "Total Owed", "Shipment Item Subtotal", "Shipment Item Subtotal Tax", "ASIN", "Product Condition", "Quantity",
+        "Payment Instrument Type", "Order Status", "Shipment Status", "Ship Date", "Shipping Option", "Shipping Address", "Billing Address",
+        "Carrier Name & Tracking Number", "Product Name", "Gift Message", "Gift Sender Name", "Gift Recipient Contact Details", "Item Serial Number"]
+rows = [",".join(f'"{c}"' for c in cols)]
+for i in range(10000):
+    price = random.randint(100, 49999) / 100
+    rows.append(",".join(f'"{v}"' for v in ["Amazon.com", f"112-{i:07d}-0000000", f"2024-{1 + i % 12:02d}-{1 + i % 28:02d}T10:00:00Z", "Not Applicable", "USD",
+        f"{price:.2f}", "0", "0", "0", f"{price:.2f}", f"{price:.2f}", "0", f"B0{i:08d}", "New", "1", "Visa - 1234", "Closed", "Shipped",
+        "2024-01-02T10:00:00Z", "standard", "Jo Example\n1 Main St", "Not Available", "UPS(1Z)", f"Product number {i}, blue",
+        "Not Available", "Not Available", "Not Available", "Not Available"]))
+open(f"{out}/Retail.OrderHistory.1.csv", "w").write("\r\n".join(rows) + "\r\n")
+PY
+everyday_vault="$every/vault.db"
+VRM_PASSPHRASE_FILE="$work/pw" "$BIN/vrm" init --vault "$everyday_vault" --allow-weak >/dev/null
+imp() { VRM_PASSPHRASE_FILE="$work/pw" python3 Benchmarks/measure.py 1 -- "$BIN/vrm" purchase import --vault "$everyday_vault" "$@"; }
+read -r ofx_s ofx_rss <<<"$(imp "$every/statement.ofx" --preset ofx --create-vendors)"
+read -r ofx_again _ <<<"$(imp "$every/statement.ofx" --preset ofx --create-vendors)"
+read -r amz_s amz_rss <<<"$(imp "$every/Retail.OrderHistory.1.csv" --preset amazon --create-vendors)"
+read -r amz_again _ <<<"$(imp "$every/Retail.OrderHistory.1.csv" --preset amazon --create-vendors)"
+count=$(VRM_PASSPHRASE_FILE="$work/pw" "$BIN/vrm" purchase list --json --vault "$everyday_vault" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+row "import 10,000-transaction OFX, with KDF: s / peak RSS MB" "$ofx_s" "$ofx_rss MB; again: $ofx_again s"
+row "import 10,000-line Amazon history, with KDF: s / peak RSS MB" "$amz_s" "$amz_rss MB; again: $amz_again s"
+row "purchases in the vault after importing both twice" "$count" "(20,000 expected)"
+# The same command with the passphrase (the KDF every time) and in a session (no KDF).
+session=$(VRM_PASSPHRASE_FILE="$work/pw" "$BIN/vrm" unlock --raw --vault "$everyday_vault")
+read -r with_pw _ <<<"$(VRM_PASSPHRASE_FILE="$work/pw" python3 Benchmarks/measure.py 5 -- "$BIN/vrm" vendor list --vault "$everyday_vault")"
+read -r with_session _ <<<"$(VRM_SESSION="$session" python3 Benchmarks/measure.py 5 -- "$BIN/vrm" vendor list --vault "$everyday_vault")"
+row "vrm vendor list (301 vendors): passphrase s / session s" "$with_pw" "$with_session"
+VRM_SESSION="$session" "$BIN/vrm" lock >/dev/null
+unset XDG_RUNTIME_DIR
 fi
 
 # ---------------------------------------------------------------------------------------------
