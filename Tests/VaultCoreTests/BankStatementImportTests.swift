@@ -178,7 +178,7 @@ import Testing
         let batch = try read(Self.camt(entries: entries), preset: "camt053")
         #expect(
             batch.problems.map(\.description) == [
-                "entry 1 (line 4), element Amt: invalid price \"-5\": use a non-negative amount like 12.34",
+                "entry 1 (line 4), element Amt: invalid amount \"-5\": camt.053 amounts are digits with a decimal point, like 12.34",
                 "entry 2 (line 5), element CdtDbtInd: expected DBIT or CRDT, found \"XXX\"",
                 "entry 3 (line 6), element BookgDt: date is empty",
                 "entry 4 (line 7): the entry names no creditor (Cdtr/Nm) and has no AddtlNtryInf: pass default_vendor",

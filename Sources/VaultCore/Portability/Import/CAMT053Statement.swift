@@ -74,12 +74,29 @@ struct CAMT053Statement {
             problem("element Amt", "the entry has no amount")
             return
         }
+        // ISO 20022 writes amounts and dates one way only; the generic hints (--decimal-comma,
+        // --date-format) do not apply to this preset, so its own rules are checked here.
+        let amountText = amount.text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let parts = amountText.split(separator: ".", omittingEmptySubsequences: false)
+        if parts.count > 2 || parts.contains(where: { $0.isEmpty || !$0.allSatisfy { $0.isASCII && $0.isNumber } }) {
+            draft.sourceProblems[.price] = ImportProblem(
+                location: draft.location, field: "element Amt",
+                message: "invalid amount \"\(ImportProblem.shown(amountText, 30))\": camt.053 amounts are digits with a decimal point, like 12.34",
+                ordinal: number)
+        }
         draft.set(.price, amount.text, label: "element Amt")
         draft.set(.currency, amount.attributes["Ccy"], label: "element Amt (Ccy)")
         if draft[.currency] == nil { draft.emptyLabels[.currency] = "element Amt (Ccy)" }
 
         let dates: [(String, String)] = [("BookgDt", "Dt"), ("BookgDt", "DtTm"), ("ValDt", "Dt"), ("ValDt", "DtTm")]
         if let (parent, leaf) = dates.first(where: { entry.value($0.0, $0.1) != nil }), let text = entry.value(parent, leaf) {
+            let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            let day = String(trimmed.prefix(10))
+            if (try? CalendarDate.parse(day, field: "date")) == nil || (trimmed.count > 10 && trimmed.dropFirst(10).first != "T") {
+                draft.sourceProblems[.date] = ImportProblem(
+                    location: draft.location, field: "element \(parent)/\(leaf)",
+                    message: "invalid date \"\(ImportProblem.shown(trimmed, 30))\": camt.053 dates are YYYY-MM-DD (DtTm an ISO 8601 time)", ordinal: number)
+            }
             draft.set(.date, text, label: "element \(parent)/\(leaf)")
         } else {
             draft.emptyLabels[.date] = "element BookgDt"

@@ -30,6 +30,9 @@ struct DraftRow: Sendable {
     var paddedAmounts = false
     /// What to say when the row names no vendor and there is no `--vendor`.
     var missingVendor = "no vendor (fill the vendor column or pass default_vendor)"
+    /// Problems the source found in its own syntax for a field (an OFX date, a camt amount):
+    /// reported with the row's other problems, and the field is not reported again as empty.
+    var sourceProblems: [ImportColumn: ImportProblem] = [:]
 
     subscript(column: ImportColumn) -> DraftField? {
         get { fields[column] }

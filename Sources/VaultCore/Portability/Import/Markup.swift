@@ -3,7 +3,9 @@ struct MarkupError: Error, Equatable, CustomStringConvertible {
     var line: Int
     var reason: String
 
-    var description: String { "line \(line): \(reason)" }
+    /// Tag names in the reason come from the file: control characters are shown as `?`, so a
+    /// crafted file cannot write escape sequences to the terminal.
+    var description: String { "line \(line): \(ImportProblem.shown(reason, 300))" }
 }
 
 /// A small XML and SGML reader: elements, attributes, text, the five named entities and

@@ -43,22 +43,24 @@ struct OFXStatement {
     private func add(_ transaction: MarkupElement, number: Int, currency: String?, to read: inout SourceRead) {
         var draft = DraftRow(location: "transaction \(number) (line \(transaction.line))", ordinal: number)
         draft.paddedAmounts = true
-        func problem(_ field: String?, _ message: String) {
-            read.problems.append(ImportProblem(location: draft.location, field: field, message: message, ordinal: number))
+        func problem(_ column: ImportColumn, _ field: String, _ message: String) {
+            draft.sourceProblems[column] = ImportProblem(location: draft.location, field: field, message: message, ordinal: number)
         }
-        guard let amount = Self.value(transaction, "TRNAMT") else {
-            problem("element TRNAMT", "the transaction has no amount")
-            return
+        // A transaction whose amount cannot be read is still checked field by field, as a
+        // debit, so that every problem it has is reported at once.
+        if let amount = Self.value(transaction, "TRNAMT") {
+            if let (negative, magnitude) = Self.amount(amount.text) {
+                guard negative, magnitude.contains(where: { $0 != "0" && $0 != "." }) else {
+                    read.skipped.credits += 1
+                    return
+                }
+                draft.set(.price, magnitude, label: "element TRNAMT")
+            } else {
+                problem(.price, "element TRNAMT", "invalid amount \"\(ImportProblem.shown(amount.text, 30))\": use a number like -12.34")
+            }
+        } else {
+            problem(.price, "element TRNAMT", "the transaction has no amount")
         }
-        guard let (negative, magnitude) = Self.amount(amount.text) else {
-            problem("element TRNAMT", "invalid amount \"\(ImportProblem.shown(amount.text, 30))\": use a number like -12.34")
-            return
-        }
-        guard negative, magnitude.contains(where: { $0 != "0" && $0 != "." }) else {
-            read.skipped.credits += 1
-            return
-        }
-        draft.set(.price, magnitude, label: "element TRNAMT")
         if let own = Self.value(transaction, "CURRENCY", "CURSYM") {
             draft.set(.currency, own.text, label: "element CURRENCY/CURSYM")
         } else if let currency {
@@ -68,8 +70,7 @@ struct OFXStatement {
             if let day = Self.date(posted.text) {
                 draft.set(.date, day.description, label: "element DTPOSTED")
             } else {
-                problem("element DTPOSTED", "invalid date \"\(ImportProblem.shown(posted.text, 30))\": OFX dates are YYYYMMDD, then an optional time")
-                return
+                problem(.date, "element DTPOSTED", "invalid date \"\(ImportProblem.shown(posted.text, 30))\": OFX dates are YYYYMMDD, then an optional time")
             }
         } else {
             draft.emptyLabels[.date] = "element DTPOSTED"

@@ -48,7 +48,7 @@ extension Portability {
         var known: [String: Vendor] = [:]
         var unknown: [String: [PurchaseImport.Row]] = [:]
         var unknownOrder: [String] = []
-        for row in batch.rows {
+        for row in (batch.rows + batch.vendorsOfRejectedRows).sorted(by: { $0.ordinal < $1.ordinal }) {
             let key = VendorRegistry.normalisedName(row.purchase.vendorName)
             if known[key] != nil { continue }
             if unknown[key] != nil {

@@ -113,6 +113,9 @@ public enum PurchaseImport {
         public var problems: [ImportProblem]
         public var skipped: Skipped
         public var source: String
+        /// Rows rejected for other problems, with only their vendor: an unknown vendor among
+        /// them is reported in the same run. Never written.
+        var vendorsOfRejectedRows: [Row] = []
     }
 
     /// Reads `files` (one file, or a folder's files for schema-org). A problem with the file
@@ -123,15 +126,18 @@ public enum PurchaseImport {
         var read = try plan.readSource(files)
         let checker = RowChecker(rules: plan.rules)
         var rows: [Row] = []
+        var vendorsOfRejectedRows: [Row] = []
         for draft in read.drafts {
             switch checker.check(draft) {
             case .success(let row): rows.append(row)
-            case .failure(let failure): read.problems += failure.problems
+            case .failure(let failure):
+                read.problems += failure.problems
+                if let vendorOnly = failure.vendorOnly { vendorsOfRejectedRows.append(vendorOnly) }
             }
         }
         rows = RepeatedLines.merge(rows, problems: &read.problems)
         let problems = read.problems.enumerated().sorted { ($0.element.ordinal, $0.offset) < ($1.element.ordinal, $1.offset) }.map(\.element)
-        return Batch(rows: rows, problems: problems, skipped: read.skipped, source: plan.sourceName)
+        return Batch(rows: rows, problems: problems, skipped: read.skipped, source: plan.sourceName, vendorsOfRejectedRows: vendorsOfRejectedRows)
     }
 
     /// Parses a generic CSV or JSON text and throws every row problem at once: for callers

@@ -5,7 +5,7 @@ struct RowChecker {
 
     /// The purchase, or the row's problems.
     func check(_ draft: DraftRow) -> Result<PurchaseImport.Row, RowProblems> {
-        var problems: [ImportProblem] = []
+        var problems = draft.sourceProblems.values.sorted { ($0.field ?? "") < ($1.field ?? "") }
         func problem(_ field: DraftField?, _ message: String) {
             problems.append(ImportProblem(location: draft.location, field: field?.label, message: message, ordinal: draft.ordinal))
         }
@@ -23,11 +23,13 @@ struct RowChecker {
         if let item {
             if item.text.count > PurchaseLedger.maxTextLength { problem(item, "the item must be 1-\(PurchaseLedger.maxTextLength) characters") }
         } else {
-            problem(.item, "item is empty")
+            if draft.sourceProblems[.item] == nil { problem(.item, "item is empty") }
         }
 
         var date: CalendarDate?
-        if let field = draft[.date] {
+        if draft.sourceProblems[.date] != nil {
+            // Reported by the source, by its own rules.
+        } else if let field = draft[.date] {
             switch readDate(field.text) {
             case .success(let day): date = day
             case .failure(let message): problem(field, message.text)
@@ -47,15 +49,27 @@ struct RowChecker {
         }
 
         var price: Money?
-        switch readPrice(draft, quantity: quantity) {
-        case .success(let money): price = money
-        case .failure(let failure): problem(failure.field, failure.text)
+        if draft.sourceProblems[.price] == nil {
+            switch readPrice(draft, quantity: quantity) {
+            case .success(let money): price = money
+            case .failure(let failure): problem(failure.field, failure.text)
+            }
         }
 
         if let order = draft[.order], order.text.count > 200 { problem(order, "the order number must be 1-200 characters") }
         if let gift = draft[.giftFor], gift.text.count > 200 { problem(gift, "the gift recipient (gift_for) must be 1-200 characters") }
 
-        guard problems.isEmpty, let vendorField, let item, let date else { return .failure(RowProblems(problems: problems)) }
+        // A row with other problems still names its vendor, so that an unknown vendor is
+        // reported in the same run (a stand-in row that is only looked up, never written).
+        var vendorOnly: PurchaseImport.Row?
+        if let vendorField, !vendorField.text.isEmpty, vendorField.text.count <= VendorRegistry.maxNameLength {
+            vendorOnly = PurchaseImport.Row(
+                location: draft.location, purchase: NewPurchase(vendorName: vendorField.text, item: "", date: nil), ordinal: draft.ordinal,
+                vendorLabel: vendorField.label, vendorFromOption: draft[.vendor] == nil)
+        }
+        guard problems.isEmpty, draft.sourceProblems.isEmpty, let vendorField, let item, let date else {
+            return .failure(RowProblems(problems: problems, vendorOnly: vendorOnly))
+        }
         let purchase = NewPurchase(
             vendorName: vendorField.text, item: item.text, date: date, price: price, orderNumber: draft[.order]?.text,
             quantity: quantity, giftFor: draft[.giftFor]?.text)
@@ -63,7 +77,7 @@ struct RowChecker {
             try PurchaseLedger.validate(purchase)
         } catch {
             problem(nil, "\(error)")
-            return .failure(RowProblems(problems: problems))
+            return .failure(RowProblems(problems: problems, vendorOnly: vendorOnly))
         }
         return .success(
             PurchaseImport.Row(
@@ -176,4 +190,6 @@ struct RowChecker {
 /// The problems of one row.
 struct RowProblems: Error {
     var problems: [ImportProblem]
+    /// The row's vendor, for the vendor check, when the row names a well-formed one.
+    var vendorOnly: PurchaseImport.Row?
 }
