@@ -20,6 +20,7 @@ enum CoreErrorText {
         case .dateFormat: "--date-format"
         case .csvDelimiter: "--delimiter"
         case .decimalComma: "--decimal-comma"
+        case .debitsOnly: "--debits-only"
         case .defaultCurrency: "--currency"
         case .importEncoding: "--encoding"
         }

@@ -18,7 +18,7 @@ extension PurchaseCommand {
                 Examples:
                   vrm purchase import orders.csv --dry-run
                   vrm purchase import shop.csv --map "Order Date=date" --map "Product=item" --date-format %m/%d/%y --vendor "Acme Outdoor"
-                  vrm purchase import bank.csv --delimiter ';' --decimal-comma --map "Empfänger=vendor" --create-vendors
+                  vrm purchase import bank.csv --delimiter ';' --decimal-comma --debits-only --map "Empfänger=vendor" --create-vendors
                   vrm purchase import Retail.OrderHistory.1.csv --preset amazon --vendor Amazon --dry-run
                   vrm purchase import ~/Mail/orders/ --preset schema-org --create-vendors
                   vrm purchase import statement.ofx --preset ofx --create-vendors --json
@@ -39,6 +39,7 @@ extension PurchaseCommand {
         @Option(help: ArgumentHelp("The layout of dates that are not YYYY-MM-DD, e.g. %m/%d/%y or \"%d %b %Y\".", valueName: "pattern")) var dateFormat: String?
         @Option(help: ArgumentHelp("The CSV separator: one character such as ; or |, or tab (default: ,).", valueName: "char")) var delimiter: String?
         @Flag(help: "Amounts are written with a decimal comma: 1.234,56.") var decimalComma = false
+        @Flag(help: "Amounts carry a sign, as in a bank's export: negative ones are purchases, the others credits (left out).") var debitsOnly = false
         @Option(help: ArgumentHelp("The currency of rows that give none, e.g. USD.", valueName: "code")) var currency: String?
         @Option(help: ArgumentHelp("utf-8 (default) or windows-1252 (also for Latin-1 files).", valueName: "name")) var encoding: String?
         @Flag(help: "Add the vendors the file names that are not registered yet, in the same all-or-nothing write.") var createVendors = false
@@ -48,7 +49,7 @@ extension PurchaseCommand {
         func run() throws {
             let options = PurchaseImport.Options(
                 format: format, preset: preset, defaultVendor: vendor, columnMap: maps, dateFormat: dateFormat, delimiter: delimiter,
-                decimalComma: decimalComma, defaultCurrency: currency, encoding: encoding)
+                decimalComma: decimalComma, defaultCurrency: currency, encoding: encoding, debitsOnly: debitsOnly)
             let batch = try PurchaseImport.read(try inputFiles(), options: options)
             let vault = try unlock.unlock(location)
             let outcome = try vault.portability.importPurchases(batch, createVendors: createVendors, dryRun: dryRun)

@@ -90,6 +90,8 @@ public enum VaultField: String, Sendable, CaseIterable {
     case csvDelimiter = "csv_delimiter"
     /// `PurchaseImport.Options.decimalComma`.
     case decimalComma = "decimal_comma"
+    /// `PurchaseImport.Options.debitsOnly`.
+    case debitsOnly = "debits_only"
     /// `PurchaseImport.Options.defaultCurrency`.
     case defaultCurrency = "default_currency"
     /// `PurchaseImport.Options.encoding`.
@@ -98,7 +100,7 @@ public enum VaultField: String, Sendable, CaseIterable {
     /// The inputs of a purchase import. Their names are made to appear nowhere else, so a
     /// problem list may name each any number of times.
     public static let importOptions: [VaultField] = [
-        .defaultVendor, .createVendors, .importPreset, .importFormat, .columnMap, .dateFormat, .csvDelimiter, .decimalComma, .defaultCurrency,
+        .defaultVendor, .createVendors, .importPreset, .importFormat, .columnMap, .dateFormat, .csvDelimiter, .decimalComma, .debitsOnly, .defaultCurrency,
         .importEncoding,
     ]
 }

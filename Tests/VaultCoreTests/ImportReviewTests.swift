@@ -72,4 +72,28 @@ import VaultTestSupport
             }
         }
     }
+
+    @Test func debitsOnlyKeepsNegativeAmountsAndCountsTheRestAsCredits() throws {
+        for (text, sign) in [
+            ("-24,99", SourceRead.Sign.debit("24,99")), ("\u{2212}24.99", .debit("24.99")), ("24,99-", .debit("24,99")), ("(24.99)", .debit("24.99")),
+            ("-€24.99", .debit("€24.99")), ("EUR -24.99", .debit("EUR 24.99")), ("24.99", .credit), ("+5", .credit), ("1-2", .unclear), ("--5", .unclear),
+        ] {
+            #expect(SourceRead.sign(of: text) == sign, "\(text)")
+        }
+        let csv =
+            "Datum;Empfänger;Zweck;Betrag\n01.03.2024;Acme Outdoor;Schuhe;-1.129,90\n02.03.2024;Arbeitgeber;Gehalt;2.500,00\n03.03.2024;Acme Outdoor;Socken;12,00-\n"
+        let options = PurchaseImport.Options(
+            columnMap: ["Datum=date", "Empfänger=vendor", "Zweck=item", "Betrag=price"], dateFormat: "%d.%m.%Y", delimiter: ";", decimalComma: true,
+            defaultCurrency: "EUR", debitsOnly: true)
+        let batch = try importBatch(csv, options)
+        #expect(batch.problems.isEmpty, "\(batch.problems)")
+        #expect(batch.rows.map { $0.purchase.price?.formatted } == ["1129.90 EUR", "12.00 EUR"])
+        #expect(batch.skipped.credits == 1)
+        // Without the option a signed amount is a problem, as before.
+        #expect(
+            try importBatch(
+                csv, PurchaseImport.Options(columnMap: options.columnMap, dateFormat: "%d.%m.%Y", delimiter: ";", decimalComma: true, defaultCurrency: "EUR")
+            ).problems.count == 2)
+        #expect(throws: VaultError.self) { try importBatch(csv, PurchaseImport.Options(preset: "ofx", debitsOnly: true)) }
+    }
 }

@@ -47,11 +47,15 @@ public enum PurchaseImport {
         public var defaultCurrency: String?
         /// `utf-8` (the default) or `windows-1252`.
         public var encoding: String?
+        /// The amounts carry a sign, as in a bank's export: negative ones are purchases (their
+        /// magnitude), the others credits, left out and counted. Generic formats only.
+        public var debitsOnly = false
 
         public init(
             format: String? = nil, preset: String? = nil, defaultVendor: String? = nil, columnMap: [String] = [], dateFormat: String? = nil,
-            delimiter: String? = nil, decimalComma: Bool = false, defaultCurrency: String? = nil, encoding: String? = nil
+            delimiter: String? = nil, decimalComma: Bool = false, defaultCurrency: String? = nil, encoding: String? = nil, debitsOnly: Bool = false
         ) {
+            self.debitsOnly = debitsOnly
             self.format = format
             self.preset = preset
             self.defaultVendor = defaultVendor
@@ -124,6 +128,7 @@ public enum PurchaseImport {
     public static func read(_ files: [InputFile], options: Options) throws -> Batch {
         let plan = try ReadPlan(options: options, files: files)
         var read = try plan.readSource(files)
+        if options.debitsOnly { read.keepDebits() }
         let checker = RowChecker(rules: plan.rules)
         var rows: [Row] = []
         var vendorsOfRejectedRows: [Row] = []
@@ -156,6 +161,49 @@ struct SourceRead: Sendable {
     var drafts: [DraftRow] = []
     var problems: [ImportProblem] = []
     var skipped = PurchaseImport.Skipped()
+
+    /// `--debits-only`: a row whose amount carries a minus (`-24,99`, `−24.99`, `24,99-`,
+    /// `-€24.99`, `EUR -24.99`) or is in parentheses (`(24.99)`) keeps its magnitude; a row
+    /// with an amount and no such sign is a credit, left out and counted; a row without an
+    /// amount, or with a minus anywhere else (`1-2`), stays as it is for the checks to judge.
+    mutating func keepDebits() {
+        var kept: [DraftRow] = []
+        for var draft in drafts {
+            guard let field = draft[.price] else {
+                kept.append(draft)
+                continue
+            }
+            switch Self.sign(of: field.text) {
+            case .credit: skipped.credits += 1
+            case .debit(let magnitude):
+                draft.set(.price, magnitude, label: field.label)
+                kept.append(draft)
+            case .unclear: kept.append(draft)
+            }
+        }
+        drafts = kept
+    }
+
+    enum Sign: Equatable {
+        case debit(String)
+        case credit
+        case unclear
+    }
+
+    /// Whether an amount's text is a debit (with its magnitude) or a credit.
+    static func sign(of text: String) -> Sign {
+        let t = text.trimmingCharacters(in: .whitespaces)
+        if t.hasPrefix("("), t.hasSuffix(")") { return .debit(String(t.dropFirst().dropLast())) }
+        let minuses: Set<Character> = ["-", "\u{2212}"]
+        let found = t.indices.filter { minuses.contains(t[$0]) }
+        guard let index = found.first else { return .credit }
+        guard found.count == 1 else { return .unclear }
+        let before = t[..<index], after = t[t.index(after: index)...]
+        let leading = !before.contains(where: \.isNumber) && after.contains(where: \.isNumber)
+        let trailing = after.allSatisfy(\.isWhitespace) && before.contains(where: \.isNumber)
+        guard leading || trailing else { return .unclear }
+        return .debit(String(before) + String(after))
+    }
 
     /// Whether a CSV record has as many fields as the header; if not, the problem is noted.
     mutating func fieldsMatch(_ record: CSV.Record, header count: Int, ordinal: Int) -> Bool {

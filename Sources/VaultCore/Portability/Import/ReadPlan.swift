@@ -59,6 +59,7 @@ struct ReadPlan {
         if options.delimiter != nil, kind != .csv { try refuse(.csvDelimiter, "the generic csv format") }
         if options.dateFormat != nil, !(generic || amazon) { try refuse(.dateFormat, "the generic formats and import_preset amazon") }
         if options.decimalComma, !(generic || amazon) { try refuse(.decimalComma, "the generic formats and import_preset amazon") }
+        if options.debitsOnly, !generic { try refuse(.debitsOnly, "the generic csv and json formats (ofx and camt053 read the direction themselves)") }
 
         columnMap = try ColumnMap(options.columnMap)
         delimiter = try Self.delimiter(options.delimiter)
