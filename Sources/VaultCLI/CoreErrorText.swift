@@ -32,12 +32,32 @@ enum CoreErrorText {
         if case .notEmpty = error { return "import-all needs a vault with no records yet; create one with `vrm init --vault NEW`" }
         guard case .invalidField(let fields, var message) = error else { return error.description }
         for field in fields {
-            if VaultField.importOptions.contains(field) {
-                message = message.replacingOccurrences(of: field.rawValue, with: flag(for: field))
-            } else if let range = message.range(of: field.rawValue) {
-                message.replaceSubrange(range, with: flag(for: field))
-            }
+            message = replacing(field.rawValue, with: flag(for: field), in: message, every: VaultField.importOptions.contains(field))
         }
         return message
+    }
+
+    /// Replaces `name` (its first mention, or `every` one) outside double-quoted text: what a
+    /// message quotes comes from a file or the user (`invalid date "date_format"`) and is left as
+    /// written.
+    static func replacing(_ name: String, with flag: String, in message: String, every: Bool) -> String {
+        var result = ""
+        var rest = Substring(message)
+        var quoted = false
+        var replaced = false
+        while !rest.isEmpty {
+            if rest.first == "\"" {
+                quoted.toggle()
+                result.append("\"")
+                rest = rest.dropFirst()
+            } else if !quoted, every || !replaced, rest.hasPrefix(name) {
+                result += flag
+                rest = rest.dropFirst(name.count)
+                replaced = true
+            } else {
+                result.append(rest.removeFirst())
+            }
+        }
+        return result
     }
 }

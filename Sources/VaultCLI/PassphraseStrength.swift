@@ -7,17 +7,15 @@ enum PassphraseStrength {
     static let minimumCharacters = 10
     static let minimumDistinct = 5
 
-    /// Common passwords and phrases of at least `minimumCharacters` characters (shorter ones
-    /// fail on length), compared lower-cased.
+    /// Common passwords and phrases of at least `minimumCharacters` characters that the other
+    /// rules (length, distinct characters, digits alone, a common word with digits) let
+    /// through, compared lower-cased.
     static let common: Set<[UInt8]> = Set(
         [
-            "password123", "password1234", "password12345", "passw0rd123", "1234567890", "12345678910", "123456789a", "0987654321",
-            "qwertyuiop", "qwerty123456", "qwerty12345", "1q2w3e4r5t", "1q2w3e4r5t6y", "1qaz2wsx3edc", "qazwsxedcrfv", "zaq12wsxcde",
-            "asdfghjkl;", "asdfghjkl123", "iloveyou123", "iloveyou1234", "princess123", "sunshine123", "football123", "baseball123",
-            "superman123", "letmein123", "letmein1234", "welcome123", "welcome1234", "changeme123", "administrator", "trustno1234",
-            "abcdefghij", "abcd1234abcd", "abc123abc123", "1111111111", "correct horse battery staple", "correcthorsebatterystaple",
-            "my passphrase", "mypassphrase", "this is my password", "thisismypassword", "open sesame", "opensesame123",
-            "vault passphrase", "vaultpassword", "secretpassword", "supersecret123", "monkey123456", "dragon123456",
+            "1q2w3e4r5t", "1q2w3e4r5t6y", "1qaz2wsx3edc", "qazwsxedcrfv", "zaq12wsxcde", "qwertyuiop", "asdfghjkl;", "abcdefghij",
+            "abcd1234abcd", "abc123abc123", "administrator", "correct horse battery staple", "correcthorsebatterystaple", "my passphrase",
+            "mypassphrase", "this is my password", "thisismypassword", "open sesame", "opensesame123", "vault passphrase", "vaultpassword",
+            "secretpassword", "supersecret123",
         ].map { Array($0.utf8) })
 
     /// Common words that digits or symbols around them do not make strong.
@@ -28,23 +26,31 @@ enum PassphraseStrength {
             "login", "abc", "abcdef", "shadow", "michael", "jennifer", "hello", "freedom", "whatever", "starwars", "pokemon",
         ].map { Array($0.utf8) })
 
-    /// Why `passphrase` is weak, or nil when it is acceptable.
+    /// Why `passphrase` is weak, or nil when it is acceptable. Works on the bytes in place:
+    /// the only copy, lower-cased for the list look-ups, is wiped before returning.
     static func weakness(_ passphrase: SecretKey) -> String? {
         passphrase.withUnsafeBytes { raw -> String? in
             // Characters: UTF-8 bytes that do not continue a sequence.
             let characters = raw.reduce(0) { $0 + ($1 & 0xC0 == 0x80 ? 0 : 1) }
             if characters < minimumCharacters { return "it is shorter than \(minimumCharacters) characters" }
-            var seen = Set<UInt8>()
-            for byte in raw { seen.insert(byte) }
-            if seen.count < minimumDistinct { return "it repeats too few different characters" }
+            var seen = [Bool](repeating: false, count: 256)
+            defer { for i in seen.indices { seen[i] = false } }
+            var distinct = 0
+            for byte in raw where !seen[Int(byte)] {
+                seen[Int(byte)] = true
+                distinct += 1
+            }
+            if distinct < minimumDistinct { return "it repeats too few different characters" }
+            let isLetter: (UInt8) -> Bool = { (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) }
+            if !raw.contains(where: isLetter), raw.allSatisfy({ $0 < 0x80 }) { return "it has no letters" }
             var lowered = raw.map { (0x41...0x5A).contains($0) ? $0 | 0x20 : $0 }
             defer { Wipe.bytes(&lowered) }
             if common.contains(lowered) { return "it is one of the most common passwords" }
-            // A common word with digits or symbols around it (`Password123!`), or digits alone.
-            let letters = lowered.filter { (0x61...0x7A).contains($0) }
-            if letters.isEmpty, lowered.allSatisfy({ $0 < 0x80 }) { return "it has no letters" }
-            let core = lowered.drop { !(0x61...0x7A).contains($0) }.reversed().drop { !(0x61...0x7A).contains($0) }.reversed()
-            if commonWords.contains(Array(core)) { return "it is a common word with digits or symbols added" }
+            // A common word with digits or symbols around it (`Password123!`).
+            guard let first = lowered.firstIndex(where: isLetter), let last = lowered.lastIndex(where: isLetter) else { return nil }
+            if commonWords.contains(where: { $0.count == last - first + 1 && $0.elementsEqual(lowered[first...last]) }) {
+                return "it is a common word with digits or symbols added"
+            }
             return nil
         }
     }

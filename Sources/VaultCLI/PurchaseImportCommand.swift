@@ -69,11 +69,9 @@ extension PurchaseCommand {
                 }
                 return [PurchaseImport.InputFile(name: "standard input", data: try StandardStreams.read(file, what: "the file to import"))]
             }
-            var isFolder: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: file, isDirectory: &isFolder) else {
-                throw CLIError(description: "cannot read \(file): \(String(cString: strerror(ENOENT)))")
-            }
-            guard isFolder.boolValue else {
+            var info = stat()
+            guard stat(file, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
+                // A file, or nothing there: StandardStreams names the reason (missing, no permission).
                 return [PurchaseImport.InputFile(name: file, data: try StandardStreams.read(file, what: "the file to import"))]
             }
             let isSchemaOrg = ["schema-org", "schema.org", "schemaorg"].contains(preset?.lowercased() ?? "")
@@ -84,8 +82,7 @@ extension PurchaseCommand {
                 let path = URL(fileURLWithPath: file).appendingPathComponent(name).path
                 var isDirectory: ObjCBool = false
                 guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else { continue }
-                guard let data = FileManager.default.contents(atPath: path) else { throw CLIError(description: "cannot read \(path)") }
-                files.append(PurchaseImport.InputFile(name: name, data: data))
+                files.append(PurchaseImport.InputFile(name: name, data: try StandardStreams.read(path, what: "the file to import")))
             }
             guard !files.isEmpty else { throw CLIError.usage("\(file) holds no files to read") }
             return files

@@ -144,7 +144,7 @@ enum Session {
     /// parts: the id, and the session key (printed once, kept nowhere).
     static func start(database: VaultDatabase, master: SecretKey, idleTimeout: TimeInterval, now: Date = Date()) throws -> (id: String, key: SecretKey) {
         let directory = try directory(create: true)
-        let id = Random.bytes(idBytes).map { String(format: "%02x", $0) }.joined()
+        let id = Hex.encode(Random.bytes(idBytes))
         let key = try SecretKey.random(count: keyBytes)
         try locked(directory) {
             sweep(directory: directory, now: now)
@@ -152,14 +152,13 @@ enum Session {
                 master: master, key: key, id: id, directory: directory,
                 record: Record(
                     version: 1, vaultID: database.header.vaultIDHex, idleTimeoutSeconds: Int64(idleTimeout), lastUsedMillis: Millis.from(now),
-                    wrappedKeyDigest: digest(database.header.wrappedKey), sealedMaster: ""),
-                exclusive: true)
+                    wrappedKeyDigest: digest(database.header.wrappedKey), sealedMaster: ""))
         }
         return (id, key)
     }
 
     /// Writes the record with `master` sealed afresh, atomically (a temporary file renamed over it).
-    static func write(master: SecretKey, key: SecretKey, id: String, directory: String, record: Record, exclusive: Bool) throws {
+    static func write(master: SecretKey, key: SecretKey, id: String, directory: String, record: Record) throws {
         var record = record
         record.sealedMaster = Base64URL.encode(try AEAD.seal(secret: master, key: key, associatedData: record.associatedData(id: id)))
         let data = try JSONEncoder().encode(record)
@@ -172,10 +171,6 @@ enum Session {
         guard written == data.count else {
             unlink(temporary)
             throw CLIError(description: "cannot write the session file in \(directory)")
-        }
-        if exclusive, access(path, F_OK) == 0 {
-            unlink(temporary)
-            throw CLIError(description: "a session file \(path) already exists")
         }
         guard rename(temporary, path) == 0 else {
             unlink(temporary)
@@ -280,9 +275,9 @@ enum Session {
                 guard constantTimeEquals(Array(record.wrappedKeyDigest.utf8), Array(digest(database.header.wrappedKey).utf8)) else {
                     return .ended(Ended(reason: "the vault's passphrase or key changed since `vrm unlock` (or this is another copy of it)"))
                 }
-                let vault = try Vault.unlock(database: database, master: master, wrappedKey: database.header.wrappedKey, checkpoints: checkpointStore())
-                record.lastUsedMillis = max(record.lastUsedMillis, Millis.from(now))
-                try write(master: master, key: key, id: id, directory: directory, record: record, exclusive: false)
+                let vault = try Vault.unlock(database: database, master: master, checkpoints: checkpointStore())
+                record.lastUsedMillis = Millis.from(now)
+                try write(master: master, key: key, id: id, directory: directory, record: record)
                 return .unlocked(vault)
             }
         }

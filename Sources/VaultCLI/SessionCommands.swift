@@ -52,7 +52,7 @@ struct UnlockCommand: ParsableCommand {
         _ = try Session.directory(create: true)  // no runtime directory: say so before asking
         let master = try Vault.unwrapMasterKey(database: database, passphrase: unlock.passphrase())
         // Everything a command would check (the header's MAC, the checkpoint) before the session starts.
-        _ = try Vault.unlock(database: database, master: master, wrappedKey: database.header.wrappedKey, checkpoints: checkpointStore())
+        _ = try Vault.unlock(database: database, master: master, checkpoints: checkpointStore())
         let (id, key) = try Session.start(database: database, master: master, idleTimeout: seconds)
         let minutes = Int(seconds / 60)
         let idle = seconds < 120 ? "\(Int(seconds)) s" : minutes < 120 ? "\(minutes) min" : "\(minutes / 60) h"
@@ -86,14 +86,16 @@ struct LockCommand: ParsableCommand {
 
             Examples:
               eval "$(vrm lock)"
+              vrm lock --shell fish | source
               vrm lock --all
             """)
 
     @Flag(help: "End every session of this user, for every vault.") var all = false
+    @Option(help: "The shell syntax to print: sh (bash, zsh, dash) or fish.") var shell: UnlockCommand.Shell = .sh
 
     func run() throws {
         // The shell forgets the variable whatever happens to the file.
-        print("unset \(Session.variable)")
+        print(shell == .fish ? "set -e \(Session.variable);" : "unset \(Session.variable)")
         let ended: Int
         do {
             ended = try Session.lock(all: all)

@@ -14,13 +14,16 @@ enum StandardStreams {
         }
         var info = stat()
         guard stat(path, &info) == 0 else { throw CLIError(description: "cannot read \(label): \(String(cString: strerror(errno)))") }
-        guard (info.st_mode & S_IFMT) != S_IFDIR else { throw CLIError(description: "cannot read \(label): it is a directory") }
+        guard (info.st_mode & S_IFMT) != S_IFDIR else { throw CLIError(description: "cannot read \(label): it is a folder") }
         guard info.st_size <= limit else { throw CLIError.usage("\(label) is larger than \(size(limit))") }
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw CLIError(description: "cannot read \(label): \(String(cString: strerror(errno)))")
         }
         defer { try? handle.close() }
-        return try handle.read(upToCount: limit + 1) ?? Data()
+        // A FIFO or a file still growing reports no size: the read itself is checked too.
+        let data = try handle.read(upToCount: limit + 1) ?? Data()
+        guard data.count <= limit else { throw CLIError.usage("\(label) is larger than \(size(limit))") }
+        return data
     }
 
     /// `64 KiB`, `256 MiB`, `4096 bytes`.

@@ -73,11 +73,6 @@ enum Terminal {
         return local + (TimeZone.current.abbreviation(for: date).map { " " + $0 } ?? "")
     }
 
-    static func time(_ iso: String?) -> String? {
-        guard let iso else { return nil }
-        return Timestamp.parse(iso).map(time) ?? iso
-    }
-
     /// A time in a table cell: on a terminal, local `12-31 09:30` within this year, else
     /// `2027-01-05`; ISO 8601 UTC when piped or with `--utc`.
     static func shortTime(_ date: Date) -> String {

@@ -84,27 +84,21 @@ public final class Vault: Sendable {
     ) throws -> Vault {
         let opened = database.header
         let master = try unwrapMaster(header: opened, passphrase: passphrase)
-        return try unlock(database: database, master: master, wrappedKey: opened.wrappedKey, clock: clock, checkpoints: checkpoints)
+        return try unlock(database: database, master: master, clock: clock, checkpoints: checkpoints)
     }
 
     /// Unwraps the master key with the passphrase (the KDF runs), for a session that keeps it
-    /// sealed under a key of its own (`vrm unlock`); `unlock(database:master:wrappedKey:)` opens with it.
+    /// sealed under a key of its own (`vrm unlock`); `unlock(database:master:)` opens with it.
     public static func unwrapMasterKey(database: VaultDatabase, passphrase: SecretKey) throws -> SecretKey {
         try unwrapMaster(header: database.header, passphrase: passphrase)
     }
 
-    /// Unlocks with a master key already unwrapped (a session). `wrappedKey` is the header's
-    /// wrapped key when the master key was unwrapped: if the passphrase or the key changed
-    /// since, the session is stale and `VaultError.conflict` says so, before any MAC check.
+    /// Unlocks with a master key already unwrapped (a session, which checks first that it was
+    /// made for this header's wrapped key). Every check of a passphrase unlock but the KDF.
     public static func unlock(
-        database: VaultDatabase, master: SecretKey, wrappedKey: [UInt8], clock: @escaping VaultClock = { Date() },
-        checkpoints: AuditCheckpointStore? = nil
+        database: VaultDatabase, master: SecretKey, clock: @escaping VaultClock = { Date() }, checkpoints: AuditCheckpointStore? = nil
     ) throws -> Vault {
         let opened = database.header
-        guard opened.isIntact else { throw VaultError.corrupt("header checksum mismatch") }
-        guard constantTimeEquals(opened.wrappedKey, wrappedKey) else {
-            throw VaultError.conflict("the vault's passphrase or key changed since it was unlocked")
-        }
         if opened.formatVersion < VaultHeader.currentFormat {
             try FormatMigration.run(
                 database: database, keys: VaultKeys(master: master, header: opened), clock: clock, checkpoints: checkpoints)

@@ -15,6 +15,11 @@ import VaultCore
             "line 3: no vendor (fill the vendor column or pass --vendor NAME)"
         ),
         (.invalidInput("the expiry is in the past"), "the expiry is in the past"),
+        // Quoted file text keeps its words, even an option's name.
+        (
+            .invalidField([.dateFormat], "line 2: invalid date \"date_format\": not date_format's layout; pass date_format"),
+            "line 2: invalid date \"date_format\": not --date-format's layout; pass --date-format"
+        ),
         (.notEmpty, "import-all needs a vault with no records yet; create one with `vrm init --vault NEW`"),
     ])
     func fieldsReadAsFlags(_ error: VaultError, _ printed: String) {

@@ -218,7 +218,10 @@ import VaultTestSupport
 
     @Test func weakPassphrasesAreRefusedUnlessAllowed() throws {
         let cli = CLIRunner()
-        for (text, reason) in [("abc", "shorter than 10"), ("Password123", "most common"), ("aaaabbbbaaaa", "too few different")] {
+        for (text, reason) in [
+            ("abc", "shorter than 10"), ("Password123", "common word with digits"), ("correct horse battery staple", "most common"),
+            ("aaaabbbbaaaa", "too few different"),
+        ] {
             let result = try cli.run(["init", "--passphrase-file", cli.writePassphrase(text)])
             #expect(result.status == 2)
             #expect(result.err.contains(reason), "\(text): \(result.err)")

@@ -96,4 +96,13 @@ import VaultTestSupport
             ).problems.count == 2)
         #expect(throws: VaultError.self) { try importBatch(csv, PurchaseImport.Options(preset: "ofx", debitsOnly: true)) }
     }
+
+    @Test func anExtremeJSONExponentIsRefusedNotATrap() throws {
+        #expect(JSONNumber.plainDecimal("1e-9223372036854775808") == nil)
+        #expect(JSONNumber.plainDecimal("1e9223372036854775807") == nil)
+        #expect(JSONNumber.plainDecimal("2.5e1") == "25")
+        let json = #"[{"vendor":"Acme Outdoor","item":"Tent","date":"2024-01-01","quantity":1e-9223372036854775808}]"#
+        let batch = try importBatch(json, name: "orders.json")
+        #expect(batch.rows.isEmpty && batch.problems.count == 1, "\(batch.problems)")
+    }
 }

@@ -41,7 +41,13 @@ public struct ConsentEngine: Sendable {
         let grantID = Random.identifier(prefix: "gr_")
         let grant = try context.write { transaction -> Grant in
             let vendor = try VendorRegistry(context: context).vendor(named: request.vendorName, in: transaction)
-            if !request.allowUnsetFields {
+            let namesFields = scopes.contains {
+                switch $0 {
+                case .profileField, .profilePrefix: true
+                default: false
+                }
+            }
+            if !request.allowUnsetFields, namesFields {
                 try Self.checkProfileScopes(scopes, keys: try ProfileBook(context: context).entries(in: transaction).map(\.key))
             }
             try insert(id: grantID, token: token, vendor: vendor, scopes: scopes, request: request, now: now, in: transaction)

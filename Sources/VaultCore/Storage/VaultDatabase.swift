@@ -47,11 +47,12 @@ public final class VaultDatabase: Sendable {
     /// format is one this build reads, and that the header checksum holds — before writing anything.
     public static func open(path: String) throws -> VaultDatabase {
         try checkFileShape(path: path)
-        let readOnly = cannotWrite(path)
+        // A vault that cannot be written is read through one location, chosen once.
+        let readOnly = cannotWrite(path) ? readOnlyLocation(path) : nil
         let header: VaultHeader
         do {
             // A read-only look first, so a foreign file is never converted to WAL or migrated.
-            let probe = try DatabaseQueue(path: readOnly ? readOnlyLocation(path) : path, configuration: configuration(readonly: true))
+            let probe = try DatabaseQueue(path: readOnly ?? path, configuration: configuration(readonly: true))
             header = try probe.read { db in try HeaderTable(db: db).read() }
             try probe.close()
         } catch let error as VaultError {
@@ -60,7 +61,7 @@ public final class VaultDatabase: Sendable {
             throw mapOpenError(error, path: path)
         }
         guard header.isIntact else { throw VaultError.corrupt("header checksum mismatch") }
-        if readOnly { return try openReadOnly(path: path, header: header) }
+        if let readOnly { return try openReadOnly(path: path, location: readOnly, header: header) }
         do {
             let pool = try DatabasePool(path: path, configuration: configuration())
             // GRDB sets the writer to synchronous=NORMAL when it enables WAL, after
@@ -98,10 +99,10 @@ public final class VaultDatabase: Sendable {
     /// file is created beside the vault, which works on read-only media too. Otherwise a
     /// read-only connection, which needs SQLite's shared-memory file. The schema must already
     /// be this build's.
-    static func openReadOnly(path: String, header: VaultHeader) throws -> VaultDatabase {
-        let walHoldsPages = readOnlyLocation(path) == path
+    static func openReadOnly(path: String, location: String, header: VaultHeader) throws -> VaultDatabase {
+        let walHoldsPages = location == path
         do {
-            let queue = try DatabaseQueue(path: readOnlyLocation(path), configuration: configuration(readonly: true))
+            let queue = try DatabaseQueue(path: location, configuration: configuration(readonly: true))
             guard try queue.read({ db in try Schema.migrator.hasCompletedMigrations(db) }) else {
                 throw VaultError.storage(
                     "\(path) is read-only and was written by an older build: copy it somewhere writable and open the copy once to upgrade it")

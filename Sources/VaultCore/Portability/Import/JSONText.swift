@@ -261,7 +261,8 @@ enum JSONNumber {
         if negative { text = text.dropFirst() }
         var exponent = 0
         if let e = text.firstIndex(where: { $0 == "e" || $0 == "E" }) {
-            guard let value = Int(text[text.index(after: e)...]), abs(value) <= 40 else { return nil }
+            // `(-40...40).contains`, not `abs`: `abs(Int.min)` traps, and `1e-9223372036854775808` is valid JSON.
+            guard let value = Int(text[text.index(after: e)...]), (-40...40).contains(value) else { return nil }
             exponent = value
             text = text[..<e]
         }

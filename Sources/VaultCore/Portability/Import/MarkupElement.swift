@@ -13,16 +13,6 @@ struct MarkupElement: Sendable, Equatable {
         children.first { $0.name == name }
     }
 
-    /// The first element down a path of direct children: `path("BookgDt", "Dt")`.
-    func path(_ names: String...) -> MarkupElement? {
-        var current = self
-        for name in names {
-            guard let next = current.child(name) else { return nil }
-            current = next
-        }
-        return current
-    }
-
     /// The trimmed text of the first element down `names`, nil when absent or blank.
     func value(_ names: String...) -> String? {
         var current = self
