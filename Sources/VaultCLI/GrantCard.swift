@@ -28,8 +28,30 @@ struct GrantCard: Encodable {
     var expiresAt: String?
     var maxUses: Int?
 
+    /// `id` as in every other `--json` output that names a record (the grant), beside the
+    /// card's own `grant_id`.
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(grantID, forKey: .id)
+        try c.encode(grantID, forKey: .grantID)
+        try c.encode(vaultID, forKey: .vaultID)
+        try c.encodeIfPresent(vendor, forKey: .vendor)
+        try c.encode(binding, forKey: .binding)
+        try c.encodeIfPresent(vendorKey, forKey: .vendorKey)
+        try c.encodeIfPresent(token, forKey: .token)
+        try c.encodeIfPresent(endpoint, forKey: .endpoint)
+        try c.encodeIfPresent(shareURL, forKey: .shareURL)
+        try c.encodeIfPresent(jwksURL, forKey: .jwksURL)
+        try c.encode(signingKeyID, forKey: .signingKeyID)
+        try c.encode(signingKey, forKey: .signingKey)
+        try c.encode(scopes, forKey: .scopes)
+        try c.encode(purpose, forKey: .purpose)
+        try c.encodeIfPresent(expiresAt, forKey: .expiresAt)
+        try c.encodeIfPresent(maxUses, forKey: .maxUses)
+    }
+
     enum CodingKeys: String, CodingKey {
-        case binding, vendor, token, endpoint, scopes, purpose
+        case binding, vendor, token, endpoint, scopes, purpose, id
         case grantID = "grant_id", vaultID = "vault_id", vendorKey = "vendor_key", jwksURL = "jwks_url", shareURL = "share_url"
         case signingKeyID = "signing_key_id", signingKey = "signing_key", expiresAt = "expires_at", maxUses = "max_uses"
     }

@@ -70,10 +70,14 @@ struct GrantCommand: ParsableCommand {
                 names, unless --allow-unset says you will fill the field in later.
 
                 Examples:
-                  vrm grant create --vendor "Acme Outdoor" --scope profile.address.shipping --scope profile.name --purpose delivery
-                  vrm grant create --vendor "Bolt Bikes" --scope profile.email --purpose warranty --expires 1y --max-uses 12
-                  TOKEN=$(vrm grant create --vendor Acme --scope profile.email --purpose support --token-only)
-                  vrm grant create --vendor Acme --scope purchases:own --purpose warranty --endpoint https://vault.example --json
+                  vrm grant create --vendor "Acme Outdoor" --scope profile.address.shipping \\
+                      --scope profile.name --purpose delivery
+                  vrm grant create --vendor "Bolt Bikes" --scope profile.email \\
+                      --purpose warranty --expires 1y --max-uses 12
+                  TOKEN=$(vrm grant create --vendor Acme --scope profile.email \\
+                      --purpose support --token-only)
+                  vrm grant create --vendor Acme --scope purchases:own --purpose warranty \\
+                      --endpoint https://vault.example --json
                 """)
         @OptionGroup var location: VaultLocation
         @OptionGroup var unlock: UnlockOptions

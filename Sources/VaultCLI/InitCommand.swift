@@ -82,7 +82,8 @@ struct PassphraseCommand: ParsableCommand {
                 re-issue bearer grants to cut those).
 
                 Examples:
-                  vrm passphrase change --passphrase-file old.txt --new-passphrase-file new.txt
+                  vrm passphrase change --passphrase-file old.txt \\
+                      --new-passphrase-file new.txt
                   vrm passphrase change --rotate-key --new-passphrase-file new.txt
                 """)
 
@@ -97,6 +98,8 @@ struct PassphraseCommand: ParsableCommand {
 
         @Flag(help: "Accept a new passphrase that is short, repetitive or common.")
         var allowWeak = false
+
+        @OptionGroup var output: OutputOptions
 
         func run() throws {
             if unlock.passphraseFile == StandardStreams.name, newPassphraseFile == StandardStreams.name {
@@ -115,7 +118,9 @@ struct PassphraseCommand: ParsableCommand {
             if rotateKey {
                 try vault.rotateKey(current: current, new: new)
                 Session.endSessions(vaultID: database.header.vaultIDHex)
-                print("Passphrase changed and master key replaced: every record re-sealed under the new key.")
+                try Terminal.report(
+                    output, ["passphrase_changed": true, "key_rotated": true],
+                    text: "Passphrase changed and master key replaced: every record re-sealed under the new key.")
                 // A linked relay gets the new X25519 key at the end of this command (`RelayPush`).
                 if try database.isLinkedToRelay() {
                     RelayPush.track(try Vault.unlock(database: try location.openDatabase(), passphrase: new, checkpoints: checkpointStore()))
@@ -123,7 +128,7 @@ struct PassphraseCommand: ParsableCommand {
             } else {
                 try vault.changePassphrase(current: current, new: new)
                 Session.endSessions(vaultID: database.header.vaultIDHex)
-                print("Passphrase changed.")
+                try Terminal.report(output, ["passphrase_changed": true, "key_rotated": false], text: "Passphrase changed.")
             }
         }
     }

@@ -17,7 +17,8 @@ struct ExportCommand: ParsableCommand {
             Examples:
               vrm export --format json --out vrm-backup.json
               vrm export --format vcard --out me.vcf
-              vrm export --format json --out - | gpg --encrypt -r me@example.org > backup.json.gpg
+              vrm export --format json --out - | gpg --encrypt \\
+                  -r me@example.org > backup.json.gpg
             """)
     @OptionGroup var location: VaultLocation
     @OptionGroup var unlock: UnlockOptions

@@ -19,7 +19,8 @@ struct ProfileCommand: ParsableCommand {
                 Examples:
                   vrm profile set email jo@example.org
                   vrm profile set address.shipping "1 Main St, Springfield"
-                  vrm profile set address.billing - < billing.txt     # the value from standard input
+                  vrm profile set address.billing \\
+                      - < billing.txt     # the value from standard input
                 """)
         @OptionGroup var location: VaultLocation
         @OptionGroup var unlock: UnlockOptions

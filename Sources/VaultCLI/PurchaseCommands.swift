@@ -66,8 +66,10 @@ struct PurchaseCommand: ParsableCommand {
                 exactly (minor units), never as a floating-point number.
 
                 Examples:
-                  vrm purchase add --vendor "Acme Outdoor" --item "Trail shoes" --date 2026-10-02 --price 129.90 --currency EUR --order A-1001
-                  vrm purchase add --vendor "Bolt Bikes" --item "Helmet" --price 59 --currency USD --gift-for "my nephew"
+                  vrm purchase add --vendor "Acme Outdoor" --item "Trail shoes" \\
+                      --date 2026-10-02 --price 129.90 --currency EUR --order A-1001
+                  vrm purchase add --vendor "Bolt Bikes" --item "Helmet" --price 59 \\
+                      --currency USD --gift-for "my nephew"
                 """)
         @OptionGroup var location: VaultLocation
         @OptionGroup var unlock: UnlockOptions
@@ -184,7 +186,8 @@ struct PurchaseCommand: ParsableCommand {
                 is always marked as a gift in every share, but never for whom.
 
                 Examples:
-                  vrm purchase annotate p_abcdefghijklmnop --rating 4 --tag outdoor --tag running
+                  vrm purchase annotate p_abcdefghijklmnop --rating 4 --tag outdoor \\
+                      --tag running
                   vrm purchase annotate p_abcdefghijklmnop --returned --note "too small"
                   vrm purchase annotate p_abcdefghijklmnop --tag -running     # remove a tag
                 """)

@@ -17,9 +17,12 @@ extension PurchaseCommand {
 
                 Examples:
                   vrm purchase import orders.csv --dry-run
-                  vrm purchase import shop.csv --map "Order Date=date" --map "Product=item" --date-format %m/%d/%y --vendor "Acme Outdoor"
-                  vrm purchase import bank.csv --delimiter ';' --decimal-comma --debits-only --map "Empfänger=vendor" --create-vendors
-                  vrm purchase import Retail.OrderHistory.1.csv --preset amazon --vendor Amazon --dry-run
+                  vrm purchase import shop.csv --map "Order Date=date" --map "Product=item" \\
+                      --date-format %m/%d/%y --vendor "Acme Outdoor"
+                  vrm purchase import bank.csv --delimiter ';' --decimal-comma --debits-only \\
+                      --map "Empfänger=vendor" --create-vendors
+                  vrm purchase import Retail.OrderHistory.1.csv --preset amazon \\
+                      --vendor Amazon --dry-run
                   vrm purchase import ~/Mail/orders/ --preset schema-org --create-vendors
                   vrm purchase import statement.ofx --preset ofx --create-vendors --json
                   vrm purchase import statement.xml --preset camt053 --dry-run

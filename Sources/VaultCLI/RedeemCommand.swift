@@ -16,7 +16,8 @@ struct RedeemCommand: AsyncParsableCommand {
 
             Examples:
               VRM_TOKEN=vrm_… vrm redeem --url http://127.0.0.1:8080
-              vrm redeem --url https://vault.example --token-file token.txt --key acme.key --json
+              vrm redeem --url https://vault.example --token-file token.txt \\
+                  --key acme.key --json
             """)
     @Option(help: "The vault server's base URL.") var url: String
     @Option(help: ArgumentHelp("The grant token (prefer --token-file or $VRM_TOKEN).", valueName: "token")) var token: String?

@@ -21,7 +21,8 @@ struct RelayCommand: ParsableCommand {
 
             Operator:
               export VRM_RELAY_DATABASE_URL=postgres://vrm@db.example/vrm_relay
-              vrm relay serve --host 0.0.0.0 --port 8443 --tls-cert fullchain.pem --tls-key privkey.pem
+              vrm relay serve --host 0.0.0.0 --port 8443 --tls-cert fullchain.pem \\
+                  --tls-key privkey.pem
               vrm relay invite                       # a one-time enrolment code for one customer
             Customer:
               vrm relay link https://relay.example:8443 --invite vrmi_…
@@ -66,7 +67,8 @@ struct RelayCommand: ParsableCommand {
                 few seconds; revoked and used-up ones at once.
 
                 Examples:
-                  VRM_RELAY_DATABASE_URL=postgres://vrm@127.0.0.1/vrm_relay vrm relay serve --port 8090
+                  VRM_RELAY_DATABASE_URL=postgres://vrm@127.0.0.1/vrm_relay vrm relay serve \\
+                      --port 8090
                   vrm relay serve --database postgres://vrm@db/vrm_relay --host 0.0.0.0 --port 8443 \\
                       --tls-cert fullchain.pem --tls-key privkey.pem --trusted-proxy 10.0.0.0/8
                 """)

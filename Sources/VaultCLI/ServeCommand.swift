@@ -32,9 +32,11 @@ struct ServeCommand: AsyncParsableCommand {
 
             Examples:
               vrm serve
-              vrm serve --host 0.0.0.0 --port 8443    # behind a TLS proxy (or use --tls-cert)
+              vrm serve --host 0.0.0.0 --port 8443    # behind a TLS proxy (or use \\
+                  --tls-cert)
               vrm serve --trusted-proxy 127.0.0.1 --trusted-proxy 10.0.0.0/8
-              vrm serve --host 0.0.0.0 --port 8443 --tls-cert fullchain.pem --tls-key privkey.pem
+              vrm serve --host 0.0.0.0 --port 8443 --tls-cert fullchain.pem \\
+                  --tls-key privkey.pem
             """)
     @OptionGroup var location: VaultLocation
     @OptionGroup var listen: ListenOptions

@@ -92,17 +92,20 @@ struct LockCommand: ParsableCommand {
 
     @Flag(help: "End every session of this user, for every vault.") var all = false
     @Option(help: "The shell syntax to print: sh (bash, zsh, dash) or fish.") var shell: UnlockCommand.Shell = .sh
+    @Flag(help: "Print {\"ended\": N} instead of the shell line.") var json = false
 
     func run() throws {
         // The shell forgets the variable whatever happens to the file.
-        print(shell == .fish ? "set -e \(Session.variable);" : "unset \(Session.variable)")
+        if !json { print(shell == .fish ? "set -e \(Session.variable);" : "unset \(Session.variable)") }
         let ended: Int
         do {
             ended = try Session.lock(all: all)
         } catch {
+            if json { print(try Terminal.json(["ended": 0])) }
             Terminal.note("No session to end: \(error)")
             return
         }
+        if json { print(try Terminal.json(["ended": ended])) }
         Terminal.note(ended == 0 ? "No session to end." : "Ended \(ended) session\(ended == 1 ? "" : "s").")
     }
 }

@@ -18,7 +18,8 @@ public struct VRM: AsyncParsableCommand {
               vrm init --passphrase-file ~/.vrm-pass
               vrm profile set address.shipping "1 Main St, Springfield"
               vrm vendor add "Acme Outdoor" --site https://acme.example
-              vrm grant create --vendor "Acme Outdoor" --scope profile.address.* --purpose delivery
+              vrm grant create --vendor "Acme Outdoor" --scope profile.address.* \\
+                  --purpose delivery
               vrm serve --port 8080
 
             Exit codes: 0 ok, 1 error, 2 usage or cancelled, 3 wrong passphrase,

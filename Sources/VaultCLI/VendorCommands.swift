@@ -49,7 +49,8 @@ struct VendorCommand: ParsableCommand {
                 vendor are key-bound: the share is sealed so only the vendor's key opens it.
 
                 Examples:
-                  vrm vendor add "Acme Outdoor" --site https://acme.example --contact support@acme.example
+                  vrm vendor add "Acme Outdoor" --site https://acme.example \\
+                      --contact support@acme.example
                   vrm vendor add "Bolt Bikes" --public-key vrmpk1_…
                 """)
         @OptionGroup var location: VaultLocation

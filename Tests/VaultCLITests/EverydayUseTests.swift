@@ -43,6 +43,7 @@ import VaultTestSupport
         let locked = try cli.run(["lock"], env: sessionEnv)
         #expect(locked.status == 0)
         #expect(locked.out == "unset VRM_SESSION\n")
+        #expect(try cli.run(["lock", "--json"], env: sessionEnv).out == "{\n  \"ended\" : 0\n}\n")
         // Without a runtime directory, lock still tells the shell to forget the variable.
         #expect(try cli.run(["lock"], env: ["VRM_SESSION": session]).out == "unset VRM_SESSION\n")
         // A planted link in place of the session directory is refused.
@@ -115,6 +116,11 @@ import VaultTestSupport
         #expect(escalated["status"] as? String == "escalated")
         let stage = try Self.object(try cli.run(["vendor", "stage", "Acme Outdoor", "commitment", "--json"], env: env).out)
         #expect(stage["stage"] as? String == "commitment")
+        let grant = try Self.object(
+            try cli.run(["grant", "create", "--vendor", "Acme Outdoor", "--scope", "purchases:own", "--purpose", "warranty", "--json"], env: env).out)
+        #expect((grant["id"] as? String)?.hasPrefix("gr_") == true && grant["id"] as? String == grant["grant_id"] as? String)
+        let revoked = try Self.object(try cli.run(["grant", "revoke", try #require(grant["id"] as? String), "--json"], env: env).out)
+        #expect(revoked["state"] as? String == "revoked")
         // A profile value from standard input, without its line ending.
         let set = try cli.run(["profile", "set", "address.shipping", "-", "--json"], env: env, input: Data("1 Main St\nSpringfield\n".utf8))
         #expect(try Self.object(set.out)["value"] as? String == "1 Main St\nSpringfield")
@@ -250,6 +256,7 @@ import VaultTestSupport
         let write = try cli.run(["vendor", "add", "Bolt Bikes"], env: env)
         #expect(write.status == 1)
         #expect(write.err.contains("read-only"))
+        #expect(write.err.contains(cli.vault))
         // Nothing was created beside the read-only file.
         #expect(!FileManager.default.fileExists(atPath: cli.vault + "-wal"))
         #expect(!FileManager.default.fileExists(atPath: cli.vault + "-shm"))
