@@ -65,7 +65,7 @@ enum ImportReport {
     struct JSONDocument: Encodable {
         var dryRun: Bool
         var source: String
-        var added: [AddedPurchase]
+        var added: [PurchaseJSON]
         var newVendors: [String]
         var duplicates: Int
         var skipped: Skipped
@@ -73,7 +73,11 @@ enum ImportReport {
         init(_ outcome: ImportOutcome) {
             dryRun = outcome.dryRun
             source = outcome.source
-            added = outcome.added.map { AddedPurchase(purchase: PurchaseJSON($0.purchase, vendor: $0.vendor), hasID: !outcome.dryRun) }
+            added = outcome.added.map {
+                var purchase = PurchaseJSON($0.purchase, vendor: $0.vendor)
+                if outcome.dryRun { purchase.id = nil }
+                return purchase
+            }
             newVendors = outcome.newVendors
             duplicates = outcome.duplicates
             skipped = Skipped(outcome.skipped)
@@ -82,31 +86,6 @@ enum ImportReport {
         enum CodingKeys: String, CodingKey {
             case source, added, duplicates, skipped
             case dryRun = "dry_run", newVendors = "new_vendors"
-        }
-    }
-
-    /// A purchase in `PurchaseJSON`'s shape; in a dry run without `id` (none is assigned yet).
-    struct AddedPurchase: Encodable {
-        var purchase: PurchaseJSON
-        var hasID: Bool
-
-        func encode(to encoder: any Encoder) throws {
-            guard !hasID else { return try purchase.encode(to: encoder) }
-            typealias Key = PurchaseJSON.CodingKeys
-            var c = encoder.container(keyedBy: Key.self)
-            try c.encode(purchase.vendor, forKey: .vendor)
-            try c.encode(purchase.item, forKey: .item)
-            try c.encode(purchase.date, forKey: .date)
-            try c.encodeIfPresent(purchase.price, forKey: .price)
-            try c.encodeIfPresent(purchase.currency, forKey: .currency)
-            try c.encodeIfPresent(purchase.order, forKey: .order)
-            try c.encode(purchase.quantity, forKey: .quantity)
-            try c.encodeIfPresent(purchase.giftFor, forKey: .giftFor)
-            try c.encodeIfPresent(purchase.rating, forKey: .rating)
-            try c.encode(purchase.returned, forKey: .returned)
-            try c.encodeIfPresent(purchase.warrantyUntil, forKey: .warrantyUntil)
-            try c.encodeIfPresent(purchase.notes, forKey: .notes)
-            try c.encode(purchase.tags, forKey: .tags)
         }
     }
 

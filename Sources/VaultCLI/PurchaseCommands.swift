@@ -2,9 +2,10 @@ import ArgumentParser
 import Foundation
 import VaultCore
 
-/// A purchase as printed by `--json`.
+/// A purchase as printed by `--json` (without `id` only in an import's dry run, which
+/// assigns none).
 struct PurchaseJSON: Encodable {
-    var id: String
+    var id: String?
     var vendor: String
     var item: String
     var date: String

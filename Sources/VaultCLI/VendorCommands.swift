@@ -200,12 +200,10 @@ struct VendorCommand: ParsableCommand {
         func run() throws {
             let vault = try unlock.unlock(location)
             var lines: [String] = []
-            var seen: Set<String> = []
-            for name in names where seen.insert(name.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()).inserted {
-                let (vendor, held) = try vault.vendors.holdings(named: name)
-                func count(_ n: Int, _ what: String) -> String { "\(n) \(what)\(n == 1 ? "" : "s")" }
+            func count(_ n: Int, _ what: String) -> String { "\(n) \(what)\(n == 1 ? "" : "s")" }
+            for (vendor, held) in try vault.vendors.holdings(names: names) {
                 lines.append(
-                    "  \(vendor.name): \(count(held.purchases, "purchase")), \(count(held.cases, "case")), \(count(held.activeGrants, "active grant"))")
+                    "  \(vendor.name): \(count(held.purchases, "purchase")), \(count(held.cases, "case")), \(count(held.unrevokedGrants, "grant")) to revoke")
                 if held.records > 0, !withRecords {
                     throw CLIError(
                         description: "\(vendor.name) still has \(count(held.purchases, "purchase")) and \(count(held.cases, "case")): "

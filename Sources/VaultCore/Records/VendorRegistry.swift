@@ -63,24 +63,26 @@ public struct VendorRegistry: Sendable {
     public struct Holdings: Sendable, Equatable {
         public var purchases: Int
         public var cases: Int
-        public var activeGrants: Int
+        /// Grants not yet revoked (active, expired or used up): removal revokes them.
+        public var unrevokedGrants: Int
         public var records: Int { purchases + cases }
     }
 
-    /// What a removal of the vendor named `name` would take with it.
-    public func holdings(named name: String) throws -> (Vendor, Holdings) {
+    /// What removing the named vendors would take with each (a name given twice, in any
+    /// spelling, once); the grants are read once for all of them.
+    public func holdings(names: [String]) throws -> [(Vendor, Holdings)] {
         try context.read { transaction in
-            let vendor = try vendor(named: name, in: transaction)
-            let now = context.now
-            let active = try ConsentEngine(context: context).grants(in: transaction).filter {
-                $0.vendorID == vendor.id && $0.state(at: now) == .active
-            }.count
-            return (
-                vendor,
-                Holdings(
-                    purchases: try transaction.purchases.count(vendorID: vendor.id), cases: try transaction.cases.count(vendorID: vendor.id),
-                    activeGrants: active)
-            )
+            let grants = try ConsentEngine(context: context).grants(in: transaction)
+            var seen: Set<String> = []
+            return try names.filter { seen.insert(Self.normalisedName($0)).inserted }.map { name in
+                let vendor = try vendor(named: name, in: transaction)
+                return (
+                    vendor,
+                    Holdings(
+                        purchases: try transaction.purchases.count(vendorID: vendor.id), cases: try transaction.cases.count(vendorID: vendor.id),
+                        unrevokedGrants: grants.filter { $0.vendorID == vendor.id && $0.revokedAt == nil }.count)
+                )
+            }
         }
     }
 
@@ -100,10 +102,13 @@ public struct VendorRegistry: Sendable {
     }
 
     /// Removes the named vendors in one transaction, all or none. A vendor with purchases or
-    /// cases is refused unless `withRecords`, which removes those records too.
+    /// cases is refused unless `withRecords`, which removes those records too; the grants that
+    /// shared them (`purchases:all`) are re-materialised once, before the vendors go.
     public func remove(names: [String], withRecords: Bool) throws -> [Removal] {
         defer { context.database.checkpoint() }
         return try context.write { transaction in
+            let consent = ConsentEngine(context: context)
+            let grants = try consent.grants(in: transaction)
             var removals: [Removal] = []
             var seen: Set<String> = []
             for name in names where seen.insert(Self.normalisedName(name)).inserted {
@@ -114,9 +119,8 @@ public struct VendorRegistry: Sendable {
                         "\(vendor.name) has \(purchases) purchase\(purchases == 1 ? "" : "s") and \(cases) case\(cases == 1 ? "" : "s"); "
                             + "remove them too with --with-records, or keep the vendor at stage dissolution")
                 }
-                let consent = ConsentEngine(context: context)
                 var revoked = 0
-                for grant in try consent.grants(in: transaction) where grant.vendorID == vendor.id && grant.revokedAt == nil {
+                for grant in grants where grant.vendorID == vendor.id && grant.revokedAt == nil {
                     try consent.revoke(grant, in: transaction)
                     revoked += 1
                 }
@@ -124,12 +128,12 @@ public struct VendorRegistry: Sendable {
                 if withRecords {
                     removedPurchases = try transaction.purchases.delete(vendorID: vendor.id)
                     removedCases = try transaction.cases.delete(vendorID: vendor.id)
-                    // Every other grant that shared them (purchases:all) is rebuilt without them.
-                    if removedPurchases > 0 { try consent.rematerialise(affectedBy: .purchases(vendorIDs: [vendor.id]), in: transaction) }
                 }
-                try transaction.vendors.delete(id: vendor.id)
                 removals.append(Removal(vendor: vendor, revokedGrants: revoked, removedPurchases: removedPurchases, removedCases: removedCases))
             }
+            let withPurchases = Set(removals.filter { $0.removedPurchases > 0 }.map(\.vendor.id))
+            if !withPurchases.isEmpty { try consent.rematerialise(affectedBy: .purchases(vendorIDs: withPurchases), in: transaction) }
+            for removal in removals { try transaction.vendors.delete(id: removal.vendor.id) }
             return removals
         }
     }
