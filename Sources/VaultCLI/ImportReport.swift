@@ -42,24 +42,8 @@ enum ImportReport {
         return text + "." + (outcome.dryRun ? " Nothing was written." : "")
     }
 
-    /// Text from the file for the terminal: at most `limit` characters, control characters
-    /// (escape sequences, line breaks, bidirectional overrides) shown as `?`.
-    static func cell(_ text: String, _ limit: Int) -> String {
-        var out = String.UnicodeScalarView()
-        for (index, character) in text.enumerated() {
-            if index == limit {
-                out.append("…")
-                break
-            }
-            for scalar in character.unicodeScalars {
-                let unsafe =
-                    scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || [0x200E, 0x200F, 0x2028, 0x2029].contains(scalar.value)
-                    || (0x202A...0x202E).contains(scalar.value) || (0x2066...0x2069).contains(scalar.value)
-                out.append(unsafe ? "?" : scalar)
-            }
-        }
-        return String(out)
-    }
+    /// Text from the file for the terminal, as problems quote it (`ImportProblem.shown`).
+    static func cell(_ text: String, _ limit: Int) -> String { ImportProblem.shown(text, limit) }
 
     /// `{"dry_run", "source", "added", "new_vendors", "duplicates", "skipped"}`.
     struct JSONDocument: Encodable {

@@ -22,12 +22,27 @@ enum PassphraseReader {
     /// the environment (`ProcessInfo.environment` copies every variable into `String`s), sees
     /// it. The CLI calls this first thing, before anything reads the environment.
     static func takeFromEnvironment() throws {
-        guard let pointer = getenv("VRM_PASSPHRASE") else { return }
-        let length = strlen(pointer)
-        let passphrase = length > 0 ? try SecretKey(copying: UnsafeRawBufferPointer(start: pointer, count: length)) : nil
-        memset(UnsafeMutableRawPointer(mutating: pointer), 0, length)
-        unsetenv("VRM_PASSPHRASE")
+        guard
+            let passphrase = try takeVariable(
+                "VRM_PASSPHRASE",
+                { bytes in
+                    bytes.isEmpty ? nil : try SecretKey(copying: UnsafeRawBufferPointer(bytes))
+                })
+        else { return }
         taken.withLock { $0 = passphrase.map(Taken.passphrase) ?? .empty }
+    }
+
+    /// Hands `read` the bytes of the environment variable `name` in place, then wipes them
+    /// where they stood and removes the variable: a secret never becomes a `String` and nothing
+    /// later (a child process, `ProcessInfo.environment`) sees it. Nil when it is not set.
+    static func takeVariable<T>(_ name: String, _ read: (UnsafeBufferPointer<UInt8>) throws -> T) rethrows -> T? {
+        guard let pointer = getenv(name) else { return nil }
+        let length = strlen(pointer)
+        defer {
+            memset(UnsafeMutableRawPointer(mutating: pointer), 0, length)
+            unsetenv(name)
+        }
+        return try read(UnsafeBufferPointer(start: UnsafeRawPointer(pointer).assumingMemoryBound(to: UInt8.self), count: length))
     }
 
     /// Whether `VRM_PASSPHRASE` was set when the process started.

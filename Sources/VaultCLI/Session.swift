@@ -25,12 +25,7 @@ enum Session {
     /// Moves `VRM_SESSION` into secure memory and out of the environment, as
     /// `PassphraseReader.takeFromEnvironment` does with `VRM_PASSPHRASE`.
     static func takeFromEnvironment() {
-        guard let pointer = getenv(variable) else { return }
-        let length = strlen(pointer)
-        let value = UnsafeBufferPointer(start: UnsafeRawPointer(pointer).assumingMemoryBound(to: UInt8.self), count: length)
-        let parsed = parse(value)
-        memset(UnsafeMutableRawPointer(mutating: pointer), 0, length)
-        unsetenv(variable)
+        guard let parsed = PassphraseReader.takeVariable(variable, parse) else { return }
         taken.withLock { $0 = parsed }
     }
 

@@ -22,7 +22,7 @@ public struct ImportProblem: Sendable, Equatable, CustomStringConvertible {
     /// Text from a file as a message quotes it: at most `limit` characters (then `…`), and
     /// control characters (line breaks, escape sequences, bidirectional overrides) shown as
     /// `?`, so a file cannot write lines or terminal commands of its own into an error.
-    static func shown(_ text: String, _ limit: Int) -> String {
+    public static func shown(_ text: String, _ limit: Int) -> String {
         var out = String.UnicodeScalarView()
         var count = 0
         for character in text {
