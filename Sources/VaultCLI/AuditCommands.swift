@@ -62,6 +62,8 @@ struct AuditCommand: ParsableCommand {
 
         static func detail(_ e: AuditEntry) -> String {
             var parts: [String] = []
+            if let request = e.body.requestID { parts.append(request) }
+            if let link = e.body.link { parts.append("link \(link.prefix(8))") }
             if let scopes = e.body.scopes, e.event != AuditEvent.shareDenied.rawValue { parts.append(scopes.joined(separator: ",")) }
             if let version = e.body.version { parts.append("v\(version)") }
             if let reason = e.body.reason { parts.append("reason=\(reason)") }
@@ -77,7 +79,8 @@ struct AuditCommand: ParsableCommand {
             discussion: """
                 Checks every entry: its place in the sequence, its hash chain, the vault key's \
                 MAC on every entry the CLI wrote (grant.issued, grant.revoked, \
-                share.rematerialised, key.rotated, vault.migrated), that its body opens with the \
+                share.rematerialised, key.rotated, vault.migrated, request.linked, \
+                request.approved, request.denied), that its body opens with the \
                 vault key, and that the entry this machine last saw is still there, unchanged, \
                 with no revocation undone. On damage, names the first bad entry and why, and \
                 exits with status 4. When intact, the checkpoint moves to the newest entry.

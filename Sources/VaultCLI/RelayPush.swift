@@ -44,16 +44,67 @@ enum RelayPush {
             try vault.relay.boxKeyDelivered()
         }
         let queued = try vault.relay.queued()
-        let ids = queued + including.filter { !queued.contains($0) }
-        guard !ids.isEmpty else { return nil }
+        let all = queued + including.filter { !queued.contains($0) }
+        guard !all.isEmpty else { return nil }
+        let (ids, linkIDs, requestIDs) = RelayLink.partition(all)
+        let client = try client(for: vault, state: state)
+        if !ids.isEmpty { try await pushGrants(ids, vault: vault, client: client, url: state.url) }
+        // Links and decisions after the grants: an approval's grant must be at the relay
+        // before the vendor can learn of it.
+        if !linkIDs.isEmpty || !requestIDs.isEmpty {
+            let (links, decisions) = try vault.relay.requestPushes(links: linkIDs, requests: requestIDs)
+            do {
+                if !links.isEmpty {
+                    try await client.pushLinks(
+                        links.map { .init(selector: Base64URL.encode($0.selector), codeHash: Base64URL.encode($0.codeHash), expiresAt: $0.expiresAt) })
+                }
+                if !decisions.isEmpty {
+                    try await client.pushDecisions(
+                        decisions.map {
+                            .init(
+                                id: $0.id, status: $0.status, decidedAt: $0.decidedAt, grantID: $0.grantID, endpoint: $0.endpoint,
+                                tokenSealed: $0.tokenSealed.map(Base64URL.encode))
+                        })
+                }
+            } catch {
+                throw RelayPending(
+                    url: state.url, queued: linkIDs.count + requestIDs.count, revocations: [], reason: error,
+                    what: "\(linkIDs.count) request link(s) and \(requestIDs.count) decision(s)")
+            }
+            try vault.relay.dequeue(ids: linkIDs + requestIDs)
+        }
+        return Flushed(url: state.url, pushed: all.count)
+    }
+
+    /// Pulls the requests the relay took into the vault (`vrm request list`, `show`, decisions),
+    /// when the vault is linked; a relay out of reach is said on stderr, and the vault's copy used.
+    static func pullRequests(_ vault: Vault) async throws {
+        guard let state = try vault.relay.state() else { return }
+        let pending: [RelayWire.PendingRequests.Request]
+        do {
+            pending = try await client(for: vault, state: state).pendingRequests()
+        } catch {
+            Terminal.note("vrm: note: cannot reach the relay at \(state.url) for new requests (\(error)); showing what this vault has.")
+            return
+        }
+        try vault.relay.storePulled(
+            pending.compactMap { r in
+                guard let link = Base64URL.decode(r.link), let sealed = Base64URL.decode(r.sealed), let mac = Base64URL.decode(r.mac) else {
+                    return nil
+                }
+                return PulledRequest(id: r.id, linkSelector: link, sealed: sealed, mac: mac, receivedAt: r.receivedAt)
+            })
+    }
+
+    /// Pushes grants (revocations first) and checks the relay's answer shows every change.
+    private static func pushGrants(_ ids: [String], vault: Vault, client: RelayClient, url: String) async throws {
         let (unordered, deleted) = try vault.relay.grantStates(ids: ids)
         let grants = unordered.filter { $0.revokedAt != nil } + unordered.filter { $0.revokedAt == nil }
-        let client = try client(for: vault, state: state)
         let statuses: [RelayWire.GrantStatus]
         do {
             statuses = try await client.push(grants.map(RelayWire.Grant.init), deleted: deleted)
         } catch {
-            throw RelayPending(url: state.url, queued: ids.count, revocations: grants.filter { $0.revokedAt != nil }.map(\.id), reason: error)
+            throw RelayPending(url: url, queued: ids.count, revocations: grants.filter { $0.revokedAt != nil }.map(\.id), reason: error)
         }
         // The relay's answer must show every change: a revocation held, the version current.
         let held = Dictionary(statuses.map { ($0.id, $0) }, uniquingKeysWith: { $1 })
@@ -66,10 +117,9 @@ enum RelayPush {
             let first = missing[0]
             let reason = held[first.id]?.rejected.map { RelayClientError.printable($0) } ?? "its answer does not show the change"
             throw RelayPending(
-                url: state.url, queued: missing.count, revocations: missing.filter { $0.revokedAt != nil }.map(\.id),
+                url: url, queued: missing.count, revocations: missing.filter { $0.revokedAt != nil }.map(\.id),
                 reason: RelayClientError.malformed("the relay did not take grant \(first.id): \(reason)"))
         }
-        return Flushed(url: state.url, pushed: ids.count)
     }
 
     /// Flushes every vault this process unlocked (the end of every command). When the relay

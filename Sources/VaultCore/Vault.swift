@@ -26,6 +26,8 @@ public final class Vault: Sendable {
     public var cases: CaseBook { CaseBook(context: context) }
     /// Share grants: issuing, listing, revoking, receipts.
     public var grants: ConsentEngine { ConsentEngine(context: context) }
+    /// Request links and the access requests vendors send with them.
+    public var requests: AccessRequests { AccessRequests(context: context) }
     /// The share history, decrypted.
     public var audit: ShareHistory { ShareHistory(context: context) }
     /// Spending, vendor scorecards and exposure.

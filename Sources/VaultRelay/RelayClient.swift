@@ -107,6 +107,21 @@ public struct RelayClient: Sendable {
         _ = try await send("PUT", vaultPath("/keys"), body: try RelayWire.encode(RelayWire.Keys(boxKey: Base64URL.encode(boxKey))), expect: [204])
     }
 
+    /// Gives the relay request links to take requests for.
+    public func pushLinks(_ links: [RelayWire.RequestLinks.Link]) async throws {
+        _ = try await send("PUT", vaultPath("/links"), body: try RelayWire.encode(RelayWire.RequestLinks(links: links)), expect: [204])
+    }
+
+    /// The requests the relay holds that the customer has not decided.
+    public func pendingRequests() async throws -> [RelayWire.PendingRequests.Request] {
+        try decode(RelayWire.PendingRequests.self, try await send("GET", vaultPath("/requests"))).requests
+    }
+
+    /// Gives the relay the customer's decisions.
+    public func pushDecisions(_ decisions: [RelayWire.Decisions.Decision]) async throws {
+        _ = try await send("PUT", vaultPath("/requests"), body: try RelayWire.encode(RelayWire.Decisions(decisions: decisions)), expect: [204])
+    }
+
     public func grantStatuses() async throws -> [RelayWire.GrantStatus] {
         try decode(RelayWire.GrantStatuses.self, try await send("GET", vaultPath("/grants"))).grants
     }

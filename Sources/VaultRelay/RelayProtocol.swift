@@ -216,3 +216,90 @@ public enum RelayWire {
         try JSONDecoder().decode(type, from: data)
     }
 }
+
+// MARK: Access requests (`Specs/requests.md`, `Specs/relay.md`)
+
+extension RelayWire {
+    /// `PUT /v1/relay/vaults/{vault}/links`: request links the relay takes requests for — the
+    /// code's selector and hash and the expiry only.
+    public struct RequestLinks: Codable, Sendable {
+        public struct Link: Codable, Sendable, Equatable {
+            public var selector: String
+            public var codeHash: String
+            public var expiresAt: Int64
+
+            public init(selector: String, codeHash: String, expiresAt: Int64) {
+                self.selector = selector
+                self.codeHash = codeHash
+                self.expiresAt = expiresAt
+            }
+
+            enum CodingKeys: String, CodingKey {
+                case selector
+                case codeHash = "code_hash", expiresAt = "expires_at"
+            }
+        }
+
+        public var links: [Link]
+
+        public init(links: [Link]) { self.links = links }
+    }
+
+    /// `GET /v1/relay/vaults/{vault}/requests`: the requests the customer has not decided.
+    public struct PendingRequests: Codable, Sendable {
+        public struct Request: Codable, Sendable, Equatable {
+            public var id: String
+            public var link: String
+            public var sealed: String
+            public var mac: String
+            public var receivedAt: Int64
+
+            public init(id: String, link: String, sealed: String, mac: String, receivedAt: Int64) {
+                self.id = id
+                self.link = link
+                self.sealed = sealed
+                self.mac = mac
+                self.receivedAt = receivedAt
+            }
+
+            enum CodingKeys: String, CodingKey {
+                case id, link, sealed, mac
+                case receivedAt = "received_at"
+            }
+        }
+
+        public var requests: [Request]
+
+        public init(requests: [Request]) { self.requests = requests }
+    }
+
+    /// `PUT /v1/relay/vaults/{vault}/requests`: the customer's decisions, with the sealed token.
+    public struct Decisions: Codable, Sendable {
+        public struct Decision: Codable, Sendable, Equatable {
+            public var id: String
+            public var status: String
+            public var decidedAt: Int64
+            public var grantID: String?
+            public var endpoint: String?
+            public var tokenSealed: String?
+
+            public init(id: String, status: String, decidedAt: Int64, grantID: String?, endpoint: String?, tokenSealed: String?) {
+                self.id = id
+                self.status = status
+                self.decidedAt = decidedAt
+                self.grantID = grantID
+                self.endpoint = endpoint
+                self.tokenSealed = tokenSealed
+            }
+
+            enum CodingKeys: String, CodingKey {
+                case id, status, endpoint
+                case decidedAt = "decided_at", grantID = "grant_id", tokenSealed = "token_sealed"
+            }
+        }
+
+        public var decisions: [Decision]
+
+        public init(decisions: [Decision]) { self.decisions = decisions }
+    }
+}

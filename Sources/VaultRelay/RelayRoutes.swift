@@ -43,6 +43,26 @@ struct RelayRoutes: Sendable {
             try await run { try database.updateBoxKey(vaultID: vault.id, boxKey: box) }
             return Response(status: .noContent, headers: [.cacheControl: "no-store"])
         }
+        router.put(RouterPath(base + "/:vault/links")) { request, context in
+            let body = try await collect(request)
+            let vault = try await authenticate(request, context, body: body)
+            let links = try decode(RelayWire.RequestLinks.self, body)
+            let now = Millis.from(clock())
+            try await run { try database.storeLinks(vaultID: vault.id, links: links.links, nowMillis: now) }
+            return Response(status: .noContent, headers: [.cacheControl: "no-store"])
+        }
+        router.get(RouterPath(base + "/:vault/requests")) { request, context in
+            let vault = try await authenticate(request, context)
+            return try json(RelayWire.PendingRequests(requests: try await run { try database.pendingRequests(vaultID: vault.id) }))
+        }
+        router.put(RouterPath(base + "/:vault/requests")) { request, context in
+            let body = try await collect(request)
+            let vault = try await authenticate(request, context, body: body)
+            let decisions = try decode(RelayWire.Decisions.self, body)
+            let now = Millis.from(clock())
+            try await run { try database.storeDecisions(vaultID: vault.id, decisions: decisions.decisions, nowMillis: now) }
+            return Response(status: .noContent, headers: [.cacheControl: "no-store"])
+        }
         router.get(RouterPath(base + "/:vault/grants")) { request, context in
             let vault = try await authenticate(request, context)
             return try json(RelayWire.GrantStatuses(grants: try await run { try database.grantStatuses(vaultID: vault.id) }))

@@ -16,7 +16,8 @@ public func buildRelayApplication(
     let service = RelayShareService(database: database, clock: clock)
     let routes = RelayRoutes(database: database, service: service, clock: clock)
     return try buildShareApplication(
-        service: service, options: options, clock: clock, accessLog: accessLog.withoutClients(), logger: logger,
+        service: service, requests: RelayRequestInbox(database: database), options: options, clock: clock, accessLog: accessLog.withoutClients(),
+        logger: logger,
         controlRoutes: true, routes: { routes.register(on: $0) }, onServerRunning: onServerRunning)
 }
 

@@ -57,7 +57,8 @@ public func buildApplication(
     let service = VaultShareService(
         commits: GroupCommitQueue(redeemer: redeemer), keys: VaultJWKSet(keys: [VaultJWK(publicKey: database.header.signPublicKey)]))
     return try buildShareApplication(
-        service: service, options: options, clock: clock, accessLog: accessLog, logger: logger, onServerRunning: onServerRunning)
+        service: service, requests: try VaultRequestInbox(database: database), options: options, clock: clock, accessLog: accessLog,
+        logger: logger, onServerRunning: onServerRunning)
 }
 
 /// The HTTP application around a share service: `GET /v1/share` on both server paths (the
@@ -65,7 +66,7 @@ public func buildApplication(
 /// answers, request limits and optional TLS — for `vrm serve` and the relay alike.
 /// `routes` adds the caller's own routes (the relay's control API, with `controlRoutes`).
 public func buildShareApplication(
-    service: some ShareService, options: ServerOptions, clock: @escaping VaultClock = { Date() },
+    service: some ShareService, requests: (any RequestInbox)? = nil, options: ServerOptions, clock: @escaping VaultClock = { Date() },
     accessLog: AccessLog = AccessLog(), logger: Logger,
     controlRoutes: Bool = false, routes: (Router<VaultRequestContext>) -> Void = { _ in },
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
@@ -75,6 +76,7 @@ public func buildShareApplication(
     let endpoint = ShareEndpoint(service: service, limiter: limiter, proxies: options.trustedProxies)
     let router = Router(context: VaultRequestContext.self)
     ShareRoutes(endpoint: endpoint).register(on: router)
+    if let requests { RequestRoutes(inbox: requests, endpoint: endpoint, clock: clock).register(on: router) }
     routes(router)
     let responder = EdgeResponder(
         inner: router.buildResponder(), accessLog: accessLog, proxies: options.trustedProxies, controlRoutes: controlRoutes)

@@ -2,6 +2,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOHTTP1
+import VaultCore
 
 /// The paths the server serves, each with the one method GET.
 enum Routes {
@@ -18,7 +19,8 @@ enum Routes {
     static func logged(_ path: String) -> String {
         let bare = path[..<(path.firstIndex(of: "?") ?? path.endIndex)]
         let route = normalised(bare)
-        if known.contains(route) { return route }
+        if known.contains(route) || route == requests { return route }
+        if route.hasPrefix(requests + "/"), route.split(separator: "/").count == 3 { return requests + "/{id}" }
         // The relay's control routes, with the vault id left out.
         let parts = route.split(separator: "/")
         if parts.count >= 3, parts[0] == "v1", parts[1] == "relay", parts[2] == "vaults" {
@@ -32,7 +34,11 @@ enum Routes {
     /// The relay's control routes (`Specs/relay.md`) take a body, up to
     /// `ServerLimits.maxControlBodyBytes`; their path segments after the vault id.
     static let controlPrefix = "/v1/relay/"
-    static let control: Set<String> = ["grants", "history", "ack", "keys"]
+    static let control: Set<String> = ["grants", "history", "ack", "keys", "requests", "links"]
+
+    /// Access requests (`Specs/requests.md`): `POST` takes a body of up to
+    /// `RequestLimits.maxBodyBytes`, read by the route.
+    static let requests = "/v1/requests"
 }
 
 /// Wraps the router: enforces size bounds, answers every error as problem+json, and writes the
@@ -69,18 +75,25 @@ struct EdgeResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Context ==
             return Problem.malformedRequest.response(extraHeaders: [.connection: "close"])
         }
         let control = controlRoutes && request.uri.path.hasPrefix(Routes.controlPrefix)
-        if let length = request.headers[.contentLength].flatMap(Int.init),
-            length > (control ? ServerLimits.maxControlBodyBytes : ServerLimits.maxBodyBytes)
-        {
+        let asking = request.method == .post && Routes.normalised(request.uri.path[...]) == Routes.requests
+        let limit = control ? ServerLimits.maxControlBodyBytes : asking ? RequestLimits.maxBodyBytes : ServerLimits.maxBodyBytes
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
             return Problem.requestTooLarge.response(extraHeaders: [.connection: "close"])
         }
-        if request.method != .get, Routes.known.contains(Routes.normalised(request.uri.path[...])) {
+        let route = Routes.normalised(request.uri.path[...])
+        if request.method != .get, Routes.known.contains(route) {
+            return Problem.methodNotAllowed.response(extraHeaders: [.allow: "GET"])
+        }
+        if route == Routes.requests, request.method != .post {
+            return Problem.methodNotAllowed.response(extraHeaders: [.allow: "POST"])
+        }
+        if request.method != .get, route.hasPrefix(Routes.requests + "/"), route.split(separator: "/").count == 3 {
             return Problem.methodNotAllowed.response(extraHeaders: [.allow: "GET"])
         }
         do {
             // No route takes a body; one sent anyway (chunked too) is bounded here. A request
             // with neither header has no body, and skips the extra await.
-            if !control, request.headers[.contentLength] != nil || request.headers[.transferEncoding] != nil {
+            if !control, !asking, request.headers[.contentLength] != nil || request.headers[.transferEncoding] != nil {
                 _ = try await request.body.collect(upTo: ServerLimits.maxBodyBytes)
             }
             let response = try await inner.respond(to: request, context: context)

@@ -31,6 +31,10 @@ public enum Problem: String, Sendable, CaseIterable {
     case unknownVault = "unknown-vault"
     /// The vault is enrolled already.
     case alreadyEnrolled = "already-enrolled"
+    /// `POST /v1/requests` with an unknown, used or expired request code.
+    case invalidRequestCode = "invalid-request-code"
+    /// `GET /v1/requests/{id}` for an id the endpoint does not hold.
+    case unknownRequest = "unknown-request"
 
     /// The problem `type` URI.
     public var type: String { "urn:vrm-vault:problem:\(rawValue)" }
@@ -52,6 +56,8 @@ public enum Problem: String, Sendable, CaseIterable {
         case .invalidInvite: .forbidden
         case .invalidBody: .badRequest
         case .alreadyEnrolled: .conflict
+        case .invalidRequestCode: .forbidden
+        case .unknownRequest: .notFound
         }
     }
 
@@ -76,6 +82,8 @@ public enum Problem: String, Sendable, CaseIterable {
         case .invalidBody: "The request body is not what this request takes."
         case .unknownVault: "This relay holds no such vault."
         case .alreadyEnrolled: "This vault is enrolled on this relay already."
+        case .invalidRequestCode: "The request code is unknown, used or expired. Ask the customer for a new request link."
+        case .unknownRequest: "No access request with this id."
         }
     }
 

@@ -32,6 +32,21 @@ import VaultTestSupport
             let keyed = try vault.grants.create(GrantRequest(vendorName: "Bolt", scopes: scopes, purpose: .warranty, expiresAt: nil))
             let revoked = try vault.grants.create(GrantRequest(vendorName: "Acme", scopes: [.profile], purpose: .support, expiresAt: nil))
             try vault.grants.revoke(id: revoked.grant.id)
+            // Access requests (`Specs/requests.md`): one approved, one pending, each with its link;
+            // the approved one's grant has a webhook.
+            let inbox = try VaultRequestInbox(database: try VaultDatabase.open(path: dir.file("vault.db")))
+            var requestIDs: [String] = []
+            for _ in 0..<2 {
+                let link = try vault.requests.link(vendor: "Cobalt", expiresIn: 3600, endpoint: "https://vault.example")
+                let query = URLComponents(string: "x://x?" + (link.uri.split(separator: "?").last.map(String.init) ?? ""))?.queryItems ?? []
+                let code = try RequestCode.parse(query.first { $0.name == "code" }?.value ?? "")
+                let body = AccessRequestBody(
+                    vendor: .init(name: "Cobalt"), vendorKey: VendorKeyText.encodePublic(try BoxKeyPair.generate().publicKey),
+                    scopes: ["profile.email"], purpose: "support", expiresIn: 86_400, notifyURL: "https://cobalt.example/hook")
+                let sealed = try SealedBox.seal(Array(try JSONEncoder().encode(body)), to: vault.keys.box.publicKey)
+                requestIDs.append(try inbox.receive(code: code, sealed: sealed, mac: code.mac(sealed: sealed), nowMillis: Millis.from(Date())))
+            }
+            _ = try vault.requests.approve(id: requestIDs[0], narrowing: RequestNarrowing())
             tokens = [bearer.token, keyed.token, revoked.token]
             // A relay link, so `relay_link` and `relay_outbox` have rows (no relay is asked).
             try vault.relay.link(url: "https://relay.example")
@@ -74,8 +89,8 @@ import VaultTestSupport
     @Test func everyTableAndColumnIsCovered() throws {
         #expect(
             Set(Self.columns.map(\.table)) == [
-                "audit", "audit_writers", "cases", "grants", "profile", "purchases", "relay_link", "relay_outbox", "retired_keys", "shares",
-                "vault_header", "vendors",
+                "access_requests", "audit", "audit_writers", "cases", "grant_notify", "grants", "notify_outbox", "notify_settings", "profile",
+                "purchases", "relay_link", "relay_outbox", "request_links", "retired_keys", "shares", "vault_header", "vendors",
             ])
         #expect(Self.columns.count > 60)
     }
@@ -116,6 +131,17 @@ import VaultTestSupport
                 attempt("redeem 304") { _ = try redeemer.redeem(RedemptionRequest(token: token.encoded()[...], client: "c", userAgent: nil, held: .any)) }
             }
         }
+        attempt("request outcome") {
+            let inbox = try VaultRequestInbox(database: try VaultDatabase.open(path: path))
+            for id in (try? RawDatabase.open(path).strings("SELECT id FROM access_requests")) ?? [] {
+                // An id changed in the row is one the endpoint does not hold: a refusal, not a trap.
+                attempt("outcome") {
+                    do {
+                        _ = try inbox.outcome(id: id, nowMillis: Millis.from(Date()))
+                    } catch is RequestRefusal {}
+                }
+            }
+        }
         attempt("unlock") {
             let vault = try Vault.unlock(path: path, passphrase: try testPassphrase())
             attempt("profile") { _ = try vault.profile.all() }
@@ -127,6 +153,13 @@ import VaultTestSupport
                     _ = grant.state(at: Date())
                     _ = grant.usesLeft
                     attempt("receipt") { _ = try vault.grants.consentReceipt(grantID: grant.id) }
+                }
+            }
+            attempt("requests") {
+                for request in try vault.requests.all() {
+                    attempt("request") { _ = try vault.requests.request(id: request.id) }
+                    attempt("approve") { _ = try vault.requests.approve(id: request.id, narrowing: RequestNarrowing()) }
+                    attempt("deny") { _ = try vault.requests.deny(id: request.id, reason: nil) }
                 }
             }
             attempt("audit") { _ = try vault.audit.entries() }

@@ -48,7 +48,7 @@ public struct AuditWriter: Sendable {
     }
 
     /// Appends one entry inside the caller's write transaction.
-    func append(_ event: AuditEvent, _ body: AuditBody, atMillis: Int64, to sink: some AuditSink) throws {
+    public func append(_ event: AuditEvent, _ body: AuditBody, atMillis: Int64, to sink: some AuditSink) throws {
         var tip = try self.tip(in: sink)
         try append(event, body, atMillis: atMillis, tip: &tip, to: sink)
     }

@@ -20,23 +20,9 @@ public struct ConsentEngine: Sendable {
     /// Issues a grant: stores it, materialises and stores its share, and records `grant.issued`,
     /// all in one transaction.
     public func create(_ request: GrantRequest) throws -> IssuedGrant {
-        guard !request.scopes.isEmpty else {
-            throw VaultError.invalidField([.scope], "a grant needs at least one scope; valid scopes: \(Scope.validForms)")
-        }
-        if let maxUses = request.maxUses, maxUses < 1 {
-            throw VaultError.invalidField([.maxUses], "max_uses must be a positive whole number")
-        }
+        try validate(request)
         let now = context.now
-        if let expiresAt = request.expiresAt, expiresAt <= now {
-            throw VaultError.invalidInput("the expiry is in the past")
-        }
-        for text in [request.terms, request.jurisdiction].compactMap({ $0 }) where text.isEmpty || text.count > Self.maxTermsLength {
-            throw VaultError.invalidInput("terms and jurisdiction must be 1-\(Self.maxTermsLength) characters")
-        }
         let scopes = Array(Set(request.scopes)).sorted()
-        if scopes.contains(.purchaseAnnotations), !scopes.contains(.purchasesOwn), !scopes.contains(.purchasesAll) {
-            throw VaultError.invalidInput("purchases.annotations adds to purchases:own or purchases:all; grant one of them too")
-        }
         let token = try GrantToken.generate()
         let grantID = Random.identifier(prefix: "gr_")
         let grant = try context.write { transaction -> Grant in
@@ -54,6 +40,27 @@ public struct ConsentEngine: Sendable {
             return try self.grant(id: grantID, in: transaction)
         }
         return IssuedGrant(grant: grant, token: token, signerKey: context.keys.signing.publicKey)
+    }
+
+    /// The rules every new grant meets, whoever asked for it.
+    func validate(_ request: GrantRequest) throws {
+        guard !request.scopes.isEmpty else {
+            throw VaultError.invalidField([.scope], "a grant needs at least one scope; valid scopes: \(Scope.validForms)")
+        }
+        if let maxUses = request.maxUses, maxUses < 1 {
+            throw VaultError.invalidField([.maxUses], "max_uses must be a positive whole number")
+        }
+        if let expiresAt = request.expiresAt, expiresAt <= context.now {
+            throw VaultError.invalidInput("the expiry is in the past")
+        }
+        for text in [request.terms, request.jurisdiction].compactMap({ $0 }) where text.isEmpty || text.count > Self.maxTermsLength {
+            throw VaultError.invalidInput("terms and jurisdiction must be 1-\(Self.maxTermsLength) characters")
+        }
+        if let url = request.notifyURL { try NotifyURL.check(url) }
+        let scopes = Set(request.scopes)
+        if scopes.contains(.purchaseAnnotations), !scopes.contains(.purchasesOwn), !scopes.contains(.purchasesAll) {
+            throw VaultError.invalidInput("purchases.annotations adds to purchases:own or purchases:all; grant one of them too")
+        }
     }
 
     /// Refuses a profile scope that shares none of `keys`, naming the nearest fields.
@@ -117,7 +124,8 @@ public struct ConsentEngine: Sendable {
             selector: Data(token.selector).base64EncodedString(), secretHash: Data(token.secretHash).base64EncodedString())
         let metadata = GrantMetadata(
             vendorID: vendor.id, scopes: scopes.map(\.description), purpose: request.purpose, terms: request.terms,
-            jurisdiction: request.jurisdiction, vendorPublicKey: vendorKey.map { Data($0).base64EncodedString() }, policy: policy)
+            jurisdiction: request.jurisdiction, vendorPublicKey: vendorKey.map { Data($0).base64EncodedString() }, policy: policy,
+            requestID: request.requestID, termsProffered: request.termsProffered, notifyURL: request.notifyURL)
         let shareKey = binding == .bearer ? try token.shareKey(grantID: grantID) : nil
         try transaction.grants.insert(
             GrantRecord(
@@ -126,6 +134,7 @@ public struct ConsentEngine: Sendable {
                 sealed: try keys.sealJSON(metadata, table: "grants", id: grantID, field: "metadata"),
                 shareKeySealed: try shareKey.map { try keys.sealSecret($0, table: "grants", id: grantID, field: "share_key") },
                 statusSealed: try Self.seal(GrantStatus(version: 0, revokedAt: nil), grantID: grantID, keys: keys)))
+        if let url = request.notifyURL { try transaction.notify.setGrantURL(grantID: grantID, url: url) }
         try materialise(grantID: grantID, metadata: metadata, vendor: vendor, shareKey: shareKey, version: 1, in: transaction)
         try context.audit.append(
             .grantIssued,
@@ -281,7 +290,8 @@ public struct ConsentEngine: Sendable {
             maxUses: opened.policy.maxUses, useCount: opened.useCount, revokedAt: opened.status.revokedAt.map(Millis.date),
             shareVersion: opened.status.version,
             vendorKey: opened.policy.binding == .key
-                ? metadata.vendorPublicKey.flatMap { Data(base64Encoded: $0) }.map { VendorKeyText.encodePublic(Array($0)) } : nil)
+                ? metadata.vendorPublicKey.flatMap { Data(base64Encoded: $0) }.map { VendorKeyText.encodePublic(Array($0)) } : nil,
+            requestID: metadata.requestID, termsProffered: metadata.termsProffered, notifyURL: metadata.notifyURL)
         return (grant, metadata)
     }
 }

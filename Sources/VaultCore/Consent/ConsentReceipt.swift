@@ -50,10 +50,15 @@ public struct ConsentReceipt: Encodable, Sendable {
         var revokedAt: String?
         var maxUses: Int?
         var useCount: Int
+        /// The access request the grant answered (`Specs/requests.md` §3), and the terms the
+        /// vendor proffered in it (IEEE 7012).
+        var requestID: String?
+        var termsProffered: ProfferedTerms?
 
         enum CodingKeys: String, CodingKey {
             case state
             case grantID = "grant_id", expiresAt = "expires_at", revokedAt = "revoked_at", maxUses = "max_uses", useCount = "use_count"
+            case requestID = "request_id", termsProffered = "terms_proffered"
         }
     }
 }
@@ -83,14 +88,17 @@ extension ConsentEngine {
             thirdPartyDisclosure: false)
         return ConsentReceipt(
             jurisdiction: grant.jurisdiction ?? "", consentTimestamp: Int64(grant.createdAt.timeIntervalSince1970),
-            collectionMethod: "Issued by the principal with the VRM Vault CLI (vrm grant create)",
+            collectionMethod: grant.requestID == nil
+                ? "Issued by the principal with the VRM Vault CLI (vrm grant create)"
+                : "Requested by the vendor (access request \(grant.requestID ?? "")) and approved by the principal with the VRM Vault CLI (vrm request approve)",
             consentReceiptID: Self.uuidString(digest), publicKey: Data(context.keys.signing.publicKey).base64EncodedString(),
-            piiPrincipalId: principal, piiControllers: [controller], policyUrl: grant.terms ?? "",
+            piiPrincipalId: principal, piiControllers: [controller], policyUrl: grant.terms ?? grant.termsProffered?.url ?? "",
             services: [ConsentReceipt.Service(service: "Data share grant \(grant.id)", purposes: [purpose])],
             sensitive: false, spiCat: [],
             vrmGrant: .init(
                 grantID: grant.id, state: grant.state(at: now).rawValue, expiresAt: grant.expiresAt.map(Timestamp.string),
-                revokedAt: grant.revokedAt.map(Timestamp.string), maxUses: grant.maxUses, useCount: grant.useCount))
+                revokedAt: grant.revokedAt.map(Timestamp.string), maxUses: grant.maxUses, useCount: grant.useCount,
+                requestID: grant.requestID, termsProffered: grant.termsProffered))
     }
 
     static func uuidString(_ bytes: [UInt8]) -> String {

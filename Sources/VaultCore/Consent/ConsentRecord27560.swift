@@ -177,7 +177,12 @@ extension ConsentEngine {
                 "dpv:hasNotice",
                 .object(
                     [("@type", .string("dpv:ConsentNotice")), ("dct:language", .string("en"))]
-                        + (grant.terms.map { [("dct:identifier", JSONLD.string($0))] } ?? []))
+                        + (grant.terms.map { [("dct:identifier", JSONLD.string($0))] } ?? [])
+                        // A grant that answered an access request: the request was the notice,
+                        // with the agreement the vendor proffered in it.
+                        + (grant.requestID.map { [("dct:source", JSONLD.string("vrm-request:\($0)"))] } ?? [])
+                        + (grant.termsProffered?.id.map { [("dct:references", JSONLD.string($0))] } ?? [])
+                        + (grant.termsProffered?.url.map { [("dct:relation", JSONLD.string($0))] } ?? []))
             ),
             ("dpv:hasDataController", .array([.iri(controllerID)])),
             ("dpv:hasEntity", .array([.object(entity)])),

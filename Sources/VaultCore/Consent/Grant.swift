@@ -31,6 +31,23 @@ struct GrantMetadata: Codable {
     /// Format 2: the policy columns as issued. nil only in a format-1 row, which the format
     /// migration seals anew with it.
     var policy: GrantPolicy?
+    /// The access request the grant answered (`Specs/requests.md` §3), and the terms the vendor
+    /// proffered in it.
+    var requestID: String?
+    var termsProffered: ProfferedTerms?
+    /// Where the endpoint announces a new share version (`Specs/requests.md` §5).
+    var notifyURL: String?
+}
+
+/// An agreement a vendor proffers with its request (IEEE 7012): an id, a URL, or both.
+public struct ProfferedTerms: Codable, Sendable, Equatable {
+    public var id: String?
+    public var url: String?
+
+    public init(id: String?, url: String?) {
+        self.id = id
+        self.url = url
+    }
 }
 
 /// Format 2: a grant's policy, sealed in its metadata when it is issued. The plaintext columns
@@ -80,6 +97,11 @@ public struct Grant: Sendable, Equatable {
     public var shareVersion: Int
     /// Key-bound grants: the vendor key (`vrmpk1_…`) the share is sealed to.
     public var vendorKey: String?
+    /// The access request this grant answered (`rq_…`), and the terms proffered with it.
+    public var requestID: String? = nil
+    public var termsProffered: ProfferedTerms? = nil
+    /// The vendor's webhook for share changes.
+    public var notifyURL: String? = nil
 
     /// The state at `now`.
     public func state(at now: Date) -> GrantState {
@@ -110,6 +132,11 @@ public struct GrantRequest: Sendable {
     /// Profile scopes may name fields the profile does not have yet. Without it a profile scope
     /// that matches no field is refused (a typo such as `profile.adress` would share nothing).
     public var allowUnsetFields: Bool
+    /// The vendor's webhook for share changes (`Specs/requests.md` §5).
+    public var notifyURL: String? = nil
+    /// Set when the grant answers an access request.
+    var requestID: String? = nil
+    var termsProffered: ProfferedTerms? = nil
 
     public init(
         vendorName: String, scopes: [Scope], purpose: Purpose, expiresAt: Date?, maxUses: Int? = nil,

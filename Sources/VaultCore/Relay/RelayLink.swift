@@ -224,3 +224,97 @@ extension Vault {
     /// The vault's link to a relay.
     public var relay: RelayLink { RelayLink(context: context) }
 }
+
+/// A request link as the relay gets it: the code's selector and hash, and the expiry.
+public struct RelayLinkPush: Sendable, Equatable {
+    public let queueID: String
+    public let selector: [UInt8]
+    public let codeHash: [UInt8]
+    public let expiresAt: Int64
+}
+
+/// A decision on an access request as the relay gets it (from the CLI's sealed decision).
+public struct RelayDecisionPush: Sendable, Equatable {
+    public let id: String
+    public let status: String
+    public let decidedAt: Int64
+    public let grantID: String?
+    public let endpoint: String?
+    public let tokenSealed: [UInt8]?
+}
+
+/// A request the relay took, as pulled into the vault.
+public struct PulledRequest: Sendable {
+    public let id: String
+    public let linkSelector: [UInt8]
+    public let sealed: [UInt8]
+    public let mac: [UInt8]
+    public let receivedAt: Int64
+
+    public init(id: String, linkSelector: [UInt8], sealed: [UInt8], mac: [UInt8], receivedAt: Int64) {
+        self.id = id
+        self.linkSelector = linkSelector
+        self.sealed = sealed
+        self.mac = mac
+        self.receivedAt = receivedAt
+    }
+}
+
+extension RelayLink {
+    /// Splits queued ids into grants, request links and request decisions.
+    public static func partition(_ ids: [String]) -> (grants: [String], links: [String], requests: [String]) {
+        (
+            ids.filter { !$0.hasPrefix(RelayQueueID.linkPrefix) && !$0.hasPrefix("rq_") },
+            ids.filter { $0.hasPrefix(RelayQueueID.linkPrefix) }, ids.filter { $0.hasPrefix("rq_") }
+        )
+    }
+
+    /// The queued links and decisions to push (an id whose row is gone is left out).
+    public func requestPushes(links linkIDs: [String], requests requestIDs: [String]) throws -> (
+        links: [RelayLinkPush], decisions: [RelayDecisionPush]
+    ) {
+        let keys = context.keys
+        return try context.read { transaction in
+            var links: [RelayLinkPush] = []
+            for id in linkIDs {
+                guard let selector = Hex.decode(String(id.dropFirst(RelayQueueID.linkPrefix.count))),
+                    let row = try transaction.requests.link(selector: selector)
+                else { continue }
+                links.append(RelayLinkPush(queueID: id, selector: row.selector, codeHash: row.codeHash, expiresAt: row.expiresAt))
+            }
+            var decisions: [RelayDecisionPush] = []
+            for id in requestIDs {
+                guard let row = try transaction.requests.request(id: id), let box = row.decisionSealed else { continue }
+                let decision = try keys.openJSON(RequestDecision.self, box, table: "access_requests", id: row.id, field: "decision")
+                decisions.append(
+                    RelayDecisionPush(
+                        id: row.id, status: decision.status, decidedAt: decision.decidedAt, grantID: decision.grantID,
+                        endpoint: decision.status == "approved" ? row.endpoint : nil,
+                        tokenSealed: decision.status == "approved" ? row.tokenSealed : nil))
+            }
+            return (links, decisions)
+        }
+    }
+
+    /// Takes pushed links and decisions (or ids with nothing left to push) off the queue.
+    public func dequeue(ids: [String]) throws {
+        guard !ids.isEmpty else { return }
+        try context.write { transaction in try transaction.relay.dequeue(ids: ids) }
+    }
+
+    /// Stores requests pulled from the relay (ones the vault has are left as they are).
+    public func storePulled(_ requests: [PulledRequest]) throws {
+        guard !requests.isEmpty else { return }
+        try context.write { transaction in
+            for r in requests {
+                guard RequestID.isWellFormed(r.id), r.linkSelector.count == RequestCode.selectorBytes, r.mac.count == 32,
+                    r.sealed.count <= RequestLimits.maxSealedBytes
+                else { continue }
+                try transaction.requests.insertPulled(
+                    AccessRequestRow(
+                        id: r.id, linkSelector: r.linkSelector, sealed: r.sealed, mac: r.mac, receivedAt: r.receivedAt, status: "pending",
+                        decidedAt: nil, grantID: nil, endpoint: nil, tokenSealed: nil, decisionSealed: nil))
+            }
+        }
+    }
+}

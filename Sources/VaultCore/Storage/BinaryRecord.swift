@@ -141,6 +141,11 @@ extension AuditBody: BinaryRecord {
         w.optional(purpose) { $0.string($1) }
         w.optional(version) { $0.i64(Int64($1)) }
         for field in [client, userAgent, reason] { w.optional(field) { $0.string($1) } }
+        // Access requests' members come after the first nine, and only when set: every body
+        // written before them stays byte for byte what it was.
+        if requestID != nil || link != nil {
+            for field in [requestID, link] { w.optional(field) { $0.string($1) } }
+        }
     }
 
     init(from r: inout ByteReader) throws {
@@ -149,6 +154,10 @@ extension AuditBody: BinaryRecord {
             scopes: try r.optional { try $0.strings() }, purpose: try r.optional { try $0.string() },
             version: try r.optional { Int(try $0.i64()) }, client: try r.optional { try $0.string() },
             userAgent: try r.optional { try $0.string() }, reason: try r.optional { try $0.string() })
+        if r.offset < r.bytes.count {
+            requestID = try r.optional { try $0.string() }
+            link = try r.optional { try $0.string() }
+        }
         try r.finish()
     }
 }

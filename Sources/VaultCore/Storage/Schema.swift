@@ -129,6 +129,63 @@ enum Schema {
                     );
                     """)
         }
+        // Access requests and notifications (`Specs/requests.md`). `request_links` and
+        // `grant_notify` and `notify_settings` are the CLI's (in the records digest, but for
+        // `used_at`, which the endpoint sets); `access_requests` rows are the endpoint's, their
+        // decision the CLI's (`decision_sealed`); `notify_outbox` is the endpoint's to work off.
+        migrator.registerMigration("v5-requests") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE request_links (
+                        selector BLOB PRIMARY KEY,
+                        code_hash BLOB NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        expires_at INTEGER NOT NULL,
+                        sealed BLOB NOT NULL,
+                        used_at INTEGER
+                    );
+                    CREATE TABLE access_requests (
+                        id TEXT PRIMARY KEY,
+                        link_selector BLOB NOT NULL,
+                        sealed BLOB NOT NULL,
+                        mac BLOB NOT NULL,
+                        received_at INTEGER NOT NULL,
+                        status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'approved', 'denied')),
+                        decided_at INTEGER,
+                        grant_id TEXT,
+                        endpoint TEXT,
+                        token_sealed BLOB,
+                        decision_sealed BLOB
+                    );
+                    CREATE TABLE grant_notify (
+                        grant_id TEXT PRIMARY KEY,
+                        url TEXT NOT NULL
+                    );
+                    CREATE TABLE notify_outbox (
+                        id TEXT PRIMARY KEY,
+                        grant_id TEXT NOT NULL,
+                        url TEXT NOT NULL,
+                        body BLOB NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        attempts INTEGER NOT NULL DEFAULT 0,
+                        next_at INTEGER NOT NULL,
+                        last_status INTEGER,
+                        last_error TEXT,
+                        delivered_at INTEGER,
+                        stopped_at INTEGER
+                    );
+                    CREATE INDEX notify_outbox_due ON notify_outbox (next_at) WHERE delivered_at IS NULL AND stopped_at IS NULL;
+                    CREATE TABLE notify_settings (
+                        id INTEGER PRIMARY KEY CHECK (id = 1),
+                        key_id TEXT NOT NULL,
+                        public_key BLOB NOT NULL,
+                        secret_key BLOB NOT NULL,
+                        certificate TEXT NOT NULL,
+                        customer_kind TEXT,
+                        customer_url TEXT
+                    );
+                    """)
+        }
         return migrator
     }
 }

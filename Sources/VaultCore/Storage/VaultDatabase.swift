@@ -209,6 +209,8 @@ public final class VaultDatabase: Sendable {
             return try body()
         } catch let error as VaultError {
             throw error
+        } catch let error as RequestRefusal {
+            throw error
         } catch let error as DatabaseError where error.resultCode == .SQLITE_READONLY {
             throw VaultError.storage(
                 "the vault \(path) is read-only (no write permission, or read-only media): it can be read, not changed; nothing was changed")

@@ -277,7 +277,7 @@ public final class RelayDatabase: Sendable {
 
     // MARK: - Schema
 
-    static let schemaVersion: Int64 = 1
+    static let schemaVersion: Int64 = 2
 
     /// Creates or upgrades the schema; several nodes starting at once take turns (an advisory lock).
     public func migrate() throws {
@@ -292,7 +292,8 @@ public final class RelayDatabase: Sendable {
                 }
                 return
             }
-            try c.script(Self.schemaV1)
+            if current < 1 { try c.script(Self.schemaV1) }
+            if current < 2 { try c.script(Self.schemaV2) }
             try c.execute("INSERT INTO relay_meta (key, value) VALUES ('schema', \(Self.schemaVersion)) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value")
         }
     }
@@ -352,6 +353,34 @@ public final class RelayDatabase: Sendable {
             PRIMARY KEY (vault_id, nonce)
         );
         CREATE INDEX relay_nonces_expiry ON relay_nonces (expires_at);
+        """
+
+    /// Access requests (`Specs/requests.md`): links (selector, code hash, expiry) and the
+    /// requests sent with them, sealed to the vault; the customer's decisions with the token
+    /// sealed to the vendor's key.
+    static let schemaV2 = """
+        CREATE TABLE relay_request_links (
+            selector BYTEA PRIMARY KEY,
+            vault_id BYTEA NOT NULL REFERENCES relay_vaults(id) ON DELETE CASCADE,
+            code_hash BYTEA NOT NULL,
+            expires_at BIGINT NOT NULL,
+            used_at BIGINT
+        );
+        CREATE TABLE relay_requests (
+            id TEXT PRIMARY KEY,
+            vault_id BYTEA NOT NULL REFERENCES relay_vaults(id) ON DELETE CASCADE,
+            link_selector BYTEA NOT NULL,
+            link_expires_at BIGINT NOT NULL,
+            sealed BYTEA NOT NULL,
+            mac BYTEA NOT NULL,
+            received_at BIGINT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'pending',
+            decided_at BIGINT,
+            grant_id TEXT,
+            endpoint TEXT,
+            token_sealed BYTEA
+        );
+        CREATE INDEX relay_requests_vault ON relay_requests (vault_id, status);
         """
 }
 

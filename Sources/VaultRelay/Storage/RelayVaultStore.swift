@@ -27,6 +27,12 @@ final class RelayVaultStore: RedemptionStore {
     /// then the history entries, the new tip and `COMMIT` sent together — three waits for a
     /// batch of any size that needs no fresh read (`RelayConnection.pipeline`).
     func write<T>(_ body: (any RedemptionTransaction) throws -> T) throws -> T {
+        try locked(body)
+    }
+
+    /// `write` with the relay's own transaction type, for statements beside the redemptions'
+    /// (an access request and its history entry).
+    func locked<T>(_ body: (Transaction) throws -> T) throws -> T {
         let (result, newWriters) = try database.withConnection { c -> (T, [String]) in
             do {
                 let lock: PostgresQuery = try "SELECT tip_seq, tip_hash, box_key FROM relay_vaults WHERE id = \(Data(vaultID)) FOR UPDATE"

@@ -13,7 +13,12 @@ extension StorageTransaction {
     ]
     /// Tables added after format 2 (the relay link, `Specs/relay.md`): fed only when they hold
     /// rows, so that the digest of a vault that never used them stays what it was.
-    static let laterTables: [(table: String, order: String)] = [("relay_link", "id"), ("relay_outbox", "grant_id")]
+    /// Then the request links (but `used_at`, which the endpoint sets), vendors' webhooks and
+    /// the notification settings (`Specs/requests.md`).
+    static let laterTables: [(table: String, order: String, skipped: String?)] = [
+        ("relay_link", "id", nil), ("relay_outbox", "grant_id", nil), ("request_links", "selector", "used_at"),
+        ("grant_notify", "grant_id", nil), ("notify_settings", "id", nil),
+    ]
 
     /// What `feedRecords` feeds for a vault with no rows (a new vault's header carries it).
     static func feedNoRecords(into input: inout BLAKE2b.Input) {
@@ -41,9 +46,10 @@ extension StorageTransaction {
             }
             input.append([2])
         }
-        for (table, order) in Self.laterTables {
+        for (table, order, skippedName) in Self.laterTables {
             let statement = try RawStatement(db, "SELECT * FROM \(table) ORDER BY \(order)")
             defer { statement.reset() }
+            let skipped = skippedName.flatMap { name in (0..<statement.columnCount).first { statement.columnName($0) == name } }
             var first = true
             while try statement.step() {
                 if first {
@@ -52,7 +58,7 @@ extension StorageTransaction {
                     first = false
                 }
                 input.append([1])
-                for column in 0..<statement.columnCount { statement.feed(column, into: &input) }
+                for column in 0..<statement.columnCount where column != skipped { statement.feed(column, into: &input) }
             }
             if !first { input.append([2]) }
         }

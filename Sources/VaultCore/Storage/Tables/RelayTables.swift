@@ -52,6 +52,11 @@ struct RelayTable {
                 """, arguments: [id, version, revoked])
     }
 
+    /// Takes ids off the queue as they are (request links and decisions).
+    func dequeue(ids: [String]) throws {
+        for id in ids { try db.execute(sql: "DELETE FROM relay_outbox WHERE grant_id = ?", arguments: [id]) }
+    }
+
     /// Takes a deleted grant off the queue, unless a grant with its id exists again.
     func dequeueDeleted(id: String) throws {
         try db.execute(

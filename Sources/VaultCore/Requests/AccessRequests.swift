@@ -1,0 +1,324 @@
+public import Foundation
+public import VaultCrypto
+
+/// A request link as made: show `uri` (and its QR code) to the vendor once; the code is not kept.
+public struct RequestLink: Sendable {
+    /// `vrm-request:<endpoint>?code=vrmq_…&vault=<hex>&key=<b64url>`.
+    public let uri: String
+    public let endpoint: String
+    public let expiresAt: Date
+    /// The vendor the customer meant it for, if named.
+    public let vendor: String?
+    /// The code's selector in hex (its public name, in the history and `vrm request list`).
+    public let selector: String
+}
+
+/// An access request as the customer sees it (`vrm request list | show`).
+public struct AccessRequest: Sendable {
+    public enum Status: String, Sendable, Codable { case pending, approved, denied, expired, unreadable }
+
+    public let id: String
+    public let receivedAt: Date
+    public let status: Status
+    /// The opened request; nil when `unreadable`.
+    public let body: AccessRequestBody?
+    /// Why the request cannot be read (`unreadable` only).
+    public let problem: String?
+    /// The vendor the link was made for, and when the link expired.
+    public let linkVendor: String?
+    public let linkExpiresAt: Date?
+    public let decidedAt: Date?
+    public let grantID: String?
+    public let reason: String?
+}
+
+/// The link's part only the CLI reads (`request_links.sealed`).
+struct RequestLinkSecret: Codable {
+    var secret: String
+    var vendor: String?
+    var endpoint: String
+}
+
+/// The CLI's own record of a decision (`access_requests.decision_sealed`, AD field `decision`).
+struct RequestDecision: Codable {
+    var status: String
+    var decidedAt: Int64
+    var grantID: String?
+    var reason: String?
+}
+
+/// What `vrm request approve` may change: each only narrows the request.
+public struct RequestNarrowing: Sendable {
+    public var scopes: [Scope]?
+    public var expiresAt: Date?
+    public var maxUses: Int?
+
+    public init(scopes: [Scope]? = nil, expiresAt: Date? = nil, maxUses: Int? = nil) {
+        self.scopes = scopes
+        self.expiresAt = expiresAt
+        self.maxUses = maxUses
+    }
+}
+
+/// Request links, and the customer's decisions on the requests vendors sent with them
+/// (`Specs/requests.md` §1, §3).
+public struct AccessRequests: Sendable {
+    let context: VaultContext
+
+    /// Makes a one-time request link valid for `expiresIn` seconds, answered at `endpoint`.
+    public func link(vendor: String?, expiresIn: TimeInterval, endpoint: String) throws -> RequestLink {
+        guard expiresIn >= 60, expiresIn <= TimeInterval(RequestLimits.maxLinkSeconds) else {
+            throw VaultError.invalidInput("a request link lives 1 minute to 90 days")
+        }
+        let endpoint = try Self.checkEndpoint(endpoint)
+        if let vendor {
+            guard !vendor.trimmingCharacters(in: .whitespaces).isEmpty, vendor.count <= 200 else {
+                throw VaultError.invalidInput("--vendor must be 1-200 characters")
+            }
+        }
+        let code = try RequestCode.generate()
+        let now = context.nowMillis
+        let expires = now + Int64(expiresIn * 1000)
+        let selector = Hex.encode(code.selector)
+        let keys = context.keys
+        var secret = code.secret.exposedCopy()
+        defer { Wipe.bytes(&secret) }
+        let sealed = try keys.sealJSON(
+            RequestLinkSecret(secret: Base64URL.encode(secret), vendor: vendor, endpoint: endpoint), table: "request_links", id: selector,
+            field: "sealed")
+        try context.write { transaction in
+            try transaction.requests.deleteUnusedLinks(expiredBefore: now)
+            try transaction.requests.dropSealedTokens(decidedBefore: now - RequestLimits.sealedTokenMillis)
+            try transaction.requests.insertLink(
+                RequestLinkRow(selector: code.selector, codeHash: code.secretHash, createdAt: now, expiresAt: expires, sealed: sealed, usedAt: nil))
+            try context.audit.append(.requestLinked, AuditBody(vendor: vendor, link: selector), atMillis: now, to: transaction.audit)
+        }
+        let uri =
+            "vrm-request:\(endpoint)?code=\(code.encoded())&vault=\(Hex.encode(keys.vaultID))&key=\(Base64URL.encode(keys.box.publicKey))"
+        return RequestLink(uri: uri, endpoint: endpoint, expiresAt: Millis.date(expires), vendor: vendor, selector: selector)
+    }
+
+    /// An endpoint URL: http(s), a host, no query, fragment or credentials; without a trailing `/`.
+    static func checkEndpoint(_ text: String) throws -> String {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        guard let url = URLComponents(string: trimmed), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
+            let host = url.host, !host.isEmpty, url.query == nil, url.fragment == nil, url.user == nil, url.password == nil,
+            trimmed.count <= 500
+        else { throw VaultError.invalidInput("the endpoint must be an http(s) URL such as https://vault.example:8443 (no query)") }
+        return trimmed.hasSuffix("/") ? String(trimmed.dropLast()) : trimmed
+    }
+
+    /// Every request, newest first, opened.
+    public func all() throws -> [AccessRequest] {
+        try context.read { transaction in
+            try context.checkHistory(in: transaction)
+            return try transaction.requests.requests().map { try open($0, in: transaction) }
+        }
+    }
+
+    /// One request; throws `notFound`.
+    public func request(id: String) throws -> AccessRequest {
+        try context.read { transaction in
+            try context.checkHistory(in: transaction)
+            return try open(try row(id: id, in: transaction), in: transaction)
+        }
+    }
+
+    private func row(id: String, in transaction: StorageTransaction) throws -> AccessRequestRow {
+        guard RequestID.isWellFormed(id), let row = try transaction.requests.request(id: id) else {
+            throw VaultError.notFound(kind: "access request", id: String(id.prefix(40)))
+        }
+        return row
+    }
+
+    /// Opens a request row: its link (sealed by this CLI), the MAC keyed by the link's code,
+    /// the box sealed to the vault key, the JSON's rules, and the CLI's sealed decision. The
+    /// plaintext `status` the endpoint answers from is not what the CLI goes by.
+    func open(_ row: AccessRequestRow, in transaction: StorageTransaction) throws -> AccessRequest {
+        let keys = context.keys
+        let now = context.nowMillis
+        var decision: RequestDecision?
+        if let box = row.decisionSealed {
+            decision = try keys.openJSON(RequestDecision.self, box, table: "access_requests", id: row.id, field: "decision")
+        }
+        func result(_ status: AccessRequest.Status, body: AccessRequestBody?, problem: String?, link: RequestLinkSecret?, expires: Int64?)
+            -> AccessRequest
+        {
+            AccessRequest(
+                id: row.id, receivedAt: Millis.date(row.receivedAt), status: decision.flatMap { AccessRequest.Status(rawValue: $0.status) } ?? status,
+                body: body, problem: problem, linkVendor: link?.vendor, linkExpiresAt: expires.map(Millis.date),
+                decidedAt: decision.map { Millis.date($0.decidedAt) }, grantID: decision?.grantID, reason: decision?.reason)
+        }
+        guard let linkRow = try transaction.requests.link(selector: row.linkSelector) else {
+            return result(.unreadable, body: nil, problem: "its request link is not in the vault", link: nil, expires: nil)
+        }
+        let link = try keys.openJSON(RequestLinkSecret.self, linkRow.sealed, table: "request_links", id: Hex.encode(linkRow.selector), field: "sealed")
+        guard var secretBytes = Base64URL.decode(link.secret), secretBytes.count == RequestCode.secretBytes else {
+            throw VaultError.tampered(table: "request_links", id: Hex.encode(linkRow.selector))
+        }
+        let code = RequestCode(selector: linkRow.selector, secret: try SecretKey(wiping: &secretBytes, storage: .scratch))
+        guard code.verifies(mac: row.mac, sealed: row.sealed) else {
+            return result(
+                .unreadable, body: nil, problem: "its MAC does not match its link's code (changed after it was sent)", link: link, expires: linkRow.expiresAt)
+        }
+        var opened: [UInt8]?
+        for secret in keys.boxSecrets {
+            if let pair = try? BoxKeyPair(secretKey: secret), let bytes = try? SealedBox.open(row.sealed, keyPair: pair) {
+                opened = bytes
+                break
+            }
+        }
+        guard var bytes = opened else {
+            return result(.unreadable, body: nil, problem: "it is not sealed to this vault's key", link: link, expires: linkRow.expiresAt)
+        }
+        defer { Wipe.bytes(&bytes) }
+        let body: AccessRequestBody
+        do {
+            body = try AccessRequestBody.decode(bytes)
+        } catch {
+            return result(.unreadable, body: nil, problem: "\(error)", link: link, expires: linkRow.expiresAt)
+        }
+        let expired = now > linkRow.expiresAt + RequestLimits.pendingGraceMillis
+        return result(expired ? .expired : .pending, body: body, problem: nil, link: link, expires: linkRow.expiresAt)
+    }
+
+    /// Approves a pending request, narrowed: adds the vendor (with its key) if new, issues a
+    /// key-bound grant that names the request, seals its token to the vendor's key for the
+    /// endpoint to hand over, and records `request.approved` — one transaction.
+    public func approve(id: String, narrowing: RequestNarrowing) throws -> (request: AccessRequest, grant: IssuedGrant) {
+        let engine = ConsentEngine(context: context)
+        let registry = VendorRegistry(context: context)
+        let now = context.now
+        let token = try GrantToken.generate()
+        let grantID = Random.identifier(prefix: "gr_")
+        let (request, issued) = try context.write { transaction -> (AccessRequest, IssuedGrant) in
+            let row = try row(id: id, in: transaction)
+            let request = try open(row, in: transaction)
+            guard request.status == .pending, let body = request.body else { throw Self.undecidable(request) }
+            let asked = try body.scopes.map(Scope.parse)
+            let scopes = narrowing.scopes ?? asked
+            for scope in scopes where !asked.contains(where: { scope.isWithin($0) }) {
+                throw VaultError.invalidField(
+                    [.scope],
+                    "scope \(scope) was not asked for (the request asks for \(asked.map(\.description).joined(separator: ", "))); approval can only narrow")
+            }
+            let askedExpiry = now.addingTimeInterval(TimeInterval(body.expiresIn))
+            if let expiresAt = narrowing.expiresAt, expiresAt > askedExpiry.addingTimeInterval(1) {
+                throw VaultError.invalidInput("the request asks for \(body.expiresIn) seconds; approval can shorten it, not extend it")
+            }
+            if let maxUses = narrowing.maxUses, let asked = body.maxUses, maxUses > asked {
+                throw VaultError.invalidInput("the request asks for at most \(asked) uses; approval can lower that, not raise it")
+            }
+            let vendorKey = try VendorRegistry.canonicalPublicKey(body.vendorKey)
+            let vendor: Vendor
+            if try transaction.vendors.exists(nameIndex: registry.nameIndex(body.vendor.name)) {
+                let existing = try registry.vendor(named: body.vendor.name, in: transaction)
+                guard let key = existing.publicKey else {
+                    throw VaultError.conflict(
+                        "a vendor named \(existing.name) exists without a key, and this request's grant must be bound to the requester's key; "
+                            + "if it is the same vendor, give it the key first (vrm vendor edit \(existing.name) --public-key \(vendorKey)), or deny")
+                }
+                guard key == vendorKey else {
+                    throw VaultError.conflict(
+                        "the vendor \(existing.name) has another key than this request's: it may not come from \(existing.name); deny it, or check with the vendor"
+                    )
+                }
+                vendor = existing
+            } else {
+                vendor = Vendor(
+                    id: context.newRowID(), name: body.vendor.name.trimmingCharacters(in: .whitespacesAndNewlines), site: body.vendor.site,
+                    contact: body.vendor.contact, publicKey: vendorKey, stage: .awareness, notes: nil, createdAt: now, updatedAt: now)
+                try registry.insert(vendor, in: transaction)
+            }
+            var grantRequest = GrantRequest(
+                vendorName: vendor.name, scopes: scopes, purpose: try Purpose.parse(body.purpose),
+                expiresAt: narrowing.expiresAt ?? askedExpiry, maxUses: narrowing.maxUses ?? body.maxUses, allowUnsetFields: true)
+            grantRequest.requestID = row.id
+            grantRequest.termsProffered = body.terms
+            grantRequest.notifyURL = body.notifyURL
+            try engine.validate(grantRequest)
+            try engine.insert(
+                id: grantID, token: token, vendor: vendor, scopes: Array(Set(scopes)).sorted(), request: grantRequest, now: now, in: transaction)
+            let keyBytes = try VendorKeyText.decodePublic(vendorKey)
+            var tokenBytes = Array(token.encoded().utf8)
+            defer { Wipe.bytes(&tokenBytes) }
+            let sealedToken = try SealedBox.seal(tokenBytes, to: keyBytes)
+            try decide(row, status: "approved", grantID: grantID, reason: nil, tokenSealed: sealedToken, in: transaction)
+            try context.audit.append(
+                .requestApproved,
+                AuditBody(
+                    grantID: grantID, vendorID: vendor.id, vendor: vendor.name, scopes: scopes.map(\.description), purpose: body.purpose, requestID: row.id),
+                atMillis: Millis.from(now), to: transaction.audit)
+            let grant = try engine.grant(id: grantID, in: transaction)
+            return (
+                try open(try self.row(id: id, in: transaction), in: transaction),
+                IssuedGrant(grant: grant, token: token, signerKey: context.keys.signing.publicKey)
+            )
+        }
+        return (request, issued)
+    }
+
+    /// Denies a pending (or unreadable) request and records `request.denied`.
+    public func deny(id: String, reason: String?) throws -> AccessRequest {
+        if let reason {
+            guard !reason.isEmpty, reason.count <= 200 else { throw VaultError.invalidInput("--reason must be 1-200 characters") }
+        }
+        return try context.write { transaction in
+            let row = try row(id: id, in: transaction)
+            let request = try open(row, in: transaction)
+            guard request.status == .pending || request.status == .unreadable || request.status == .expired else {
+                throw Self.undecidable(request)
+            }
+            try decide(row, status: "denied", grantID: nil, reason: reason, tokenSealed: nil, in: transaction)
+            try context.audit.append(
+                .requestDenied, AuditBody(vendor: request.body?.vendor.name, reason: reason, requestID: row.id), atMillis: context.nowMillis,
+                to: transaction.audit)
+            return try open(try self.row(id: id, in: transaction), in: transaction)
+        }
+    }
+
+    private func decide(
+        _ row: AccessRequestRow, status: String, grantID: String?, reason: String?, tokenSealed: [UInt8]?, in transaction: StorageTransaction
+    ) throws {
+        let now = context.nowMillis
+        var decided = row
+        decided.status = status
+        decided.decidedAt = now
+        decided.grantID = grantID
+        decided.tokenSealed = tokenSealed
+        if status == "approved", let linkRow = try transaction.requests.link(selector: row.linkSelector) {
+            let link = try context.keys.openJSON(
+                RequestLinkSecret.self, linkRow.sealed, table: "request_links", id: Hex.encode(linkRow.selector), field: "sealed")
+            decided.endpoint = link.endpoint
+        }
+        decided.decisionSealed = try context.keys.sealJSON(
+            RequestDecision(status: status, decidedAt: now, grantID: grantID, reason: reason), table: "access_requests", id: row.id,
+            field: "decision")
+        try transaction.requests.decide(decided)
+    }
+
+    static func undecidable(_ request: AccessRequest) -> VaultError {
+        switch request.status {
+        case .approved: .conflict("request \(request.id) is approved already (grant \(request.grantID ?? "?")); revoke the grant to end it")
+        case .denied: .conflict("request \(request.id) is denied already")
+        case .expired: .conflict("request \(request.id) expired: it was not decided within 7 days of its link's expiry; deny it or ask for a new one")
+        case .unreadable: .conflict("request \(request.id) cannot be read (\(request.problem ?? "unknown")); it can only be denied")
+        case .pending: .conflict("request \(request.id) is pending")
+        }
+    }
+}
+
+extension Scope {
+    /// Whether granting `self` shares no more than `asked` would: the same scope, a profile
+    /// field or prefix under an asked prefix (or `profile`), or own purchases for all.
+    public func isWithin(_ asked: Scope) -> Bool {
+        if self == asked { return true }
+        switch (self, asked) {
+        case (.profileField, .profile), (.profilePrefix, .profile): return true
+        case (.profileField(let key), .profilePrefix(let prefix)): return key.hasPrefix(prefix + ".")
+        case (.profilePrefix(let inner), .profilePrefix(let prefix)): return inner.hasPrefix(prefix + ".")
+        case (.purchasesOwn, .purchasesAll): return true
+        default: return false
+        }
+    }
+}

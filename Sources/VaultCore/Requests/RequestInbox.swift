@@ -1,0 +1,66 @@
+public import Foundation
+public import VaultCrypto
+
+/// Where an endpoint takes access requests and answers their outcome (`Specs/requests.md`
+/// §2, §4): the vault file for `vrm serve` (`VaultRequestInbox`), the relay's PostgreSQL for
+/// the relay. Neither can open a request.
+public protocol RequestInbox: Sendable {
+    /// Stores a request whose code and MAC check out, marks the code used and records
+    /// `request.received`; returns the new request's id. Throws `RequestRefusal`.
+    func receive(code: RequestCode, sealed: [UInt8], mac: [UInt8], nowMillis: Int64) throws -> String
+    /// The outcome of a request; throws `RequestRefusal.unknownRequest`.
+    func outcome(id: String, nowMillis: Int64) throws -> RequestOutcome
+}
+
+extension RequestSubmission {
+    /// The checks both endpoints make before an inbox looks the code up: the code's form and
+    /// the sizes (the MAC is checked once the code is known genuine).
+    public func parsed() throws -> (code: RequestCode, sealed: [UInt8], mac: [UInt8]) {
+        let submission = self
+        guard let code = try? RequestCode.parse(submission.code) else { throw RequestRefusal.invalidCode }
+        guard submission.sealed.utf8.count <= (RequestLimits.maxSealedBytes * 4 + 2) / 3 + 4 else { throw RequestRefusal.tooLarge }
+        guard let sealed = Base64URL.decode(submission.sealed), sealed.count > 48, let mac = Base64URL.decode(submission.mac), mac.count == 32
+        else { throw RequestRefusal.invalidBody }
+        guard sealed.count <= RequestLimits.maxSealedBytes else { throw RequestRefusal.tooLarge }
+        return (code, sealed, mac)
+    }
+}
+
+/// `vrm serve`'s inbox: the vault file, written without the vault key. The history entry is
+/// sealed to the vault key by an `AuditWriter` of this run.
+public struct VaultRequestInbox: RequestInbox {
+    let database: VaultDatabase
+    let audit: AuditWriter
+
+    public init(database: VaultDatabase) throws {
+        self.database = database
+        audit = try AuditWriter(vaultBoxPublicKey: database.header.boxPublicKey)
+    }
+
+    public func receive(code: RequestCode, sealed: [UInt8], mac: [UInt8], nowMillis: Int64) throws -> String {
+        try database.write { transaction in
+            let requests = transaction.requests
+            // Unknown, used and expired codes are one answer, after the hash comparison.
+            guard let link = try requests.link(selector: code.selector) else { throw RequestRefusal.invalidCode }
+            let genuine = code.matches(secretHash: link.codeHash)
+            guard genuine, link.usedAt == nil, nowMillis < link.expiresAt else { throw RequestRefusal.invalidCode }
+            guard code.verifies(mac: mac, sealed: sealed) else { throw RequestRefusal.invalidBody }
+            guard try requests.markUsed(selector: code.selector, atMillis: nowMillis) else { throw RequestRefusal.invalidCode }
+            let id = RequestID.generate()
+            try requests.insertRequest(id: id, linkSelector: code.selector, sealed: sealed, mac: mac, receivedAt: nowMillis)
+            try audit.append(.requestReceived, AuditBody(requestID: id, link: Hex.encode(code.selector)), atMillis: nowMillis, to: transaction.audit)
+            return id
+        }
+    }
+
+    public func outcome(id: String, nowMillis: Int64) throws -> RequestOutcome {
+        guard RequestID.isWellFormed(id) else { throw RequestRefusal.unknownRequest }
+        return try database.read { transaction in
+            guard let row = try transaction.requests.request(id: id) else { throw RequestRefusal.unknownRequest }
+            let expires = try transaction.requests.link(selector: row.linkSelector)?.expiresAt ?? row.receivedAt
+            return RequestOutcome.from(
+                id: row.id, status: row.status, decidedAt: row.decidedAt, grantID: row.grantID, endpoint: row.endpoint,
+                tokenSealed: row.tokenSealed, linkExpiresAt: expires, nowMillis: nowMillis)
+        }
+    }
+}

@@ -1,0 +1,209 @@
+public import Foundation
+public import VaultCrypto
+
+/// The body of `POST /v1/requests` (`Specs/requests.md` §2): the code of a request link, the
+/// request sealed to the vault's X25519 key, and its MAC keyed by the code's secret.
+public struct RequestSubmission: Codable, Sendable {
+    public var code: String
+    public var sealed: String
+    public var mac: String
+
+    public init(code: String, sealed: String, mac: String) {
+        self.code = code
+        self.sealed = sealed
+        self.mac = mac
+    }
+}
+
+/// Why an endpoint refuses a request or an outcome lookup, the same at `vrm serve` and the relay.
+public enum RequestRefusal: Error, Equatable, Sendable {
+    /// Unknown, used or expired code (one answer for all three): counted as a failure.
+    case invalidCode
+    /// The body is not the contract's, or its MAC does not match.
+    case invalidBody
+    /// The sealed request is larger than `RequestLimits.maxSealedBytes`.
+    case tooLarge
+    /// No request with that id: counted as a failure.
+    case unknownRequest
+}
+
+/// Sizes and lifetimes of `Specs/requests.md`.
+public enum RequestLimits {
+    /// The request JSON before sealing.
+    public static let maxRequestBytes = 16 * 1024
+    /// `crypto_box_seal` adds 48 bytes.
+    public static let maxSealedBytes = maxRequestBytes + 48
+    /// The whole `POST /v1/requests` body.
+    public static let maxBodyBytes = 64 * 1024
+    /// How long after a link's expiry an undecided request still answers `pending`.
+    public static let pendingGraceMillis: Int64 = 7 * 86_400_000
+    /// How long a sealed token is kept after the decision.
+    public static let sealedTokenMillis: Int64 = 7 * 86_400_000
+    /// The longest a link may live, and the longest grant a request may ask for.
+    public static let maxLinkSeconds: Int64 = 90 * 86_400
+    public static let maxExpiresInSeconds: Int64 = 10 * 365 * 86_400
+}
+
+/// `rq_` + 26 base32 characters (128 random bits).
+public enum RequestID {
+    public static func generate() -> String { "rq_" + Base32.encode(Random.bytes(16)) }
+
+    /// Whether `text` has the form of a request id (checked before any lookup).
+    public static func isWellFormed(_ text: some StringProtocol) -> Bool {
+        text.utf8.count == 29 && text.hasPrefix("rq_") && text.utf8.dropFirst(3).allSatisfy { (0x61...0x7a).contains($0) || (0x32...0x37).contains($0) }
+    }
+}
+
+/// What `GET /v1/requests/{id}` answers (`Specs/requests.md` §4).
+public struct RequestOutcome: Codable, Sendable, Equatable {
+    public enum Status: String, Codable, Sendable { case pending, approved, denied, expired }
+
+    public var id: String
+    public var status: Status
+    /// RFC 3339.
+    public var decidedAt: String?
+    public var grantID: String?
+    public var endpoint: String?
+    /// The grant token sealed to the vendor's X25519 key (base64url).
+    public var tokenSealed: String?
+
+    public init(id: String, status: Status, decidedAt: String? = nil, grantID: String? = nil, endpoint: String? = nil, tokenSealed: String? = nil) {
+        self.id = id
+        self.status = status
+        self.decidedAt = decidedAt
+        self.grantID = grantID
+        self.endpoint = endpoint
+        self.tokenSealed = tokenSealed
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, status, endpoint
+        case decidedAt = "decided_at", grantID = "grant_id", tokenSealed = "token_sealed"
+    }
+
+    /// The answer from what an endpoint stores, at `nowMillis`.
+    public static func from(
+        id: String, status: String, decidedAt: Int64?, grantID: String?, endpoint: String?, tokenSealed: [UInt8]?, linkExpiresAt: Int64,
+        nowMillis: Int64
+    ) -> RequestOutcome {
+        let decided = decidedAt.map { Timestamp.string(millis: $0) }
+        switch status {
+        case "approved":
+            let keep = decidedAt.map { nowMillis < $0 &+ RequestLimits.sealedTokenMillis } ?? false
+            return RequestOutcome(
+                id: id, status: .approved, decidedAt: decided, grantID: grantID, endpoint: endpoint,
+                tokenSealed: keep ? tokenSealed.map(Base64URL.encode) : nil)
+        case "denied":
+            return RequestOutcome(id: id, status: .denied, decidedAt: decided)
+        default:
+            return nowMillis > linkExpiresAt &+ RequestLimits.pendingGraceMillis
+                ? RequestOutcome(id: id, status: .expired) : RequestOutcome(id: id, status: .pending)
+        }
+    }
+}
+
+/// The request a vendor seals (`Specs/requests.md` §2), snake_case.
+public struct AccessRequestBody: Codable, Sendable, Equatable {
+    public struct VendorInfo: Codable, Sendable, Equatable {
+        public var name: String
+        public var site: String?
+        public var contact: String?
+
+        public init(name: String, site: String? = nil, contact: String? = nil) {
+            self.name = name
+            self.site = site
+            self.contact = contact
+        }
+    }
+
+    public var vendor: VendorInfo
+    public var vendorKey: String
+    public var scopes: [String]
+    public var purpose: String
+    public var expiresIn: Int64
+    public var maxUses: Int?
+    public var terms: ProfferedTerms?
+    public var notifyURL: String?
+
+    public init(
+        vendor: VendorInfo, vendorKey: String, scopes: [String], purpose: String, expiresIn: Int64, maxUses: Int? = nil,
+        terms: ProfferedTerms? = nil, notifyURL: String? = nil
+    ) {
+        self.vendor = vendor
+        self.vendorKey = vendorKey
+        self.scopes = scopes
+        self.purpose = purpose
+        self.expiresIn = expiresIn
+        self.maxUses = maxUses
+        self.terms = terms
+        self.notifyURL = notifyURL
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case vendor, scopes, purpose, terms
+        case vendorKey = "vendor_key", expiresIn = "expires_in", maxUses = "max_uses", notifyURL = "notify_url"
+    }
+
+    /// Decodes and checks a request opened from its box; the reason in words when it breaks a rule.
+    public static func decode(_ bytes: [UInt8]) throws -> AccessRequestBody {
+        guard bytes.count <= RequestLimits.maxRequestBytes else { throw VaultError.invalidInput("the request is larger than 16 KiB") }
+        let body: AccessRequestBody
+        do {
+            body = try JSONDecoder().decode(AccessRequestBody.self, from: Data(bytes))
+        } catch {
+            throw VaultError.invalidInput("the request is not the JSON of Specs/requests.md §2")
+        }
+        try body.check()
+        return body
+    }
+
+    /// The rules of §2: lengths, a vendor key, known scopes and purpose, a bounded duration.
+    public func check() throws {
+        func text(_ value: String?, _ name: String, max: Int = 200) throws {
+            guard let value else { return }
+            guard !value.isEmpty, value.count <= max, !value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+            else { throw VaultError.invalidInput("\(name) must be 1-\(max) characters without control characters") }
+        }
+        try text(vendor.name, "vendor.name")
+        guard !vendor.name.trimmingCharacters(in: .whitespaces).isEmpty else { throw VaultError.invalidInput("vendor.name is blank") }
+        try text(vendor.site, "vendor.site")
+        try text(vendor.contact, "vendor.contact")
+        do {
+            _ = try VendorKeyText.decodePublic(vendorKey)
+        } catch {
+            throw VaultError.invalidInput("vendor_key is not a vrmpk1_ public key")
+        }
+        guard !scopes.isEmpty, scopes.count <= 64 else { throw VaultError.invalidInput("scopes must list 1-64 scopes") }
+        for scope in scopes { _ = try Scope.parse(scope) }
+        _ = try Purpose.parse(purpose)
+        guard (60...RequestLimits.maxExpiresInSeconds).contains(expiresIn) else {
+            throw VaultError.invalidInput("expires_in must be 60 seconds to 10 years")
+        }
+        if let maxUses { guard maxUses >= 1 else { throw VaultError.invalidInput("max_uses must be a positive whole number") } }
+        if let terms {
+            guard terms.id != nil || terms.url != nil else { throw VaultError.invalidInput("terms needs an id or a url") }
+            try text(terms.id, "terms.id")
+            try text(terms.url, "terms.url", max: 2000)
+        }
+        if let notifyURL { try NotifyURL.check(notifyURL) }
+    }
+}
+
+/// The rule for webhook URLs (`Specs/requests.md` §5): https, or http to this machine only.
+public enum NotifyURL {
+    public static func check(_ text: String) throws {
+        guard text.count <= 2000, let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
+            let host = components.host, !host.isEmpty, components.user == nil, components.password == nil
+        else { throw VaultError.invalidInput("a notification URL must be an absolute https URL (no user or password)") }
+        switch scheme {
+        case "https": return
+        case "http":
+            let loopback = host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
+            guard loopback else {
+                throw VaultError.invalidInput("a notification URL must use https (http only to 127.0.0.1 or localhost): \(text.prefix(80))")
+            }
+        default:
+            throw VaultError.invalidInput("a notification URL must use https, not \(scheme.prefix(20))")
+        }
+    }
+}

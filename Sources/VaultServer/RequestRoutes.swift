@@ -1,0 +1,93 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import VaultCore
+
+/// `POST /v1/requests` and `GET /v1/requests/{id}` (`Specs/requests.md` §2, §4), the same at
+/// `vrm serve` and the relay: the inbox differs. Unknown codes and unknown ids count against
+/// the client's failure budget like wrong tokens (429 past it).
+struct RequestRoutes: Sendable {
+    let inbox: any RequestInbox
+    let endpoint: ShareEndpoint
+    let clock: VaultClock
+
+    func register(on router: Router<VaultRequestContext>) {
+        router.post(RouterPath(Routes.requests)) { request, context in try await ask(request, context: context) }
+        router.get(RouterPath(Routes.requests + "/:id")) { request, context in try await outcome(request, context: context) }
+    }
+
+    private func ask(_ request: Request, context: VaultRequestContext) async throws -> Response {
+        let body: [UInt8]
+        do {
+            var buffer = try await request.body.collect(upTo: RequestLimits.maxBodyBytes)
+            body = buffer.readBytes(length: buffer.readableBytes) ?? []
+        } catch {
+            throw ProblemError(problem: .requestTooLarge, extraHeaders: [.connection: "close"])
+        }
+        let submission: RequestSubmission
+        do {
+            submission = try JSONDecoder().decode(RequestSubmission.self, from: Data(body))
+        } catch {
+            throw ProblemError(problem: .invalidBody)
+        }
+        let inbox = self.inbox
+        let now = Millis.from(clock())
+        let id = try await limited(request, context: context) {
+            let (code, sealed, mac) = try submission.parsed()
+            return try inbox.receive(code: code, sealed: sealed, mac: mac, nowMillis: now)
+        }
+        let answer = try JSONEncoder().encode(RequestOutcome(id: id, status: .pending))
+        return Response(
+            status: .created,
+            headers: [.contentType: "application/json", .cacheControl: "no-store", .location: Routes.requests + "/" + id],
+            body: .init(byteBuffer: ByteBuffer(bytes: answer)))
+    }
+
+    private func outcome(_ request: Request, context: VaultRequestContext) async throws -> Response {
+        let id = context.parameters.get("id") ?? ""
+        let inbox = self.inbox
+        let now = Millis.from(clock())
+        let outcome = try await limited(request, context: context) { try inbox.outcome(id: id, nowMillis: now) }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return Response(
+            status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store"],
+            body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(outcome))))
+    }
+
+    /// Runs `work` off the cooperative pool under the client's failure budget: a wrong code or
+    /// id is a failure, like a wrong token; a client over the budget gets 429 at once.
+    private func limited<T: Sendable>(
+        _ request: Request, context: VaultRequestContext, _ work: @escaping @Sendable () throws -> T
+    ) async throws -> T {
+        let client = endpoint.client(
+            peer: context.clientAddress, forwarded: ShareFields.forwardedName.flatMap { request.headers[$0] },
+            forwardedFor: ShareFields.forwardedForName.flatMap { request.headers[$0] })
+        let limiter = endpoint.limiter
+        let admission = limiter.reserve(client: client)
+        if case .limited(let retryAfter) = admission {
+            throw ProblemError(problem: .rateLimited, extraHeaders: [.retryAfter: String(retryAfter)])
+        }
+        let result: Result<T, any Error> = await withCheckedContinuation { continuation in
+            ShareRoutes.databaseQueue.async { continuation.resume(returning: Result { try work() }) }
+        }
+        switch result {
+        case .success(let value):
+            limiter.settle(admission, failed: false)
+            return value
+        case .failure(let refusal as RequestRefusal):
+            limiter.settle(admission, failed: refusal == .invalidCode || refusal == .unknownRequest)
+            switch refusal {
+            case .invalidCode: throw ProblemError(problem: .invalidRequestCode)
+            case .unknownRequest: throw ProblemError(problem: .unknownRequest)
+            case .invalidBody: throw ProblemError(problem: .invalidBody)
+            case .tooLarge: throw ProblemError(problem: .requestTooLarge)
+            }
+        case .failure(let error):
+            limiter.settle(admission, failed: false)
+            if error is ProblemError { throw error }
+            throw ProblemError(problem: .notReady)
+        }
+    }
+}

@@ -1,0 +1,106 @@
+import Foundation
+import Testing
+import VaultCore
+import VaultCrypto
+import VaultTestSupport
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// A vendor's HTTP call to an endpoint's access-request routes: status and JSON object.
+func requestCall(_ url: String, method: String = "GET", body: Data? = nil) async throws -> (status: Int, json: [String: Any]) {
+    var request = URLRequest(url: try #require(URL(string: url)))
+    request.httpMethod = method
+    request.httpBody = body
+    if body != nil { request.setValue("application/json", forHTTPHeaderField: "Content-Type") }
+    request.cachePolicy = .reloadIgnoringLocalCacheData
+    let (data, response) = try await URLSession.shared.data(for: request)
+    return ((response as? HTTPURLResponse)?.statusCode ?? 0, (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:])
+}
+
+extension RelaySuites {
+    @Suite("Relay: access requests")
+    struct RelayRequestTests {
+        @Test("a vendor asks the relay with a link, is approved narrower, fetches its sealed token and redeems it there")
+        func askApproveRedeem() async throws {
+            let f = try await RelayFixture.make()
+            let (relay, _) = try await f.linkedWithOneGrant()
+            try await f.vrm(["profile", "set", "address.shipping", "1 Quiet Lane"])
+            // The link names the relay (the linked vault's endpoint) and the relay has its code.
+            let made = try await f.vrm(["request", "link", "--vendor", "Cobalt", "--json"])
+            let link = try #require((try JSONSerialization.jsonObject(with: Data(made.utf8)) as? [String: Any])?["link"] as? String)
+            let vendor = try AskingVendor(uri: link)
+            #expect(vendor.endpoint == relay.url)
+
+            // Tampered in transit: refused, the code not spent. Then the real request.
+            let tampered = try await requestCall(
+                relay.url + "/v1/requests", method: "POST",
+                body: try vendor.submission(vendor.body(scopes: ["profile.email", "profile.address.*"]), tamper: true))
+            #expect(tampered.status == 400)
+            let asked = try await requestCall(
+                relay.url + "/v1/requests", method: "POST", body: try vendor.submission(vendor.body(scopes: ["profile.email", "profile.address.*"])))
+            #expect(asked.status == 201)
+            let id = try #require(asked.json["id"] as? String)
+            let again = try await requestCall(relay.url + "/v1/requests", method: "POST", body: try vendor.submission(vendor.body(scopes: ["profile"])))
+            #expect(again.status == 403 && again.json["type"] as? String == "urn:vrm-vault:problem:invalid-request-code")
+            #expect(try await requestCall(relay.url + "/v1/requests/\(id)").json["status"] as? String == "pending")
+
+            // The customer sees it (pulled from the relay) and approves it narrower.
+            let listed = try await f.vrm(["request", "list", "--json"])
+            let requests = try JSONSerialization.jsonObject(with: Data(listed.utf8)) as? [[String: Any]] ?? []
+            #expect(requests.count == 1 && requests.first?["vendor"] as? String == "Cobalt Shop" && requests.first?["status"] as? String == "pending")
+            try await f.vrm(["request", "approve", id, "--scope", "profile.profile"], status: 2)
+            try await f.vrm(["request", "approve", id, "--scope", "profile.address.shipping", "--max-uses", "2"])
+
+            let outcome = try await requestCall(relay.url + "/v1/requests/\(id)")
+            #expect(outcome.json["status"] as? String == "approved")
+            #expect(outcome.json["endpoint"] as? String == relay.url)
+            let sealed = try #require((outcome.json["token_sealed"] as? String).flatMap(Base64URL.decode))
+            let token = String(decoding: try SealedBox.open(sealed, keyPair: vendor.key), as: UTF8.self)
+            let share = try await fetchShare(relay.url, token: token)
+            #expect(share.status == 200)
+            let document = try JSONDecoder().decode(SealedShare.self, from: Data(share.body.utf8)).open(with: vendor.key)
+            #expect(String(decoding: Data(base64URLPayloadOf: document), as: UTF8.self).contains("1 Quiet Lane"))
+
+            // Every step is in the history once synced, and it verifies.
+            try await f.vrm(["relay", "sync"])
+            let audit = try await f.vrm(["audit", "--json"])
+            let events = (try JSONSerialization.jsonObject(with: Data(audit.utf8)) as? [[String: Any]] ?? []).compactMap { $0["event"] as? String }
+            for event in ["request.linked", "request.received", "grant.issued", "request.approved", "share.redeemed"] {
+                #expect(events.contains(event), "\(event) in \(events)")
+            }
+            try await f.vrm(["audit", "verify"])
+            // The relay never held the request in the clear.
+            let dump = try await f.dump()
+            #expect(dump.contains("relay_requests"))
+            for secret in ["Cobalt", "cobalt.example", "Quiet Lane", token] { #expect(!dump.contains(secret), "the relay's database holds \(secret)") }
+        }
+
+        @Test("a request after the link expired, or with an unknown code, is refused at the relay")
+        func refused() async throws {
+            let f = try await RelayFixture.make()
+            let (relay, _) = try await f.linkedWithOneGrant()
+            let made = try await f.vrm(["request", "link", "--expires", "1m", "--json"])
+            let link = try #require((try JSONSerialization.jsonObject(with: Data(made.utf8)) as? [String: Any])?["link"] as? String)
+            let vendor = try AskingVendor(uri: link)
+            let unknown = try AskingVendor(uri: link.replacingOccurrences(of: vendor.code, with: try RequestCode.generate().encoded()))
+            #expect(
+                try await requestCall(relay.url + "/v1/requests", method: "POST", body: try unknown.submission(unknown.body(scopes: ["profile.email"]))).status
+                    == 403)
+            #expect(try await requestCall(relay.url + "/v1/requests/\(RequestID.generate())").status == 404)
+            // The relay's clock is real: age the link in its database instead of waiting.
+            _ = try await f.psql("UPDATE relay_request_links SET expires_at = 0")
+            #expect(
+                try await requestCall(relay.url + "/v1/requests", method: "POST", body: try vendor.submission(vendor.body(scopes: ["profile.email"]))).status
+                    == 403)
+        }
+    }
+}
+
+extension Data {
+    /// The payload of a JWS in the flattened JSON serialization, decoded.
+    init(base64URLPayloadOf share: SignedShare) {
+        self.init(Base64URL.decode(share.payload) ?? [])
+    }
+}

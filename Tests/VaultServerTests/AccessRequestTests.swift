@@ -1,0 +1,183 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+import VaultCore
+import VaultCrypto
+@testable import VaultServer
+import VaultTestSupport
+
+@Suite struct AccessRequestTests {
+    func post(_ client: some TestClientProtocol, _ body: Data) async throws -> (HTTPResponse.Status, [String: String]) {
+        try await client.execute(uri: "/v1/requests", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(data: body)) {
+            response in
+            let object = (try? JSONSerialization.jsonObject(with: Data(buffer: response.body))) as? [String: Any] ?? [:]
+            return (response.status, object.compactMapValues { $0 as? String })
+        }
+    }
+
+    func outcome(_ client: some TestClientProtocol, _ id: String) async throws -> (HTTPResponse.Status, RequestOutcome?) {
+        try await client.execute(uri: "/v1/requests/\(id)", method: .get) { response in
+            (response.status, try? JSONDecoder().decode(RequestOutcome.self, from: Data(buffer: response.body)))
+        }
+    }
+
+    @Test func aVendorAsksIsApprovedNarrowerFetchesItsSealedTokenAndRedeemsIt() async throws {
+        let f = try Fixture()
+        let link = try f.vault.requests.link(vendor: "Cobalt", expiresIn: 3600, endpoint: "http://127.0.0.1:8080")
+        #expect(link.uri.hasPrefix("vrm-request:http://127.0.0.1:8080?code=vrmq_"))
+        let vendor = try AskingVendor(link: link)
+        try await f.app().test(.router) { client in
+            let (status, answer) = try await post(client, try vendor.submission(vendor.body(scopes: ["profile.email", "profile.address.*"])))
+            #expect(status == .created)
+            let id = try #require(answer["id"])
+            #expect(answer["status"] == "pending")
+            // One request per code.
+            let (again, _) = try await post(client, try vendor.submission(vendor.body(scopes: ["profile"])))
+            #expect(again == .forbidden)
+            #expect(try await outcome(client, id).1?.status == .pending)
+
+            let listed = try f.vault.requests.all()
+            #expect(listed.map(\.id) == [id])
+            #expect(listed[0].status == .pending)
+            #expect(listed[0].body?.vendor.name == "Cobalt Shop")
+            #expect(listed[0].linkVendor == "Cobalt")
+
+            // Approval only narrows.
+            #expect(throws: VaultError.self) { try f.vault.requests.approve(id: id, narrowing: RequestNarrowing(scopes: [.profile])) }
+            #expect(throws: VaultError.self) { try f.vault.requests.approve(id: id, narrowing: RequestNarrowing(maxUses: 11)) }
+            #expect(throws: VaultError.self) {
+                try f.vault.requests.approve(id: id, narrowing: RequestNarrowing(expiresAt: f.clock.now.addingTimeInterval(2 * 86_400)))
+            }
+            let (decided, issued) = try f.vault.requests.approve(
+                id: id, narrowing: RequestNarrowing(scopes: [.profileField("address.shipping")], maxUses: 3))
+            #expect(decided.status == .approved)
+            #expect(issued.grant.binding == .key)
+            #expect(issued.grant.scopes == [.profileField("address.shipping")])
+            #expect(issued.grant.maxUses == 3)
+            #expect(issued.grant.requestID == id)
+            #expect(issued.grant.termsProffered?.id == "ieee7012:basic-1")
+            #expect(throws: VaultError.self) { try f.vault.requests.approve(id: id, narrowing: RequestNarrowing()) }
+            // The consent receipt and the ISO 27560 record say the grant answered the request.
+            let receipt = String(decoding: try JSONEncoder().encode(try f.vault.grants.consentReceipt(grantID: issued.grant.id)), as: UTF8.self)
+            #expect(receipt.contains("\"request_id\":\"\(id)\"") && receipt.contains("ieee7012:basic-1"))
+            let record = String(decoding: try JSONEncoder().encode(try f.vault.grants.consentRecord27560(grantID: issued.grant.id)), as: UTF8.self)
+            #expect(record.contains("vrm-request:\(id)") && record.contains("ieee7012:basic-1"))
+
+            let (ok, approved) = try await outcome(client, id)
+            #expect(ok == .ok)
+            #expect(approved?.status == .approved)
+            #expect(approved?.grantID == issued.grant.id)
+            #expect(approved?.endpoint == "http://127.0.0.1:8080")
+            let sealed = try #require(approved?.tokenSealed.flatMap(Base64URL.decode))
+            let token = String(decoding: try SealedBox.open(sealed, keyPair: vendor.key), as: UTF8.self)
+
+            try await client.execute(uri: "/v1/share", method: .get, headers: bearer(token)) { response in
+                #expect(response.status == .ok)
+                let share = try JSONDecoder().decode(SealedShare.self, from: Data(buffer: response.body))
+                let document = try share.open(with: vendor.key).verified(expectedSigner: f.vault.keys.signing.publicKey).document
+                #expect(document.data.profile == ["address.shipping": "1 Main St"])
+            }
+        }
+        let events = try f.vault.audit.entries().map(\.event)
+        for event in ["request.linked", "request.received", "grant.issued", "request.approved", "share.redeemed"] {
+            #expect(events.contains(event), "\(event) in \(events)")
+        }
+        let requestID = try f.vault.requests.all().first?.id
+        let entries = try f.vault.audit.entries()
+        #expect(entries.first { $0.event == "request.received" }?.body.requestID == requestID)
+        #expect(entries.first { $0.event == "request.approved" }?.body.requestID == requestID)
+        #expect(entries.first { $0.event == "request.approved" }?.authenticated == true)
+        #expect(entries.first { $0.event == "request.linked" }?.body.link?.count == 32)
+        // The sealed request never shows in the file in the clear.
+        #expect(!rawVaultContains(f.dir.file("vault.db"), "Cobalt Shop"))
+        #expect(!rawVaultContains(f.dir.file("vault.db"), "cobalt.example"))
+    }
+
+    @Test func aRequestWithoutAValidCodeATamperedBodyOrAfterItsLinkExpiredIsRefused() async throws {
+        let f = try Fixture()
+        let link = try f.vault.requests.link(vendor: nil, expiresIn: 600, endpoint: "https://vault.example")
+        let vendor = try AskingVendor(link: link)
+        try await f.app().test(.router) { client in
+            // A code nobody issued.
+            let forged = try JSONEncoder().encode(
+                RequestSubmission(
+                    code: try RequestCode.generate().encoded(), sealed: Base64URL.encode(Array(repeating: 1, count: 80)),
+                    mac: Base64URL.encode(Array(repeating: 0, count: 32))))
+            let (unknown, problem) = try await post(client, forged)
+            #expect(unknown == .forbidden)
+            #expect(problem["type"] == "urn:vrm-vault:problem:invalid-request-code")
+            // Not a code at all; not JSON.
+            #expect(try await post(client, Data(#"{"code":"nope","sealed":"AA","mac":"AA"}"#.utf8)).0 == .forbidden)
+            #expect(try await post(client, Data("not json".utf8)).0 == .badRequest)
+            // Changed in transit: the MAC does not match, and the code is not spent.
+            let (tampered, tamperedProblem) = try await post(client, try vendor.submission(vendor.body(scopes: ["profile.email"]), tamper: true))
+            #expect(tampered == .badRequest)
+            #expect(tamperedProblem["type"] == "urn:vrm-vault:problem:invalid-body")
+            // Too large.
+            let big = try JSONEncoder().encode(
+                RequestSubmission(
+                    code: vendor.code, sealed: Base64URL.encode(Array(repeating: 7, count: 20_000)), mac: Base64URL.encode(Array(repeating: 0, count: 32))))
+            #expect(try await post(client, big).0 == .contentTooLarge)
+            // After the link expired.
+            f.clock.advance(by: 601)
+            #expect(try await post(client, try vendor.submission(vendor.body(scopes: ["profile.email"]))).0 == .forbidden)
+            // Unknown and malformed ids.
+            #expect(try await outcome(client, RequestID.generate()).0 == .notFound)
+            #expect(try await outcome(client, "rq_../../etc").0 == .notFound)
+        }
+        #expect(try f.vault.requests.all().isEmpty)
+    }
+
+    @Test func wrongCodesCountAgainstTheClientLikeWrongTokens() async throws {
+        let f = try Fixture()
+        let forged = try JSONEncoder().encode(
+            RequestSubmission(
+                code: try RequestCode.generate().encoded(), sealed: Base64URL.encode(Array(repeating: 1, count: 80)),
+                mac: Base64URL.encode(Array(repeating: 0, count: 32))))
+        try await f.app(maxFailures: 3).test(.router) { client in
+            var statuses: [HTTPResponse.Status] = []
+            for _ in 0..<4 { statuses.append(try await post(client, forged).0) }
+            #expect(statuses == [.forbidden, .forbidden, .forbidden, .tooManyRequests])
+        }
+    }
+
+    @Test func aDenialIsAnsweredAndRecordedAndAnUnreadableRequestCanOnlyBeDenied() async throws {
+        let f = try Fixture()
+        let vendorA = try AskingVendor(link: try f.vault.requests.link(vendor: nil, expiresIn: 600, endpoint: "https://vault.example"))
+        let linkB = try f.vault.requests.link(vendor: nil, expiresIn: 600, endpoint: "https://vault.example")
+        let vendorB = try AskingVendor(link: linkB)
+        try await f.app().test(.router) { client in
+            let (_, a) = try await post(client, try vendorA.submission(vendorA.body(scopes: ["profile.email"])))
+            // B seals something that is not a request (the MAC is right: the CLI finds it out).
+            var sealed = try SealedBox.seal(Array("{}".utf8), to: vendorB.vaultKey)
+            let mac = try RequestCode.parse(vendorB.code).mac(sealed: sealed)
+            let (_, b) = try await post(
+                client, try JSONEncoder().encode(RequestSubmission(code: vendorB.code, sealed: Base64URL.encode(sealed), mac: Base64URL.encode(mac))))
+            sealed.removeAll()
+            let idA = try #require(a["id"])
+            let idB = try #require(b["id"])
+            let denied = try f.vault.requests.deny(id: idA, reason: "not needed")
+            #expect(denied.status == .denied)
+            #expect(try await outcome(client, idA).1?.status == .denied)
+            let unreadable = try f.vault.requests.request(id: idB)
+            #expect(unreadable.status == .unreadable)
+            #expect(throws: VaultError.self) { try f.vault.requests.approve(id: idB, narrowing: RequestNarrowing()) }
+            #expect(try f.vault.requests.deny(id: idB, reason: nil).status == .denied)
+        }
+        #expect(try f.vault.audit.entries().filter { $0.event == "request.denied" }.count == 2)
+    }
+
+    @Test func anExistingVendorWithAnotherKeyIsNotTakenOver() async throws {
+        let f = try Fixture()
+        // "Bolt" exists with its own key; a request in its name with another key is refused.
+        let vendor = try AskingVendor(link: try f.vault.requests.link(vendor: nil, expiresIn: 600, endpoint: "https://vault.example"))
+        try await f.app().test(.router) { client in
+            let (_, answer) = try await post(client, try vendor.submission(vendor.body(scopes: ["profile.email"], name: "Bolt")))
+            let id = try #require(answer["id"])
+            #expect(throws: VaultError.self) { try f.vault.requests.approve(id: id, narrowing: RequestNarrowing()) }
+            #expect(try f.vault.requests.request(id: id).status == .pending)
+        }
+    }
+}
