@@ -19,6 +19,10 @@ struct GrantJSON: Encodable {
     var useCount: Int
     var revokedAt: String?
     var shareVersion: Int
+    var requestID: String?
+    var notifyURL: String?
+    /// `vrm grant show`: the webhook's latest deliveries.
+    var deliveries: [DeliveryJSON]?
 
     init(_ g: Grant, now: Date) {
         id = g.id
@@ -35,12 +39,44 @@ struct GrantJSON: Encodable {
         useCount = g.useCount
         revokedAt = g.revokedAt.map(Timestamp.string)
         shareVersion = g.shareVersion
+        requestID = g.requestID
+        notifyURL = g.notifyURL
     }
 
     enum CodingKeys: String, CodingKey {
         case id, vendor, scopes, purpose, terms, binding, state
         case boundToKey = "bound_to_key", createdAt = "created_at", expiresAt = "expires_at", maxUses = "max_uses"
-        case useCount = "use_count", revokedAt = "revoked_at", shareVersion = "share_version"
+        case useCount = "use_count", revokedAt = "revoked_at", shareVersion = "share_version", requestID = "request_id"
+        case notifyURL = "notify_url", deliveries
+    }
+}
+
+/// One webhook event and how its delivery stands (`vrm grant show --json`).
+struct DeliveryJSON: Encodable {
+    var id: String
+    var createdAt: String
+    var attempts: Int
+    var lastStatus: Int?
+    var lastError: String?
+    var deliveredAt: String?
+    var stoppedAt: String?
+    var nextAttempt: String?
+
+    init(_ e: WebhookStatus.Event) {
+        id = e.id
+        createdAt = Timestamp.string(e.createdAt)
+        attempts = e.attempts
+        lastStatus = e.lastStatus
+        lastError = e.lastError
+        deliveredAt = e.deliveredAt.map(Timestamp.string)
+        stoppedAt = e.stoppedAt.map(Timestamp.string)
+        nextAttempt = e.nextAt.map(Timestamp.string)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, attempts
+        case createdAt = "created_at", lastStatus = "last_status", lastError = "last_error", deliveredAt = "delivered_at"
+        case stoppedAt = "stopped_at", nextAttempt = "next_attempt"
     }
 }
 
@@ -67,7 +103,10 @@ struct GrantCommand: ParsableCommand {
                 the signing key to pin and the JWK Set URL). The token is on it once and cannot be \
                 shown again (`vrm grant card ID` prints the rest). A profile scope that matches no \
                 field of your profile (a typo such as profile.adress) is refused with the nearest \
-                names, unless --allow-unset says you will fill the field in later.
+                names, unless --allow-unset says you will fill the field in later. With --notify-url, \
+                the endpoint (vrm serve or the relay) POSTs a signed event to the vendor each time \
+                the share changes — the grant id and the new version, never data (Standard Webhooks, \
+                v1a); `vrm grant show` lists the deliveries.
 
                 Examples:
                   vrm grant create --vendor "Acme Outdoor" --scope profile.address.shipping \\
@@ -78,6 +117,8 @@ struct GrantCommand: ParsableCommand {
                       --purpose support --token-only)
                   vrm grant create --vendor Acme --scope purchases:own --purpose warranty \\
                       --endpoint https://vault.example --json
+                  vrm grant create --vendor Acme --scope profile.address.shipping \\
+                      --purpose delivery --notify-url https://acme.example/vrm-hook
                 """)
         @OptionGroup var location: VaultLocation
         @OptionGroup var unlock: UnlockOptions
@@ -88,6 +129,8 @@ struct GrantCommand: ParsableCommand {
         @Option(help: "How many times the vendor may fetch the share.") var maxUses: Int?
         @Option(help: "An id or URL of the terms this grant is given under.") var terms: String?
         @Option(help: "The jurisdiction recorded in the consent receipt, e.g. EU or US-CA.") var jurisdiction: String?
+        @Option(help: "The vendor's webhook: told (signed, no data) when the share changes (https; http only to this machine).")
+        var notifyURL: String?
         @Flag(help: "Allow profile scopes that match no field yet (a field you will fill in later).") var allowUnset = false
         @Flag(help: "Print only the token.") var tokenOnly = false
         @Option(help: "The base URL vrm serve answers on, for the card (else $VRM_ENDPOINT, else the linked relay's).") var endpoint: String?
@@ -110,7 +153,7 @@ struct GrantCommand: ParsableCommand {
             let issued = try vault.grants.create(
                 GrantRequest(
                     vendorName: vendor, scopes: parsedScopes, purpose: parsedPurpose, expiresAt: expiresAt, maxUses: maxUses,
-                    terms: terms, jurisdiction: jurisdiction, allowUnsetFields: allowUnset))
+                    terms: terms, jurisdiction: jurisdiction, allowUnsetFields: allowUnset, notifyURL: notifyURL))
             let token = issued.token.encoded()
             let grant = issued.grant
             if tokenOnly {
@@ -171,9 +214,12 @@ struct GrantCommand: ParsableCommand {
 
         func run() throws {
             let now = Date()
-            let g = try unlock.unlock(location).grants.grant(id: id)
+            let vault = try unlock.unlock(location)
+            let g = try vault.grants.grant(id: id)
             if output.json {
-                print(try Terminal.json(GrantJSON(g, now: now)))
+                var json = GrantJSON(g, now: now)
+                json.deliveries = try vault.grants.webhookStatus(grantID: g.id)?.events.map(DeliveryJSON.init)
+                print(try Terminal.json(json))
                 return
             }
             print("Grant \(Terminal.bold(g.id))")
@@ -188,6 +234,23 @@ struct GrantCommand: ParsableCommand {
             print("  uses:     \(g.useCount) of \(g.maxUses.map(String.init) ?? "unlimited")")
             print("  version:  \(g.shareVersion)")
             if let revoked = g.revokedAt { print("  revoked:  \(Terminal.time(revoked))") }
+            if let request = g.requestID { print("  request:  \(request) (the vendor asked; vrm request show \(request))") }
+            if let terms = g.termsProffered { print("  proffered terms: \([terms.id, terms.url].compactMap { $0 }.joined(separator: " "))") }
+            if let webhook = try vault.grants.webhookStatus(grantID: g.id) {
+                print("  webhook:  \(webhook.url)")
+                if webhook.events.isEmpty { print("            no change announced yet") }
+                for event in webhook.events.prefix(5) {
+                    let state: String
+                    if let delivered = event.deliveredAt {
+                        state = "delivered \(Terminal.shortTime(delivered)) (\(event.lastStatus.map(String.init) ?? "-"))"
+                    } else if let stopped = event.stoppedAt {
+                        state = "stopped \(Terminal.shortTime(stopped)): \(event.lastError ?? "")"
+                    } else {
+                        state = "pending, \(event.attempts) attempt(s)\(event.lastError.map { ", last: \($0)" } ?? ""), next \(event.nextAt.map(Terminal.shortTime) ?? "-")"
+                    }
+                    print("            \(event.id) \(Terminal.shortTime(event.createdAt)): \(state)")
+                }
+            }
         }
     }
 

@@ -18,7 +18,10 @@ struct ServeCommand: AsyncParsableCommand {
             the shares and appends history entries sealed to the vault key: once a run ends, not \
             even that server can read them. The CLI keeps working on the same vault meanwhile.
             Routes: GET /v1/share (Authorization: Bearer TOKEN), GET /.well-known/jwks.json (the \
-            vault's share-signing key), GET /livez, GET /readyz.
+            vault's share-signing key, and its notification key), POST /v1/requests and \
+            GET /v1/requests/ID (vendors asking with a request link: `vrm request`), GET /livez, \
+            GET /readyz. While it runs it also sends the change events of grants that have a \
+            webhook (signed, retried, kept in the vault until delivered).
             Access log: one JSON line per request on stderr (the route, never the rest of a path \
             or a query). Stops cleanly on SIGINT/SIGTERM.
 
@@ -67,6 +70,11 @@ struct ServeCommand: AsyncParsableCommand {
                 Terminal.note("vrm serve: listening on \(listen.scheme)://\(listen.host):\(port) (vault \(database.header.vaultIDHex))")
             })
         defer { AccessLog.flush() }
+        // Vendors' webhooks (`Specs/requests.md` §5): what is queued in the vault is sent while
+        // the server runs, and picked up again by the next run.
+        let deliverer = WebhookDeliverer(store: VaultWebhookStore(database: database))
+        let delivering = Task { await deliverer.run() }
+        defer { delivering.cancel() }
         try await listen.serving(defaultPort: 8080) { try await app.runService() }
         AccessLog.flush()
         Terminal.note("vrm serve: stopped.")

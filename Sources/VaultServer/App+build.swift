@@ -55,7 +55,8 @@ public func buildApplication(
     // The header's signing key, as stored: the server has no key to check it with, and a vendor
     // who pinned the customer's key is not misled by a changed one (`Specs/share-envelope.md`).
     let service = VaultShareService(
-        commits: GroupCommitQueue(redeemer: redeemer), keys: VaultJWKSet(keys: [VaultJWK(publicKey: database.header.signPublicKey)]))
+        commits: GroupCommitQueue(redeemer: redeemer), keys: VaultJWKSet(keys: [VaultJWK(publicKey: database.header.signPublicKey)]),
+        webhooks: VaultWebhookStore(database: database))
     return try buildShareApplication(
         service: service, requests: try VaultRequestInbox(database: database), options: options, clock: clock, accessLog: accessLog,
         logger: logger, onServerRunning: onServerRunning)

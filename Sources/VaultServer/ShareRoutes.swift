@@ -55,6 +55,12 @@ struct ShareRoutes: Sendable {
         return token.isEmpty ? nil : token
     }
 
+    static func offloadThrowing<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            databaseQueue.async { continuation.resume(with: Result { try work() }) }
+        }
+    }
+
     static func offload<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
         await withCheckedContinuation { continuation in
             databaseQueue.async { continuation.resume(returning: work()) }

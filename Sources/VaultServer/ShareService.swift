@@ -23,6 +23,8 @@ public protocol ShareService: Sendable {
 struct VaultShareService: ShareService {
     let commits: GroupCommitQueue
     let keys: VaultJWKSet
+    /// Where the notification key is read from (it may be made while the server runs).
+    let webhooks: VaultWebhookStore
 
     func submit(_ request: RedemptionRequest, reply: @escaping @Sendable (Result<RedemptionOutcome, any Error>) -> Void) {
         commits.submit(request, reply: reply)
@@ -33,7 +35,11 @@ struct VaultShareService: ShareService {
         return await ShareRoutes.offload { redeemer.isReady() }
     }
 
-    func keySet(token: GrantToken?) async throws -> VaultJWKSet? { keys }
+    func keySet(token: GrantToken?) async throws -> VaultJWKSet? {
+        let webhooks = self.webhooks
+        guard let notify = try await ShareRoutes.offloadThrowing({ try webhooks.notificationJWK() }) else { return keys }
+        return VaultJWKSet(keys: keys.keys + [notify])
+    }
 }
 
 /// A per-vault group-commit writer, for share services that keep one per vault (the relay).

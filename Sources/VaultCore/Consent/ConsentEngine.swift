@@ -134,7 +134,10 @@ public struct ConsentEngine: Sendable {
                 sealed: try keys.sealJSON(metadata, table: "grants", id: grantID, field: "metadata"),
                 shareKeySealed: try shareKey.map { try keys.sealSecret($0, table: "grants", id: grantID, field: "share_key") },
                 statusSealed: try Self.seal(GrantStatus(version: 0, revokedAt: nil), grantID: grantID, keys: keys)))
-        if let url = request.notifyURL { try transaction.notify.setGrantURL(grantID: grantID, url: url) }
+        if let url = request.notifyURL {
+            try transaction.notify.setGrantURL(grantID: grantID, url: url)
+            _ = try transaction.notify.ensureKey(keys: keys, nowMillis: Millis.from(now))
+        }
         try materialise(grantID: grantID, metadata: metadata, vendor: vendor, shareKey: shareKey, version: 1, in: transaction)
         try context.audit.append(
             .grantIssued,

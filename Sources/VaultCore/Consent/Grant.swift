@@ -140,8 +140,9 @@ public struct GrantRequest: Sendable {
 
     public init(
         vendorName: String, scopes: [Scope], purpose: Purpose, expiresAt: Date?, maxUses: Int? = nil,
-        terms: String? = nil, jurisdiction: String? = nil, allowUnsetFields: Bool = false
+        terms: String? = nil, jurisdiction: String? = nil, allowUnsetFields: Bool = false, notifyURL: String? = nil
     ) {
+        self.notifyURL = notifyURL
         self.allowUnsetFields = allowUnsetFields
         self.vendorName = vendorName
         self.scopes = scopes

@@ -190,6 +190,15 @@ public struct VaultJWK: Codable, Sendable, Equatable {
     public var kid: String?
     public var alg: String?
     public var use: String?
+    /// `notify` for the notification key (`Specs/requests.md` §5); absent for the share signer.
+    public var vrmUse: String?
+    /// The notification key's certificate: a compact JWS by the share signer.
+    public var vrmCertificate: String?
+
+    enum CodingKeys: String, CodingKey {
+        case kty, crv, x, kid, alg, use
+        case vrmUse = "vrm_use", vrmCertificate = "vrm_certificate"
+    }
 
     public init(publicKey: [UInt8]) {
         kty = "OKP"
@@ -223,9 +232,10 @@ public struct VaultJWKSet: Codable, Sendable {
         self.keys = keys
     }
 
-    /// The key with this `kid`, when it is an Ed25519 key whose `kid` is its thumbprint.
+    /// The share-signing key with this `kid`, when it is an Ed25519 key whose `kid` is its
+    /// thumbprint. The notification key (`vrm_use`) never signs a share: the endpoint holds it.
     public func key(kid: String) -> [UInt8]? {
-        keys.first { $0.kid == kid && $0.thumbprint == kid }?.publicKey
+        keys.first { $0.kid == kid && $0.thumbprint == kid && $0.vrmUse == nil }?.publicKey
     }
 }
 

@@ -138,6 +138,7 @@ struct GrantsTable {
             sql: "UPDATE grants SET revoked_at = ?, share_key_sealed = NULL, status_sealed = ? WHERE id = ?",
             arguments: [atMillis, Data(status), id])
         try db.execute(sql: "DELETE FROM shares WHERE grant_id = ?", arguments: [id])
+        try NotifyTables(db: db).dropPending(grantID: id)
         try queueForRelay(id)
     }
 
@@ -149,6 +150,12 @@ struct GrantsTable {
             arguments: [grantID, version, Data(body), updatedAt])
         try db.execute(sql: "UPDATE grants SET share_version = ?, status_sealed = ? WHERE id = ?", arguments: [version, Data(status), grantID])
         try queueForRelay(grantID)
+        // A new version after the first: the grant's webhook, if any, is told (no data).
+        if version > 1 {
+            try NotifyTables(db: db).enqueue(
+                id: Webhooks.eventID(), grantID: grantID, body: Webhooks.shareUpdated(grantID: grantID, version: version, atMillis: updatedAt),
+                atMillis: updatedAt)
+        }
     }
 
     /// Rewrites a grant's sealed columns (format migration, key rotation).

@@ -228,6 +228,13 @@ struct NotifyTables {
             arguments: [id, Data(body), atMillis, atMillis, grantID])
     }
 
+    /// Whether the grant is active by its plaintext columns (the endpoint's view).
+    func grantIsActive(_ grantID: String, nowMillis: Int64) throws -> Bool {
+        try Bool.fetchOne(
+            db, sql: "SELECT EXISTS (SELECT 1 FROM grants WHERE id = ?1 AND \(GrantStateSQL.active(now: "?2")))", arguments: [grantID, nowMillis])
+            ?? false
+    }
+
     /// Drops the undelivered events of a grant that ended.
     func dropPending(grantID: String) throws {
         try db.execute(sql: "DELETE FROM notify_outbox WHERE grant_id = ? AND delivered_at IS NULL", arguments: [grantID])

@@ -1,0 +1,177 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Testing
+import VaultCore
+import VaultCrypto
+@testable import VaultServer
+import VaultTestSupport
+
+/// A loopback webhook receiver: what it was sent, and how many deliveries it refuses first.
+final class WebhookReceiver: @unchecked Sendable {
+    struct Delivery {
+        let path: String
+        let headers: [String: String]
+        let body: [UInt8]
+    }
+
+    private let lock = NSLock()
+    private var received: [Delivery] = []
+    private var refusals = 0
+
+    var deliveries: [Delivery] { lock.withLock { received } }
+    func refuse(next count: Int) { lock.withLock { refusals = count } }
+
+    var app: some ApplicationProtocol {
+        let router = Router()
+        router.post("/hook/:kind") { request, context -> Response in
+            var buffer = try await request.body.collect(upTo: 1 << 20)
+            let body = buffer.readBytes(length: buffer.readableBytes) ?? []
+            let headers = Dictionary(request.headers.map { ($0.name.canonicalName, $0.value) }, uniquingKeysWith: { $1 })
+            let kind = context.parameters.get("kind") ?? ""
+            let refused = self.lock.withLock { () -> Bool in
+                if self.refusals > 0 {
+                    self.refusals -= 1
+                    return true
+                }
+                self.received.append(Delivery(path: kind, headers: headers, body: body))
+                return false
+            }
+            if refused { return Response(status: .serviceUnavailable) }
+            return Response(status: kind == "gone" ? .gone : .noContent)
+        }
+        return Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+    }
+}
+
+@Suite struct WebhookTests {
+    @Test func aShareChangeIsAnnouncedSignedRetriedAfterARefusalAcrossARestartAndNeverCarriesData() async throws {
+        let f = try Fixture()
+        let receiver = WebhookReceiver()
+        try await receiver.app.test(.live) { hook in
+            let port = try #require(hook.port)
+            let issued = try f.vault.grants.create(
+                GrantRequest(
+                    vendorName: "Acme", scopes: [.profileField("email")], purpose: .support, expiresAt: f.clock.now.addingTimeInterval(86_400),
+                    notifyURL: "http://127.0.0.1:\(port)/hook/ok"))
+            let store = VaultWebhookStore(database: try VaultDatabase.open(path: f.dir.file("vault.db")))
+            // Issuing is no change: nothing to announce yet.
+            #expect(await WebhookDeliverer(store: store, clock: f.clock.closure).deliverDue() == 0)
+
+            try f.vault.profile.set("email", value: "jo@new.example.org")
+            receiver.refuse(next: 1)
+            let deliverer = WebhookDeliverer(store: store, clock: f.clock.closure)
+            #expect(await deliverer.deliverDue() == 1)
+            #expect(receiver.deliveries.isEmpty)
+            // Not due again before its retry delay (5 s).
+            #expect(await deliverer.deliverDue() == 0)
+            var status = try #require(try f.vault.grants.webhookStatus(grantID: issued.grant.id))
+            #expect(status.events.count == 1 && status.events[0].attempts == 1 && status.events[0].lastStatus == 503)
+            #expect(status.events[0].nextAt == f.clock.now.addingTimeInterval(5))
+
+            // A restart: a new server run over the same file sends what is still due.
+            f.clock.advance(by: 6)
+            let restarted = WebhookDeliverer(store: VaultWebhookStore(database: try VaultDatabase.open(path: f.dir.file("vault.db"))), clock: f.clock.closure)
+            #expect(await restarted.deliverDue() == 1)
+            let delivery = try #require(receiver.deliveries.first)
+            #expect(receiver.deliveries.count == 1)
+            status = try #require(try f.vault.grants.webhookStatus(grantID: issued.grant.id))
+            #expect(status.events[0].deliveredAt != nil && status.events[0].attempts == 2)
+
+            // Standard Webhooks v1a: checked with the key the JWK Set publishes, whose certificate
+            // the vault's pinned signing key made.
+            let id = try #require(delivery.headers["webhook-id"])
+            let timestamp = try #require(delivery.headers["webhook-timestamp"].flatMap { Int64($0) })
+            let signature = try #require(delivery.headers["webhook-signature"])
+            #expect(id.hasPrefix("msg_") && timestamp == Int64(f.clock.now.timeIntervalSince1970))
+            let jwks = try await f.app().test(.router) { client in
+                try await client.execute(uri: "/.well-known/jwks.json", method: .get) { response in
+                    try JSONDecoder().decode(VaultJWKSet.self, from: Data(buffer: response.body))
+                }
+            }
+            let notify = try #require(jwks.keys.first { $0.vrmUse == "notify" })
+            #expect(jwks.key(kid: notify.kid ?? "") == nil, "the notification key must not pass for the share signer")
+            let certificate = try #require(notify.vrmCertificate?.split(separator: ".").map(String.init))
+            #expect(certificate.count == 3)
+            let certificateSignature = try #require(Base64URL.decode(certificate[2]))
+            #expect(
+                Signature.verify(certificateSignature, message: Array("\(certificate[0]).\(certificate[1])".utf8), publicKey: f.vault.keys.signing.publicKey))
+            let payload = try #require(Base64URL.decode(certificate[1]))
+            let claims = try #require(try JSONSerialization.jsonObject(with: Data(payload)) as? [String: Any])
+            #expect(claims["x"] as? String == notify.x && claims["kid"] as? String == notify.kid)
+            let notifyKey = try #require(notify.publicKey)
+            #expect(Webhooks.verify(header: signature, id: id, timestamp: timestamp, body: delivery.body, publicKey: notifyKey))
+            #expect(!Webhooks.verify(header: signature, id: id, timestamp: timestamp + 1, body: delivery.body, publicKey: notifyKey))
+
+            // A thin event: the grant and its new version, nothing of the data.
+            let event = try #require(try JSONSerialization.jsonObject(with: Data(delivery.body)) as? [String: Any])
+            #expect(event["type"] as? String == "share.updated")
+            #expect((event["data"] as? [String: Any])?["grant_id"] as? String == issued.grant.id)
+            #expect((event["data"] as? [String: Any])?["share_version"] as? Int == 2)
+            let text = String(decoding: delivery.body, as: UTF8.self)
+            for personal in ["jo@", "example.org", "Acme", "email", "support"] { #expect(!text.contains(personal), "\(personal) in \(text)") }
+
+            // A revoked grant's pending events are dropped: nothing more is sent.
+            try f.vault.profile.set("email", value: "jo@third.example.org")
+            try f.vault.grants.revoke(id: issued.grant.id)
+            f.clock.advance(by: 3600)
+            #expect(await restarted.deliverDue() == 0)
+            #expect(receiver.deliveries.count == 1)
+        }
+    }
+
+    @Test func a410StopsTheGrantsEventsAndAnEndedGrantsEventsAreNotSent() async throws {
+        let f = try Fixture()
+        let receiver = WebhookReceiver()
+        try await receiver.app.test(.live) { hook in
+            let port = try #require(hook.port)
+            let gone = try f.vault.grants.create(
+                GrantRequest(vendorName: "Acme", scopes: [.profileField("email")], purpose: .support, expiresAt: nil, notifyURL: "http://127.0.0.1:\(port)/hook/gone"))
+            let expiring = try f.vault.grants.create(
+                GrantRequest(
+                    vendorName: "Acme", scopes: [.profileField("email")], purpose: .support, expiresAt: f.clock.now.addingTimeInterval(60),
+                    notifyURL: "http://127.0.0.1:\(port)/hook/ok"))
+            try f.vault.profile.set("email", value: "jo@new.example.org")
+            f.clock.advance(by: 120)  // the second grant has expired
+            let deliverer = WebhookDeliverer(store: VaultWebhookStore(database: try VaultDatabase.open(path: f.dir.file("vault.db"))), clock: f.clock.closure)
+            #expect(await deliverer.deliverDue() == 2)
+            #expect(receiver.deliveries.map(\.path) == ["gone"])
+            let stoppedGone = try #require(try f.vault.grants.webhookStatus(grantID: gone.grant.id)?.events.first)
+            #expect(stoppedGone.stoppedAt != nil && stoppedGone.lastStatus == 410)
+            let stoppedExpired = try #require(try f.vault.grants.webhookStatus(grantID: expiring.grant.id)?.events.first)
+            #expect(stoppedExpired.stoppedAt != nil && stoppedExpired.attempts == 1 && stoppedExpired.lastStatus == nil)
+            f.clock.advance(by: 3600)
+            #expect(await deliverer.deliverDue() == 0)
+        }
+    }
+
+    @Test func anUnreachableReceiverIsRetriedOnScheduleAndGivenUpAfter24Hours() async throws {
+        #expect(Webhooks.nextAttempt(attempts: 1, createdAt: 0, nowMillis: 0) == 5_000)
+        #expect(Webhooks.nextAttempt(attempts: 2, createdAt: 0, nowMillis: 5_000) == 35_000)
+        #expect(Webhooks.nextAttempt(attempts: 5, createdAt: 0, nowMillis: 1_000_000) == Int64(4_600_000))
+        #expect(Webhooks.nextAttempt(attempts: 9, createdAt: 0, nowMillis: 23 * 3_600_000) == Int64(86_400_000))
+        #expect(Webhooks.nextAttempt(attempts: 10, createdAt: 0, nowMillis: 24 * 3_600_000) == nil)
+        let f = try Fixture()
+        // Port 9 (discard) on loopback: nothing listens, the connection is refused.
+        let issued = try f.vault.grants.create(
+            GrantRequest(vendorName: "Acme", scopes: [.profile], purpose: .support, expiresAt: nil, notifyURL: "http://127.0.0.1:9/hook"))
+        try f.vault.profile.set("email", value: "jo@new.example.org")
+        let deliverer = WebhookDeliverer(store: VaultWebhookStore(database: try VaultDatabase.open(path: f.dir.file("vault.db"))), clock: f.clock.closure)
+        #expect(await deliverer.deliverDue() == 1)
+        let event = try #require(try f.vault.grants.webhookStatus(grantID: issued.grant.id)?.events.first)
+        #expect(event.lastError?.hasPrefix("no answer") == true && !(event.lastError ?? "").contains("127.0.0.1"))
+        #expect(event.deliveredAt == nil && event.stoppedAt == nil)
+    }
+
+    @Test func aNotificationURLMustBeHTTPSOrLoopback() throws {
+        let f = try Fixture()
+        for url in ["http://acme.example/hook", "ftp://acme.example/hook", "https://user:pw@acme.example/hook", "not a url"] {
+            #expect(throws: VaultError.self) {
+                try f.vault.grants.create(GrantRequest(vendorName: "Acme", scopes: [.profile], purpose: .support, expiresAt: nil, notifyURL: url))
+            }
+        }
+        _ = try f.vault.grants.create(GrantRequest(vendorName: "Acme", scopes: [.profile], purpose: .support, expiresAt: nil, notifyURL: "https://acme.example/hook"))
+    }
+}
