@@ -246,7 +246,8 @@ struct GrantCommand: ParsableCommand {
                     } else if let stopped = event.stoppedAt {
                         state = "stopped \(Terminal.shortTime(stopped)): \(event.lastError ?? "")"
                     } else {
-                        state = "pending, \(event.attempts) attempt(s)\(event.lastError.map { ", last: \($0)" } ?? ""), next \(event.nextAt.map(Terminal.shortTime) ?? "-")"
+                        state =
+                            "pending, \(event.attempts) attempt(s)\(event.lastError.map { ", last: \($0)" } ?? ""), next \(event.nextAt.map(Terminal.shortTime) ?? "-")"
                     }
                     print("            \(event.id) \(Terminal.shortTime(event.createdAt)): \(state)")
                 }

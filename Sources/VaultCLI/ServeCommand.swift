@@ -21,7 +21,8 @@ struct ServeCommand: AsyncParsableCommand {
             vault's share-signing key, and its notification key), POST /v1/requests and \
             GET /v1/requests/ID (vendors asking with a request link: `vrm request`), GET /livez, \
             GET /readyz. While it runs it also sends the change events of grants that have a \
-            webhook (signed, retried, kept in the vault until delivered).
+            webhook (signed, retried, kept in the vault until delivered), and your own notices of \
+            activity (`vrm notify`).
             Access log: one JSON line per request on stderr (the route, never the rest of a path \
             or a query). Stops cleanly on SIGINT/SIGTERM.
 
@@ -75,6 +76,10 @@ struct ServeCommand: AsyncParsableCommand {
         let deliverer = WebhookDeliverer(store: VaultWebhookStore(database: database))
         let delivering = Task { await deliverer.run() }
         defer { delivering.cancel() }
+        // The customer's own notices (`vrm notify`), batched.
+        let notifier = CustomerNotifier(source: VaultActivity(database: database))
+        let notifying = Task { await notifier.run() }
+        defer { notifying.cancel() }
         try await listen.serving(defaultPort: 8080) { try await app.runService() }
         AccessLog.flush()
         Terminal.note("vrm serve: stopped.")

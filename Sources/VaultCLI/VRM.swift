@@ -30,7 +30,8 @@ public struct VRM: AsyncParsableCommand {
         subcommands: [
             InitCommand.self, UnlockCommand.self, LockCommand.self, PassphraseCommand.self, ProfileCommand.self, VendorCommand.self, PurchaseCommand.self,
             CaseCommand.self,
-            VendorKeyCommand.self, GrantCommand.self, RequestCommand.self, AuditCommand.self, ReportCommand.self, ExportCommand.self, ImportAllCommand.self,
+            VendorKeyCommand.self, GrantCommand.self, RequestCommand.self, NotifyCommand.self, AuditCommand.self, ReportCommand.self, ExportCommand.self,
+            ImportAllCommand.self,
             ServeCommand.self, RelayCommand.self, RedeemCommand.self, DemoCommand.self,
         ])
 

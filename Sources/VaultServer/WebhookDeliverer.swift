@@ -29,13 +29,14 @@ public final class WebhookDeliverer: Sendable {
         guard let due = try? await ShareRoutes.offloadThrowing({ try store.dueDeliveries(nowMillis: now, limit: limit) }), !due.isEmpty else {
             return 0
         }
-        guard let signer = try? await ShareRoutes.offloadThrowing({ try store.notificationKey() }) else { return 0 }
         for delivery in due {
             let result: WebhookResult
             if !delivery.grantActive {
                 result = .grantEnded
+            } else if let signer = delivery.signer {
+                result = await sender.send(delivery, signer: signer, atSeconds: Millis.from(clock()) / 1000)
             } else {
-                result = await sender.send(delivery, signer: signer.key, atSeconds: Millis.from(clock()) / 1000)
+                result = .noKey
             }
             let at = Millis.from(clock())
             _ = try? await ShareRoutes.offloadThrowing { try store.record(delivery, result: result, nowMillis: at) }
@@ -66,32 +67,40 @@ struct WebhookSender: @unchecked Sendable {
     }
 
     func send(_ delivery: WebhookDelivery, signer: SigningKeyPair, atSeconds: Int64) async -> WebhookResult {
-        guard let url = URL(string: delivery.url) else { return .failed(status: nil, error: "not a URL") }
-        var request = URLRequest(url: url)
-        request.httpMethod = "POST"
-        request.httpBody = Data(delivery.body)
-        request.cachePolicy = .reloadIgnoringLocalCacheData
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.setValue("vrm-vault-webhooks/1", forHTTPHeaderField: "User-Agent")
-        request.setValue(delivery.id, forHTTPHeaderField: "webhook-id")
-        request.setValue(String(atSeconds), forHTTPHeaderField: "webhook-timestamp")
-        request.setValue(
-            Webhooks.signature(id: delivery.id, timestamp: atSeconds, body: delivery.body, key: signer), forHTTPHeaderField: "webhook-signature")
-        do {
-            let (_, response) = try await session.data(for: request)
-            let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-            switch status {
-            case 200..<300: return .delivered(status: status)
-            case 410: return .gone
-            default: return .failed(status: status, error: "answered \(status)")
-            }
-        } catch {
-            // Only the kind of failure: the URL (which may carry the vendor's own secret) is not repeated.
-            let code = (error as? URLError)?.code.rawValue
-            return .failed(status: nil, error: "no answer" + (code.map { " (URLError \($0))" } ?? ""))
+        let headers = [
+            "Content-Type": "application/json", "webhook-id": delivery.id, "webhook-timestamp": String(atSeconds),
+            "webhook-signature": Webhooks.signature(id: delivery.id, timestamp: atSeconds, body: delivery.body, key: signer),
+        ]
+        switch await post(delivery.url, body: delivery.body, headers: headers) {
+        case .success(let status) where (200..<300).contains(status): return .delivered(status: status)
+        case .success(410): return .gone
+        case .success(let status): return .failed(status: status, error: "answered \(status)")
+        case .failure(let error): return .failed(status: nil, error: error.text)
         }
     }
 
+    struct NoAnswer: Error {
+        let text: String
+    }
+
+    /// POSTs `body` with `headers`; the status, or why there was none. The URL (which may carry
+    /// the receiver's own secret) is never part of the error.
+    func post(_ target: String, body: [UInt8], headers: [String: String]) async -> Result<Int, NoAnswer> {
+        guard let url = URL(string: target) else { return .failure(NoAnswer(text: "not a URL")) }
+        var request = URLRequest(url: url)
+        request.httpMethod = "POST"
+        request.httpBody = Data(body)
+        request.cachePolicy = .reloadIgnoringLocalCacheData
+        request.setValue("vrm-vault-webhooks/1", forHTTPHeaderField: "User-Agent")
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+        do {
+            let (_, response) = try await session.data(for: request)
+            return .success((response as? HTTPURLResponse)?.statusCode ?? 0)
+        } catch {
+            let code = (error as? URLError)?.code.rawValue
+            return .failure(NoAnswer(text: "no answer" + (code.map { " (URLError \($0))" } ?? "")))
+        }
+    }
 }
 
 /// Refuses every redirect: an event goes to the URL the customer approved, nowhere else.

@@ -128,7 +128,8 @@ final class WebhookReceiver: @unchecked Sendable {
         try await receiver.app.test(.live) { hook in
             let port = try #require(hook.port)
             let gone = try f.vault.grants.create(
-                GrantRequest(vendorName: "Acme", scopes: [.profileField("email")], purpose: .support, expiresAt: nil, notifyURL: "http://127.0.0.1:\(port)/hook/gone"))
+                GrantRequest(
+                    vendorName: "Acme", scopes: [.profileField("email")], purpose: .support, expiresAt: nil, notifyURL: "http://127.0.0.1:\(port)/hook/gone"))
             let expiring = try f.vault.grants.create(
                 GrantRequest(
                     vendorName: "Acme", scopes: [.profileField("email")], purpose: .support, expiresAt: f.clock.now.addingTimeInterval(60),
@@ -172,6 +173,7 @@ final class WebhookReceiver: @unchecked Sendable {
                 try f.vault.grants.create(GrantRequest(vendorName: "Acme", scopes: [.profile], purpose: .support, expiresAt: nil, notifyURL: url))
             }
         }
-        _ = try f.vault.grants.create(GrantRequest(vendorName: "Acme", scopes: [.profile], purpose: .support, expiresAt: nil, notifyURL: "https://acme.example/hook"))
+        _ = try f.vault.grants.create(
+            GrantRequest(vendorName: "Acme", scopes: [.profile], purpose: .support, expiresAt: nil, notifyURL: "https://acme.example/hook"))
     }
 }

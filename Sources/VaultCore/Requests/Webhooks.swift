@@ -13,8 +13,13 @@ public struct WebhookDelivery: Sendable {
     public let attempts: Int
     /// Whether the grant is still active as the endpoint sees it; an ended grant's events stop.
     public let grantActive: Bool
+    /// The vault's notification key, which signs the event; nil when the vault has none.
+    public let signer: SigningKeyPair?
 
-    public init(id: String, grantID: String, url: String, body: [UInt8], createdAt: Int64, attempts: Int, grantActive: Bool) {
+    public init(
+        id: String, grantID: String, url: String, body: [UInt8], createdAt: Int64, attempts: Int, grantActive: Bool, signer: SigningKeyPair?
+    ) {
+        self.signer = signer
         self.id = id
         self.grantID = grantID
         self.url = url
@@ -35,12 +40,12 @@ public enum WebhookResult: Sendable, Equatable {
     case failed(status: Int?, error: String)
     /// Not sent: the grant ended.
     case grantEnded
+    /// Not sent: the vault has no notification key (its row is gone).
+    case noKey
 }
 
 /// Where the endpoint's webhook deliveries are kept: the vault file (`vrm serve`) or the relay.
 public protocol WebhookStore: Sendable {
-    /// The notification signing key, with its key id; nil when the vault has none yet.
-    func notificationKey() throws -> (kid: String, key: SigningKeyPair)?
     /// Events due at `nowMillis`, oldest first.
     func dueDeliveries(nowMillis: Int64, limit: Int) throws -> [WebhookDelivery]
     /// Records an attempt: delivered, stopped, or the next try.
@@ -65,6 +70,15 @@ public enum Webhooks {
         Array(
             "{\"data\":{\"grant_id\":\"\(grantID)\",\"share_version\":\(version)},\"timestamp\":\"\(Timestamp.string(millis: atMillis))\",\"type\":\"share.updated\"}"
                 .utf8)
+    }
+
+    /// The notification key from its stored 64-byte libsodium secret (copied into secure memory;
+    /// `bytes` is wiped); nil when it has the wrong length.
+    public static func signer(_ bytes: [UInt8]) throws -> SigningKeyPair? {
+        var copy = bytes
+        defer { Wipe.bytes(&copy) }
+        guard copy.count == SigningKeyPair.secretKeyBytes else { return nil }
+        return try SigningKeyPair(secretKey: try SecretKey(wiping: &copy))
     }
 
     /// A new event id (`msg_` + 26 base32 characters).
@@ -114,7 +128,7 @@ extension NotifyTables {
         let (kid, certificate) = Webhooks.certificate(notificationKey: pair.publicKey, vaultKey: keys.signing, atSeconds: nowMillis / 1000)
         let row = NotifySettingsRow(
             keyID: kid, publicKey: pair.publicKey, secretKey: pair.secretKey.exposedCopy(), certificate: certificate, customerKind: nil,
-            customerURL: nil)
+            customerURL: nil, customerInterval: nil)
         try setSettings(row)
         return row
     }
@@ -128,22 +142,15 @@ public struct VaultWebhookStore: WebhookStore {
         self.database = database
     }
 
-    public func notificationKey() throws -> (kid: String, key: SigningKeyPair)? {
-        try database.read { transaction in
-            guard var row = try transaction.notify.settings() else { return nil }
-            defer { Wipe.bytes(&row.secretKey) }
-            guard row.secretKey.count == SigningKeyPair.secretKeyBytes else { throw VaultError.corrupt("notify_settings.secret_key has the wrong length") }
-            return (row.keyID, try SigningKeyPair(secretKey: try SecretKey(wiping: &row.secretKey)))
-        }
-    }
-
     public func dueDeliveries(nowMillis: Int64, limit: Int) throws -> [WebhookDelivery] {
         try database.read { transaction in
-            let states = try transaction.notify.due(nowMillis: nowMillis, limit: limit)
-            return try states.map { row in
+            let due = try transaction.notify.due(nowMillis: nowMillis, limit: limit)
+            guard !due.isEmpty else { return [] }
+            let signer = try transaction.notify.settings().flatMap { row in try Webhooks.signer(row.secretKey) }
+            return try due.map { row in
                 WebhookDelivery(
                     id: row.id, grantID: row.grantID, url: row.url, body: row.body, createdAt: row.createdAt, attempts: row.attempts,
-                    grantActive: try transaction.notify.grantIsActive(row.grantID, nowMillis: nowMillis))
+                    grantActive: try transaction.notify.grantIsActive(row.grantID, nowMillis: nowMillis), signer: signer)
             }
         }
     }
@@ -155,11 +162,16 @@ public struct VaultWebhookStore: WebhookStore {
             case .delivered(let status):
                 try notify.recordAttempt(id: delivery.id, status: status, error: nil, nextAt: nil, deliveredAt: nowMillis, stoppedAt: nil)
             case .gone:
-                try notify.recordAttempt(id: delivery.id, status: 410, error: "410 Gone: no more events for this grant", nextAt: nil, deliveredAt: nil, stoppedAt: nowMillis)
+                try notify.recordAttempt(
+                    id: delivery.id, status: 410, error: "410 Gone: no more events for this grant", nextAt: nil, deliveredAt: nil, stoppedAt: nowMillis)
                 try notify.stopGrant(grantID: delivery.grantID, atMillis: nowMillis)
             case .grantEnded:
                 try notify.recordAttempt(id: delivery.id, status: nil, error: "not sent: the grant ended", nextAt: nil, deliveredAt: nil, stoppedAt: nowMillis)
                 try notify.stopGrant(grantID: delivery.grantID, atMillis: nowMillis)
+            case .noKey:
+                try notify.recordAttempt(
+                    id: delivery.id, status: nil, error: "not sent: the vault has no notification key", nextAt: nil, deliveredAt: nil,
+                    stoppedAt: nowMillis)
             case .failed(let status, let error):
                 let next = Webhooks.nextAttempt(attempts: delivery.attempts + 1, createdAt: delivery.createdAt, nowMillis: nowMillis)
                 try notify.recordAttempt(

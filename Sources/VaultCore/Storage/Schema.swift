@@ -182,7 +182,8 @@ enum Schema {
                         secret_key BLOB NOT NULL,
                         certificate TEXT NOT NULL,
                         customer_kind TEXT,
-                        customer_url TEXT
+                        customer_url TEXT,
+                        customer_interval INTEGER
                     );
                     """)
         }

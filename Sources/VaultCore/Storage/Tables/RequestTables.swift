@@ -53,6 +53,8 @@ struct NotifySettingsRow: Sendable {
     var certificate: String
     var customerKind: String?
     var customerURL: String?
+    /// Seconds between two notices at most one of which is sent (default 60).
+    var customerInterval: Int64?
 }
 
 /// Strict reads of a GRDB row: a value of the wrong type is a corrupt vault, never a trap.
@@ -202,6 +204,8 @@ struct RequestTables {
 /// What `relay_outbox` holds besides grant ids: request links (`lk:` + selector hex) and
 /// access-request decisions (their `rq_` ids).
 enum RelayQueueID {
+    /// The notification settings (key, certificate, customer channel).
+    static let notify = "nt:settings"
     static let linkPrefix = "lk:"
     static func link(_ selector: [UInt8]) -> String { linkPrefix + Hex.encode(selector) }
 }
@@ -293,19 +297,22 @@ struct NotifyTables {
         return NotifySettingsRow(
             keyID: try r.text("key_id"), publicKey: try r.blob("public_key"), secretKey: try r.blob("secret_key"),
             certificate: try r.text("certificate"), customerKind: try r.optionalText("customer_kind"),
-            customerURL: try r.optionalText("customer_url"))
+            customerURL: try r.optionalText("customer_url"), customerInterval: try r.optionalInteger("customer_interval"))
     }
 
     func setSettings(_ settings: NotifySettingsRow) throws {
         try db.execute(
             sql: """
-                INSERT OR REPLACE INTO notify_settings (id, key_id, public_key, secret_key, certificate, customer_kind, customer_url)
-                VALUES (1, ?, ?, ?, ?, ?, ?)
+                INSERT OR REPLACE INTO notify_settings (id, key_id, public_key, secret_key, certificate, customer_kind, customer_url,
+                    customer_interval)
+                VALUES (1, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [
                 settings.keyID, Data(settings.publicKey), Data(settings.secretKey), settings.certificate, settings.customerKind,
-                settings.customerURL,
+                settings.customerURL, settings.customerInterval,
             ])
+        try db.execute(
+            sql: "INSERT OR IGNORE INTO relay_outbox (grant_id) SELECT ? WHERE EXISTS (SELECT 1 FROM relay_link)", arguments: [RelayQueueID.notify])
     }
 
     private static func event(_ row: Row) throws -> NotifyOutboxRow {
@@ -315,6 +322,35 @@ struct NotifyTables {
             createdAt: try r.integer("created_at"), attempts: Int(truncatingIfNeeded: try r.integer("attempts")), nextAt: try r.integer("next_at"),
             lastStatus: try r.optionalInteger("last_status").map { Int(truncatingIfNeeded: $0) }, lastError: try r.optionalText("last_error"),
             deliveredAt: try r.optionalInteger("delivered_at"), stoppedAt: try r.optionalInteger("stopped_at"))
+    }
+}
+
+/// What the endpoint reads to tell the customer of activity (`CustomerNotices.swift`).
+extension NotifyTables {
+    /// Each grant's use count, and the revoked grants.
+    func grantActivity() throws -> (uses: [String: Int64], revoked: Set<String>) {
+        var uses: [String: Int64] = [:]
+        var revoked: Set<String> = []
+        for row in try Row.fetchAll(db, sql: "SELECT id, use_count, revoked_at IS NOT NULL AS revoked FROM grants") {
+            guard let id = String.fromDatabaseValue(row["id"]) else { continue }
+            uses[id] = Int64.fromDatabaseValue(row["use_count"]) ?? 0
+            if Bool.fromDatabaseValue(row["revoked"]) == true { revoked.insert(id) }
+        }
+        return (uses, revoked)
+    }
+
+    /// The newest history entry, and how many entries of `event` follow `after`.
+    func entries(after: Int64, event: String) throws -> (last: Int64, count: Int) {
+        let last = try Int64.fetchOne(db, sql: "SELECT max(seq) FROM audit") ?? 0
+        let count = try Int.fetchOne(db, sql: "SELECT count(*) FROM audit WHERE seq > ? AND event = ?", arguments: [after, event]) ?? 0
+        return (last, count)
+    }
+
+    /// The newest request row, and the ids of the requests after `after`.
+    func requests(after: Int64) throws -> (last: Int64, ids: [String]) {
+        let last = try Int64.fetchOne(db, sql: "SELECT max(rowid) FROM access_requests") ?? 0
+        let ids = try String.fetchAll(db, sql: "SELECT id FROM access_requests WHERE rowid > ? ORDER BY rowid LIMIT 100", arguments: [after])
+        return (last, ids)
     }
 }
 

@@ -1,0 +1,101 @@
+public import Foundation
+public import VaultCore
+import Synchronization
+public import VaultCrypto
+
+/// Where a notifier reads a vault's activity and its customer's channel.
+public protocol ActivitySource: Sendable {
+    func channel() throws -> (channel: CustomerChannel, signer: SigningKeyPair?)?
+    func read(since: ActivitySnapshot?) throws -> (snapshot: ActivitySnapshot, denials: Int, requests: [String])
+}
+
+extension VaultActivity: ActivitySource {}
+
+/// Tells the customer of activity (`Specs/requests.md` §6): redemptions, refused redemptions,
+/// access requests and revocations, as the endpoint sees them — kinds, ids, counts and times,
+/// nothing personal. The first notice goes at once; later events wait until the channel's
+/// interval (default a minute) has passed since the last notice and go together, so a busy
+/// grant cannot flood the customer. What is seen starts when the notifier does; pending events
+/// live in memory (a restart loses at most one interval's batch).
+public final class CustomerNotifier: Sendable {
+    let source: any ActivitySource
+    let clock: VaultClock
+    let sender: WebhookSender
+
+    struct State {
+        var seen: ActivitySnapshot?
+        var pending: [ActivityNotice] = []
+        var lastSent: Int64?
+    }
+
+    private let state = Mutex(State())
+
+    public init(source: any ActivitySource, clock: @escaping VaultClock = { Date() }, timeout: TimeInterval = 10) {
+        self.source = source
+        self.clock = clock
+        self.sender = WebhookSender(timeout: timeout)
+    }
+
+    /// Reads what happened since the last tick and sends a notice when one is due; returns the
+    /// notices sent (empty when none was due, or no channel is set).
+    @discardableResult
+    public func tick() async -> [ActivityNotice] {
+        let source = self.source
+        let now = Millis.from(clock())
+        let seen = state.withLock { $0.seen }
+        guard let read = try? await ShareRoutes.offloadThrowing({ try source.read(since: seen) }) else { return [] }
+        let notices = seen.map { $0.notices(to: read.snapshot, denials: read.denials, requests: read.requests, atMillis: now) } ?? []
+        let channel = try? await ShareRoutes.offloadThrowing { try source.channel() }
+        let batch: [ActivityNotice]? = state.withLock { state in
+            state.seen = read.snapshot
+            guard let channel = channel ?? nil else {
+                state.pending = []
+                return nil
+            }
+            state.pending += notices
+            guard !state.pending.isEmpty else { return nil }
+            if let last = state.lastSent, now - last < channel.channel.interval * 1000 { return nil }
+            state.lastSent = now
+            defer { state.pending = [] }
+            return ActivityNotice.merged(state.pending)
+        }
+        guard let batch, let channel = channel ?? nil else { return [] }
+        // A failed send keeps the rate limit (it counted as a notice) and drops the batch: the
+        // customer's history has every event; the notice is only a nudge.
+        _ = await Self.send(batch, to: channel.channel, signer: channel.signer, sender: sender, atMillis: now)
+        return batch
+    }
+
+    /// Sends one notice now (also `vrm notify test`, from the CLI); the status, or why there was none.
+    static func send(
+        _ notices: [ActivityNotice], to channel: CustomerChannel, signer: SigningKeyPair?, sender: WebhookSender, atMillis: Int64
+    ) async -> Result<Int, WebhookSender.NoAnswer> {
+        switch channel.kind {
+        case .ntfy:
+            return await sender.post(
+                channel.url, body: Array(ActivityNotice.message(notices).utf8),
+                headers: ["Title": "VRM Vault activity", "Tags": "lock", "Content-Type": "text/plain; charset=utf-8"])
+        case .webhook:
+            let body = ActivityNotice.webhookBody(notices, atMillis: atMillis)
+            let id = Webhooks.eventID()
+            var headers = ["Content-Type": "application/json", "webhook-id": id, "webhook-timestamp": String(atMillis / 1000)]
+            if let signer { headers["webhook-signature"] = Webhooks.signature(id: id, timestamp: atMillis / 1000, body: body, key: signer) }
+            return await sender.post(channel.url, body: body, headers: headers)
+        }
+    }
+
+    /// Sends a test notice to `channel` (`vrm notify test`): the status, or why there was none.
+    public static func sendTest(to channel: CustomerChannel, signer: SigningKeyPair?, timeout: TimeInterval = 10) async -> Result<Int, any Error> {
+        let now = Millis.from(Date())
+        return await send([ActivityNotice(type: "vrm.test", at: now)], to: channel, signer: signer, sender: WebhookSender(timeout: timeout), atMillis: now)
+            .mapError { $0 as any Error }
+    }
+
+    /// Ticks every `interval` until the task is cancelled.
+    public func run(every interval: Duration = .seconds(1)) async {
+        while !Task.isCancelled {
+            await tick()
+            try? await Task.sleep(for: interval)
+        }
+    }
+}
