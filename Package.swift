@@ -97,7 +97,9 @@ let package = Package(
         ),
         .target(
             name: "VaultTestSupport",
-            dependencies: ["VaultCore", "VaultCrypto", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "VaultCore", "VaultCrypto", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Hummingbird", package: "hummingbird"),
+            ],
             path: "Tests/VaultTestSupport",
             swiftSettings: strict
         ),
@@ -149,7 +151,10 @@ let package = Package(
         ),
         .testTarget(
             name: "VaultRelayTests",
-            dependencies: ["VaultRelay", "VaultServer", "VaultCore", "VaultCrypto", "VaultTestSupport", "vrm"],
+            dependencies: [
+                "VaultRelay", "VaultServer", "VaultCore", "VaultCrypto", "VaultTestSupport", "vrm",
+                .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
             swiftSettings: strict
         ),
     ],

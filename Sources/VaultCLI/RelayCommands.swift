@@ -89,6 +89,10 @@ struct RelayCommand: ParsableCommand {
             listen.warnAboutKeyPermissions("vrm relay serve")
             let sweeper = RelaySweeper(database: relay, logger: logger)
             defer { sweeper.stop() }
+            // Vendors' webhook events and customers' notices (`Specs/requests.md` §5–6).
+            let notifier = RelayNotifier(database: relay)
+            let notifying = Task { await notifier.run() }
+            defer { notifying.cancel() }
             let app = try buildRelayApplication(
                 database: relay,
                 options: try listen.serverOptions(defaultPort: 8090),

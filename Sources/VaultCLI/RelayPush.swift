@@ -46,8 +46,23 @@ enum RelayPush {
         let queued = try vault.relay.queued()
         let all = queued + including.filter { !queued.contains($0) }
         guard !all.isEmpty else { return nil }
-        let (ids, linkIDs, requestIDs) = RelayLink.partition(all)
+        let (ids, linkIDs, requestIDs, notifyIDs) = RelayLink.partition(all)
         let client = try client(for: vault, state: state)
+        // The notification key first: the grants' events are signed with it.
+        if !notifyIDs.isEmpty {
+            if let settings = try vault.relay.notifySettings() {
+                do {
+                    try await client.pushNotify(
+                        RelayWire.Notify(
+                            keyID: settings.keyID, publicKey: Base64URL.encode(settings.publicKey), secretKey: Base64URL.encode(settings.secretKey),
+                            certificate: settings.certificate,
+                            channel: settings.channel.map { .init(kind: $0.kind.rawValue, url: $0.url, interval: $0.interval) }))
+                } catch {
+                    throw RelayPending(url: state.url, queued: 1, revocations: [], reason: error, what: "the notification settings")
+                }
+            }
+            try vault.relay.dequeue(ids: notifyIDs)
+        }
         if !ids.isEmpty { try await pushGrants(ids, vault: vault, client: client, url: state.url) }
         // Links and decisions after the grants: an approval's grant must be at the relay
         // before the vendor can learn of it.
@@ -215,6 +230,6 @@ extension RelayWire.Grant {
             id: state.id, selector: Base64URL.encode(state.selector), secretHash: Base64URL.encode(state.secretHash),
             binding: state.binding.rawValue, expiresAt: state.expiresAt, maxUses: state.maxUses.map(Int64.init),
             useCount: Int64(state.useCount), revokedAt: state.revokedAt, version: Int64(state.version),
-            share: state.share.map(Base64URL.encode), bindsPolicy: true)
+            share: state.share.map(Base64URL.encode), bindsPolicy: true, notifyURL: state.notifyURL)
     }
 }

@@ -30,6 +30,7 @@ enum TimeParsing {
         guard let unit = t.last, let count = Int(t.dropLast()), count > 0, count < 100_000 else { return nil }
         let seconds: TimeInterval
         switch unit {
+        case "s": seconds = 1
         case "m": seconds = 60
         case "h": seconds = 3600
         case "d": seconds = 86_400

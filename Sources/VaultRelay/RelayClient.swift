@@ -107,6 +107,11 @@ public struct RelayClient: Sendable {
         _ = try await send("PUT", vaultPath("/keys"), body: try RelayWire.encode(RelayWire.Keys(boxKey: Base64URL.encode(boxKey))), expect: [204])
     }
 
+    /// Gives the relay the notification key and the customer's channel.
+    public func pushNotify(_ notify: RelayWire.Notify) async throws {
+        _ = try await send("PUT", vaultPath("/notify"), body: try RelayWire.encode(notify), expect: [204])
+    }
+
     /// Gives the relay request links to take requests for.
     public func pushLinks(_ links: [RelayWire.RequestLinks.Link]) async throws {
         _ = try await send("PUT", vaultPath("/links"), body: try RelayWire.encode(RelayWire.RequestLinks(links: links)), expect: [204])

@@ -39,11 +39,14 @@ public enum RelayWire {
         /// The sealed share; absent for a grant that is not active.
         public var share: String?
         public var bindsPolicy: Bool
+        /// The vendor's webhook (`Specs/requests.md` §5), if the grant has one.
+        public var notifyURL: String?
 
         public init(
             id: String, selector: String, secretHash: String, binding: String, expiresAt: Int64?, maxUses: Int64?, useCount: Int64,
-            revokedAt: Int64?, version: Int64, share: String?, bindsPolicy: Bool
+            revokedAt: Int64?, version: Int64, share: String?, bindsPolicy: Bool, notifyURL: String? = nil
         ) {
+            self.notifyURL = notifyURL
             self.id = id
             self.selector = selector
             self.secretHash = secretHash
@@ -60,7 +63,7 @@ public enum RelayWire {
         enum CodingKeys: String, CodingKey {
             case id, selector, binding, share, version
             case secretHash = "secret_hash", expiresAt = "expires_at", maxUses = "max_uses", useCount = "use_count"
-            case revokedAt = "revoked_at", bindsPolicy = "binds_policy"
+            case revokedAt = "revoked_at", bindsPolicy = "binds_policy", notifyURL = "notify_url"
         }
     }
 
@@ -301,5 +304,43 @@ extension RelayWire {
         public var decisions: [Decision]
 
         public init(decisions: [Decision]) { self.decisions = decisions }
+    }
+}
+
+extension RelayWire {
+    /// `PUT /v1/relay/vaults/{vault}/notify`: the notification key pair (the relay signs vendors'
+    /// events and the customer's webhook notices with it), its certificate by the vault's
+    /// signing key, and the customer's channel (absent: none).
+    public struct Notify: Codable, Sendable {
+        public struct Channel: Codable, Sendable, Equatable {
+            public var kind: String
+            public var url: String
+            public var interval: Int64
+
+            public init(kind: String, url: String, interval: Int64) {
+                self.kind = kind
+                self.url = url
+                self.interval = interval
+            }
+        }
+
+        public var keyID: String
+        public var publicKey: String
+        public var secretKey: String
+        public var certificate: String
+        public var channel: Channel?
+
+        public init(keyID: String, publicKey: String, secretKey: String, certificate: String, channel: Channel?) {
+            self.keyID = keyID
+            self.publicKey = publicKey
+            self.secretKey = secretKey
+            self.certificate = certificate
+            self.channel = channel
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case certificate, channel
+            case keyID = "key_id", publicKey = "public_key", secretKey = "secret_key"
+        }
     }
 }

@@ -43,6 +43,13 @@ struct RelayRoutes: Sendable {
             try await run { try database.updateBoxKey(vaultID: vault.id, boxKey: box) }
             return Response(status: .noContent, headers: [.cacheControl: "no-store"])
         }
+        router.put(RouterPath(base + "/:vault/notify")) { request, context in
+            let body = try await collect(request)
+            let vault = try await authenticate(request, context, body: body)
+            let notify = try decode(RelayWire.Notify.self, body)
+            try await run { try database.storeNotify(vaultID: vault.id, notify: notify) }
+            return Response(status: .noContent, headers: [.cacheControl: "no-store"])
+        }
         router.put(RouterPath(base + "/:vault/links")) { request, context in
             let body = try await collect(request)
             let vault = try await authenticate(request, context, body: body)

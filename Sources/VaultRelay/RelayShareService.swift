@@ -95,8 +95,12 @@ final class RelayShareService: ShareService {
 
     func keySet(token: GrantToken?) async throws -> VaultJWKSet? {
         guard let token else { return nil }
-        let vault = try await offload { try self.database.vault(selector: token.selector) }
-        return vault.map { VaultJWKSet(keys: [VaultJWK(publicKey: $0.signKey)]) }
+        let database = self.database
+        return try await offload {
+            guard let vault = try database.vault(selector: token.selector) else { return nil }
+            let notify = try database.notificationJWK(vaultID: vault.id)
+            return VaultJWKSet(keys: [VaultJWK(publicKey: vault.signKey)] + (notify.map { [$0] } ?? []))
+        }
     }
 
     func offload<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {

@@ -22,13 +22,7 @@ public final class CustomerNotifier: Sendable {
     let clock: VaultClock
     let sender: WebhookSender
 
-    struct State {
-        var seen: ActivitySnapshot?
-        var pending: [ActivityNotice] = []
-        var lastSent: Int64?
-    }
-
-    private let state = Mutex(State())
+    private let batcher = Mutex(NoticeBatcher())
 
     public init(source: any ActivitySource, clock: @escaping VaultClock = { Date() }, timeout: TimeInterval = 10) {
         self.source = source
@@ -42,24 +36,10 @@ public final class CustomerNotifier: Sendable {
     public func tick() async -> [ActivityNotice] {
         let source = self.source
         let now = Millis.from(clock())
-        let seen = state.withLock { $0.seen }
+        let seen = batcher.withLock { $0.seen }
         guard let read = try? await ShareRoutes.offloadThrowing({ try source.read(since: seen) }) else { return [] }
-        let notices = seen.map { $0.notices(to: read.snapshot, denials: read.denials, requests: read.requests, atMillis: now) } ?? []
-        let channel = try? await ShareRoutes.offloadThrowing { try source.channel() }
-        let batch: [ActivityNotice]? = state.withLock { state in
-            state.seen = read.snapshot
-            guard let channel = channel ?? nil else {
-                state.pending = []
-                return nil
-            }
-            state.pending += notices
-            guard !state.pending.isEmpty else { return nil }
-            if let last = state.lastSent, now - last < channel.channel.interval * 1000 { return nil }
-            state.lastSent = now
-            defer { state.pending = [] }
-            return ActivityNotice.merged(state.pending)
-        }
-        guard let batch, let channel = channel ?? nil else { return [] }
+        let channel = (try? await ShareRoutes.offloadThrowing { try source.channel() }) ?? nil
+        guard let batch = batcher.withLock({ $0.advance(read, interval: channel?.channel.interval, nowMillis: now) }), let channel else { return [] }
         // A failed send keeps the rate limit (it counted as a notice) and drops the batch: the
         // customer's history has every event; the notice is only a nudge.
         _ = await Self.send(batch, to: channel.channel, signer: channel.signer, sender: sender, atMillis: now)
@@ -70,6 +50,7 @@ public final class CustomerNotifier: Sendable {
     static func send(
         _ notices: [ActivityNotice], to channel: CustomerChannel, signer: SigningKeyPair?, sender: WebhookSender, atMillis: Int64
     ) async -> Result<Int, WebhookSender.NoAnswer> {
+        guard !notices.isEmpty else { return .success(204) }
         switch channel.kind {
         case .ntfy:
             return await sender.post(
@@ -83,6 +64,16 @@ public final class CustomerNotifier: Sendable {
             return await sender.post(channel.url, body: body, headers: headers)
         }
     }
+
+    /// Sends `notices` as one notice (the relay's notifier).
+    public static func send(_ notices: [ActivityNotice], to channel: CustomerChannel, signer: SigningKeyPair?, atMillis: Int64) async -> Bool {
+        if case .success(let status) = await send(notices, to: channel, signer: signer, sender: shared, atMillis: atMillis) {
+            return (200..<300).contains(status)
+        }
+        return false
+    }
+
+    static let shared = WebhookSender(timeout: 10)
 
     /// Sends a test notice to `channel` (`vrm notify test`): the status, or why there was none.
     public static func sendTest(to channel: CustomerChannel, signer: SigningKeyPair?, timeout: TimeInterval = 10) async -> Result<Int, any Error> {

@@ -1,5 +1,7 @@
 import Foundation
 import Testing
+import Hummingbird
+import HummingbirdTesting
 import VaultCore
 import VaultCrypto
 import VaultTestSupport
@@ -75,6 +77,55 @@ extension RelaySuites {
             let dump = try await f.dump()
             #expect(dump.contains("relay_requests"))
             for secret in ["Cobalt", "cobalt.example", "Quiet Lane", token] { #expect(!dump.contains(secret), "the relay's database holds \(secret)") }
+        }
+
+        @Test("the relay announces a share change to the vendor's webhook, signed and retried, and tells the customer's ntfy of a redemption")
+        func notifications() async throws {
+            let f = try await RelayFixture.make()
+            let receiver = WebhookReceiver()
+            try await receiver.app.test(.live) { hook in
+                let port = try #require(hook.port)
+                let (relay, token) = try await f.linkedWithOneGrant()
+                let hooked = try await f.grant(["--notify-url", "http://127.0.0.1:\(port)/hook/vendor"])
+                try await f.vrm(["notify", "set", "--ntfy", "http://127.0.0.1:\(port)/hook/ntfy", "--interval", "10s"])
+                // The relay's notifier has seen the vault as it is now: older activity is not announced.
+                var baseline = false
+                for _ in 0..<50 where !baseline {
+                    baseline = try await f.psql("SELECT notice_state IS NOT NULL FROM relay_vaults").contains("t")
+                    if !baseline { try await Task.sleep(for: .milliseconds(200)) }
+                }
+                #expect(baseline)
+                receiver.refuse(next: 1, path: "vendor")
+                try await f.vrm(["profile", "set", "email", "alice@new.example"])
+                #expect(try await fetchShare(relay.url, token: token).status == 200)
+                #expect(await receiver.wait { $0.contains { $0.path == "vendor" } && $0.contains { $0.path == "ntfy" } })
+
+                // The vendor's event: refused once, then delivered 5 s later; thin; signed with
+                // the key in the JWK Set of the grant's vault at the relay.
+                let event = try #require(receiver.deliveries.first { $0.path == "vendor" })
+                let jwks = try await URLSession.shared.data(
+                    for: {
+                        var request = URLRequest(url: URL(fileURLWithPath: "/").deletingLastPathComponent())
+                        request.url = URL(string: relay.url + "/.well-known/jwks.json")
+                        request.setValue("Bearer \(hooked)", forHTTPHeaderField: "Authorization")
+                        return request
+                    }())
+                let set = try JSONDecoder().decode(VaultJWKSet.self, from: jwks.0)
+                let key = try #require(set.keys.first { $0.vrmUse == "notify" }?.publicKey)
+                let id = try #require(event.headers["webhook-id"])
+                let timestamp = try #require(event.headers["webhook-timestamp"].flatMap { Int64($0) })
+                #expect(Webhooks.verify(header: event.headers["webhook-signature"] ?? "", id: id, timestamp: timestamp, body: event.body, publicKey: key))
+                let body = String(decoding: event.body, as: UTF8.self)
+                #expect(body.contains("\"share_version\":2") && body.contains("share.updated") && !body.contains("alice"))
+
+                // The customer's notice: the redemption, nothing personal.
+                let notice = String(decoding: try #require(receiver.deliveries.first { $0.path == "ntfy" }).body, as: UTF8.self)
+                #expect(notice.hasPrefix("1 redemption of gr_"), "\(notice)")
+                #expect(!notice.contains("alice") && !notice.contains("Acme"))
+                // The relay's database holds the key and the URLs, no data.
+                let dump = try await f.dump()
+                #expect(!dump.contains("alice"))
+            }
         }
 
         @Test("a request after the link expired, or with an unknown code, is refused at the relay")

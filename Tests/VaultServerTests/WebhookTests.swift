@@ -9,43 +9,6 @@ import VaultCrypto
 @testable import VaultServer
 import VaultTestSupport
 
-/// A loopback webhook receiver: what it was sent, and how many deliveries it refuses first.
-final class WebhookReceiver: @unchecked Sendable {
-    struct Delivery {
-        let path: String
-        let headers: [String: String]
-        let body: [UInt8]
-    }
-
-    private let lock = NSLock()
-    private var received: [Delivery] = []
-    private var refusals = 0
-
-    var deliveries: [Delivery] { lock.withLock { received } }
-    func refuse(next count: Int) { lock.withLock { refusals = count } }
-
-    var app: some ApplicationProtocol {
-        let router = Router()
-        router.post("/hook/:kind") { request, context -> Response in
-            var buffer = try await request.body.collect(upTo: 1 << 20)
-            let body = buffer.readBytes(length: buffer.readableBytes) ?? []
-            let headers = Dictionary(request.headers.map { ($0.name.canonicalName, $0.value) }, uniquingKeysWith: { $1 })
-            let kind = context.parameters.get("kind") ?? ""
-            let refused = self.lock.withLock { () -> Bool in
-                if self.refusals > 0 {
-                    self.refusals -= 1
-                    return true
-                }
-                self.received.append(Delivery(path: kind, headers: headers, body: body))
-                return false
-            }
-            if refused { return Response(status: .serviceUnavailable) }
-            return Response(status: kind == "gone" ? .gone : .noContent)
-        }
-        return Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
-    }
-}
-
 @Suite struct WebhookTests {
     @Test func aShareChangeIsAnnouncedSignedRetriedAfterARefusalAcrossARestartAndNeverCarriesData() async throws {
         let f = try Fixture()

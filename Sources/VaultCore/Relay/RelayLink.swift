@@ -36,6 +36,8 @@ public struct RelayGrantState: Sendable, Equatable {
     public var version: Int
     /// The sealed share, only while the grant is active.
     public var share: [UInt8]?
+    /// The vendor's webhook (from the sealed metadata): the relay announces new versions to it.
+    public var notifyURL: String? = nil
 }
 
 /// The vault's side of a relay link (`Specs/relay.md`): the link state, the queue of grants the
@@ -131,7 +133,8 @@ public struct RelayLink: Sendable {
                     RelayGrantState(
                         id: id, selector: record.selector, secretHash: record.secretHash, binding: opened.policy.binding,
                         expiresAt: opened.policy.expiresAt, maxUses: opened.policy.maxUses, useCount: opened.useCount,
-                        revokedAt: opened.status.revokedAt, version: opened.status.version, share: share))
+                        revokedAt: opened.status.revokedAt, version: opened.status.version, share: share,
+                        notifyURL: opened.metadata.notifyURL))
             }
             return (grants, deleted)
         }
@@ -262,11 +265,24 @@ public struct PulledRequest: Sendable {
 
 extension RelayLink {
     /// Splits queued ids into grants, request links and request decisions.
-    public static func partition(_ ids: [String]) -> (grants: [String], links: [String], requests: [String]) {
+    public static func partition(_ ids: [String]) -> (grants: [String], links: [String], requests: [String], notify: [String]) {
         (
-            ids.filter { !$0.hasPrefix(RelayQueueID.linkPrefix) && !$0.hasPrefix("rq_") },
-            ids.filter { $0.hasPrefix(RelayQueueID.linkPrefix) }, ids.filter { $0.hasPrefix("rq_") }
+            ids.filter { !$0.hasPrefix(RelayQueueID.linkPrefix) && !$0.hasPrefix("rq_") && $0 != RelayQueueID.notify },
+            ids.filter { $0.hasPrefix(RelayQueueID.linkPrefix) }, ids.filter { $0.hasPrefix("rq_") }, ids.filter { $0 == RelayQueueID.notify }
         )
+    }
+
+    /// The notification settings to push: the key pair, its certificate and the customer's
+    /// channel; nil when the vault has none.
+    public func notifySettings() throws -> RelayNotifySettings? {
+        try context.read { transaction in
+            guard let row = try transaction.notify.settings() else { return nil }
+            return RelayNotifySettings(
+                keyID: row.keyID, publicKey: row.publicKey, secretKey: row.secretKey, certificate: row.certificate,
+                channel: row.customerKind.flatMap(CustomerChannel.Kind.init(rawValue:)).flatMap { kind in
+                    row.customerURL.map { CustomerChannel(kind: kind, url: $0, interval: row.customerInterval ?? CustomerChannel.defaultInterval) }
+                })
+        }
     }
 
     /// The queued links and decisions to push (an id whose row is gone is left out).
@@ -317,4 +333,14 @@ extension RelayLink {
             }
         }
     }
+}
+
+/// What a linked vault gives the relay to send notifications with (`Specs/requests.md` §5–6).
+public struct RelayNotifySettings: Sendable {
+    public let keyID: String
+    public let publicKey: [UInt8]
+    /// The notification key's secret: the relay signs events with it.
+    public let secretKey: [UInt8]
+    public let certificate: String
+    public let channel: CustomerChannel?
 }

@@ -112,7 +112,7 @@ public struct ActivityNotice: Sendable, Equatable, Codable {
 
 /// What an endpoint has seen of a vault's activity, to tell what is new since: each grant's
 /// use count and revocation, the last history entry and the last request.
-public struct ActivitySnapshot: Sendable, Equatable {
+public struct ActivitySnapshot: Sendable, Equatable, Codable {
     public var uses: [String: Int64]
     public var revoked: Set<String>
     public var lastEntry: Int64
@@ -137,6 +137,37 @@ public struct ActivitySnapshot: Sendable, Equatable {
         for id in requests { notices.append(ActivityNotice(type: "request.received", requestID: id, at: atMillis)) }
         for id in now.revoked.subtracting(revoked).sorted() { notices.append(ActivityNotice(type: "grant.revoked", grantID: id, at: atMillis)) }
         return notices
+    }
+}
+
+/// The rate limit and batching of §6, as a value an endpoint keeps (in memory at `vrm serve`,
+/// in the vault's row at the relay): what was seen last, what waits, when the last notice went.
+public struct NoticeBatcher: Sendable, Codable, Equatable {
+    public var seen: ActivitySnapshot?
+    public var pending: [ActivityNotice] = []
+    public var lastSent: Int64?
+
+    public init() {}
+
+    /// Takes what was read now; returns the batch to send, when one is due. The first read only
+    /// sets what was seen (older activity is not announced). Without a channel nothing waits.
+    public mutating func advance(
+        _ read: (snapshot: ActivitySnapshot, denials: Int, requests: [String]), interval: Int64?, nowMillis: Int64
+    ) -> [ActivityNotice]? {
+        let notices = seen.map { $0.notices(to: read.snapshot, denials: read.denials, requests: read.requests, atMillis: nowMillis) } ?? []
+        seen = read.snapshot
+        guard let interval else {
+            pending = []
+            return nil
+        }
+        pending += notices
+        // A batch is bounded: past 200 kinds, the oldest are dropped (the history has them all).
+        pending = Array(ActivityNotice.merged(pending).suffix(200))
+        guard !pending.isEmpty else { return nil }
+        if let lastSent, nowMillis - lastSent < interval * 1000 { return nil }
+        lastSent = nowMillis
+        defer { pending = [] }
+        return pending
     }
 }
 

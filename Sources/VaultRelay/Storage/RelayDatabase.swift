@@ -381,6 +381,32 @@ public final class RelayDatabase: Sendable {
             token_sealed BYTEA
         );
         CREATE INDEX relay_requests_vault ON relay_requests (vault_id, status);
+        ALTER TABLE relay_requests ADD COLUMN seq BIGSERIAL;
+        ALTER TABLE relay_grants ADD COLUMN notify_url TEXT;
+        ALTER TABLE relay_vaults ADD COLUMN notify_key_id TEXT;
+        ALTER TABLE relay_vaults ADD COLUMN notify_public BYTEA;
+        ALTER TABLE relay_vaults ADD COLUMN notify_secret BYTEA;
+        ALTER TABLE relay_vaults ADD COLUMN notify_certificate TEXT;
+        ALTER TABLE relay_vaults ADD COLUMN customer_kind TEXT;
+        ALTER TABLE relay_vaults ADD COLUMN customer_url TEXT;
+        ALTER TABLE relay_vaults ADD COLUMN customer_interval BIGINT;
+        ALTER TABLE relay_vaults ADD COLUMN notice_state TEXT;
+        ALTER TABLE relay_vaults ADD COLUMN notice_claimed_until BIGINT;
+        CREATE TABLE relay_webhooks (
+            id TEXT PRIMARY KEY,
+            vault_id BYTEA NOT NULL REFERENCES relay_vaults(id) ON DELETE CASCADE,
+            grant_id TEXT NOT NULL,
+            url TEXT NOT NULL,
+            body BYTEA NOT NULL,
+            created_at BIGINT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_at BIGINT NOT NULL,
+            last_status INTEGER,
+            last_error TEXT,
+            delivered_at BIGINT,
+            stopped_at BIGINT
+        );
+        CREATE INDEX relay_webhooks_due ON relay_webhooks (next_at) WHERE delivered_at IS NULL AND stopped_at IS NULL;
         """
 }
 

@@ -155,17 +155,23 @@ extension RelayDatabase {
                 try binds.append(grant.share.map { Data($0) })
                 binds.append(grant.bindsPolicy)
                 binds.append(nowMillis)
+                binds.append(grant.notifyURL)
+                // `old` is the row before this statement (a CTE sees the statement's snapshot):
+                // a version above it is a change to announce (`Specs/requests.md` §5).
                 let sql = """
+                    WITH old AS (SELECT share_version FROM relay_grants WHERE vault_id = $2 AND id = $3)
                     INSERT INTO relay_grants AS g (selector, vault_id, id, secret_hash, binding, expires_at, max_uses, use_count,
-                        revoked_at, share_version, share_body, binds_policy)
-                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                        revoked_at, share_version, share_body, binds_policy, notify_url)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $14)
                     ON CONFLICT (vault_id, id) DO UPDATE SET
                         revoked_at = COALESCE(g.revoked_at, EXCLUDED.revoked_at),
                         use_count = GREATEST(g.use_count, EXCLUDED.use_count),
                         share_version = GREATEST(g.share_version, EXCLUDED.share_version),
-                        share_body = CASE WHEN EXCLUDED.share_version >= g.share_version THEN EXCLUDED.share_body ELSE g.share_body END
+                        share_body = CASE WHEN EXCLUDED.share_version >= g.share_version THEN EXCLUDED.share_body ELSE g.share_body END,
+                        notify_url = EXCLUDED.notify_url
                     WHERE g.selector = EXCLUDED.selector AND g.secret_hash = EXCLUDED.secret_hash
-                    RETURNING g.share_version, g.use_count, g.revoked_at IS NOT NULL
+                    RETURNING g.share_version, g.use_count, g.revoked_at IS NOT NULL, (SELECT share_version FROM old),
+                        \(GrantStateSQL.active(now: "$13"))
                     """
                 let rows: [PostgresRow]
                 do {
@@ -189,7 +195,17 @@ extension RelayDatabase {
                             UPDATE relay_grants SET share_body = NULL
                             WHERE vault_id = $1 AND id = $2 AND share_body IS NOT NULL AND \(inactive.replacingOccurrences(of: "$13", with: "$3"))
                             """, binds: purge))
-                let (version, uses, revoked) = try row.decode((Int64, Int64, Bool).self)
+                let (version, uses, revoked, before, active) = try row.decode((Int64, Int64, Bool, Int64?, Bool).self)
+                if revoked {
+                    try c.query("DELETE FROM relay_webhooks WHERE vault_id = \(Data(vaultID)) AND grant_id = \(grant.id) AND delivered_at IS NULL")
+                } else if let url = grant.notifyURL, let before, version > before, active {
+                    let body = Webhooks.shareUpdated(grantID: grant.id, version: Int(clamping: version), atMillis: nowMillis)
+                    try c.query(
+                        """
+                        INSERT INTO relay_webhooks (id, vault_id, grant_id, url, body, created_at, attempts, next_at)
+                        VALUES (\(Webhooks.eventID()), \(Data(vaultID)), \(grant.id), \(url), \(Data(body)), \(nowMillis), 0, \(nowMillis))
+                        """)
+                }
                 statuses.append(RelayWire.GrantStatus(id: grant.id, version: version, useCount: uses, revoked: revoked, hasShare: false))
             }
             let shares = try Set(
@@ -324,6 +340,7 @@ struct ParsedGrant {
     let version: Int64
     let share: [UInt8]?
     let bindsPolicy: Bool
+    let notifyURL: String?
 
     init(_ grant: RelayWire.Grant) throws {
         func bad(_ what: String) -> RelayError { .invalidGrant("grant \(grant.id.prefix(64)): \(what)") }
@@ -350,5 +367,13 @@ struct ParsedGrant {
         version = grant.version
         self.share = share
         bindsPolicy = grant.bindsPolicy
+        if let url = grant.notifyURL {
+            do {
+                try NotifyURL.check(url)
+            } catch {
+                throw bad("notify_url")
+            }
+        }
+        notifyURL = grant.notifyURL
     }
 }

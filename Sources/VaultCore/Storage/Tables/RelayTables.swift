@@ -36,6 +36,8 @@ struct RelayTable {
     /// Queues every grant of the vault.
     func queueAll() throws {
         try db.execute(sql: "INSERT OR IGNORE INTO relay_outbox (grant_id) SELECT id FROM grants")
+        try db.execute(
+            sql: "INSERT OR IGNORE INTO relay_outbox (grant_id) SELECT ? WHERE EXISTS (SELECT 1 FROM notify_settings)", arguments: [RelayQueueID.notify])
     }
 
     func queue(_ ids: [String]) throws {

@@ -1,0 +1,60 @@
+public import Foundation
+public import Hummingbird
+
+/// A loopback webhook receiver: what it was sent, and how many deliveries it refuses first.
+public final class WebhookReceiver: @unchecked Sendable {
+    public struct Delivery: Sendable {
+        public let path: String
+        public let headers: [String: String]
+        public let body: [UInt8]
+    }
+
+    private let lock = NSLock()
+    private var received: [Delivery] = []
+    private var refusals = 0
+    private var refusedPath: String?
+
+    public init() {}
+
+    public var deliveries: [Delivery] { lock.withLock { received } }
+    /// Answers 503 to the next `count` deliveries (to `/hook/PATH` only, when given).
+    public func refuse(next count: Int, path: String? = nil) {
+        lock.withLock {
+            refusals = count
+            refusedPath = path
+        }
+    }
+
+    /// Waits (up to `seconds`) until `condition` holds for the deliveries; true when it did.
+    public func wait(seconds: Double = 20, until condition: ([Delivery]) -> Bool) async -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if condition(deliveries) { return true }
+            try? await Task.sleep(for: .milliseconds(200))
+        }
+        return condition(deliveries)
+    }
+
+    /// A server on 127.0.0.1, a port picked for it: `POST /hook/KIND` records the delivery and
+    /// answers 204 (410 for `gone`), or 503 while refusing.
+    public var app: some ApplicationProtocol {
+        let router = Router()
+        router.post("/hook/:kind") { request, context -> Response in
+            var buffer = try await request.body.collect(upTo: 1 << 20)
+            let body = buffer.readBytes(length: buffer.readableBytes) ?? []
+            let headers = Dictionary(request.headers.map { ($0.name.canonicalName, $0.value) }, uniquingKeysWith: { $1 })
+            let kind = context.parameters.get("kind") ?? ""
+            let refused = self.lock.withLock { () -> Bool in
+                if self.refusals > 0, self.refusedPath == nil || self.refusedPath == kind {
+                    self.refusals -= 1
+                    return true
+                }
+                self.received.append(Delivery(path: kind, headers: headers, body: body))
+                return false
+            }
+            if refused { return Response(status: .serviceUnavailable) }
+            return Response(status: kind == "gone" ? .gone : .noContent)
+        }
+        return Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+    }
+}
