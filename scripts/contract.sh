@@ -28,6 +28,8 @@ if [ ! -x "$VENV/bin/schemathesis" ]; then
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install -q "schemathesis==4.32.5"
 fi
+# The vendor example (examples/vendor_client.py), run below as a vendor apart from the project.
+"$VENV/bin/python" -c 'import nacl, requests, joserfc' 2>/dev/null || "$VENV/bin/pip" install -q pynacl requests "joserfc>=1.6"
 swift build --product vrm >&2
 VRM="$(swift build --show-bin-path)/vrm"
 
@@ -148,6 +150,38 @@ for name in valid keyed revoked usedup expired none garbage; do
   [ "$got" = "$expected" ] || failed "a direct request with the $name token got '$got', expected '$expected'"
   echo "== $name token: $ok of $total requests for the share answered 200 during the run; a direct request then got: $got"
 done
+# The vendor example asks with a request link, is approved narrower, collects its sealed token,
+# redeems it, and receives the webhook of the change that follows, signature checked against the
+# key its pinned vault key certifies — against this target, as a vendor would.
+example() { "$VENV/bin/python" examples/vendor_client.py "$@"; }
+endpoint="http://127.0.0.1:$port"
+example vendor-key-generate --out "$work/cobalt.key" >/dev/null 2>&1 || failed "vendor_client.py vendor-key-generate failed"
+link=$($VRM request link --vendor Cobalt --endpoint "$endpoint" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["link"])')
+hookport=$(freeport)
+if example ask --link "$link" --vendor "Cobalt Shop" --key "$work/cobalt.key" --scope profile.email --scope 'profile.address.*' \
+    --purpose delivery --expires-in 30d --max-uses 5 --notify-url "http://127.0.0.1:$hookport/hook" --token-out "$work/cobalt.token" \
+    > "$work/ask.log" 2>&1; then
+  rq=$($VRM request list --json | python3 -c 'import json,sys; print([r["id"] for r in json.load(sys.stdin) if r["status"]=="pending"][0])')
+  $VRM request approve "$rq" --scope profile.address.shipping --max-uses 3 >/dev/null || failed "vrm request approve failed"
+  example outcome --url "$endpoint" --id "$rq" --key "$work/cobalt.key" --token-out "$work/cobalt.token" --wait 10 > "$work/outcome.log" 2>&1 \
+    || failed "vendor_client.py outcome got no token: $(cat "$work/outcome.log")"
+  vault_key=$($VRM grant card "$(python3 -c 'import re,sys; print(re.search(r"grant (gr_[a-z0-9]+)", open(sys.argv[1]).read()).group(1))' "$work/outcome.log")" --json \
+    | python3 -c 'import json,sys; print(json.load(sys.stdin)["signing_key"])')
+  example --url "$endpoint" --token-file "$work/cobalt.token" --key "$work/cobalt.key" --vault-key "$vault_key" --json > "$work/fetch.json" 2>&1 \
+    && grep -q '1 Main St' "$work/fetch.json" && ! grep -q 'jo@example.org' "$work/fetch.json" \
+    || failed "the example vendor's fetch did not get exactly the narrowed share: $(head -c 400 "$work/fetch.json")"
+  example receive-webhooks --port "$hookport" --url "$endpoint" --token-file "$work/cobalt.token" --vault-key "$vault_key" \
+    --max-events 1 --events-out "$work/events.jsonl" > "$work/hook.log" 2>&1 & hook=$!
+  sleep 1
+  $VRM profile set address.shipping "2 Side St" >/dev/null
+  for _ in $(seq 1 150); do [ -s "$work/events.jsonl" ] && break; sleep 0.1; done
+  kill "$hook" 2>/dev/null || true; wait "$hook" 2>/dev/null || true
+  grep -q '"share_version": 2' "$work/events.jsonl" 2>/dev/null && ! grep -q 'Side St' "$work/events.jsonl" \
+    || failed "the example vendor got no verified share.updated webhook: $(cat "$work/hook.log")"
+  echo "== vendor example ($TARGET): asked, approved narrower, sealed token collected, share fetched, webhook verified"
+else
+  failed "vendor_client.py ask failed: $(cat "$work/ask.log")"
+fi
 if [ "$TARGET" = relay ]; then
   # Every answer the relay gave comes into the vault's own history.
   $VRM relay sync || failed "vrm relay sync failed"

@@ -9,11 +9,11 @@ import VaultCrypto
 struct RelayRequestInbox: RequestInbox {
     let database: RelayDatabase
 
-    func receive(code: RequestCode, sealed: [UInt8], mac: [UInt8], nowMillis: Int64) throws -> String {
+    func receive(code: RequestCode, sealed: [UInt8]?, mac: [UInt8]?, nowMillis: Int64) throws -> String {
         guard let link = try database.requestLink(selector: code.selector) else { throw RequestRefusal.invalidCode }
         let genuine = code.matches(secretHash: link.codeHash)
         guard genuine, link.usedAt == nil, nowMillis < link.expiresAt else { throw RequestRefusal.invalidCode }
-        guard code.verifies(mac: mac, sealed: sealed) else { throw RequestRefusal.invalidBody }
+        guard let sealed, let mac, code.verifies(mac: mac, sealed: sealed) else { throw RequestRefusal.invalidBody }
         guard let vault = try database.vault(id: link.vaultID) else { throw RequestRefusal.invalidCode }
         let writer = try AuditWriter(vaultBoxPublicKey: vault.boxKey)
         let id = RequestID.generate()

@@ -82,7 +82,6 @@ struct RequestRoutes: Sendable {
             case .invalidCode: throw ProblemError(problem: .invalidRequestCode)
             case .unknownRequest: throw ProblemError(problem: .unknownRequest)
             case .invalidBody: throw ProblemError(problem: .invalidBody)
-            case .tooLarge: throw ProblemError(problem: .requestTooLarge)
             }
         case .failure(let error):
             limiter.settle(admission, failed: false)

@@ -7,22 +7,21 @@ public import VaultCrypto
 public protocol RequestInbox: Sendable {
     /// Stores a request whose code and MAC check out, marks the code used and records
     /// `request.received`; returns the new request's id. Throws `RequestRefusal`.
-    func receive(code: RequestCode, sealed: [UInt8], mac: [UInt8], nowMillis: Int64) throws -> String
+    func receive(code: RequestCode, sealed: [UInt8]?, mac: [UInt8]?, nowMillis: Int64) throws -> String
     /// The outcome of a request; throws `RequestRefusal.unknownRequest`.
     func outcome(id: String, nowMillis: Int64) throws -> RequestOutcome
 }
 
 extension RequestSubmission {
-    /// The checks both endpoints make before an inbox looks the code up: the code's form and
-    /// the sizes (the MAC is checked once the code is known genuine).
-    public func parsed() throws -> (code: RequestCode, sealed: [UInt8], mac: [UInt8]) {
-        let submission = self
-        guard let code = try? RequestCode.parse(submission.code) else { throw RequestRefusal.invalidCode }
-        guard submission.sealed.utf8.count <= (RequestLimits.maxSealedBytes * 4 + 2) / 3 + 4 else { throw RequestRefusal.tooLarge }
-        guard let sealed = Base64URL.decode(submission.sealed), sealed.count > 48, let mac = Base64URL.decode(submission.mac), mac.count == 32
-        else { throw RequestRefusal.invalidBody }
-        guard sealed.count <= RequestLimits.maxSealedBytes else { throw RequestRefusal.tooLarge }
-        return (code, sealed, mac)
+    /// The checks both endpoints make before an inbox looks the code up: the code's form. The
+    /// sealed request's size and the body's encoding are checked after the code is known good
+    /// (`RequestInbox.receive` gets nil for a malformed `sealed` or `mac`), so a wrong code is
+    /// one answer whatever else the body holds.
+    public func parsed() throws -> (code: RequestCode, sealed: [UInt8]?, mac: [UInt8]?) {
+        guard let code = try? RequestCode.parse(self.code) else { throw RequestRefusal.invalidCode }
+        let fits = sealed.utf8.count <= (RequestLimits.maxSealedBytes * 4 + 2) / 3 + 4
+        let box = (fits ? Base64URL.decode(sealed) : nil).flatMap { $0.count > 48 && $0.count <= RequestLimits.maxSealedBytes ? $0 : nil }
+        return (code, box, Base64URL.decode(mac).flatMap { $0.count == 32 ? $0 : nil })
     }
 }
 
@@ -37,14 +36,14 @@ public struct VaultRequestInbox: RequestInbox {
         audit = try AuditWriter(vaultBoxPublicKey: database.header.boxPublicKey)
     }
 
-    public func receive(code: RequestCode, sealed: [UInt8], mac: [UInt8], nowMillis: Int64) throws -> String {
+    public func receive(code: RequestCode, sealed: [UInt8]?, mac: [UInt8]?, nowMillis: Int64) throws -> String {
         try database.write { transaction in
             let requests = transaction.requests
             // Unknown, used and expired codes are one answer, after the hash comparison.
             guard let link = try requests.link(selector: code.selector) else { throw RequestRefusal.invalidCode }
             let genuine = code.matches(secretHash: link.codeHash)
             guard genuine, link.usedAt == nil, nowMillis < link.expiresAt else { throw RequestRefusal.invalidCode }
-            guard code.verifies(mac: mac, sealed: sealed) else { throw RequestRefusal.invalidBody }
+            guard let sealed, let mac, code.verifies(mac: mac, sealed: sealed) else { throw RequestRefusal.invalidBody }
             guard try requests.markUsed(selector: code.selector, atMillis: nowMillis) else { throw RequestRefusal.invalidCode }
             let id = RequestID.generate()
             try requests.insertRequest(id: id, linkSelector: code.selector, sealed: sealed, mac: mac, receivedAt: nowMillis)

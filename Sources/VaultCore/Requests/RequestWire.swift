@@ -19,10 +19,9 @@ public struct RequestSubmission: Codable, Sendable {
 public enum RequestRefusal: Error, Equatable, Sendable {
     /// Unknown, used or expired code (one answer for all three): counted as a failure.
     case invalidCode
-    /// The body is not the contract's, or its MAC does not match.
+    /// The body is not the contract's (a sealed request over `RequestLimits.maxSealedBytes`
+    /// included), or its MAC does not match.
     case invalidBody
-    /// The sealed request is larger than `RequestLimits.maxSealedBytes`.
-    case tooLarge
     /// No request with that id: counted as a failure.
     case unknownRequest
 }
