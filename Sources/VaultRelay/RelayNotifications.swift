@@ -110,7 +110,7 @@ struct RelayWebhookStore: WebhookStore {
                         """)
                 }
             case .failed(let status, let error):
-                let next = Webhooks.nextAttempt(attempts: delivery.attempts + 1, createdAt: delivery.createdAt, nowMillis: nowMillis)
+                let next = Webhooks.nextAttempt(attempts: delivery.attempts.saturatingAdd(1), createdAt: delivery.createdAt, nowMillis: nowMillis)
                 try update(
                     status: status, error: next == nil ? "\(error); gave up after 24 hours" : error, next: next, delivered: nil,
                     stopped: next == nil ? nowMillis : nil)

@@ -47,6 +47,10 @@ import VaultTestSupport
                 requestIDs.append(try inbox.receive(code: code, sealed: sealed, mac: code.mac(sealed: sealed), nowMillis: Millis.from(Date())))
             }
             _ = try vault.requests.approve(id: requestIDs[0], narrowing: RequestNarrowing())
+            // A change the approved grant's webhook is told of (`notify_outbox`), and the
+            // customer's own channel (`notify_settings`).
+            try vault.profile.set("email", value: "jo@changed.example.org")
+            try vault.notifications.set(CustomerChannel(kind: .ntfy, url: "https://ntfy.example/topic"))
             tokens = [bearer.token, keyed.token, revoked.token]
             // A relay link, so `relay_link` and `relay_outbox` have rows (no relay is asked).
             try vault.relay.link(url: "https://relay.example")
@@ -142,6 +146,19 @@ import VaultTestSupport
                 }
             }
         }
+        attempt("webhooks") {
+            let store = VaultWebhookStore(database: try VaultDatabase.open(path: path))
+            for delivery in try store.dueDeliveries(nowMillis: Millis.from(Date()) + 86_400_000, limit: 10) {
+                attempt("record") { try store.record(delivery, result: .failed(status: 500, error: "test"), nowMillis: Millis.from(Date())) }
+            }
+            attempt("jwk") { _ = try store.notificationJWK() }
+        }
+        attempt("activity") {
+            let activity = VaultActivity(database: try VaultDatabase.open(path: path))
+            _ = try activity.channel()
+            let first = try activity.read(since: nil)
+            _ = try activity.read(since: first.snapshot)
+        }
         attempt("unlock") {
             let vault = try Vault.unlock(path: path, passphrase: try testPassphrase())
             attempt("profile") { _ = try vault.profile.all() }
@@ -154,6 +171,10 @@ import VaultTestSupport
                     _ = grant.usesLeft
                     attempt("receipt") { _ = try vault.grants.consentReceipt(grantID: grant.id) }
                 }
+            }
+            attempt("notify settings") { _ = try vault.notifications.channel() }
+            attempt("webhook status") {
+                for grant in try vault.grants.list() { _ = try vault.grants.webhookStatus(grantID: grant.id) }
             }
             attempt("requests") {
                 for request in try vault.requests.all() {

@@ -78,7 +78,7 @@ public struct AccessRequests: Sendable {
         }
         let code = try RequestCode.generate()
         let now = context.nowMillis
-        let expires = now + Int64(expiresIn * 1000)
+        let expires = now.saturatingAdd(Int64(expiresIn * 1000))
         let selector = Hex.encode(code.selector)
         let keys = context.keys
         var secret = code.secret.exposedCopy()
@@ -178,7 +178,7 @@ public struct AccessRequests: Sendable {
         } catch {
             return result(.unreadable, body: nil, problem: "\(error)", link: link, expires: linkRow.expiresAt)
         }
-        let expired = now > linkRow.expiresAt + RequestLimits.pendingGraceMillis
+        let expired = now > linkRow.expiresAt.saturatingAdd(RequestLimits.pendingGraceMillis)
         return result(expired ? .expired : .pending, body: body, problem: nil, link: link, expires: linkRow.expiresAt)
     }
 

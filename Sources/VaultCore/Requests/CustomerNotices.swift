@@ -49,7 +49,7 @@ public struct ActivityNotice: Sendable, Equatable, Codable {
         for notice in notices {
             let key = "\(notice.type)|\(notice.grantID ?? "")|\(notice.requestID ?? "")"
             if var existing = byKey[key] {
-                existing.count += notice.count
+                existing.count = existing.count.saturatingAdd(notice.count)
                 existing.at = max(existing.at, notice.at)
                 byKey[key] = existing
             } else {
@@ -131,7 +131,9 @@ public struct ActivitySnapshot: Sendable, Equatable, Codable {
         var notices: [ActivityNotice] = []
         for (id, count) in now.uses.sorted(by: { $0.key < $1.key }) {
             let before = uses[id] ?? 0
-            if count > before { notices.append(ActivityNotice(type: "share.redeemed", grantID: id, count: Int(clamping: count - before), at: atMillis)) }
+            if count > before {
+                notices.append(ActivityNotice(type: "share.redeemed", grantID: id, count: Int(clamping: count.saturatingSubtract(before)), at: atMillis))
+            }
         }
         if denials > 0 { notices.append(ActivityNotice(type: "share.denied", count: denials, at: atMillis)) }
         for id in requests { notices.append(ActivityNotice(type: "request.received", requestID: id, at: atMillis)) }
@@ -164,7 +166,7 @@ public struct NoticeBatcher: Sendable, Codable, Equatable {
         // A batch is bounded: past 200 kinds, the oldest are dropped (the history has them all).
         pending = Array(ActivityNotice.merged(pending).suffix(200))
         guard !pending.isEmpty else { return nil }
-        if let lastSent, nowMillis - lastSent < interval * 1000 { return nil }
+        if let lastSent, nowMillis.saturatingSubtract(lastSent) < interval.saturatingMultiply(1000) { return nil }
         lastSent = nowMillis
         defer { pending = [] }
         return pending

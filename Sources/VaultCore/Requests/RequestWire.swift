@@ -88,14 +88,14 @@ public struct RequestOutcome: Codable, Sendable, Equatable {
         let decided = decidedAt.map { Timestamp.string(millis: $0) }
         switch status {
         case "approved":
-            let keep = decidedAt.map { nowMillis < $0 &+ RequestLimits.sealedTokenMillis } ?? false
+            let keep = decidedAt.map { nowMillis < $0.saturatingAdd(RequestLimits.sealedTokenMillis) } ?? false
             return RequestOutcome(
                 id: id, status: .approved, decidedAt: decided, grantID: grantID, endpoint: endpoint,
                 tokenSealed: keep ? tokenSealed.map(Base64URL.encode) : nil)
         case "denied":
             return RequestOutcome(id: id, status: .denied, decidedAt: decided)
         default:
-            return nowMillis > linkExpiresAt &+ RequestLimits.pendingGraceMillis
+            return nowMillis > linkExpiresAt.saturatingAdd(RequestLimits.pendingGraceMillis)
                 ? RequestOutcome(id: id, status: .expired) : RequestOutcome(id: id, status: .pending)
         }
     }

@@ -61,8 +61,8 @@ public enum Webhooks {
     /// When to try again after `attempts` failed attempts (this one included); nil: give up.
     public static func nextAttempt(attempts: Int, createdAt: Int64, nowMillis: Int64) -> Int64? {
         let delay = retryDelays[min(max(attempts, 1), retryDelays.count) - 1] * 1000
-        let next = nowMillis + delay
-        return next <= createdAt + giveUpAfterMillis ? next : nil
+        let next = nowMillis.saturatingAdd(delay)
+        return next <= createdAt.saturatingAdd(giveUpAfterMillis) ? next : nil
     }
 
     /// The event body: `{"data":{"grant_id","share_version"},"timestamp","type":"share.updated"}`.
@@ -173,12 +173,12 @@ public struct VaultWebhookStore: WebhookStore {
                     id: delivery.id, status: nil, error: "not sent: the vault has no notification key", nextAt: nil, deliveredAt: nil,
                     stoppedAt: nowMillis)
             case .failed(let status, let error):
-                let next = Webhooks.nextAttempt(attempts: delivery.attempts + 1, createdAt: delivery.createdAt, nowMillis: nowMillis)
+                let next = Webhooks.nextAttempt(attempts: delivery.attempts.saturatingAdd(1), createdAt: delivery.createdAt, nowMillis: nowMillis)
                 try notify.recordAttempt(
                     id: delivery.id, status: status, error: next == nil ? "\(error); gave up after 24 hours" : error, nextAt: next,
                     deliveredAt: nil, stoppedAt: next == nil ? nowMillis : nil)
             }
-            try notify.prune(before: nowMillis - 7 * 86_400_000)
+            try notify.prune(before: nowMillis.saturatingSubtract(7 * 86_400_000))
         }
     }
 

@@ -30,3 +30,27 @@ public enum Timestamp {
         try? Date.ISO8601FormatStyle().parse(text)
     }
 }
+
+extension FixedWidthInteger {
+    /// `self + other`, held at the type's bounds instead of trapping: times and counts read
+    /// from a file someone else can write may be anything.
+    public func saturatingAdd(_ other: Self) -> Self {
+        let (sum, overflow) = addingReportingOverflow(other)
+        guard overflow else { return sum }
+        return other > 0 ? .max : .min
+    }
+
+    /// `self - other`, held at the type's bounds.
+    public func saturatingSubtract(_ other: Self) -> Self {
+        let (difference, overflow) = subtractingReportingOverflow(other)
+        guard overflow else { return difference }
+        return other < 0 ? .max : .min
+    }
+
+    /// `self * other`, held at the type's bounds.
+    public func saturatingMultiply(_ other: Self) -> Self {
+        let (product, overflow) = multipliedReportingOverflow(by: other)
+        guard overflow else { return product }
+        return (self < 0) == (other < 0) ? .max : .min
+    }
+}
