@@ -55,7 +55,8 @@ compare with what the customer shows you (`--vault-id HEX` refuses another vault
 the request (your name, site and contact; your `vrmpk1_...` public key, derived from `--key`;
 scopes, purpose, `--expires-in`, and optionally a use limit, the terms you proffer and a
 `--notify-url` for change notifications), seals it to the vault's X25519 key
-(crypto_box_seal), MACs it with the code's secret (BLAKE2b-256) and POSTs it to
+(crypto_box_seal), adds the transit MAC and the proof made from the code's secret (BLAKE2b-256;
+the secret itself is never sent) and POSTs it to
 {endpoint}/v1/requests. Everything is checked before: a link code admits one request only
 (`--dry-run` checks and prints the request, and sends nothing).
 Then GET {endpoint}/v1/requests/{id}: once, or every few seconds for up to `--wait SECONDS`.
@@ -66,8 +67,9 @@ printed: fetch the share with the default mode, `--token-file FILE --key FILE`.
 
 `receive-webhooks` (Specs/requests.md §5): listens on 127.0.0.1:PORT (`--port 0`: any free
 port, printed) for POSTed change events, signed per Standard Webhooks v1 with the `v1a`
-(Ed25519) scheme. The verification key is the JWK Set entry with `"vrm_use": "notify"`
-({url}/.well-known/jwks.json, with the token if one is given); with `--vault-key` its
+(Ed25519) scheme. The verification key is the vault's notification key, a JWK with
+`"vrm_use": "notify"` at {url}/v1/notify-key (with the token if one is given; it is never in
+the JWK Set, so it cannot pass for a share's signer); with `--vault-key` its
 `vrm_certificate` (a compact JWS by the vault's share-signing key) is verified first, and a key
 it does not certify is refused. `--notify-key BASE64URL` gives the key directly instead. A
 delivery with a `webhook-timestamp` more than 5 minutes off gets 400, one without a valid `v1a`
@@ -344,6 +346,26 @@ def open_sealed(envelope: dict, key: PrivateKey | None) -> dict:
     return signed
 
 
+def fetch_notify_key(url: str, token: str | None, timeout: float) -> dict:
+    """The vault's notification key (a JWK with "vrm_use": "notify") from {url}/v1/notify-key."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    try:
+        response = requests.get(url.rstrip("/") + "/v1/notify-key", headers=headers, timeout=(10, timeout), allow_redirects=False)
+    except requests.RequestException as e:
+        raise ClientError(f"cannot reach {url}: {type(e).__name__}") from None
+    if response.status_code == 404:
+        raise ClientError("the vault has no notification key (no grant of it has a webhook): it sends no change notifications")
+    if response.status_code != 200:
+        raise ClientError(f"no notification key at {url}/v1/notify-key (HTTP {response.status_code})")
+    try:
+        key = response.json()
+    except ValueError:
+        key = None
+    if not isinstance(key, dict) or key.get("vrm_use") != NOTIFY_USE:
+        raise ClientError(f"{url}/v1/notify-key did not answer a notification key")
+    return key
+
+
 def fetch_jwks(url: str, token: str | None, timeout: float) -> dict:
     """The vault's JWK Set from {url}/.well-known/jwks.json, as JSON.
 
@@ -474,8 +496,10 @@ def print_share(doc: dict, signer: bytes, etag: str | None, key_bound: bool) -> 
 class RequestLink:
     """A parsed `vrm-request:<endpoint>?code=vrmq_...&vault=<hex>&key=<b64url>` link."""
 
-    def __init__(self, endpoint: str, code: str, secret: bytes, vault_id: str, vault_key: bytes):
-        self.endpoint, self.code, self.secret, self.vault_id, self.vault_key = endpoint, code, secret, vault_id, vault_key
+    def __init__(self, endpoint: str, code: str, selector: bytes, secret: bytes, vault_id: str, vault_key: bytes,
+                 signing_key: bytes | None = None):
+        self.endpoint, self.code, self.selector, self.secret = endpoint, code, selector, secret
+        self.vault_id, self.vault_key, self.signing_key = vault_id, vault_key, signing_key
 
 
 def parse_request_link(text: str) -> RequestLink:
@@ -497,18 +521,18 @@ def parse_request_link(text: str) -> RequestLink:
         return values[0]
 
     code, vault_id, key_text = one("code"), one("vault"), one("key")
-    unknown = sorted(set(params) - {"code", "vault", "key"})
+    unknown = sorted(set(params) - {"code", "vault", "key", "sig"})
     if unknown:
         note(f"warning: the request link has parameters this client does not know ({', '.join(unknown)}); ignored.")
     endpoint = check_base_url(endpoint, "the request link's endpoint")
-    secret = b""
+    secret = selector = b""
     if code.startswith(REQUEST_CODE_PREFIX):
         try:
             raw = b64url_decode(code[len(REQUEST_CODE_PREFIX):])
         except ValueError:
             raw = b""
         if len(raw) == REQUEST_CODE_BYTES:
-            secret = raw[REQUEST_SELECTOR_BYTES:]
+            selector, secret = raw[:REQUEST_SELECTOR_BYTES], raw[REQUEST_SELECTOR_BYTES:]
     if not secret:
         raise UsageError("the request link's code is not a request code (vrmq_ and 43 base64url characters)")
     if not re.fullmatch(r"[0-9a-fA-F]{32}", vault_id):
@@ -519,7 +543,16 @@ def parse_request_link(text: str) -> RequestLink:
         vault_key = b""
     if len(vault_key) != 32:
         raise UsageError("the request link's key is not an X25519 public key (32 bytes, base64url without padding)")
-    return RequestLink(endpoint, code, secret, vault_id.lower(), vault_key)
+    # `sig`: the vault's share-signing key (Ed25519), to pin: shares are checked against it.
+    signing_key = None
+    if "sig" in params:
+        try:
+            signing_key = b64url_decode(one("sig"))
+        except ValueError:
+            signing_key = b""
+        if len(signing_key) != 32:
+            raise UsageError("the request link's sig is not an Ed25519 public key (32 bytes, base64url without padding)")
+    return RequestLink(endpoint, code, selector, secret, vault_id.lower(), vault_key, signing_key)
 
 
 def parse_expires_in(text: str) -> int:
@@ -612,11 +645,19 @@ def build_request(args: argparse.Namespace, vendor_key: PrivateKey) -> bytes:
 
 
 def seal_request(plain: bytes, link: RequestLink) -> dict:
-    """The POST /v1/requests body: the request sealed to the vault's X25519 key, and the MAC
-    keyed with the code's secret over "vrm-request-v1" || sealed."""
+    """The POST /v1/requests body (Specs/requests.md §2). The code's secret never leaves this
+    machine: the endpoint gets the selector and auth = BLAKE2b-256("vrm-request-auth-v1" ||
+    secret); the request sealed to the vault's X25519 key; the transit MAC, keyed by auth, over
+    "vrm-request-v1" || sealed (the endpoint checks it); and the proof, keyed by
+    K = BLAKE2b-256(key=secret, "vrm-request-proof-key-v1"), over "vrm-request-proof-v1" ||
+    sealed (only the customer's vault can check it: the endpoint cannot swap the request)."""
     sealed = SealedBox(PublicKey(link.vault_key)).encrypt(plain)
-    mac = hashlib.blake2b(REQUEST_MAC_DOMAIN + sealed, digest_size=32, key=link.secret).digest()
-    return {"code": link.code, "sealed": b64url_encode(sealed), "mac": b64url_encode(mac)}
+    auth = hashlib.blake2b(b"vrm-request-auth-v1" + link.secret, digest_size=32).digest()
+    mac = hashlib.blake2b(REQUEST_MAC_DOMAIN + sealed, digest_size=32, key=auth).digest()
+    proof_key = hashlib.blake2b(b"vrm-request-proof-key-v1", digest_size=32, key=link.secret).digest()
+    proof = hashlib.blake2b(b"vrm-request-proof-v1" + sealed, digest_size=32, key=proof_key).digest()
+    return {"selector": b64url_encode(link.selector), "auth": b64url_encode(auth), "sealed": b64url_encode(sealed),
+            "mac": b64url_encode(mac), "proof": b64url_encode(proof)}
 
 
 def check_new_file(path: str, what: str) -> None:
@@ -801,6 +842,9 @@ def run_ask(args: argparse.Namespace) -> int:
     print(f"Asking vault {link.vault_id} at {link.endpoint}")
     print(f"  vault X25519 key: {b64url_encode(link.vault_key)}  (the request is sealed to it)")
     print(f"  your key:         {public_key_text(bytes(key.public_key))}")
+    if link.signing_key:
+        # Standard base64, as --vault-key takes it: pin it, and check every share against it.
+        print(f"  vault signing key (pin it; --vault-key): {base64.b64encode(link.signing_key).decode()}")
     print("  Compare the vault id with the one the customer shows you (`vrm request link`, `vrm grant show`).")
     if args.dry_run:
         print(json.dumps(json.loads(plain), indent=2, ensure_ascii=False))
@@ -897,9 +941,9 @@ def check_notify_entry(entry: dict, pinned: bytes | None) -> bytes:
 
 
 class NotifyKeys:
-    """The Ed25519 keys change events are verified with: --notify-key, or the vault's JWK Set
-    entries with "vrm_use": "notify" (refetched at most once a minute when a signature fails,
-    so a new notification key is picked up)."""
+    """The Ed25519 keys change events are verified with: --notify-key, or the vault's
+    notification key from {url}/v1/notify-key (refetched at most once a minute when a signature
+    fails, so a new notification key is picked up)."""
 
     def __init__(self, fixed: bytes | None, url: str | None, token: str | None, pinned: bytes | None, timeout: float):
         self.url, self.token, self.pinned, self.timeout = url, token, pinned, timeout
@@ -910,11 +954,7 @@ class NotifyKeys:
         if self.url is None:
             return
         self.fetched_at = time.monotonic()
-        jwks = fetch_jwks(self.url, self.token, self.timeout)
-        entries = [e for e in jwks["keys"] if isinstance(e, dict) and e.get("vrm_use") == NOTIFY_USE]
-        if not entries:
-            raise ClientError('the vault\'s JWK Set has no notification key (an entry with "vrm_use": "notify"): '
-                              "this vault sends no change notifications")
+        entries = [fetch_notify_key(self.url, self.token, self.timeout)]
         keys, problems = [], []
         for entry in entries:
             try:
@@ -924,7 +964,7 @@ class NotifyKeys:
         if not keys:
             raise ClientError("; ".join(problems) + ": refused")
         for problem in problems:
-            note(f"warning: a notification key in the JWK Set is ignored: {problem}")
+            note(f"warning: a notification key is ignored: {problem}")
         self.keys = keys
 
     def describe(self) -> str:

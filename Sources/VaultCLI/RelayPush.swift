@@ -104,10 +104,10 @@ enum RelayPush {
         }
         try vault.relay.storePulled(
             pending.compactMap { r in
-                guard let link = Base64URL.decode(r.link), let sealed = Base64URL.decode(r.sealed), let mac = Base64URL.decode(r.mac) else {
+                guard let link = Base64URL.decode(r.link), let sealed = Base64URL.decode(r.sealed), let proof = Base64URL.decode(r.proof) else {
                     return nil
                 }
-                return PulledRequest(id: r.id, linkSelector: link, sealed: sealed, mac: mac, receivedAt: r.receivedAt)
+                return PulledRequest(id: r.id, linkSelector: link, sealed: sealed, proof: proof, receivedAt: r.receivedAt)
             })
     }
 

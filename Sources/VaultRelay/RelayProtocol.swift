@@ -254,19 +254,19 @@ extension RelayWire {
             public var id: String
             public var link: String
             public var sealed: String
-            public var mac: String
+            public var proof: String
             public var receivedAt: Int64
 
-            public init(id: String, link: String, sealed: String, mac: String, receivedAt: Int64) {
+            public init(id: String, link: String, sealed: String, proof: String, receivedAt: Int64) {
                 self.id = id
                 self.link = link
                 self.sealed = sealed
-                self.mac = mac
+                self.proof = proof
                 self.receivedAt = receivedAt
             }
 
             enum CodingKeys: String, CodingKey {
-                case id, link, sealed, mac
+                case id, link, sealed, proof
                 case receivedAt = "received_at"
             }
         }

@@ -9,11 +9,11 @@ import VaultCrypto
 struct RelayRequestInbox: RequestInbox {
     let database: RelayDatabase
 
-    func receive(code: RequestCode, sealed: [UInt8]?, mac: [UInt8]?, nowMillis: Int64) throws -> String {
+    func receive(code: RequestAuth, body: RequestBodyParts, nowMillis: Int64) throws -> String {
         guard let link = try database.requestLink(selector: code.selector) else { throw RequestRefusal.invalidCode }
         let genuine = code.matches(secretHash: link.codeHash)
         guard genuine, link.usedAt == nil, nowMillis < link.expiresAt else { throw RequestRefusal.invalidCode }
-        guard let sealed, let mac, code.verifies(mac: mac, sealed: sealed) else { throw RequestRefusal.invalidBody }
+        guard let (sealed, proof) = body.checked(by: code) else { throw RequestRefusal.invalidBody }
         guard let vault = try database.vault(id: link.vaultID) else { throw RequestRefusal.invalidCode }
         let writer = try AuditWriter(vaultBoxPublicKey: vault.boxKey)
         let id = RequestID.generate()
@@ -27,8 +27,8 @@ struct RelayRequestInbox: RequestInbox {
             guard used.metadata.rows == 1 else { throw RequestRefusal.invalidCode }
             try c.query(
                 """
-                INSERT INTO relay_requests (id, vault_id, link_selector, link_expires_at, sealed, mac, received_at, status)
-                VALUES (\(id), \(Data(vault.id)), \(Data(code.selector)), \(link.expiresAt), \(Data(sealed)), \(Data(mac)), \(nowMillis), 'pending')
+                INSERT INTO relay_requests (id, vault_id, link_selector, link_expires_at, sealed, proof, received_at, status)
+                VALUES (\(id), \(Data(vault.id)), \(Data(code.selector)), \(link.expiresAt), \(Data(sealed)), \(Data(proof)), \(nowMillis), 'pending')
                 """)
             try writer.append(.requestReceived, AuditBody(requestID: id, link: Hex.encode(code.selector)), atMillis: nowMillis, to: transaction)
         }
@@ -113,13 +113,13 @@ extension RelayDatabase {
         try withConnection { c in
             try c.query(
                 """
-                SELECT id, link_selector, sealed, mac, received_at FROM relay_requests
+                SELECT id, link_selector, sealed, proof, received_at FROM relay_requests
                 WHERE vault_id = \(Data(vaultID)) AND status = 'pending' ORDER BY received_at, id LIMIT 1000
                 """
             ).rows.map { row in
-                let (id, link, sealed, mac, received) = try row.decode((String, Data, Data, Data, Int64).self)
+                let (id, link, sealed, proof, received) = try row.decode((String, Data, Data, Data, Int64).self)
                 return RelayWire.PendingRequests.Request(
-                    id: id, link: Base64URL.encode(link.bytes), sealed: Base64URL.encode(sealed.bytes), mac: Base64URL.encode(mac.bytes),
+                    id: id, link: Base64URL.encode(link.bytes), sealed: Base64URL.encode(sealed.bytes), proof: Base64URL.encode(proof.bytes),
                     receivedAt: received)
             }
         }

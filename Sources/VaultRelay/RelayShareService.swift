@@ -95,11 +95,16 @@ final class RelayShareService: ShareService {
 
     func keySet(token: GrantToken?) async throws -> VaultJWKSet? {
         guard let token else { return nil }
+        let vault = try await offload { try self.database.vault(selector: token.selector) }
+        return vault.map { VaultJWKSet(keys: [VaultJWK(publicKey: $0.signKey)]) }
+    }
+
+    func notificationKey(token: GrantToken?) async throws -> VaultJWK? {
+        guard let token else { return nil }
         let database = self.database
         return try await offload {
             guard let vault = try database.vault(selector: token.selector) else { return nil }
-            let notify = try database.notificationJWK(vaultID: vault.id)
-            return VaultJWKSet(keys: [VaultJWK(publicKey: vault.signKey)] + (notify.map { [$0] } ?? []))
+            return try database.notificationJWK(vaultID: vault.id)
         }
     }
 

@@ -6,7 +6,7 @@ import VaultCore
 
 /// The paths the server serves, each with the one method GET.
 enum Routes {
-    static let known: Set<String> = ["/v1/share", "/.well-known/jwks.json", "/livez", "/readyz"]
+    static let known: Set<String> = ["/v1/share", "/.well-known/jwks.json", "/v1/notify-key", "/livez", "/readyz"]
 
     /// `/v1/share/` and `//v1/share` route like `/v1/share`; so must the 405 check.
     static func normalised(_ path: Substring) -> String {

@@ -35,6 +35,8 @@ public enum Problem: String, Sendable, CaseIterable {
     case invalidRequestCode = "invalid-request-code"
     /// `GET /v1/requests/{id}` for an id the endpoint does not hold.
     case unknownRequest = "unknown-request"
+    /// `GET /v1/notify-key`: the vault has no notification key (or, at a relay, no token names it).
+    case noNotificationKey = "no-notification-key"
 
     /// The problem `type` URI.
     public var type: String { "urn:vrm-vault:problem:\(rawValue)" }
@@ -57,7 +59,7 @@ public enum Problem: String, Sendable, CaseIterable {
         case .invalidBody: .badRequest
         case .alreadyEnrolled: .conflict
         case .invalidRequestCode: .forbidden
-        case .unknownRequest: .notFound
+        case .unknownRequest, .noNotificationKey: .notFound
         }
     }
 
@@ -84,6 +86,7 @@ public enum Problem: String, Sendable, CaseIterable {
         case .alreadyEnrolled: "This vault is enrolled on this relay already."
         case .invalidRequestCode: "The request code is unknown, used or expired. Ask the customer for a new request link."
         case .unknownRequest: "No access request with this id."
+        case .noNotificationKey: "No notification key: the vault has none yet (at a relay, present the grant's token)."
         }
     }
 

@@ -34,8 +34,8 @@ struct RequestRoutes: Sendable {
         let inbox = self.inbox
         let now = Millis.from(clock())
         let id = try await limited(request, context: context) {
-            let (code, sealed, mac) = try submission.parsed()
-            return try inbox.receive(code: code, sealed: sealed, mac: mac, nowMillis: now)
+            let (code, body) = try submission.parsed()
+            return try inbox.receive(code: code, body: body, nowMillis: now)
         }
         let answer = try JSONEncoder().encode(RequestOutcome(id: id, status: .pending))
         return Response(

@@ -5,7 +5,7 @@ import Hummingbird
 import VaultCore
 import VaultCrypto
 
-/// `GET /v1/share`, `GET /.well-known/jwks.json`, `GET /livez`, `GET /readyz`.
+/// `GET /v1/share`, `GET /.well-known/jwks.json`, `GET /v1/notify-key`, `GET /livez`, `GET /readyz`.
 struct ShareRoutes: Sendable {
     let endpoint: ShareEndpoint
     /// The readiness probe's SQLite read blocks; it runs here, off the cooperative thread pool.
@@ -22,6 +22,17 @@ struct ShareRoutes: Sendable {
             return Response(
                 status: .ok, headers: [.contentType: "application/jwk-set+json", .cacheControl: "max-age=300"],
                 body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(keySet))))
+        }
+        // The notification key, which signs webhook events (`Specs/requests.md` §5), apart from
+        // the JWK Set: a JOSE library that looks a share's `kid` up there never finds it.
+        router.get("/v1/notify-key") { request, _ in
+            let token = Self.bearerToken(request.headers[.authorization]).flatMap { try? GrantToken.parse($0) }
+            guard let key = try await service.notificationKey(token: token) else { throw ProblemError(problem: .noNotificationKey) }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            return Response(
+                status: .ok, headers: [.contentType: "application/jwk+json", .cacheControl: "max-age=300"],
+                body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(key))))
         }
         router.get("/livez") { _, _ in jsonResponse("{\"status\":\"ok\"}") }
         router.get("/readyz") { _, _ in

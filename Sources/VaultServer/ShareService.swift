@@ -17,6 +17,9 @@ public protocol ShareService: Sendable {
     /// The signing keys of the vault that a `GET /.well-known/jwks.json` asks for: the vault of
     /// the request's bearer token (a relay serves many); nil when there is none.
     func keySet(token: GrantToken?) async throws -> VaultJWKSet?
+    /// The notification key (`Specs/requests.md` §5) of the same vault, with its certificate;
+    /// nil when there is none. Kept out of the JWK Set: it must never pass for a share's signer.
+    func notificationKey(token: GrantToken?) async throws -> VaultJWK?
 }
 
 /// `vrm serve`'s share service: one vault file, one group-commit writer.
@@ -35,10 +38,11 @@ struct VaultShareService: ShareService {
         return await ShareRoutes.offload { redeemer.isReady() }
     }
 
-    func keySet(token: GrantToken?) async throws -> VaultJWKSet? {
+    func keySet(token: GrantToken?) async throws -> VaultJWKSet? { keys }
+
+    func notificationKey(token: GrantToken?) async throws -> VaultJWK? {
         let webhooks = self.webhooks
-        guard let notify = try await ShareRoutes.offloadThrowing({ try webhooks.notificationJWK() }) else { return keys }
-        return VaultJWKSet(keys: keys.keys + [notify])
+        return try await ShareRoutes.offloadThrowing { try webhooks.notificationJWK() }
     }
 }
 

@@ -44,7 +44,8 @@ import VaultTestSupport
                     vendor: .init(name: "Cobalt"), vendorKey: VendorKeyText.encodePublic(try BoxKeyPair.generate().publicKey),
                     scopes: ["profile.email"], purpose: "support", expiresIn: 86_400, notifyURL: "https://cobalt.example/hook")
                 let sealed = try SealedBox.seal(Array(try JSONEncoder().encode(body)), to: vault.keys.box.publicKey)
-                requestIDs.append(try inbox.receive(code: code, sealed: sealed, mac: code.mac(sealed: sealed), nowMillis: Millis.from(Date())))
+                let (auth, parts) = try RequestSubmission(code: code, sealed: sealed).parsed()
+                requestIDs.append(try inbox.receive(code: auth, body: parts, nowMillis: Millis.from(Date())))
             }
             _ = try vault.requests.approve(id: requestIDs[0], narrowing: RequestNarrowing())
             // A change the approved grant's webhook is told of (`notify_outbox`), and the

@@ -103,15 +103,11 @@ extension RelaySuites {
                 // The vendor's event: refused once, then delivered 5 s later; thin; signed with
                 // the key in the JWK Set of the grant's vault at the relay.
                 let event = try #require(receiver.deliveries.first { $0.path == "vendor" })
-                let jwks = try await URLSession.shared.data(
-                    for: {
-                        var request = URLRequest(url: URL(fileURLWithPath: "/").deletingLastPathComponent())
-                        request.url = URL(string: relay.url + "/.well-known/jwks.json")
-                        request.setValue("Bearer \(hooked)", forHTTPHeaderField: "Authorization")
-                        return request
-                    }())
-                let set = try JSONDecoder().decode(VaultJWKSet.self, from: jwks.0)
-                let key = try #require(set.keys.first { $0.vrmUse == "notify" }?.publicKey)
+                var keyRequest = URLRequest(url: try #require(URL(string: relay.url + "/v1/notify-key")))
+                keyRequest.setValue("Bearer \(hooked)", forHTTPHeaderField: "Authorization")
+                let notify = try JSONDecoder().decode(VaultJWK.self, from: try await URLSession.shared.data(for: keyRequest).0)
+                #expect(notify.vrmUse == "notify")
+                let key = try #require(notify.publicKey)
                 let id = try #require(event.headers["webhook-id"])
                 let timestamp = try #require(event.headers["webhook-timestamp"].flatMap { Int64($0) })
                 #expect(Webhooks.verify(header: event.headers["webhook-signature"] ?? "", id: id, timestamp: timestamp, body: event.body, publicKey: key))

@@ -101,26 +101,21 @@ import VaultTestSupport
         let vendor = try AskingVendor(link: link)
         try await f.app().test(.router) { client in
             // A code nobody issued.
-            let forged = try JSONEncoder().encode(
-                RequestSubmission(
-                    code: try RequestCode.generate().encoded(), sealed: Base64URL.encode(Array(repeating: 1, count: 80)),
-                    mac: Base64URL.encode(Array(repeating: 0, count: 32))))
+            let forged = try JSONEncoder().encode(try RequestSubmission(code: try RequestCode.generate(), sealed: Array(repeating: 1, count: 80)))
             let (unknown, problem) = try await post(client, forged)
             #expect(unknown == .forbidden)
             #expect(problem["type"] == "urn:vrm-vault:problem:invalid-request-code")
             // Not a code at all; not JSON.
-            #expect(try await post(client, Data(#"{"code":"nope","sealed":"AA","mac":"AA"}"#.utf8)).0 == .forbidden)
+            #expect(try await post(client, Data(#"{"selector":"nope","auth":"AA","sealed":"AA","mac":"AA","proof":"AA"}"#.utf8)).0 == .forbidden)
             #expect(try await post(client, Data("not json".utf8)).0 == .badRequest)
             // Changed in transit: the MAC does not match, and the code is not spent.
             let (tampered, tamperedProblem) = try await post(client, try vendor.submission(vendor.body(scopes: ["profile.email"]), tamper: true))
             #expect(tampered == .badRequest)
             #expect(tamperedProblem["type"] == "urn:vrm-vault:problem:invalid-body")
             // Too large.
-            let big = try JSONEncoder().encode(
-                RequestSubmission(
-                    code: vendor.code, sealed: Base64URL.encode(Array(repeating: 7, count: 20_000)), mac: Base64URL.encode(Array(repeating: 0, count: 32))))
+            let big = try JSONEncoder().encode(try RequestSubmission(code: try RequestCode.parse(vendor.code), sealed: Array(repeating: 7, count: 20_000)))
             #expect(try await post(client, big).0 == .badRequest)
-            let huge = Data(#"{"code":"x","sealed":""#.utf8) + Data(repeating: 0x41, count: 70_000) + Data(#"","mac":"x"}"#.utf8)
+            let huge = Data(#"{"selector":"x","auth":"x","proof":"x","sealed":""#.utf8) + Data(repeating: 0x41, count: 70_000) + Data(#"","mac":"x"}"#.utf8)
             #expect(try await post(client, huge).0 == .contentTooLarge)
             // After the link expired.
             f.clock.advance(by: 601)
@@ -134,10 +129,7 @@ import VaultTestSupport
 
     @Test func wrongCodesCountAgainstTheClientLikeWrongTokens() async throws {
         let f = try Fixture()
-        let forged = try JSONEncoder().encode(
-            RequestSubmission(
-                code: try RequestCode.generate().encoded(), sealed: Base64URL.encode(Array(repeating: 1, count: 80)),
-                mac: Base64URL.encode(Array(repeating: 0, count: 32))))
+        let forged = try JSONEncoder().encode(try RequestSubmission(code: try RequestCode.generate(), sealed: Array(repeating: 1, count: 80)))
         try await f.app(maxFailures: 3).test(.router) { client in
             var statuses: [HTTPResponse.Status] = []
             for _ in 0..<4 { statuses.append(try await post(client, forged).0) }
@@ -153,11 +145,8 @@ import VaultTestSupport
         try await f.app().test(.router) { client in
             let (_, a) = try await post(client, try vendorA.submission(vendorA.body(scopes: ["profile.email"])))
             // B seals something that is not a request (the MAC is right: the CLI finds it out).
-            var sealed = try SealedBox.seal(Array("{}".utf8), to: vendorB.vaultKey)
-            let mac = try RequestCode.parse(vendorB.code).mac(sealed: sealed)
-            let (_, b) = try await post(
-                client, try JSONEncoder().encode(RequestSubmission(code: vendorB.code, sealed: Base64URL.encode(sealed), mac: Base64URL.encode(mac))))
-            sealed.removeAll()
+            let sealed = try SealedBox.seal(Array("{}".utf8), to: vendorB.vaultKey)
+            let (_, b) = try await post(client, try JSONEncoder().encode(try RequestSubmission(code: try RequestCode.parse(vendorB.code), sealed: sealed)))
             let idA = try #require(a["id"])
             let idB = try #require(b["id"])
             let denied = try f.vault.requests.deny(id: idA, reason: "not needed")
@@ -169,6 +158,34 @@ import VaultTestSupport
             #expect(try f.vault.requests.deny(id: idB, reason: nil).status == .denied)
         }
         #expect(try f.vault.audit.entries().filter { $0.event == "request.denied" }.count == 2)
+    }
+
+    @Test func aRequestTheEndpointSwappedIsUnreadableAndCannotBeApproved() async throws {
+        let f = try Fixture()
+        let vendor = try AskingVendor(link: try f.vault.requests.link(vendor: "Cobalt", expiresIn: 600, endpoint: "https://vault.example"))
+        // The endpoint saw the vendor's `auth` (never the code's secret): it swaps in a request
+        // of its own, with its key, and recomputes the transit MAC; it cannot make the proof.
+        let thief = try BoxKeyPair.generate()
+        var changed = vendor.body(scopes: ["profile"])
+        changed.vendorKey = VendorKeyText.encodePublic(thief.publicKey)
+        let swapped = changed
+        try await f.app().test(.router) { client in
+            let (status, answer) = try await post(client, try vendor.submission(vendor.body(scopes: ["profile.email"]), forge: swapped))
+            #expect(status == .created)
+            let id = try #require(answer["id"])
+            let request = try f.vault.requests.request(id: id)
+            #expect(request.status == .unreadable && request.body == nil)
+            #expect(throws: VaultError.self) { try f.vault.requests.approve(id: id, narrowing: RequestNarrowing()) }
+        }
+        // And in the file: a host that rewrites the stored request's body is caught the same way.
+        let other = try AskingVendor(link: try f.vault.requests.link(vendor: nil, expiresIn: 600, endpoint: "https://vault.example"))
+        try await f.app().test(.router) { client in
+            let (_, answer) = try await post(client, try other.submission(other.body(scopes: ["profile.email"])))
+            let id = try #require(answer["id"])
+            let forged = try SealedBox.seal(Array(try JSONEncoder().encode(swapped)), to: other.vaultKey)
+            try rawExecute(f.dir.file("vault.db"), "UPDATE access_requests SET sealed = x'\(Hex.encode(forged))' WHERE id = '\(id)'")
+            #expect(try f.vault.requests.request(id: id).status == .unreadable)
+        }
     }
 
     @Test func anExistingVendorWithAnotherKeyIsNotTakenOver() async throws {

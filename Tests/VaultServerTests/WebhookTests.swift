@@ -49,13 +49,18 @@ import VaultTestSupport
             let timestamp = try #require(delivery.headers["webhook-timestamp"].flatMap { Int64($0) })
             let signature = try #require(delivery.headers["webhook-signature"])
             #expect(id.hasPrefix("msg_") && timestamp == Int64(f.clock.now.timeIntervalSince1970))
-            let jwks = try await f.app().test(.router) { client in
-                try await client.execute(uri: "/.well-known/jwks.json", method: .get) { response in
+            let (jwks, notify) = try await f.app().test(.router) { client in
+                let set = try await client.execute(uri: "/.well-known/jwks.json", method: .get) { response in
                     try JSONDecoder().decode(VaultJWKSet.self, from: Data(buffer: response.body))
                 }
+                let key = try await client.execute(uri: "/v1/notify-key", method: .get) { response in
+                    try JSONDecoder().decode(VaultJWK.self, from: Data(buffer: response.body))
+                }
+                return (set, key)
             }
-            let notify = try #require(jwks.keys.first { $0.vrmUse == "notify" })
-            #expect(jwks.key(kid: notify.kid ?? "") == nil, "the notification key must not pass for the share signer")
+            // Never in the JWK Set, where a JOSE library looks a share's signer up.
+            #expect(jwks.keys.count == 1 && jwks.keys.allSatisfy { $0.vrmUse == nil && $0.x != notify.x })
+            #expect(notify.vrmUse == "notify")
             let certificate = try #require(notify.vrmCertificate?.split(separator: ".").map(String.init))
             #expect(certificate.count == 3)
             let certificateSignature = try #require(Base64URL.decode(certificate[2]))

@@ -37,11 +37,23 @@ public struct AskingVendor: Sendable {
             notifyURL: "http://127.0.0.1:9/hook")
     }
 
-    /// The POST body: sealed to the vault key, with the MAC keyed by the code's secret.
-    public func submission(_ body: AccessRequestBody, tamper: Bool = false) throws -> Data {
+    /// The POST body: sealed to the vault key, with the transit MAC keyed by the code's `auth`
+    /// and the proof keyed by its secret. `tamper` changes the sealed request after both were
+    /// made (a change on the way); `forge` replaces the request with another and recomputes
+    /// the MAC, as an endpoint that saw `auth` could — but not the proof, which it cannot.
+    public func submission(_ body: AccessRequestBody, tamper: Bool = false, forge: AccessRequestBody? = nil) throws -> Data {
+        let code = try RequestCode.parse(self.code)
         var sealed = try SealedBox.seal(Array(try JSONEncoder().encode(body)), to: vaultKey)
-        let mac = try RequestCode.parse(code).mac(sealed: sealed)
-        if tamper { sealed[sealed.count - 1] ^= 1 }
-        return try JSONEncoder().encode(RequestSubmission(code: code, sealed: Base64URL.encode(sealed), mac: Base64URL.encode(mac)))
+        var submission = try RequestSubmission(code: code, sealed: sealed)
+        if tamper {
+            sealed[sealed.count - 1] ^= 1
+            submission.sealed = Base64URL.encode(sealed)
+        }
+        if let forge {
+            let forged = try SealedBox.seal(Array(try JSONEncoder().encode(forge)), to: vaultKey)
+            submission.sealed = Base64URL.encode(forged)
+            submission.mac = Base64URL.encode(RequestAuth(selector: code.selector, auth: code.auth).mac(sealed: forged))
+        }
+        return try JSONEncoder().encode(submission)
     }
 }

@@ -251,14 +251,14 @@ public struct PulledRequest: Sendable {
     public let id: String
     public let linkSelector: [UInt8]
     public let sealed: [UInt8]
-    public let mac: [UInt8]
+    public let proof: [UInt8]
     public let receivedAt: Int64
 
-    public init(id: String, linkSelector: [UInt8], sealed: [UInt8], mac: [UInt8], receivedAt: Int64) {
+    public init(id: String, linkSelector: [UInt8], sealed: [UInt8], proof: [UInt8], receivedAt: Int64) {
         self.id = id
         self.linkSelector = linkSelector
         self.sealed = sealed
-        self.mac = mac
+        self.proof = proof
         self.receivedAt = receivedAt
     }
 }
@@ -323,12 +323,12 @@ extension RelayLink {
         guard !requests.isEmpty else { return }
         try context.write { transaction in
             for r in requests {
-                guard RequestID.isWellFormed(r.id), r.linkSelector.count == RequestCode.selectorBytes, r.mac.count == 32,
+                guard RequestID.isWellFormed(r.id), r.linkSelector.count == RequestCode.selectorBytes, r.proof.count == 32,
                     r.sealed.count <= RequestLimits.maxSealedBytes
                 else { continue }
                 try transaction.requests.insertPulled(
                     AccessRequestRow(
-                        id: r.id, linkSelector: r.linkSelector, sealed: r.sealed, mac: r.mac, receivedAt: r.receivedAt, status: "pending",
+                        id: r.id, linkSelector: r.linkSelector, sealed: r.sealed, proof: r.proof, receivedAt: r.receivedAt, status: "pending",
                         decidedAt: nil, grantID: nil, endpoint: nil, tokenSealed: nil, decisionSealed: nil))
             }
         }

@@ -93,8 +93,10 @@ public struct AccessRequests: Sendable {
                 RequestLinkRow(selector: code.selector, codeHash: code.secretHash, createdAt: now, expiresAt: expires, sealed: sealed, usedAt: nil))
             try context.audit.append(.requestLinked, AuditBody(vendor: vendor, link: selector), atMillis: now, to: transaction.audit)
         }
+        // `sig`: the share-signing key, for the vendor to pin before it has any grant card.
         let uri =
             "vrm-request:\(endpoint)?code=\(code.encoded())&vault=\(Hex.encode(keys.vaultID))&key=\(Base64URL.encode(keys.box.publicKey))"
+            + "&sig=\(Base64URL.encode(keys.signing.publicKey))"
         return RequestLink(uri: uri, endpoint: endpoint, expiresAt: Millis.date(expires), vendor: vendor, selector: selector)
     }
 
@@ -157,9 +159,12 @@ public struct AccessRequests: Sendable {
             throw VaultError.tampered(table: "request_links", id: Hex.encode(linkRow.selector))
         }
         let code = RequestCode(selector: linkRow.selector, secret: try SecretKey(wiping: &secretBytes, storage: .scratch))
-        guard code.verifies(mac: row.mac, sealed: row.sealed) else {
+        // The proof is keyed by the code's secret, which only the vendor and this vault hold:
+        // a request the endpoint (which saw `auth`) made or changed fails here.
+        guard code.verifies(proof: row.proof, sealed: row.sealed) else {
             return result(
-                .unreadable, body: nil, problem: "its MAC does not match its link's code (changed after it was sent)", link: link, expires: linkRow.expiresAt)
+                .unreadable, body: nil, problem: "its proof does not match its link's code (not sent by the link's holder, or changed since)",
+                link: link, expires: linkRow.expiresAt)
         }
         var opened: [UInt8]?
         for secret in keys.boxSecrets {

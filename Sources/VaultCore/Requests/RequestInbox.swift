@@ -5,23 +5,40 @@ public import VaultCrypto
 /// §2, §4): the vault file for `vrm serve` (`VaultRequestInbox`), the relay's PostgreSQL for
 /// the relay. Neither can open a request.
 public protocol RequestInbox: Sendable {
-    /// Stores a request whose code and MAC check out, marks the code used and records
-    /// `request.received`; returns the new request's id. Throws `RequestRefusal`.
-    func receive(code: RequestCode, sealed: [UInt8]?, mac: [UInt8]?, nowMillis: Int64) throws -> String
+    /// Stores a request whose code and transit MAC check out (with its proof, which only the
+    /// CLI can check), marks the code used and records `request.received`; returns the new
+    /// request's id. `sealed`, `mac` and `proof` are nil when malformed. Throws `RequestRefusal`.
+    func receive(code: RequestAuth, body: RequestBodyParts, nowMillis: Int64) throws -> String
     /// The outcome of a request; throws `RequestRefusal.unknownRequest`.
     func outcome(id: String, nowMillis: Int64) throws -> RequestOutcome
 }
 
+/// A submission's binary parts, each nil when malformed (checked once the code is known good).
+public struct RequestBodyParts: Sendable {
+    public let sealed: [UInt8]?
+    public let mac: [UInt8]?
+    public let proof: [UInt8]?
+
+    /// The sealed request, the MAC and the proof, when all are well-formed and the MAC is the
+    /// transit MAC of the sealed request under `code`.
+    public func checked(by code: RequestAuth) -> (sealed: [UInt8], proof: [UInt8])? {
+        guard let sealed, let mac, let proof, code.verifies(mac: mac, sealed: sealed) else { return nil }
+        return (sealed, proof)
+    }
+}
+
 extension RequestSubmission {
-    /// The checks both endpoints make before an inbox looks the code up: the code's form. The
-    /// sealed request's size and the body's encoding are checked after the code is known good
-    /// (`RequestInbox.receive` gets nil for a malformed `sealed` or `mac`), so a wrong code is
-    /// one answer whatever else the body holds.
-    public func parsed() throws -> (code: RequestCode, sealed: [UInt8]?, mac: [UInt8]?) {
-        guard let code = try? RequestCode.parse(self.code) else { throw RequestRefusal.invalidCode }
+    /// The checks both endpoints make before an inbox looks the code up: the form of the
+    /// selector and `auth`. The sealed request's size and the body's encoding are checked after
+    /// the code is known good, so a wrong code is one answer whatever else the body holds.
+    public func parsed() throws -> (code: RequestAuth, body: RequestBodyParts) {
+        guard let selector = Base64URL.decode(selector), selector.count == RequestCode.selectorBytes, let auth = Base64URL.decode(auth),
+            auth.count == 32
+        else { throw RequestRefusal.invalidCode }
         let fits = sealed.utf8.count <= (RequestLimits.maxSealedBytes * 4 + 2) / 3 + 4
         let box = (fits ? Base64URL.decode(sealed) : nil).flatMap { $0.count > 48 && $0.count <= RequestLimits.maxSealedBytes ? $0 : nil }
-        return (code, box, Base64URL.decode(mac).flatMap { $0.count == 32 ? $0 : nil })
+        func tag(_ text: String) -> [UInt8]? { Base64URL.decode(text).flatMap { $0.count == 32 ? $0 : nil } }
+        return (RequestAuth(selector: selector, auth: auth), RequestBodyParts(sealed: box, mac: tag(mac), proof: tag(proof)))
     }
 }
 
@@ -36,17 +53,17 @@ public struct VaultRequestInbox: RequestInbox {
         audit = try AuditWriter(vaultBoxPublicKey: database.header.boxPublicKey)
     }
 
-    public func receive(code: RequestCode, sealed: [UInt8]?, mac: [UInt8]?, nowMillis: Int64) throws -> String {
+    public func receive(code: RequestAuth, body: RequestBodyParts, nowMillis: Int64) throws -> String {
         try database.write { transaction in
             let requests = transaction.requests
             // Unknown, used and expired codes are one answer, after the hash comparison.
             guard let link = try requests.link(selector: code.selector) else { throw RequestRefusal.invalidCode }
             let genuine = code.matches(secretHash: link.codeHash)
             guard genuine, link.usedAt == nil, nowMillis < link.expiresAt else { throw RequestRefusal.invalidCode }
-            guard let sealed, let mac, code.verifies(mac: mac, sealed: sealed) else { throw RequestRefusal.invalidBody }
+            guard let (sealed, proof) = body.checked(by: code) else { throw RequestRefusal.invalidBody }
             guard try requests.markUsed(selector: code.selector, atMillis: nowMillis) else { throw RequestRefusal.invalidCode }
             let id = RequestID.generate()
-            try requests.insertRequest(id: id, linkSelector: code.selector, sealed: sealed, mac: mac, receivedAt: nowMillis)
+            try requests.insertRequest(id: id, linkSelector: code.selector, sealed: sealed, proof: proof, receivedAt: nowMillis)
             try audit.append(.requestReceived, AuditBody(requestID: id, link: Hex.encode(code.selector)), atMillis: nowMillis, to: transaction.audit)
             return id
         }

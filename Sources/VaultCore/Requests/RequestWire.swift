@@ -1,17 +1,30 @@
 public import Foundation
 public import VaultCrypto
 
-/// The body of `POST /v1/requests` (`Specs/requests.md` §2): the code of a request link, the
-/// request sealed to the vault's X25519 key, and its MAC keyed by the code's secret.
+/// The body of `POST /v1/requests` (`Specs/requests.md` §2): the request link's code as the
+/// endpoint may see it (its selector and `auth`, never the secret), the request sealed to the
+/// vault's X25519 key, the transit MAC (keyed by `auth`: the endpoint checks it) and the proof
+/// (keyed by the secret: only the CLI can check it, so the endpoint cannot swap the request).
 public struct RequestSubmission: Codable, Sendable {
-    public var code: String
+    public var selector: String
+    public var auth: String
     public var sealed: String
     public var mac: String
+    public var proof: String
 
-    public init(code: String, sealed: String, mac: String) {
-        self.code = code
+    public init(selector: String, auth: String, sealed: String, mac: String, proof: String) {
+        self.selector = selector
+        self.auth = auth
         self.sealed = sealed
         self.mac = mac
+        self.proof = proof
+    }
+
+    /// A submission made with the code itself (the vendor's side; tests and examples).
+    public init(code: RequestCode, sealed: [UInt8]) throws {
+        self.init(
+            selector: Base64URL.encode(code.selector), auth: Base64URL.encode(code.auth), sealed: Base64URL.encode(sealed),
+            mac: Base64URL.encode(code.mac(sealed: sealed)), proof: Base64URL.encode(try code.proof(sealed: sealed)))
     }
 }
 

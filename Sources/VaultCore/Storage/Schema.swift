@@ -148,7 +148,7 @@ enum Schema {
                         id TEXT PRIMARY KEY,
                         link_selector BLOB NOT NULL,
                         sealed BLOB NOT NULL,
-                        mac BLOB NOT NULL,
+                        proof BLOB NOT NULL,
                         received_at INTEGER NOT NULL,
                         status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'approved', 'denied')),
                         decided_at INTEGER,

@@ -372,7 +372,7 @@ public final class RelayDatabase: Sendable {
             link_selector BYTEA NOT NULL,
             link_expires_at BIGINT NOT NULL,
             sealed BYTEA NOT NULL,
-            mac BYTEA NOT NULL,
+            proof BYTEA NOT NULL,
             received_at BIGINT NOT NULL,
             status TEXT NOT NULL DEFAULT 'pending',
             decided_at BIGINT,

@@ -19,7 +19,8 @@ struct AccessRequestRow: Sendable {
     var id: String
     var linkSelector: [UInt8]
     var sealed: [UInt8]
-    var mac: [UInt8]
+    /// The request's proof (keyed by the code's secret), which the CLI checks.
+    var proof: [UInt8]
     var receivedAt: Int64
     var status: String
     var decidedAt: Int64?
@@ -132,10 +133,10 @@ struct RequestTables {
         try db.execute(sql: "DELETE FROM request_links WHERE used_at IS NULL AND expires_at < ?", arguments: [beforeMillis])
     }
 
-    func insertRequest(id: String, linkSelector: [UInt8], sealed: [UInt8], mac: [UInt8], receivedAt: Int64) throws {
+    func insertRequest(id: String, linkSelector: [UInt8], sealed: [UInt8], proof: [UInt8], receivedAt: Int64) throws {
         try db.execute(
-            sql: "INSERT INTO access_requests (id, link_selector, sealed, mac, received_at, status) VALUES (?, ?, ?, ?, ?, 'pending')",
-            arguments: [id, Data(linkSelector), Data(sealed), Data(mac), receivedAt])
+            sql: "INSERT INTO access_requests (id, link_selector, sealed, proof, received_at, status) VALUES (?, ?, ?, ?, ?, 'pending')",
+            arguments: [id, Data(linkSelector), Data(sealed), Data(proof), receivedAt])
     }
 
     func request(id: String) throws -> AccessRequestRow? {
@@ -169,8 +170,8 @@ struct RequestTables {
     /// Stores a request pulled from a relay (the relay's copy; nothing if the vault has it).
     func insertPulled(_ row: AccessRequestRow) throws {
         try db.execute(
-            sql: "INSERT OR IGNORE INTO access_requests (id, link_selector, sealed, mac, received_at, status) VALUES (?, ?, ?, ?, ?, 'pending')",
-            arguments: [row.id, Data(row.linkSelector), Data(row.sealed), Data(row.mac), row.receivedAt])
+            sql: "INSERT OR IGNORE INTO access_requests (id, link_selector, sealed, proof, received_at, status) VALUES (?, ?, ?, ?, ?, 'pending')",
+            arguments: [row.id, Data(row.linkSelector), Data(row.sealed), Data(row.proof), row.receivedAt])
     }
 
     /// Deletes sealed tokens of decisions older than `beforeMillis` (kept 7 days for the vendor).
@@ -194,7 +195,7 @@ struct RequestTables {
     private static func request(_ row: Row) throws -> AccessRequestRow {
         let r = StrictRow(row: row, table: "access_requests")
         return AccessRequestRow(
-            id: try r.text("id"), linkSelector: try r.blob("link_selector"), sealed: try r.blob("sealed"), mac: try r.blob("mac"),
+            id: try r.text("id"), linkSelector: try r.blob("link_selector"), sealed: try r.blob("sealed"), proof: try r.blob("proof"),
             receivedAt: try r.integer("received_at"), status: try r.text("status"), decidedAt: try r.optionalInteger("decided_at"),
             grantID: try r.optionalText("grant_id"), endpoint: try r.optionalText("endpoint"), tokenSealed: try r.optionalBlob("token_sealed"),
             decisionSealed: try r.optionalBlob("decision_sealed"))
