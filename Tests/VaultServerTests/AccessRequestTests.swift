@@ -188,6 +188,42 @@ import VaultTestSupport
         }
     }
 
+    @Test func aHostCannotUndoADecisionNorCopyARequestIntoASecondGrant() async throws {
+        let f = try Fixture()
+        let vendor = try AskingVendor(link: try f.vault.requests.link(vendor: nil, expiresIn: 600, endpoint: "https://vault.example"))
+        let id = try await f.app().test(.router) { client in
+            try #require(try await post(client, try vendor.submission(vendor.body(scopes: ["profile.email"]))).1["id"])
+        }
+        _ = try f.vault.requests.approve(id: id, narrowing: RequestNarrowing())
+        let path = f.dir.file("vault.db")
+        // The host makes it pending again, and copies it under another id.
+        try rawExecute(path, "UPDATE access_requests SET status = 'pending', decision_sealed = NULL, token_sealed = NULL WHERE id = '\(id)'")
+        let copy = RequestID.generate()
+        try rawExecute(
+            path,
+            "INSERT INTO access_requests (id, link_selector, sealed, proof, received_at, status) SELECT '\(copy)', link_selector, sealed, proof, received_at + 1, 'pending' FROM access_requests WHERE id = '\(id)'"
+        )
+        #expect(try f.vault.requests.request(id: id).status == .approved)
+        #expect(try f.vault.requests.request(id: copy).status == .unreadable)
+        #expect(throws: VaultError.self) { try f.vault.requests.approve(id: id, narrowing: RequestNarrowing()) }
+        #expect(throws: VaultError.self) { try f.vault.requests.approve(id: copy, narrowing: RequestNarrowing()) }
+        #expect(try f.vault.grants.list().filter { $0.requestID != nil }.count == 1)
+    }
+
+    @Test func aRequestStaysReadableAfterItsLinkExpiredAndNewLinksWereMade() async throws {
+        let f = try Fixture()
+        let vendor = try AskingVendor(link: try f.vault.requests.link(vendor: nil, expiresIn: 60, endpoint: "https://vault.example"))
+        let id = try await f.app().test(.router) { client in
+            try #require(try await post(client, try vendor.submission(vendor.body(scopes: ["profile.email"]))).1["id"])
+        }
+        // The host clears `used_at` (outside the digest); the link expires; a new link is made.
+        try rawExecute(f.dir.file("vault.db"), "UPDATE request_links SET used_at = NULL")
+        f.clock.advance(by: 8 * 86_400)
+        _ = try f.vault.requests.link(vendor: nil, expiresIn: 600, endpoint: "https://vault.example")
+        #expect(try f.vault.requests.request(id: id).status == .expired)
+        #expect(try f.vault.requests.request(id: id).body != nil)
+    }
+
     @Test func anExistingVendorWithAnotherKeyIsNotTakenOver() async throws {
         let f = try Fixture()
         // "Bolt" exists with its own key; a request in its name with another key is refused.

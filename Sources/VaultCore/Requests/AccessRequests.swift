@@ -37,6 +37,10 @@ struct RequestLinkSecret: Codable {
     var secret: String
     var vendor: String?
     var endpoint: String
+    /// The request this link's code was answered for, and how (`approved`, `denied`): a link
+    /// admits one answer. In the records digest with the row, so a host cannot undo it.
+    var answered: String?
+    var answer: String?
 }
 
 /// The CLI's own record of a decision (`access_requests.decision_sealed`, AD field `decision`).
@@ -87,7 +91,7 @@ public struct AccessRequests: Sendable {
             RequestLinkSecret(secret: Base64URL.encode(secret), vendor: vendor, endpoint: endpoint), table: "request_links", id: selector,
             field: "sealed")
         try context.write { transaction in
-            try transaction.requests.deleteUnusedLinks(expiredBefore: now)
+            try transaction.requests.deleteUnusedLinks(expiredBefore: now.saturatingSubtract(RequestLimits.pendingGraceMillis))
             try transaction.requests.dropSealedTokens(decidedBefore: now - RequestLimits.sealedTokenMillis)
             try transaction.requests.insertLink(
                 RequestLinkRow(selector: code.selector, codeHash: code.secretHash, createdAt: now, expiresAt: expires, sealed: sealed, usedAt: nil))
@@ -155,6 +159,23 @@ public struct AccessRequests: Sendable {
             return result(.unreadable, body: nil, problem: "its request link is not in the vault", link: nil, expires: nil)
         }
         let link = try keys.openJSON(RequestLinkSecret.self, linkRow.sealed, table: "request_links", id: Hex.encode(linkRow.selector), field: "sealed")
+        // The link's own record of its answer decides (the row's sealed decision only adds when
+        // and why): a decision the host deleted does not make the request pending again, and
+        // a second request with one link — a copy the host made — is not another to approve.
+        if let answered = link.answered {
+            guard answered == row.id else {
+                decision = nil
+                return result(
+                    .unreadable, body: nil, problem: "another request with the same link (\(answered)) was answered already", link: link,
+                    expires: linkRow.expiresAt)
+            }
+            if decision?.status != link.answer {
+                decision = link.answer.map { RequestDecision(status: $0, decidedAt: row.decidedAt ?? row.receivedAt, grantID: nil, reason: nil) }
+            }
+        } else if decision != nil {
+            // A decision in the row that the link does not record is not the CLI's.
+            throw VaultError.mismatch(table: "access_requests", id: row.id, column: "column decision_sealed (its link records no answer)")
+        }
         guard var secretBytes = Base64URL.decode(link.secret), secretBytes.count == RequestCode.secretBytes else {
             throw VaultError.tampered(table: "request_links", id: Hex.encode(linkRow.selector))
         }
@@ -300,6 +321,14 @@ public struct AccessRequests: Sendable {
             RequestDecision(status: status, decidedAt: now, grantID: grantID, reason: reason), table: "access_requests", id: row.id,
             field: "decision")
         try transaction.requests.decide(decided)
+        guard let linkRow = try transaction.requests.link(selector: row.linkSelector) else { return }
+        let selector = Hex.encode(linkRow.selector)
+        var link = try context.keys.openJSON(RequestLinkSecret.self, linkRow.sealed, table: "request_links", id: selector, field: "sealed")
+        guard link.answered == nil else { throw VaultError.conflict("a request with this link (\(link.answered ?? "")) was answered already") }
+        link.answered = row.id
+        link.answer = status
+        try transaction.requests.resealLink(
+            selector: linkRow.selector, sealed: try context.keys.sealJSON(link, table: "request_links", id: selector, field: "sealed"))
     }
 
     static func undecidable(_ request: AccessRequest) -> VaultError {

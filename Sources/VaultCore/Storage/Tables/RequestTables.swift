@@ -128,9 +128,19 @@ struct RequestTables {
         return db.changesCount == 1
     }
 
-    /// Deletes links that expired before `beforeMillis` and were never used.
+    /// Deletes links that expired before `beforeMillis` and that no request came with (the
+    /// `used_at` the endpoint sets is not trusted for this: a link a request names is kept).
     func deleteUnusedLinks(expiredBefore beforeMillis: Int64) throws {
-        try db.execute(sql: "DELETE FROM request_links WHERE used_at IS NULL AND expires_at < ?", arguments: [beforeMillis])
+        try db.execute(
+            sql: """
+                DELETE FROM request_links WHERE used_at IS NULL AND expires_at < ?
+                AND NOT EXISTS (SELECT 1 FROM access_requests WHERE access_requests.link_selector = request_links.selector)
+                """, arguments: [beforeMillis])
+    }
+
+    /// Replaces a link's sealed part (it records the request that was answered).
+    func resealLink(selector: [UInt8], sealed: [UInt8]) throws {
+        try db.execute(sql: "UPDATE request_links SET sealed = ? WHERE selector = ?", arguments: [Data(sealed), Data(selector)])
     }
 
     func insertRequest(id: String, linkSelector: [UInt8], sealed: [UInt8], proof: [UInt8], receivedAt: Int64) throws {
@@ -167,8 +177,11 @@ struct RequestTables {
         try queueForRelay(row.id)
     }
 
-    /// Stores a request pulled from a relay (the relay's copy; nothing if the vault has it).
+    /// Stores a request pulled from a relay (the relay's copy; nothing if the vault has it),
+    /// and marks its link used, as the relay did.
     func insertPulled(_ row: AccessRequestRow) throws {
+        try db.execute(
+            sql: "UPDATE request_links SET used_at = ? WHERE selector = ? AND used_at IS NULL", arguments: [row.receivedAt, Data(row.linkSelector)])
         try db.execute(
             sql: "INSERT OR IGNORE INTO access_requests (id, link_selector, sealed, proof, received_at, status) VALUES (?, ?, ?, ?, ?, 'pending')",
             arguments: [row.id, Data(row.linkSelector), Data(row.sealed), Data(row.proof), row.receivedAt])
