@@ -50,7 +50,8 @@ extension RelayDatabase {
 struct RelayWebhookStore: WebhookStore {
     let database: RelayDatabase
     /// How long a node holds the events it took before another may take them.
-    static let claimMillis: Int64 = 60_000
+    /// Longer than a round can take (`WebhookDeliverer.parallel` at a time, each within its deadline).
+    static let claimMillis: Int64 = 300_000
 
     func dueDeliveries(nowMillis: Int64, limit: Int) throws -> [WebhookDelivery] {
         try database.withConnection { c in
@@ -134,9 +135,16 @@ public final class RelayNotifier: Sendable {
         webhooks = WebhookDeliverer(store: RelayWebhookStore(database: database), clock: clock)
     }
 
-    /// One round: vendors' events due, then each vault's notice.
+    /// One round of vendors' events and one of customers' notices, side by side: a slow
+    /// webhook receiver does not hold a customer's notice.
     public func tick() async {
-        await webhooks.deliverDue()
+        async let events: Int = webhooks.deliverDue()
+        await notices()
+        _ = await events
+    }
+
+    /// Each vault's notice, when one is due.
+    func notices() async {
         let database = self.database
         let now = Millis.from(clock())
         guard
@@ -157,12 +165,15 @@ public final class RelayNotifier: Sendable {
         }
     }
 
-    /// Ticks every `interval` until the task is cancelled.
+    /// Events and notices every `interval`, each on its own loop, until the task is cancelled.
     public func run(every interval: Duration = .seconds(1)) async {
+        let webhooks = self.webhooks
+        async let events: Void = webhooks.run(every: interval)
         while !Task.isCancelled {
-            await tick()
+            await notices()
             try? await Task.sleep(for: interval)
         }
+        await events
     }
 }
 

@@ -1,5 +1,7 @@
 public import Foundation
 public import VaultCore
+import Dispatch
+import Synchronization
 import VaultCrypto
 
 #if canImport(FoundationNetworking)
@@ -14,6 +16,8 @@ public final class WebhookDeliverer: Sendable {
     let store: any WebhookStore
     let clock: VaultClock
     let sender: WebhookSender
+    /// Deliveries in flight at once.
+    static let parallel = 8
 
     public init(store: any WebhookStore, clock: @escaping VaultClock = { Date() }, timeout: TimeInterval = 10) {
         self.store = store
@@ -29,17 +33,31 @@ public final class WebhookDeliverer: Sendable {
         guard let due = try? await ShareRoutes.offloadThrowing({ try store.dueDeliveries(nowMillis: now, limit: limit) }), !due.isEmpty else {
             return 0
         }
-        for delivery in due {
-            let result: WebhookResult
-            if !delivery.grantActive {
-                result = .grantEnded
-            } else if let signer = delivery.signer {
-                result = await sender.send(delivery, signer: signer, atSeconds: Millis.from(clock()) / 1000)
-            } else {
-                result = .noKey
+        // Several at once (a slow receiver holds one slot, not the round), each attempt within
+        // the sender's hard deadline, each recorded as it ends.
+        let sender = self.sender
+        let clock = self.clock
+        await withTaskGroup(of: Void.self) { group in
+            var running = 0
+            for delivery in due {
+                if running == Self.parallel {
+                    await group.next()
+                    running -= 1
+                }
+                running += 1
+                group.addTask {
+                    let result: WebhookResult
+                    if !delivery.grantActive {
+                        result = .grantEnded
+                    } else if let signer = delivery.signer {
+                        result = await sender.send(delivery, signer: signer, atSeconds: Millis.from(clock()) / 1000)
+                    } else {
+                        result = .noKey
+                    }
+                    let at = Millis.from(clock())
+                    _ = try? await ShareRoutes.offloadThrowing { try store.record(delivery, result: result, nowMillis: at) }
+                }
             }
-            let at = Millis.from(clock())
-            _ = try? await ShareRoutes.offloadThrowing { try store.record(delivery, result: result, nowMillis: at) }
         }
         return due.count
     }
@@ -53,17 +71,23 @@ public final class WebhookDeliverer: Sendable {
     }
 }
 
-/// One HTTP POST of an event, signed.
+/// One HTTP POST of an event, signed: the answer's status is all that is read (the body is
+/// never received, nor decompressed: `Accept-Encoding: identity`, and the transfer is cancelled
+/// at the response head), within a hard deadline however slowly the receiver answers.
 struct WebhookSender: @unchecked Sendable {
     let session: URLSession
+    let delegate: HeadOnly
+    let timeout: TimeInterval
 
     init(timeout: TimeInterval) {
+        self.timeout = timeout
         let configuration = URLSessionConfiguration.ephemeral
         configuration.timeoutIntervalForRequest = timeout
         configuration.timeoutIntervalForResource = timeout
         configuration.httpCookieAcceptPolicy = .never
         configuration.urlCache = nil
-        session = URLSession(configuration: configuration, delegate: NoRedirects(), delegateQueue: nil)
+        delegate = HeadOnly()
+        session = URLSession(configuration: configuration, delegate: delegate, delegateQueue: nil)
     }
 
     func send(_ delivery: WebhookDelivery, signer: SigningKeyPair, atSeconds: Int64) async -> WebhookResult {
@@ -92,23 +116,59 @@ struct WebhookSender: @unchecked Sendable {
         request.httpBody = Data(body)
         request.cachePolicy = .reloadIgnoringLocalCacheData
         request.setValue("vrm-vault-webhooks/1", forHTTPHeaderField: "User-Agent")
+        request.setValue("identity", forHTTPHeaderField: "Accept-Encoding")
         for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
-        do {
-            let (_, response) = try await session.data(for: request)
-            return .success((response as? HTTPURLResponse)?.statusCode ?? 0)
-        } catch {
-            let code = (error as? URLError)?.code.rawValue
-            return .failure(NoAnswer(text: "no answer" + (code.map { " (URLError \($0))" } ?? "")))
+        let task = session.dataTask(with: request)
+        let id = task.taskIdentifier
+        let delegate = self.delegate
+        return await withCheckedContinuation { continuation in
+            delegate.register(id, continuation)
+            task.resume()
+            DispatchQueue.global().asyncAfter(deadline: .now() + timeout) {
+                if delegate.finish(id, .failure(NoAnswer(text: "no answer within \(Int(timeout)) s"))) { task.cancel() }
+            }
         }
     }
 }
 
-/// Refuses every redirect: an event goes to the URL the customer approved, nowhere else.
-final class NoRedirects: NSObject, URLSessionTaskDelegate, Sendable {
+/// The session's delegate: refuses every redirect (an event goes to the URL the customer
+/// approved, nowhere else), and ends each task at its response head with the status.
+final class HeadOnly: NSObject, URLSessionDataDelegate, Sendable {
+    private let pending = Mutex<[Int: CheckedContinuation<Result<Int, WebhookSender.NoAnswer>, Never>]>([:])
+
+    func register(_ id: Int, _ continuation: CheckedContinuation<Result<Int, WebhookSender.NoAnswer>, Never>) {
+        pending.withLock { $0[id] = continuation }
+    }
+
+    /// Resumes the task's caller once; true when this call did.
+    @discardableResult
+    func finish(_ id: Int, _ result: Result<Int, WebhookSender.NoAnswer>) -> Bool {
+        guard let continuation = pending.withLock({ $0.removeValue(forKey: id) }) else { return false }
+        continuation.resume(returning: result)
+        return true
+    }
+
     func urlSession(
         _ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse, newRequest request: URLRequest,
         completionHandler: @escaping (URLRequest?) -> Void
     ) {
         completionHandler(nil)
+    }
+
+    func urlSession(
+        _ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
+        completionHandler: @escaping (URLSession.ResponseDisposition) -> Void
+    ) {
+        finish(dataTask.taskIdentifier, .success((response as? HTTPURLResponse)?.statusCode ?? 0))
+        completionHandler(.cancel)
+    }
+
+    func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: (any Error)?) {
+        if let status = (task.response as? HTTPURLResponse)?.statusCode {
+            finish(task.taskIdentifier, .success(status))
+        } else {
+            let code = (error as? URLError)?.code.rawValue
+            finish(task.taskIdentifier, .failure(WebhookSender.NoAnswer(text: "no answer" + (code.map { " (URLError \($0))" } ?? ""))))
+        }
     }
 }

@@ -116,6 +116,32 @@ import VaultTestSupport
         }
     }
 
+    @Test func aSlowReceiverHoldsNoOtherDeliveryAndABigAnswerIsNotRead() async throws {
+        let f = try Fixture()
+        let receiver = WebhookReceiver()
+        try await receiver.app.test(.live) { hook in
+            let port = try #require(hook.port)
+            var grants: [String] = []
+            for kind in ["slow", "big", "ok"] {
+                let issued = try f.vault.grants.create(
+                    GrantRequest(
+                        vendorName: "Acme", scopes: [.profileField("email")], purpose: .support, expiresAt: nil,
+                        notifyURL: "http://127.0.0.1:\(port)/hook/\(kind)"))
+                grants.append(issued.grant.id)
+            }
+            try f.vault.profile.set("email", value: "jo@new.example.org")
+            let deliverer = WebhookDeliverer(
+                store: VaultWebhookStore(database: try VaultDatabase.open(path: f.dir.file("vault.db"))), clock: f.clock.closure, timeout: 2)
+            let started = ContinuousClock.now
+            #expect(await deliverer.deliverDue() == 3)
+            #expect(ContinuousClock.now - started < .seconds(10))
+            let status = try grants.map { try #require(try f.vault.grants.webhookStatus(grantID: $0)?.events.first) }
+            #expect(status[0].deliveredAt == nil && status[0].lastError?.contains("no answer") == true)
+            #expect(status[1].deliveredAt != nil && status[1].lastStatus == 200)
+            #expect(status[2].deliveredAt != nil && status[2].lastStatus == 204)
+        }
+    }
+
     @Test func anUnreachableReceiverIsRetriedOnScheduleAndGivenUpAfter24Hours() async throws {
         #expect(Webhooks.nextAttempt(attempts: 1, createdAt: 0, nowMillis: 0) == 5_000)
         #expect(Webhooks.nextAttempt(attempts: 2, createdAt: 0, nowMillis: 5_000) == 35_000)
@@ -136,7 +162,11 @@ import VaultTestSupport
 
     @Test func aNotificationURLMustBeHTTPSOrLoopback() throws {
         let f = try Fixture()
-        for url in ["http://acme.example/hook", "ftp://acme.example/hook", "https://user:pw@acme.example/hook", "not a url"] {
+        for url in [
+            "http://acme.example/hook", "ftp://acme.example/hook", "https://user:pw@acme.example/hook", "not a url",
+            "http://127.evil.example/hook", "https://169.254.169.254/latest/meta-data", "https://10.0.0.1/hook", "https://192.168.1.1/",
+            "https://[fd00::1]/hook", "https://[fe80::1]/hook", "https://100.64.0.1/", "https://0.0.0.0/", "https://[::ffff:10.0.0.1]/",
+        ] {
             #expect(throws: VaultError.self) {
                 try f.vault.grants.create(GrantRequest(vendorName: "Acme", scopes: [.profile], purpose: .support, expiresAt: nil, notifyURL: url))
             }

@@ -36,7 +36,8 @@ public final class WebhookReceiver: @unchecked Sendable {
     }
 
     /// A server on 127.0.0.1, a port picked for it: `POST /hook/KIND` records the delivery and
-    /// answers 204 (410 for `gone`), or 503 while refusing.
+    /// answers 204 (410 for `gone`; after 12 s for `slow`; 200 and 64 MiB for `big`), or 503
+    /// while refusing.
     public var app: some ApplicationProtocol {
         let router = Router()
         router.post("/hook/:kind") { request, context -> Response in
@@ -53,7 +54,23 @@ public final class WebhookReceiver: @unchecked Sendable {
                 return false
             }
             if refused { return Response(status: .serviceUnavailable) }
-            return Response(status: kind == "gone" ? .gone : .noContent)
+            switch kind {
+            case "gone": return Response(status: .gone)
+            case "slow":
+                // Answers after 12 s: the sender must give up first.
+                try? await Task.sleep(for: .seconds(12))
+                return Response(status: .noContent)
+            case "big":
+                // 64 MiB the sender must not read.
+                let chunk = ByteBuffer(repeating: 0x61, count: 1 << 20)
+                return Response(
+                    status: .ok, headers: [.contentType: "text/plain"],
+                    body: ResponseBody { writer in
+                        for _ in 0..<64 { try await writer.write(chunk) }
+                        try await writer.finish(nil)
+                    })
+            default: return Response(status: .noContent)
+            }
         }
         return Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
     }
