@@ -62,8 +62,8 @@ struct AuditCommand: ParsableCommand {
 
         static func detail(_ e: AuditEntry) -> String {
             var parts: [String] = []
-            if let request = e.body.requestID { parts.append(request) }
-            if let link = e.body.link { parts.append("link \(link.prefix(8))") }
+            if let request = e.body.requestID { parts.append(ImportProblem.shown(request, 40)) }
+            if let link = e.body.link { parts.append("link \(ImportProblem.shown(String(link.prefix(8)), 8))") }
             if let scopes = e.body.scopes, e.event != AuditEvent.shareDenied.rawValue { parts.append(scopes.joined(separator: ",")) }
             if let version = e.body.version { parts.append("v\(version)") }
             if let reason = e.body.reason { parts.append("reason=\(reason)") }

@@ -249,7 +249,8 @@ struct GrantCommand: ParsableCommand {
                         state =
                             "pending, \(event.attempts) attempt(s)\(event.lastError.map { ", last: \($0)" } ?? ""), next \(event.nextAt.map(Terminal.shortTime) ?? "-")"
                     }
-                    print("            \(event.id) \(Terminal.shortTime(event.createdAt)): \(state)")
+                    // The endpoint writes these rows: their text is shown, never obeyed.
+                    print("            \(ImportProblem.shown(event.id, 40)) \(Terminal.shortTime(event.createdAt)): \(ImportProblem.shown(state, 160))")
                 }
             }
         }

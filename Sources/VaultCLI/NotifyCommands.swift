@@ -50,14 +50,18 @@ struct NotifyCommand: AsyncParsableCommand {
                 signed like vendors' webhooks (Standard Webhooks v1a, the vault's notification key).
                 Either must be https, or http to this machine (127.0.0.1, localhost).
 
+                A topic URL is a capability: `-` reads it from standard input, so it is not in the \
+                process list while the command runs.
+
                 Examples:
                   vrm notify set --ntfy https://ntfy.sh/vrm-7f3c9a1e5b
                   vrm notify set --webhook https://home.example/vrm --interval 5m
+                  vrm notify set --ntfy - < topic-url.txt
                 """)
         @OptionGroup var location: VaultLocation
         @OptionGroup var unlock: UnlockOptions
-        @Option(help: ArgumentHelp("An ntfy topic URL.", valueName: "url")) var ntfy: String?
-        @Option(help: ArgumentHelp("A webhook URL of yours.", valueName: "url")) var webhook: String?
+        @Option(help: ArgumentHelp("An ntfy topic URL (`-`: read it from standard input).", valueName: "url")) var ntfy: String?
+        @Option(help: ArgumentHelp("A webhook URL of yours (`-`: read it from standard input).", valueName: "url")) var webhook: String?
         @Option(help: "At most one notice per this long (10s to 1d).") var interval = "1m"
         @OptionGroup var output: OutputOptions
 
@@ -69,7 +73,16 @@ struct NotifyCommand: AsyncParsableCommand {
             guard let seconds = TimeParsing.duration(interval.trimmingCharacters(in: .whitespaces).lowercased()),
                 CustomerChannel.intervals.contains(Int64(seconds))
             else { throw CLIError.usage("--interval must be a duration from 10s to 1d, such as 30s, 1m or 5m") }
-            let channel = CustomerChannel(kind: ntfy == nil ? .webhook : .ntfy, url: ntfy ?? webhook ?? "", interval: Int64(seconds))
+            // `-`: the URL from standard input, so a topic (a capability) is not in the process list.
+            var url = ntfy ?? webhook ?? ""
+            if url == StandardStreams.name {
+                if StandardStreams.passphraseReadsStandardInput(unlock) {
+                    throw CLIError.usage("standard input cannot give both the passphrase and the URL")
+                }
+                url = String(decoding: try StandardStreams.read(url, what: "the URL", limit: 4096), as: UTF8.self)
+                    .trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+            let channel = CustomerChannel(kind: ntfy == nil ? .webhook : .ntfy, url: url, interval: Int64(seconds))
             do {
                 try NotifyURL.check(channel.url)
             } catch {

@@ -146,6 +146,14 @@ extension RelayDatabase {
             // Sealed tokens are kept 7 days after the decision; undecided requests 7 days past their link.
             try c.query(
                 "UPDATE relay_requests SET token_sealed = NULL WHERE token_sealed IS NOT NULL AND decided_at < \(nowMillis - RequestLimits.sealedTokenMillis)")
+            // Answered requests are kept 30 days (the vendor may ask how it went), undecided ones
+            // 30 days after they expired; links past their expiry and never used go too.
+            let keep: Int64 = 30 * 86_400_000
+            try c.query(
+                """
+                DELETE FROM relay_requests WHERE vault_id = \(Data(vaultID)) AND (decided_at < \(nowMillis - keep)
+                    OR (decided_at IS NULL AND link_expires_at < \(nowMillis - RequestLimits.pendingGraceMillis - keep)))
+                """)
         }
     }
 }

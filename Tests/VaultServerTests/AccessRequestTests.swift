@@ -234,5 +234,21 @@ import VaultTestSupport
             #expect(throws: VaultError.self) { try f.vault.requests.approve(id: id, narrowing: RequestNarrowing()) }
             #expect(try f.vault.requests.request(id: id).status == .pending)
         }
+        // Nor by a look-alike name: "Café" decomposed, or with an invisible character.
+        try f.vault.vendors.add(name: "Caf\u{E9}")
+        for name in ["Cafe\u{301}", "CA\u{200B}F\u{C9}"] {
+            let other = try AskingVendor(link: try f.vault.requests.link(vendor: nil, expiresIn: 600, endpoint: "https://vault.example"))
+            try await f.app().test(.router) { client in
+                let (_, answer) = try await post(client, try other.submission(other.body(scopes: ["profile.email"], name: name)))
+                let id = try #require(answer["id"])
+                let opened = try f.vault.requests.request(id: id)
+                if opened.status == .pending {
+                    #expect(throws: VaultError.self) { try f.vault.requests.approve(id: id, narrowing: RequestNarrowing()) }
+                } else {
+                    #expect(opened.status == .unreadable)  // refused outright: a format character in the name
+                }
+            }
+        }
+        #expect(try f.vault.vendors.all().filter { $0.name.hasPrefix("Caf") || $0.name.hasPrefix("CA") }.count == 1)
     }
 }

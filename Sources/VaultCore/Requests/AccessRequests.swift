@@ -118,7 +118,9 @@ public struct AccessRequests: Sendable {
     public func all() throws -> [AccessRequest] {
         try context.read { transaction in
             try context.checkHistory(in: transaction)
-            return try transaction.requests.requests().map { try open($0, in: transaction) }
+            // A row whose id is not a request id was not made by an endpoint (nothing can be
+            // done with it, and its text is not printed).
+            return try transaction.requests.requests().filter { RequestID.isWellFormed($0.id) }.map { try open($0, in: transaction) }
         }
     }
 
@@ -251,6 +253,15 @@ public struct AccessRequests: Sendable {
                 }
                 vendor = existing
             } else {
+                // A new name must not pass for a vendor the customer has (another Unicode form,
+                // another case, invisible characters): that would be a second "Acme" with the
+                // requester's key.
+                let folded = Self.folded(body.vendor.name)
+                if let lookalike = try registry.names(in: transaction).values.first(where: { Self.folded($0) == folded }) {
+                    throw VaultError.conflict(
+                        "the request's vendor name looks like your vendor \(ImportProblem.shown(lookalike, 80)) but is not spelled the same: "
+                            + "it may not come from them; deny it, or check with the vendor")
+                }
                 vendor = Vendor(
                     id: context.newRowID(), name: body.vendor.name.trimmingCharacters(in: .whitespacesAndNewlines), site: body.vendor.site,
                     contact: body.vendor.contact, publicKey: vendorKey, stage: .awareness, notes: nil, createdAt: now, updatedAt: now)
@@ -329,6 +340,16 @@ public struct AccessRequests: Sendable {
         link.answer = status
         try transaction.requests.resealLink(
             selector: linkRow.selector, sealed: try context.keys.sealJSON(link, table: "request_links", id: selector, field: "sealed"))
+    }
+
+    /// A name as people read it: compatibility-composed, case-folded, without format characters
+    /// or spaces.
+    static func folded(_ name: String) -> String {
+        String(
+            String.UnicodeScalarView(
+                name.precomposedStringWithCompatibilityMapping.lowercased().unicodeScalars.filter {
+                    $0.properties.generalCategory != .format && !$0.properties.isWhitespace && !$0.properties.isDefaultIgnorableCodePoint
+                }))
     }
 
     static func undecidable(_ request: AccessRequest) -> VaultError {

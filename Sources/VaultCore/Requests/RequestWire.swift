@@ -173,8 +173,12 @@ public struct AccessRequestBody: Codable, Sendable, Equatable {
     public func check() throws {
         func text(_ value: String?, _ name: String, max: Int = 200) throws {
             guard let value else { return }
-            guard !value.isEmpty, value.count <= max, !value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
-            else { throw VaultError.invalidInput("\(name) must be 1-\(max) characters without control characters") }
+            // No control characters, no bidirectional overrides, no invisible format characters:
+            // what the customer reads at approval is what the vendor sent.
+            let unsafe = value.unicodeScalars.contains { ImportProblem.isUnsafe($0) || $0.properties.generalCategory == .format }
+            guard !value.isEmpty, value.count <= max, !unsafe else {
+                throw VaultError.invalidInput("\(name) must be 1-\(max) characters without control, direction or format characters")
+            }
         }
         try text(vendor.name, "vendor.name")
         guard !vendor.name.trimmingCharacters(in: .whitespaces).isEmpty else { throw VaultError.invalidInput("vendor.name is blank") }
