@@ -79,6 +79,15 @@ struct Demo {
         print("   " + text)
     }
 
+    func check(throws body: () throws -> Void, _ failure: String) throws {
+        do {
+            try body()
+        } catch {
+            return
+        }
+        throw CLIError(description: "demo check failed: \(failure)")
+    }
+
     func check(_ condition: Bool, _ failure: String) throws {
         guard condition else { throw CLIError(description: "demo check failed: \(failure)") }
     }
@@ -149,6 +158,28 @@ struct Demo {
             detail("the same token with anyone else's key: \(error.description)")
         }
 
+        say("A new vendor asks: Cobalt Cycles gets a one-time request link, asks for more than it needs, the customer approves less")
+        let link = try vault.requests.link(vendor: "Cobalt Cycles", expiresIn: 3600, endpoint: server.baseURL.absoluteString)
+        detail("request link (as text and QR code with `vrm request link`): \(link.uri.prefix(72))…")
+        let cobaltKey = try BoxKeyPair.generate()
+        let asked = AccessRequestBody(
+            vendor: .init(name: "Cobalt Cycles", site: "https://cobalt.example"), vendorKey: VendorKeyText.encodePublic(cobaltKey.publicKey),
+            scopes: ["profile.email", "profile.phone", "profile.address.*"], purpose: "support", expiresIn: 30 * 86_400, maxUses: 10)
+        let requester = VendorClient(baseURL: server.baseURL, keyPair: cobaltKey, pinnedSigner: vault.keys.signing.publicKey)
+        let requestID = try await requester.ask(link: link.uri, request: asked)
+        detail("Cobalt asks for \(asked.scopes.joined(separator: ", ")), sealed to the vault's key: request \(requestID)")
+        let (_, issued) = try vault.requests.approve(
+            id: requestID, narrowing: RequestNarrowing(scopes: [.profileField("email")], maxUses: 3))
+        detail("the customer approves profile.email only, at most 3 uses: key-bound grant \(issued.grant.id)")
+        try check(throws: { _ = try vault.requests.approve(id: requestID, narrowing: RequestNarrowing()) }, "a request was approved twice")
+        let cobaltToken = try await requester.collectToken(requestID: requestID)
+        guard case .share(let cobaltShare, _, _, let cobaltSealed) = try await requester.fetch(token: cobaltToken) else {
+            throw CLIError(description: "demo check failed: Cobalt could not redeem the grant it was given")
+        }
+        try check(cobaltSealed && cobaltShare.data.profile.map { Array($0.keys) } == ["email"], "Cobalt's share is not the narrowed one")
+        detail("Cobalt opens its token (sealed to its key) and redeems it:")
+        showProfile(cobaltShare)
+
         say("The customer moves house: one change, and every grant covering it is re-materialised")
         try vault.profile.set("address.shipping", value: "7 Wombat Street, Shelbyville")
         detail("address.shipping = 7 Wombat Street, Shelbyville")
@@ -188,9 +219,9 @@ struct Demo {
                 }
             ).split(separator: "\n").map { "   " + $0 }.joined(separator: "\n"))
         let redeemed = entries.filter { $0.event == AuditEvent.shareRedeemed.rawValue }.count
-        // Acme twice, Bolt once, and once for the stranger: the server released the sealed share,
-        // which only Bolt's key opens — the history records every release, opened or not.
-        try check(redeemed == 4, "expected 4 redemptions in the history, found \(redeemed)")
+        // Acme twice, Bolt once, Cobalt once, and once for the stranger: the server released the
+        // sealed share, which only Bolt's key opens — the history records every release, opened or not.
+        try check(redeemed == 5, "expected 5 redemptions in the history, found \(redeemed)")
 
         say("Verify the share history with the vault key")
         switch try vault.audit.verify().result {
@@ -200,7 +231,7 @@ struct Demo {
             throw CLIError(description: "demo check failed: the history is broken at entry \(seq): \(reason)")
         }
         detail(
-            "on disk, nothing personal is in the clear: \(try plaintextLeaks(path: path, values: profile.map(\.1) + ["Acme Outdoor", "Bolt Bikes"])) of \(profile.count + 2) values found in vault.db"
+            "on disk, nothing personal is in the clear: \(try plaintextLeaks(path: path, values: profile.map(\.1) + ["Acme Outdoor", "Bolt Bikes", "Cobalt Cycles"])) of \(profile.count + 3) values found in vault.db"
         )
 
         print("\nDone. Try it yourself: `vrm init`, `vrm profile set`, `vrm vendor add`, `vrm grant create`, `vrm serve` (see README.md).")

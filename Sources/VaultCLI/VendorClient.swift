@@ -128,3 +128,34 @@ struct VendorClient {
         return .share(document: document, signer: signer, etag: etag, keyBound: keyBound)
     }
 }
+
+extension VendorClient {
+    /// Asks for access with a request link (`Specs/requests.md` §2), as a vendor does; returns
+    /// the request's id. The code's secret stays here: the endpoint gets `auth` and the proof.
+    func ask(link: String, request: AccessRequestBody) async throws -> String {
+        let query = link.split(separator: "?", maxSplits: 1).last.map(String.init) ?? ""
+        let items = URLComponents(string: "x://x?" + query)?.queryItems ?? []
+        guard let code = items.first(where: { $0.name == "code" })?.value.flatMap({ try? RequestCode.parse($0) }),
+            let vaultKey = items.first(where: { $0.name == "key" })?.value.flatMap(Base64URL.decode)
+        else { throw CLIError(description: "not a request link") }
+        let sealed = try SealedBox.seal(Array(try JSONEncoder().encode(request)), to: vaultKey)
+        var post = URLRequest(url: baseURL.appendingPathComponent("v1/requests"))
+        post.httpMethod = "POST"
+        post.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        post.httpBody = try JSONEncoder().encode(try RequestSubmission(code: code, sealed: sealed))
+        let (data, response) = try await URLSession.shared.data(for: post)
+        guard (response as? HTTPURLResponse)?.statusCode == 201, let outcome = try? JSONDecoder().decode(RequestOutcome.self, from: data) else {
+            throw CLIError(description: "the endpoint did not take the request")
+        }
+        return outcome.id
+    }
+
+    /// The approved request's token, opened with this vendor's key.
+    func collectToken(requestID: String) async throws -> String {
+        let (data, _) = try await URLSession.shared.data(from: baseURL.appendingPathComponent("v1/requests/\(requestID)"))
+        guard let keyPair, let outcome = try? JSONDecoder().decode(RequestOutcome.self, from: data), outcome.status == .approved,
+            let sealed = outcome.tokenSealed.flatMap(Base64URL.decode)
+        else { throw CLIError(description: "the request is not approved") }
+        return String(decoding: try SealedBox.open(sealed, keyPair: keyPair), as: UTF8.self)
+    }
+}
