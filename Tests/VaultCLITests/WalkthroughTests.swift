@@ -21,7 +21,7 @@ import VaultTestSupport
         let cli = CLIRunner()
         let result = try cli.run(["demo"], env: ["TMPDIR": cli.dir.path])
         #expect(result.status == 0, "\(result.out.suffix(2000))\n\(result.err)")
-        for line in ["Bolt gets 403", "a made-up token gets 401", "intact:", "0 of 8 values found"] {
+        for line in ["Bolt gets 403", "a made-up token gets 401", "intact:", "0 of 9 values found", "approves profile.email only"] {
             #expect(result.out.contains(line), "missing: \(line)")
         }
         // It cleans up after itself.
