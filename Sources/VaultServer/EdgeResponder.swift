@@ -75,12 +75,12 @@ struct EdgeResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Context ==
             return Problem.malformedRequest.response(extraHeaders: [.connection: "close"])
         }
         let control = controlRoutes && request.uri.path.hasPrefix(Routes.controlPrefix)
-        let asking = request.method == .post && Routes.normalised(request.uri.path[...]) == Routes.requests
+        let route = Routes.normalised(request.uri.path[...])
+        let asking = request.method == .post && route == Routes.requests
         let limit = control ? ServerLimits.maxControlBodyBytes : asking ? RequestLimits.maxBodyBytes : ServerLimits.maxBodyBytes
         if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
             return Problem.requestTooLarge.response(extraHeaders: [.connection: "close"])
         }
-        let route = Routes.normalised(request.uri.path[...])
         if request.method != .get, Routes.known.contains(route) {
             return Problem.methodNotAllowed.response(extraHeaders: [.allow: "GET"])
         }
