@@ -205,20 +205,20 @@ struct GrantCommand: ParsableCommand {
         }
     }
 
-    struct Show: ParsableCommand {
+    struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show one grant.", discussion: "Example:\n  vrm grant show gr_abcdefghijklmnop")
         @OptionGroup var location: VaultLocation
         @OptionGroup var unlock: UnlockOptions
         @Argument(help: "The grant id.") var id: String
         @OptionGroup var output: OutputOptions
 
-        func run() throws {
+        func run() async throws {
             let now = Date()
             let vault = try unlock.unlock(location)
             let g = try vault.grants.grant(id: id)
             if output.json {
                 var json = GrantJSON(g, now: now)
-                json.deliveries = try vault.grants.webhookStatus(grantID: g.id)?.events.map(DeliveryJSON.init)
+                json.deliveries = try await Self.deliveries(vault, grantID: g.id)?.events.map(DeliveryJSON.init)
                 print(try Terminal.json(json))
                 return
             }
@@ -236,7 +236,7 @@ struct GrantCommand: ParsableCommand {
             if let revoked = g.revokedAt { print("  revoked:  \(Terminal.time(revoked))") }
             if let request = g.requestID { print("  request:  \(request) (the vendor asked; vrm request show \(request))") }
             if let terms = g.termsProffered { print("  proffered terms: \([terms.id, terms.url].compactMap { $0 }.joined(separator: " "))") }
-            if let webhook = try vault.grants.webhookStatus(grantID: g.id) {
+            if let webhook = try await Self.deliveries(vault, grantID: g.id) {
                 print("  webhook:  \(webhook.url)")
                 if webhook.events.isEmpty { print("            no change announced yet") }
                 for event in webhook.events.prefix(5) {
@@ -252,6 +252,27 @@ struct GrantCommand: ParsableCommand {
                     // The endpoint writes these rows: their text is shown, never obeyed.
                     print("            \(ImportProblem.shown(event.id, 40)) \(Terminal.shortTime(event.createdAt)): \(ImportProblem.shown(state, 160))")
                 }
+            }
+        }
+    
+        /// The grant's webhook and its deliveries: the relay's record while the vault is linked
+        /// (the relay sends them), else the vault's.
+        static func deliveries(_ vault: Vault, grantID: String) async throws -> WebhookStatus? {
+            guard let local = try vault.grants.webhookStatus(grantID: grantID) else { return nil }
+            guard let state = try vault.relay.state() else { return local }
+            do {
+                let events = try await RelayPush.client(for: vault, state: state).webhookEvents(grantID: grantID)
+                return WebhookStatus(
+                    url: local.url,
+                    events: events.map {
+                        WebhookStatus.Event(
+                            id: $0.id, createdAt: Millis.date($0.createdAt), attempts: Int(clamping: $0.attempts), lastStatus: $0.lastStatus.map { Int(clamping: $0) },
+                            lastError: $0.lastError, deliveredAt: $0.deliveredAt.map(Millis.date), stoppedAt: $0.stoppedAt.map(Millis.date),
+                            nextAt: $0.deliveredAt == nil && $0.stoppedAt == nil ? Millis.date($0.nextAt) : nil)
+                    })
+            } catch {
+                Terminal.note("vrm: note: cannot reach the relay at \(state.url) for the webhook's deliveries (\(error)); showing none.")
+                return WebhookStatus(url: local.url, events: [])
             }
         }
     }

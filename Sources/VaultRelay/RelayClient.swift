@@ -107,6 +107,12 @@ public struct RelayClient: Sendable {
         _ = try await send("PUT", vaultPath("/keys"), body: try RelayWire.encode(RelayWire.Keys(boxKey: Base64URL.encode(boxKey))), expect: [204])
     }
 
+    /// A grant's latest webhook events at the relay.
+    public func webhookEvents(grantID: String) async throws -> [RelayWire.WebhookEvents.Event] {
+        let query = grantID.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+        return try decode(RelayWire.WebhookEvents.self, try await send("GET", vaultPath("/webhooks") + "?grant=\(query)")).events
+    }
+
     /// Gives the relay the notification key and the customer's channel.
     public func pushNotify(_ notify: RelayWire.Notify) async throws {
         _ = try await send("PUT", vaultPath("/notify"), body: try RelayWire.encode(notify), expect: [204])

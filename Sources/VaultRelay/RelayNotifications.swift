@@ -33,6 +33,24 @@ extension RelayDatabase {
         }
     }
 
+    /// A grant's latest webhook events (at most 20, newest first).
+    func webhookEvents(vaultID: [UInt8], grantID: String) throws -> [RelayWire.WebhookEvents.Event] {
+        try withConnection { c in
+            try c.query(
+                """
+                SELECT id, created_at, attempts, next_at, last_status, last_error, delivered_at, stopped_at FROM relay_webhooks
+                WHERE vault_id = \(Data(vaultID)) AND grant_id = \(grantID) ORDER BY created_at DESC, id LIMIT 20
+                """
+            ).rows.map { row in
+                let (id, created, attempts, next, status, error, delivered, stopped) = try row.decode(
+                    (String, Int64, Int32, Int64, Int32?, String?, Int64?, Int64?).self)
+                return .init(
+                    id: id, createdAt: created, attempts: Int64(attempts), nextAt: next, lastStatus: status.map(Int64.init), lastError: error,
+                    deliveredAt: delivered, stoppedAt: stopped)
+            }
+        }
+    }
+
     /// The vault's notification key as a JWK with its certificate; nil when it has none.
     func notificationJWK(vaultID: [UInt8]) throws -> VaultJWK? {
         try withConnection { c in

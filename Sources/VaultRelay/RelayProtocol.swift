@@ -344,3 +344,44 @@ extension RelayWire {
         }
     }
 }
+
+extension RelayWire {
+    /// `GET /v1/relay/vaults/{vault}/webhooks?grant=ID`: a grant's latest webhook events and how
+    /// their delivery stands (`vrm grant show`).
+    public struct WebhookEvents: Codable, Sendable {
+        public struct Event: Codable, Sendable, Equatable {
+            public var id: String
+            public var createdAt: Int64
+            public var attempts: Int64
+            public var nextAt: Int64
+            public var lastStatus: Int64?
+            public var lastError: String?
+            public var deliveredAt: Int64?
+            public var stoppedAt: Int64?
+
+            public init(
+                id: String, createdAt: Int64, attempts: Int64, nextAt: Int64, lastStatus: Int64?, lastError: String?, deliveredAt: Int64?,
+                stoppedAt: Int64?
+            ) {
+                self.id = id
+                self.createdAt = createdAt
+                self.attempts = attempts
+                self.nextAt = nextAt
+                self.lastStatus = lastStatus
+                self.lastError = lastError
+                self.deliveredAt = deliveredAt
+                self.stoppedAt = stoppedAt
+            }
+
+            enum CodingKeys: String, CodingKey {
+                case id, attempts
+                case createdAt = "created_at", nextAt = "next_at", lastStatus = "last_status", lastError = "last_error"
+                case deliveredAt = "delivered_at", stoppedAt = "stopped_at"
+            }
+        }
+
+        public var events: [Event]
+
+        public init(events: [Event]) { self.events = events }
+    }
+}

@@ -50,6 +50,12 @@ struct RelayRoutes: Sendable {
             try await run { try database.storeNotify(vaultID: vault.id, notify: notify) }
             return Response(status: .noContent, headers: [.cacheControl: "no-store"])
         }
+        router.get(RouterPath(base + "/:vault/webhooks")) { request, context in
+            let vault = try await authenticate(request, context)
+            let grant = request.uri.queryParameters["grant"].map(String.init) ?? ""
+            guard (1...64).contains(grant.utf8.count) else { throw ProblemError(problem: .invalidBody) }
+            return try json(RelayWire.WebhookEvents(events: try await run { try database.webhookEvents(vaultID: vault.id, grantID: grant) }))
+        }
         router.put(RouterPath(base + "/:vault/links")) { request, context in
             let body = try await collect(request)
             let vault = try await authenticate(request, context, body: body)

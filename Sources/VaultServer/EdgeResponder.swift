@@ -34,7 +34,7 @@ enum Routes {
     /// The relay's control routes (`Specs/relay.md`) take a body, up to
     /// `ServerLimits.maxControlBodyBytes`; their path segments after the vault id.
     static let controlPrefix = "/v1/relay/"
-    static let control: Set<String> = ["grants", "history", "ack", "keys", "requests", "links", "notify"]
+    static let control: Set<String> = ["grants", "history", "ack", "keys", "requests", "links", "notify", "webhooks"]
 
     /// Access requests (`Specs/requests.md`): `POST` takes a body of up to
     /// `RequestLimits.maxBodyBytes`, read by the route.

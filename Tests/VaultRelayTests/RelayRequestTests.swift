@@ -114,6 +114,14 @@ extension RelaySuites {
                 let body = String(decoding: event.body, as: UTF8.self)
                 #expect(body.contains("\"share_version\":2") && body.contains("share.updated") && !body.contains("alice"))
 
+                // The customer sees the relay's deliveries in `vrm grant show`: the refusal, then the delivery.
+                let grants = try JSONSerialization.jsonObject(with: Data(try await f.vrm(["grant", "list", "--json"]).utf8)) as? [[String: Any]] ?? []
+                let hookedID = try #require(grants.first { $0["notify_url"] != nil }?["id"] as? String)
+                let shown = try JSONSerialization.jsonObject(with: Data(try await f.vrm(["grant", "show", hookedID, "--json"]).utf8)) as? [String: Any]
+                let deliveries = shown?["deliveries"] as? [[String: Any]] ?? []
+                #expect(deliveries.count == 1 && deliveries.first?["id"] as? String == id)
+                #expect(deliveries.first?["attempts"] as? Int == 2 && deliveries.first?["delivered_at"] != nil)
+
                 // The customer's notice: the redemption, nothing personal.
                 let notice = String(decoding: try #require(receiver.deliveries.first { $0.path == "ntfy" }).body, as: UTF8.self)
                 #expect(notice.hasPrefix("1 redemption of gr_"), "\(notice)")

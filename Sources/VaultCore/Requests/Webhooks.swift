@@ -202,10 +202,28 @@ public struct WebhookStatus: Sendable {
         public let deliveredAt: Date?
         public let stoppedAt: Date?
         public let nextAt: Date?
+
+        public init(
+            id: String, createdAt: Date, attempts: Int, lastStatus: Int?, lastError: String?, deliveredAt: Date?, stoppedAt: Date?, nextAt: Date?
+        ) {
+            self.id = id
+            self.createdAt = createdAt
+            self.attempts = attempts
+            self.lastStatus = lastStatus
+            self.lastError = lastError
+            self.deliveredAt = deliveredAt
+            self.stoppedAt = stoppedAt
+            self.nextAt = nextAt
+        }
     }
 
     public let url: String
     public let events: [Event]
+
+    public init(url: String, events: [Event]) {
+        self.url = url
+        self.events = events
+    }
 }
 
 extension ConsentEngine {

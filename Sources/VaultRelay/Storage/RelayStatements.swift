@@ -197,8 +197,16 @@ extension RelayDatabase {
                             """, binds: purge))
                 let (version, uses, revoked, before, active) = try row.decode((Int64, Int64, Bool, Int64?, Bool).self)
                 if revoked {
-                    try c.query("DELETE FROM relay_webhooks WHERE vault_id = \(Data(vaultID)) AND grant_id = \(grant.id) AND delivered_at IS NULL")
-                } else if let url = grant.notifyURL, let before, version > before, active {
+                    try c.query(
+                        """
+                        UPDATE relay_webhooks SET stopped_at = \(nowMillis), last_error = 'not sent: the grant was revoked'
+                        WHERE vault_id = \(Data(vaultID)) AND grant_id = \(grant.id) AND delivered_at IS NULL AND stopped_at IS NULL
+                        """)
+                } else if let url = grant.notifyURL, let before, version > before, active,
+                    try c.query(
+                        "SELECT 1 FROM relay_webhooks WHERE vault_id = \(Data(vaultID)) AND grant_id = \(grant.id) AND last_status = 410 LIMIT 1"
+                    ).rows.isEmpty
+                {
                     let body = Webhooks.shareUpdated(grantID: grant.id, version: Int(clamping: version), atMillis: nowMillis)
                     try c.query(
                         """

@@ -138,7 +138,7 @@ struct GrantsTable {
             sql: "UPDATE grants SET revoked_at = ?, share_key_sealed = NULL, status_sealed = ? WHERE id = ?",
             arguments: [atMillis, Data(status), id])
         try db.execute(sql: "DELETE FROM shares WHERE grant_id = ?", arguments: [id])
-        try NotifyTables(db: db).dropPending(grantID: id)
+        try NotifyTables(db: db).dropPending(grantID: id, atMillis: atMillis)
         try queueForRelay(id)
     }
 

@@ -236,14 +236,18 @@ struct NotifyTables {
         try String.fetchOne(db, sql: "SELECT url FROM grant_notify WHERE grant_id = ?", arguments: [grantID])
     }
 
-    /// Queues an event for the grant's webhook, if it has one.
+    /// Queues an event for the grant's webhook, if it has one — unless a linked relay serves
+    /// the grant (it makes the event itself when the push brings the version), or the webhook
+    /// answered 410 Gone (no more events for this grant).
     func enqueue(id: String, grantID: String, body: [UInt8], atMillis: Int64) throws {
         try db.execute(
             sql: """
                 INSERT INTO notify_outbox (id, grant_id, url, body, created_at, attempts, next_at)
-                SELECT ?, grant_id, url, ?, ?, 0, ? FROM grant_notify WHERE grant_id = ?
+                SELECT ?1, grant_id, url, ?2, ?3, 0, ?3 FROM grant_notify WHERE grant_id = ?4
+                AND NOT EXISTS (SELECT 1 FROM relay_link)
+                AND NOT EXISTS (SELECT 1 FROM notify_outbox WHERE grant_id = ?4 AND last_status = 410)
                 """,
-            arguments: [id, Data(body), atMillis, atMillis, grantID])
+            arguments: [id, Data(body), atMillis, grantID])
     }
 
     /// Whether the grant is active by its plaintext columns (the endpoint's view).
@@ -254,8 +258,12 @@ struct NotifyTables {
     }
 
     /// Drops the undelivered events of a grant that ended.
-    func dropPending(grantID: String) throws {
-        try db.execute(sql: "DELETE FROM notify_outbox WHERE grant_id = ? AND delivered_at IS NULL", arguments: [grantID])
+    func dropPending(grantID: String, atMillis: Int64) throws {
+        try db.execute(
+            sql: """
+                UPDATE notify_outbox SET stopped_at = ?, last_error = 'not sent: the grant was revoked'
+                WHERE grant_id = ? AND delivered_at IS NULL AND stopped_at IS NULL
+                """, arguments: [atMillis, grantID])
     }
 
     /// The events due at `nowMillis`, oldest first.
