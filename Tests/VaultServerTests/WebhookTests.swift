@@ -166,6 +166,8 @@ import VaultTestSupport
             "http://acme.example/hook", "ftp://acme.example/hook", "https://user:pw@acme.example/hook", "not a url",
             "http://127.evil.example/hook", "https://169.254.169.254/latest/meta-data", "https://10.0.0.1/hook", "https://192.168.1.1/",
             "https://[fd00::1]/hook", "https://[fe80::1]/hook", "https://100.64.0.1/", "https://0.0.0.0/", "https://[::ffff:10.0.0.1]/",
+            "https://10.1/", "https://0x0a.0.0.1/", "https://012.0.0.1/", "https://167772161/", "https://0/", "https://169.254.169.254./",
+            "http://[::1]:9000/", "https://[64:ff9b::a00:1]/", "http://10.0.0.1/",
         ] {
             #expect(throws: VaultError.self) {
                 try f.vault.grants.create(GrantRequest(vendorName: "Acme", scopes: [.profile], purpose: .support, expiresAt: nil, notifyURL: url))

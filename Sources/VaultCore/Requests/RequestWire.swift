@@ -206,61 +206,64 @@ public struct AccessRequestBody: Codable, Sendable, Equatable {
 }
 
 /// The rule for notification URLs (`Specs/requests.md` §5): https, or http to this machine
-/// only (`localhost` or a loopback address written as such). An address written in the URL
-/// must not be a private, link-local, shared or unspecified one (a vendor chooses its URL, and
-/// the endpoint must not be made to post into the network it stands in). A name is not
+/// only (`localhost`, or a loopback address `127.x.x.x`). An address must be written as four
+/// decimal numbers (other spellings — `10.1`, `0x0a.0.0.1`, `012.0.0.1`, `167772161` — reach
+/// addresses no one reading the URL would see) and must not be a private, link-local, shared,
+/// multicast or unspecified one: a vendor chooses its URL, and the endpoint must not be made to
+/// post into the network it stands in. IPv6 receivers are named by a name. A name is not
 /// resolved here: a name that points into such a network is the limit of this rule.
 public enum NotifyURL {
     public static func check(_ text: String) throws {
         guard text.count <= 2000, let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
             let rawHost = components.host, !rawHost.isEmpty, components.user == nil, components.password == nil
         else { throw VaultError.invalidInput("a notification URL must be an absolute https URL (no user or password)") }
-        let host = rawHost.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-        let address = IPAddressClass.of(host)
-        switch scheme {
-        case "https":
-            if let address, address != .public {
-                throw VaultError.invalidInput("a notification URL must not name a \(address.rawValue) address: \(text.prefix(80))")
-            }
-        case "http":
-            guard host == "localhost" || address == .loopback else {
-                throw VaultError.invalidInput("a notification URL must use https (http only to 127.0.0.1, [::1] or localhost): \(text.prefix(80))")
-            }
-        default:
+        guard scheme == "https" || scheme == "http" else {
             throw VaultError.invalidInput("a notification URL must use https, not \(scheme.prefix(20))")
+        }
+        var host = rawHost.lowercased()
+        if host.hasSuffix(".") { host.removeLast() }
+        let shown = text.prefix(80)
+        if host.contains(":") || host.hasPrefix("[") {
+            throw VaultError.invalidInput("a notification URL must name an IPv6 receiver by a name, not an address: \(shown)")
+        }
+        let address = IPAddressClass.of(host)
+        if address == .malformed {
+            throw VaultError.invalidInput("a notification URL must write an address as four decimal numbers (such as 127.0.0.1): \(shown)")
+        }
+        let local = host == "localhost" || address == .loopback
+        if let address, address != .public, address != .loopback {
+            throw VaultError.invalidInput("a notification URL must not name a \(address.rawValue) address: \(shown)")
+        }
+        if scheme == "http", !local {
+            throw VaultError.invalidInput("a notification URL must use https (http only to 127.0.0.1 or localhost): \(shown)")
         }
     }
 }
 
-/// What kind of address a URL's host is, when it is an IP address written as such.
+/// What kind of address a URL's host is, when it is an IPv4 address.
 enum IPAddressClass: String {
     case loopback, `private`, linkLocal = "link-local", shared, unspecified, multicast, `public`
+    /// A host whose last label starts with a digit but is not four decimal numbers.
+    case malformed
 
-    /// nil when `host` is a name, not an address.
+    /// nil when `host` is a name (its last label does not start with a digit).
     static func of(_ host: String) -> IPAddressClass? {
         let parts = host.split(separator: ".", omittingEmptySubsequences: false)
-        if parts.count == 4, parts.allSatisfy({ !$0.isEmpty && $0.count <= 3 && $0.allSatisfy(\.isNumber) }) {
-            let o = parts.compactMap { Int($0) }
-            guard o.count == 4, o.allSatisfy({ (0...255).contains($0) }) else { return .unspecified }
-            switch (o[0], o[1]) {
-            case (127, _): return .loopback
-            case (10, _), (172, 16...31), (192, 168): return .private
-            case (169, 254): return .linkLocal
-            case (100, 64...127): return .shared
-            case (0, _): return .unspecified
-            case (224...255, _): return .multicast
-            default: return .public
-            }
+        guard let last = parts.last, let first = last.first, first.isNumber else { return nil }
+        let canonical = parts.count == 4 && parts.allSatisfy { part in
+            !part.isEmpty && part.count <= 3 && part.allSatisfy { ("0"..."9").contains($0) } && (part == "0" || !part.hasPrefix("0"))
         }
-        guard host.contains(":") else { return nil }
-        let h = host.split(separator: "%").first.map(String.init) ?? host
-        if h == "::1" || h == "0:0:0:0:0:0:0:1" { return .loopback }
-        if h == "::" || h.allSatisfy({ $0 == ":" || $0 == "0" }) { return .unspecified }
-        if h.hasPrefix("fe8") || h.hasPrefix("fe9") || h.hasPrefix("fea") || h.hasPrefix("feb") { return .linkLocal }
-        if h.hasPrefix("fc") || h.hasPrefix("fd") { return .private }
-        if h.hasPrefix("ff") { return .multicast }
-        // IPv4-mapped (::ffff:a.b.c.d) is judged by its IPv4 address.
-        if h.hasPrefix("::ffff:"), let v4 = of(String(h.dropFirst(7))) { return v4 }
-        return .public
+        guard canonical else { return .malformed }
+        let o = parts.compactMap { Int($0) }
+        guard o.count == 4, o.allSatisfy({ (0...255).contains($0) }) else { return .malformed }
+        switch (o[0], o[1]) {
+        case (127, _): return .loopback
+        case (10, _), (172, 16...31), (192, 168): return .private
+        case (169, 254): return .linkLocal
+        case (100, 64...127): return .shared
+        case (0, _): return .unspecified
+        case (224...255, _): return .multicast
+        default: return .public
+        }
     }
 }
