@@ -254,7 +254,7 @@ struct GrantCommand: ParsableCommand {
                 }
             }
         }
-    
+
         /// The grant's webhook and its deliveries: the relay's record while the vault is linked
         /// (the relay sends them), else the vault's.
         static func deliveries(_ vault: Vault, grantID: String) async throws -> WebhookStatus? {
@@ -266,7 +266,8 @@ struct GrantCommand: ParsableCommand {
                     url: local.url,
                     events: events.map {
                         WebhookStatus.Event(
-                            id: $0.id, createdAt: Millis.date($0.createdAt), attempts: Int(clamping: $0.attempts), lastStatus: $0.lastStatus.map { Int(clamping: $0) },
+                            id: $0.id, createdAt: Millis.date($0.createdAt), attempts: Int(clamping: $0.attempts),
+                            lastStatus: $0.lastStatus.map { Int(clamping: $0) },
                             lastError: $0.lastError, deliveredAt: $0.deliveredAt.map(Millis.date), stoppedAt: $0.stoppedAt.map(Millis.date),
                             nextAt: $0.deliveredAt == nil && $0.stoppedAt == nil ? Millis.date($0.nextAt) : nil)
                     })

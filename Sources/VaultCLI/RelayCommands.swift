@@ -59,9 +59,12 @@ struct RelayCommand: ParsableCommand {
             abstract: "Run a relay node (no passphrase; many vaults; PostgreSQL).",
             discussion: """
                 Migrates the database on start (several nodes may start at once), then answers \
-                GET /v1/share for every enrolled vault, GET /.well-known/jwks.json (the vault of the \
-                presented token), /livez, /readyz (503 while PostgreSQL does not \
-                answer) and the signed control API of Specs/relay.md. Nodes keep no state of their \
+                GET /v1/share for every enrolled vault, GET /.well-known/jwks.json and \
+                GET /v1/notify-key (of the presented token's vault), POST /v1/requests and \
+                GET /v1/requests/ID (vendors asking with a request link), /livez, /readyz (503 while \
+                PostgreSQL does not answer) and the signed control API of Specs/relay.md. Every node \
+                also sends the vaults' webhook events (signed, retried) and their customers' notices \
+                (Specs/requests.md). Nodes keep no state of their \
                 own: run several behind a load balancer over one PostgreSQL primary. Access-log \
                 lines (stderr) name no client address. Expired grants' shares are destroyed every \
                 few seconds; revoked and used-up ones at once.

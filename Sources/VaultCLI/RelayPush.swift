@@ -88,7 +88,7 @@ enum RelayPush {
             }
             try vault.relay.dequeue(ids: linkIDs + requestIDs)
         }
-        return Flushed(url: state.url, pushed: all.count)
+        return Flushed(url: state.url, pushed: ids.count)
     }
 
     /// Pulls the requests the relay took into the vault (`vrm request list`, `show`, decisions),

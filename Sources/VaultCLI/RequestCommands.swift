@@ -79,8 +79,9 @@ struct RequestCommand: AsyncParsableCommand {
             discussion: """
                 The link carries the endpoint the vendor sends its request to (--endpoint, else \
                 $VRM_ENDPOINT, else the linked relay's URL), a one-time code (one request, then it \
-                is spent; without a valid code the endpoint refuses a request) and your vault's public \
-                key, which the vendor seals its request to. Give it to one vendor only: whoever has it \
+                is spent; without a valid code the endpoint refuses a request), your vault's public \
+                key, which the vendor seals its request to, and (sig=) your vault's signing key, which \
+                the vendor pins to check the shares it will get. Give it to one vendor only: whoever has it \
                 can send one request. --vendor records whom you meant it for (shown when you decide).
 
                 Examples:
@@ -163,11 +164,11 @@ struct RequestCommand: AsyncParsableCommand {
             } else {
                 print(
                     Terminal.table(
-                        ["ID", "STATUS", "RECEIVED", "VENDOR", "PURPOSE", "SCOPES"],
+                        ["ID", "STATUS", "RECEIVED", "VENDOR", "PURPOSE", "GRANT", "ASKED FOR"],
                         requests.map { r in
                             [
                                 r.id, r.status.rawValue, Terminal.shortTime(r.receivedAt), r.body?.vendor.name ?? "?",
-                                r.body?.purpose ?? "-", r.body?.scopes.joined(separator: ",") ?? (r.problem ?? ""),
+                                r.body?.purpose ?? "-", r.grantID ?? "-", r.body?.scopes.joined(separator: ",") ?? (r.problem ?? ""),
                             ]
                         }))
             }
@@ -190,11 +191,20 @@ struct RequestCommand: AsyncParsableCommand {
                 print(try Terminal.json(AccessRequestJSON(r)))
                 return
             }
-            print(RequestCommand.describe(r, now: Date()))
+            let grant = r.grantID.flatMap { try? vault.grants.grant(id: $0) }
+            print(RequestCommand.describe(r, grant: grant, now: Date()))
         }
     }
 
-    static func describe(_ r: AccessRequest, now: Date) -> String {
+    /// A duration in words: "30 days", "12 hours", "90 seconds".
+    static func duration(_ seconds: Int64) -> String {
+        let (unit, size): (String, Int64) =
+            seconds % 86_400 == 0 ? ("day", 86_400) : seconds % 3600 == 0 ? ("hour", 3600) : seconds % 60 == 0 ? ("minute", 60) : ("second", 1)
+        let count = seconds / size
+        return "\(count) \(unit)\(count == 1 ? "" : "s")"
+    }
+
+    static func describe(_ r: AccessRequest, grant: Grant?, now: Date) -> String {
         var lines = ["Access request \(Terminal.bold(r.id))", "  status:    \(r.status.rawValue)", "  received:  \(Terminal.time(r.receivedAt))"]
         if let hint = r.linkVendor { lines.append("  link for:  \(hint) (whom you made the link for)") }
         if let body = r.body {
@@ -203,14 +213,21 @@ struct RequestCommand: AsyncParsableCommand {
             lines.append("  scopes:    \(body.scopes.joined(separator: ", "))")
             let purpose = (try? Purpose.parse(body.purpose)).map { "\($0.rawValue) — \($0.meaning)" } ?? body.purpose
             lines.append("  purpose:   \(purpose)")
-            lines.append("  for:       \(TimeParsing.describe(Date(timeIntervalSinceNow: TimeInterval(body.expiresIn)), now: now)) from approval")
-            lines.append("  uses:      \(body.maxUses.map(String.init) ?? "unlimited")")
+            lines.append("  asks for:  \(duration(body.expiresIn)) from approval, \(body.maxUses.map { "at most \($0) uses" } ?? "unlimited uses")")
             if let terms = body.terms { lines.append("  terms:     \([terms.id, terms.url].compactMap { $0 }.joined(separator: " "))") }
             if let url = body.notifyURL { lines.append("  webhook:   \(url) (told when the share changes; no data)") }
         }
         if let problem = r.problem { lines.append("  problem:   \(problem)") }
         if let decided = r.decidedAt { lines.append("  decided:   \(Terminal.time(decided))") }
-        if let grant = r.grantID { lines.append("  grant:     \(grant)") }
+        if let id = r.grantID {
+            lines.append("  grant:     \(id)")
+            if let grant {
+                // What was granted, which approval may have narrowed.
+                lines.append("  granted:   \(grant.scopes.map(\.description).joined(separator: ", "))")
+                lines.append(
+                    "  expires:   \(TimeParsing.describe(grant.expiresAt, now: now)), \(grant.maxUses.map { "at most \($0) uses" } ?? "unlimited uses")")
+            }
+        }
         if let reason = r.reason { lines.append("  reason:    \(reason)") }
         if r.status == .pending {
             lines.append("")

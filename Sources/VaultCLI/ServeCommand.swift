@@ -18,7 +18,8 @@ struct ServeCommand: AsyncParsableCommand {
             the shares and appends history entries sealed to the vault key: once a run ends, not \
             even that server can read them. The CLI keeps working on the same vault meanwhile.
             Routes: GET /v1/share (Authorization: Bearer TOKEN), GET /.well-known/jwks.json (the \
-            vault's share-signing key, and its notification key), POST /v1/requests and \
+            vault's share-signing key), GET /v1/notify-key (the key that signs webhook events, \
+            certified by the signing key), POST /v1/requests and \
             GET /v1/requests/ID (vendors asking with a request link: `vrm request`), GET /livez, \
             GET /readyz. While it runs it also sends the change events of grants that have a \
             webhook (signed, retried, kept in the vault until delivered), and your own notices of \

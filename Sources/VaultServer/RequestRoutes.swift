@@ -66,11 +66,15 @@ struct RequestRoutes: Sendable {
             forwardedFor: ShareFields.forwardedForName.flatMap { request.headers[$0] })
         let limiter = endpoint.limiter
         let admission = limiter.reserve(client: client)
-        if case .limited(let retryAfter) = admission {
-            throw ProblemError(problem: .rateLimited, extraHeaders: [.retryAfter: String(retryAfter)])
-        }
         let result: Result<T, any Error> = await withCheckedContinuation { continuation in
             ShareRoutes.databaseQueue.async { continuation.resume(returning: Result { try work() }) }
+        }
+        // Over the budget, a genuine code or id is answered all the same (as a genuine token
+        // is): others' failures from the same address do not lock a vendor out.
+        if case .limited(let retryAfter) = admission {
+            if case .success(let value) = result { return value }
+            if case .failure(let error as ProblemError) = result { throw error }
+            throw ProblemError(problem: .rateLimited, extraHeaders: [.retryAfter: String(retryAfter)])
         }
         switch result {
         case .success(let value):

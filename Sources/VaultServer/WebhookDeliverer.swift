@@ -103,8 +103,27 @@ struct WebhookSender: @unchecked Sendable {
         }
     }
 
-    struct NoAnswer: Error {
+    struct NoAnswer: Error, CustomStringConvertible {
         let text: String
+        var description: String { text }
+
+        /// Why there was no answer, in words (the URL, which may carry a secret, is left out).
+        static func from(_ error: (any Error)?) -> NoAnswer {
+            guard let code = (error as? URLError)?.code else { return NoAnswer(text: "no answer") }
+            let why: String =
+                switch code {
+                case .cannotConnectToHost: "connection refused"
+                case .timedOut: "timed out"
+                case .cannotFindHost, .dnsLookupFailed: "host not found"
+                case .notConnectedToInternet, .networkConnectionLost: "network unreachable"
+                case .badURL, .unsupportedURL: "the URL cannot be used"
+                case .secureConnectionFailed, .serverCertificateUntrusted, .serverCertificateHasBadDate, .serverCertificateNotYetValid,
+                    .serverCertificateHasUnknownRoot:
+                    "TLS failed (certificate not trusted, or no TLS)"
+                default: "URLError \(code.rawValue)"
+                }
+            return NoAnswer(text: "no answer: " + why)
+        }
     }
 
     /// POSTs `body` with `headers`; the status, or why there was none. The URL (which may carry
@@ -167,8 +186,7 @@ final class HeadOnly: NSObject, URLSessionDataDelegate, Sendable {
         if let status = (task.response as? HTTPURLResponse)?.statusCode {
             finish(task.taskIdentifier, .success(status))
         } else {
-            let code = (error as? URLError)?.code.rawValue
-            finish(task.taskIdentifier, .failure(WebhookSender.NoAnswer(text: "no answer" + (code.map { " (URLError \($0))" } ?? ""))))
+            finish(task.taskIdentifier, .failure(WebhookSender.NoAnswer.from(error)))
         }
     }
 }

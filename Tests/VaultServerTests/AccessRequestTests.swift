@@ -130,10 +130,22 @@ import VaultTestSupport
     @Test func wrongCodesCountAgainstTheClientLikeWrongTokens() async throws {
         let f = try Fixture()
         let forged = try JSONEncoder().encode(try RequestSubmission(code: try RequestCode.generate(), sealed: Array(repeating: 1, count: 80)))
+        let vendor = try AskingVendor(link: try f.vault.requests.link(vendor: nil, expiresIn: 600, endpoint: "https://vault.example"))
+        try await f.app().test(.router) { client in
+            // A body without a code is a wrong code, whatever else it holds.
+            let noCode = try await post(client, Data(#"{"sealed":"x"}"#.utf8)).0
+            let empty = try await post(client, Data(#"{}"#.utf8)).0
+            #expect(noCode == .forbidden && empty == .forbidden)
+        }
         try await f.app(maxFailures: 3).test(.router) { client in
             var statuses: [HTTPResponse.Status] = []
             for _ in 0..<4 { statuses.append(try await post(client, forged).0) }
             #expect(statuses == [.forbidden, .forbidden, .forbidden, .tooManyRequests])
+            // Over the budget, a genuine code is answered all the same, and so is its outcome.
+            let (asked, answer) = try await post(client, try vendor.submission(vendor.body(scopes: ["profile.email"])))
+            let known = try await outcome(client, answer["id"] ?? "").0
+            let unknown = try await outcome(client, RequestID.generate()).0
+            #expect(asked == .created && known == .ok && unknown == .tooManyRequests)
         }
     }
 
@@ -236,7 +248,7 @@ import VaultTestSupport
         }
         // Nor by a look-alike name: "Café" decomposed, or with an invisible character.
         try f.vault.vendors.add(name: "Caf\u{E9}")
-        for name in ["Cafe\u{301}", "CA\u{200B}F\u{C9}"] {
+        for name in ["Cafe\u{301}", "CA\u{200B}F\u{C9}", "C\u{430}f\u{E9}"] {
             let other = try AskingVendor(link: try f.vault.requests.link(vendor: nil, expiresIn: 600, endpoint: "https://vault.example"))
             try await f.app().test(.router) { client in
                 let (_, answer) = try await post(client, try other.submission(other.body(scopes: ["profile.email"], name: name)))

@@ -354,7 +354,8 @@ public struct AccessRequests: Sendable {
 
     static func undecidable(_ request: AccessRequest) -> VaultError {
         switch request.status {
-        case .approved: .conflict("request \(request.id) is approved already (grant \(request.grantID ?? "?")); revoke the grant to end it")
+        case .approved:
+            .conflict("request \(request.id) is approved already\(request.grantID.map { " (grant \($0))" } ?? ""); revoke its grant to end it")
         case .denied: .conflict("request \(request.id) is denied already")
         case .expired: .conflict("request \(request.id) expired: it was not decided within 7 days of its link's expiry; deny it or ask for a new one")
         case .unreadable: .conflict("request \(request.id) cannot be read (\(request.problem ?? "unknown")); it can only be denied")

@@ -212,9 +212,12 @@ public struct NotificationSettings: Sendable {
     /// The channel; nil when none is set.
     public func channel() throws -> CustomerChannel? {
         try context.read { transaction in
-            guard let row = try transaction.notify.settings(), let kind = row.customerKind.flatMap(CustomerChannel.Kind.init(rawValue:)),
-                let url = row.customerURL
-            else { return nil }
+            try context.checkHistory(in: transaction)
+            guard let row = try transaction.notify.settings(), row.customerKind != nil || row.customerURL != nil else { return nil }
+            // Only the CLI writes this row (in the records digest): a half or unknown channel is a changed file.
+            guard let kind = row.customerKind.flatMap(CustomerChannel.Kind.init(rawValue:)), let url = row.customerURL else {
+                throw VaultError.tampered(table: "notify_settings", id: "1")
+            }
             return CustomerChannel(kind: kind, url: url, interval: row.customerInterval ?? CustomerChannel.defaultInterval)
         }
     }

@@ -20,6 +20,18 @@ public struct RequestSubmission: Codable, Sendable {
         self.proof = proof
     }
 
+    /// Missing members are empty: a body without a code is answered as a wrong code (403),
+    /// whatever else it holds.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        func text(_ key: CodingKeys) -> String { (try? c.decodeIfPresent(String.self, forKey: key)) ?? "" }
+        self.init(selector: text(.selector), auth: text(.auth), sealed: text(.sealed), mac: text(.mac), proof: text(.proof))
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case selector, auth, sealed, mac, proof
+    }
+
     /// A submission made with the code itself (the vendor's side; tests and examples).
     public init(code: RequestCode, sealed: [UInt8]) throws {
         self.init(
@@ -169,6 +181,21 @@ public struct AccessRequestBody: Codable, Sendable, Equatable {
         return body
     }
 
+    /// Whether `name` has letters of more than one of the Latin, Greek and Cyrillic scripts: how
+    /// a look-alike of a known name is written ("Аcme" with a Cyrillic А).
+    static func mixesScripts(_ name: String) -> Bool {
+        var scripts = Set<Int>()
+        for scalar in name.unicodeScalars where scalar.properties.isAlphabetic {
+            switch scalar.value {
+            case 0x41...0x24F, 0x1E00...0x1EFF: scripts.insert(0)
+            case 0x370...0x3FF, 0x1F00...0x1FFF: scripts.insert(1)
+            case 0x400...0x52F, 0x2DE0...0x2DFF, 0xA640...0xA69F: scripts.insert(2)
+            default: break
+            }
+        }
+        return scripts.count > 1
+    }
+
     /// The rules of §2: lengths, a vendor key, known scopes and purpose, a bounded duration.
     public func check() throws {
         func text(_ value: String?, _ name: String, max: Int = 200) throws {
@@ -181,6 +208,9 @@ public struct AccessRequestBody: Codable, Sendable, Equatable {
             }
         }
         try text(vendor.name, "vendor.name")
+        if Self.mixesScripts(vendor.name) {
+            throw VaultError.invalidInput("vendor.name mixes Latin, Greek and Cyrillic letters (a look-alike of another name?)")
+        }
         guard !vendor.name.trimmingCharacters(in: .whitespaces).isEmpty else { throw VaultError.invalidInput("vendor.name is blank") }
         try text(vendor.site, "vendor.site")
         try text(vendor.contact, "vendor.contact")
@@ -250,9 +280,11 @@ enum IPAddressClass: String {
     static func of(_ host: String) -> IPAddressClass? {
         let parts = host.split(separator: ".", omittingEmptySubsequences: false)
         guard let last = parts.last, let first = last.first, first.isNumber else { return nil }
-        let canonical = parts.count == 4 && parts.allSatisfy { part in
-            !part.isEmpty && part.count <= 3 && part.allSatisfy { ("0"..."9").contains($0) } && (part == "0" || !part.hasPrefix("0"))
-        }
+        let canonical =
+            parts.count == 4
+            && parts.allSatisfy { part in
+                !part.isEmpty && part.count <= 3 && part.allSatisfy { ("0"..."9").contains($0) } && (part == "0" || !part.hasPrefix("0"))
+            }
         guard canonical else { return .malformed }
         let o = parts.compactMap { Int($0) }
         guard o.count == 4, o.allSatisfy({ (0...255).contains($0) }) else { return .malformed }
