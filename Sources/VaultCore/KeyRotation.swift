@@ -101,6 +101,20 @@ enum KeyRotation {
                 try transaction.relay.setLink(try keys.sealJSON(state, table: RelayLink.table, id: "1", field: "state"))
             }
 
+            // Request links (their code secrets and answers) and the CLI's decisions on requests.
+            for link in try transaction.requests.links() {
+                let id = Hex.encode(link.selector)
+                let secret = try old.openJSON(RequestLinkSecret.self, link.sealed, table: "request_links", id: id, field: "sealed")
+                try transaction.requests.resealLink(
+                    selector: link.selector, sealed: try keys.sealJSON(secret, table: "request_links", id: id, field: "sealed"))
+            }
+            for row in try transaction.requests.requests() {
+                guard let box = row.decisionSealed else { continue }
+                let decision = try old.openJSON(RequestDecision.self, box, table: "access_requests", id: row.id, field: "decision")
+                try transaction.requests.setDecision(
+                    id: row.id, sealed: try keys.sealJSON(decision, table: "access_requests", id: row.id, field: "decision"))
+            }
+
             // The history: the CLI's entries authenticated under the new key, then one more.
             var cliEntries: [(seq: Int64, hash: [UInt8])] = []
             try transaction.audit.scan { entry in

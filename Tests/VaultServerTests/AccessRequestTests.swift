@@ -222,6 +222,26 @@ import VaultTestSupport
         #expect(try f.vault.grants.list().filter { $0.requestID != nil }.count == 1)
     }
 
+    @Test func aKeyRotationKeepsLinksRequestsAndDecisions() async throws {
+        let f = try Fixture()
+        let vendor = try AskingVendor(link: try f.vault.requests.link(vendor: "Cobalt", expiresIn: 600, endpoint: "https://vault.example"))
+        let other = try AskingVendor(link: try f.vault.requests.link(vendor: nil, expiresIn: 600, endpoint: "https://vault.example"))
+        let (approved, pending) = try await f.app().test(.router) { client in
+            (
+                try #require(try await post(client, try vendor.submission(vendor.body(scopes: ["profile.email"]))).1["id"]),
+                try #require(try await post(client, try other.submission(other.body(scopes: ["profile.email"]))).1["id"])
+            )
+        }
+        _ = try f.vault.requests.approve(id: approved, narrowing: RequestNarrowing())
+        try f.vault.rotateKey(current: try testPassphrase(), new: try testPassphrase())
+        let vault = try Vault.unlock(path: f.dir.file("vault.db"), passphrase: try testPassphrase())
+        #expect(try vault.requests.request(id: approved).status == .approved)
+        #expect(try vault.requests.request(id: approved).linkVendor == "Cobalt")
+        // A request sealed to the retired key still opens, and can be decided.
+        #expect(try vault.requests.request(id: pending).status == .pending)
+        #expect(try vault.requests.deny(id: pending, reason: nil).status == .denied)
+    }
+
     @Test func aRequestStaysReadableAfterItsLinkExpiredAndNewLinksWereMade() async throws {
         let f = try Fixture()
         let vendor = try AskingVendor(link: try f.vault.requests.link(vendor: nil, expiresIn: 60, endpoint: "https://vault.example"))

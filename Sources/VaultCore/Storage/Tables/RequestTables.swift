@@ -177,6 +177,11 @@ struct RequestTables {
         try queueForRelay(row.id)
     }
 
+    /// Replaces the CLI's sealed decision (a key rotation).
+    func setDecision(id: String, sealed: [UInt8]) throws {
+        try db.execute(sql: "UPDATE access_requests SET decision_sealed = ? WHERE id = ?", arguments: [Data(sealed), id])
+    }
+
     /// Stores a request pulled from a relay (the relay's copy; nothing if the vault has it),
     /// and marks its link used, as the relay did.
     func insertPulled(_ row: AccessRequestRow) throws {
