@@ -172,9 +172,16 @@ public final class RelayDatabase: Sendable {
     private let group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
 
     /// Connects lazily, up to `poolSize` connections.
-    public init(location: RelayDatabaseLocation, poolSize: Int = 8, logger: Logger = Logger(label: "vrm.relay.database")) throws {
+    public convenience init(location: RelayDatabaseLocation, poolSize: Int = 8, logger: Logger = Logger(label: "vrm.relay.database")) throws {
+        // What can fail comes first: an initializer that throws after its `Mutex` properties
+        // are set crashes the Swift 6.3 optimizer (release builds) as it undoes them.
+        let configuration = try location.configuration()
+        self.init(location: location, configuration: configuration, poolSize: poolSize, logger: logger)
+    }
+
+    private init(location: RelayDatabaseLocation, configuration: PostgresConnection.Configuration, poolSize: Int, logger: Logger) {
         self.location = location
-        self.configuration = try location.configuration()
+        self.configuration = configuration
         self.logger = logger
         self.size = max(1, poolSize)
         self.available = DispatchSemaphore(value: max(1, poolSize))
