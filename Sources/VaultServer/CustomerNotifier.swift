@@ -36,10 +36,14 @@ public final class CustomerNotifier: Sendable {
     public func tick() async -> [ActivityNotice] {
         let source = self.source
         let now = Millis.from(clock())
+        // Without a channel nothing is read (and what is seen starts again when one is set).
+        guard let channel = (try? await ShareRoutes.offloadThrowing({ try source.channel() })) ?? nil else {
+            batcher.withLock { $0 = NoticeBatcher() }
+            return []
+        }
         let seen = batcher.withLock { $0.seen }
         guard let read = try? await ShareRoutes.offloadThrowing({ try source.read(since: seen) }) else { return [] }
-        let channel = (try? await ShareRoutes.offloadThrowing { try source.channel() }) ?? nil
-        guard let batch = batcher.withLock({ $0.advance(read, interval: channel?.channel.interval, nowMillis: now) }), let channel else { return [] }
+        guard let batch = batcher.withLock({ $0.advance(read, interval: channel.channel.interval, nowMillis: now) }) else { return [] }
         // A failed send keeps the rate limit (it counted as a notice) and drops the batch: the
         // customer's history has every event; the notice is only a nudge.
         _ = await Self.send(batch, to: channel.channel, signer: channel.signer, sender: sender, atMillis: now)

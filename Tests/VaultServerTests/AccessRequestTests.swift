@@ -220,6 +220,9 @@ import VaultTestSupport
         #expect(throws: VaultError.self) { try f.vault.requests.approve(id: id, narrowing: RequestNarrowing()) }
         #expect(throws: VaultError.self) { try f.vault.requests.approve(id: copy, narrowing: RequestNarrowing()) }
         #expect(try f.vault.grants.list().filter { $0.requestID != nil }.count == 1)
+        // The copy can be denied (so the endpoint stops answering it as pending).
+        #expect(try f.vault.requests.deny(id: copy, reason: nil).status == .denied)
+        #expect(try f.vault.requests.request(id: id).status == .approved)
     }
 
     @Test func aKeyRotationKeepsLinksRequestsAndDecisions() async throws {

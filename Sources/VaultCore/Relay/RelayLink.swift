@@ -230,7 +230,6 @@ extension Vault {
 
 /// A request link as the relay gets it: the code's selector and hash, and the expiry.
 public struct RelayLinkPush: Sendable, Equatable {
-    public let queueID: String
     public let selector: [UInt8]
     public let codeHash: [UInt8]
     public let expiresAt: Int64
@@ -296,7 +295,7 @@ extension RelayLink {
                 guard let selector = Hex.decode(String(id.dropFirst(RelayQueueID.linkPrefix.count))),
                     let row = try transaction.requests.link(selector: selector)
                 else { continue }
-                links.append(RelayLinkPush(queueID: id, selector: row.selector, codeHash: row.codeHash, expiresAt: row.expiresAt))
+                links.append(RelayLinkPush(selector: row.selector, codeHash: row.codeHash, expiresAt: row.expiresAt))
             }
             var decisions: [RelayDecisionPush] = []
             for id in requestIDs {

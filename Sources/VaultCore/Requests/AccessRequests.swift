@@ -166,7 +166,8 @@ public struct AccessRequests: Sendable {
         // a second request with one link — a copy the host made — is not another to approve.
         if let answered = link.answered {
             guard answered == row.id else {
-                decision = nil
+                // Only a denial can be this request's own (the CLI's sealed decision says so).
+                if decision?.status != "denied" { decision = nil }
                 return result(
                     .unreadable, body: nil, problem: "another request with the same link (\(answered)) was answered already", link: link,
                     expires: linkRow.expiresAt)
@@ -335,7 +336,11 @@ public struct AccessRequests: Sendable {
         guard let linkRow = try transaction.requests.link(selector: row.linkSelector) else { return }
         let selector = Hex.encode(linkRow.selector)
         var link = try context.keys.openJSON(RequestLinkSecret.self, linkRow.sealed, table: "request_links", id: selector, field: "sealed")
-        guard link.answered == nil else { throw VaultError.conflict("a request with this link (\(link.answered ?? "")) was answered already") }
+        if let answered = link.answered, answered != row.id {
+            // A second request with an answered link (a copy) may be denied: its link keeps its answer.
+            guard status == "denied" else { throw VaultError.conflict("a request with this link (\(answered)) was answered already") }
+            return
+        }
         link.answered = row.id
         link.answer = status
         try transaction.requests.resealLink(

@@ -67,9 +67,22 @@ public enum Webhooks {
 
     /// The event body: `{"data":{"grant_id","share_version"},"timestamp","type":"share.updated"}`.
     public static func shareUpdated(grantID: String, version: Int, atMillis: Int64) -> [UInt8] {
-        Array(
-            "{\"data\":{\"grant_id\":\"\(grantID)\",\"share_version\":\(version)},\"timestamp\":\"\(Timestamp.string(millis: atMillis))\",\"type\":\"share.updated\"}"
-                .utf8)
+        struct Event: Encodable {
+            struct Data: Encodable {
+                var grantID: String
+                var shareVersion: Int
+                enum CodingKeys: String, CodingKey {
+                    case grantID = "grant_id", shareVersion = "share_version"
+                }
+            }
+            var data: Data
+            var timestamp: String
+            var type = "share.updated"
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let event = Event(data: .init(grantID: grantID, shareVersion: version), timestamp: Timestamp.string(millis: atMillis))
+        return Array((try? encoder.encode(event)) ?? Foundation.Data())
     }
 
     /// The notification key from its stored 64-byte libsodium secret (copied into secure memory;

@@ -107,7 +107,8 @@ struct RelayWebhookStore: WebhookStore {
                 try c.query(
                     """
                     UPDATE relay_webhooks SET attempts = attempts + 1, last_status = \(status.map { Int32(clamping: $0) }), last_error = \(error),
-                        next_at = COALESCE(\(next), next_at), delivered_at = \(delivered), stopped_at = \(stopped)
+                        next_at = COALESCE(\(next), next_at), delivered_at = COALESCE(delivered_at, \(delivered)),
+                        stopped_at = COALESCE(stopped_at, \(stopped))
                     WHERE id = \(delivery.id)
                     """)
             }
@@ -134,7 +135,9 @@ struct RelayWebhookStore: WebhookStore {
                     status: status, error: next == nil ? "\(error); gave up after 24 hours" : error, next: next, delivered: nil,
                     stopped: next == nil ? nowMillis : nil)
             }
-            try c.query("DELETE FROM relay_webhooks WHERE COALESCE(delivered_at, stopped_at) < \(nowMillis - 7 * 86_400_000)")
+            // A 410 stays on record: it is what keeps the grant's later events from being made.
+            try c.query(
+                "DELETE FROM relay_webhooks WHERE COALESCE(delivered_at, stopped_at) < \(nowMillis - 7 * 86_400_000) AND COALESCE(last_status, 0) <> 410")
         }
     }
 }

@@ -99,7 +99,7 @@ extension RelayDatabase {
                     """
                     INSERT INTO relay_request_links (selector, vault_id, code_hash, expires_at) VALUES (\(Data(selector)), \(Data(vaultID)), \(Data(hash)), \(link.expiresAt))
                     ON CONFLICT (selector) DO UPDATE SET code_hash = EXCLUDED.code_hash, expires_at = EXCLUDED.expires_at
-                    WHERE relay_request_links.vault_id = EXCLUDED.vault_id AND relay_request_links.used_at IS NULL
+                    WHERE relay_request_links.vault_id = EXCLUDED.vault_id
                     """)
                 guard stored.metadata.rows == 1 else { throw RelayError.invalidGrant("a request link's selector is taken") }
             }

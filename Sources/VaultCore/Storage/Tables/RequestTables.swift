@@ -157,11 +157,6 @@ struct RequestTables {
         try Row.fetchAll(db, sql: "SELECT * FROM access_requests ORDER BY received_at DESC, id").map(Self.request)
     }
 
-    /// Whether a request with this id exists.
-    func requestExists(id: String) throws -> Bool {
-        try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM access_requests WHERE id = ?)", arguments: [id]) ?? false
-    }
-
     /// Records the CLI's decision: the columns the endpoint answers from, and the sealed copy
     /// the CLI trusts.
     func decide(_ row: AccessRequestRow) throws {
@@ -237,10 +232,6 @@ struct NotifyTables {
         try db.execute(sql: "INSERT OR REPLACE INTO grant_notify (grant_id, url) VALUES (?, ?)", arguments: [grantID, url])
     }
 
-    func grantURL(grantID: String) throws -> String? {
-        try String.fetchOne(db, sql: "SELECT url FROM grant_notify WHERE grant_id = ?", arguments: [grantID])
-    }
-
     /// Queues an event for the grant's webhook, if it has one — unless a linked relay serves
     /// the grant (it makes the event itself when the push brings the version), or the webhook
     /// answered 410 Gone (no more events for this grant).
@@ -282,11 +273,6 @@ struct NotifyTables {
         ).map(Self.event)
     }
 
-    /// When the next undelivered event is due; nil when none waits.
-    func nextDue() throws -> Int64? {
-        try Int64.fetchOne(db, sql: "SELECT min(next_at) FROM notify_outbox WHERE delivered_at IS NULL AND stopped_at IS NULL")
-    }
-
     /// A grant's events, newest first.
     func events(grantID: String, limit: Int = 20) throws -> [NotifyOutboxRow] {
         try Row.fetchAll(
@@ -301,7 +287,7 @@ struct NotifyTables {
         try db.execute(
             sql: """
                 UPDATE notify_outbox SET attempts = attempts + 1, last_status = ?, last_error = ?, next_at = coalesce(?, next_at),
-                    delivered_at = ?, stopped_at = ? WHERE id = ?
+                    delivered_at = coalesce(delivered_at, ?), stopped_at = coalesce(stopped_at, ?) WHERE id = ?
                 """, arguments: [status, error, nextAt, deliveredAt, stoppedAt, id])
     }
 
@@ -315,7 +301,8 @@ struct NotifyTables {
     /// Deletes events delivered or stopped before `beforeMillis`.
     func prune(before beforeMillis: Int64) throws {
         try db.execute(
-            sql: "DELETE FROM notify_outbox WHERE coalesce(delivered_at, stopped_at) < ?", arguments: [beforeMillis])
+            sql: "DELETE FROM notify_outbox WHERE coalesce(delivered_at, stopped_at) < ? AND coalesce(last_status, 0) != 410",
+            arguments: [beforeMillis])
     }
 
     func settings() throws -> NotifySettingsRow? {
