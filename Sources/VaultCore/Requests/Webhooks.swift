@@ -85,6 +85,35 @@ public enum Webhooks {
         return Array((try? encoder.encode(event)) ?? Foundation.Data())
     }
 
+    /// What an attempt's result writes to its event, at either endpoint.
+    public struct Outcome: Sendable, Equatable {
+        public let status: Int?
+        public let error: String?
+        public let nextAt: Int64?
+        public let deliveredAt: Int64?
+        public let stoppedAt: Int64?
+        /// The grant's other undelivered events stop too (410, or the grant ended).
+        public let stopsGrant: Bool
+    }
+
+    public static func outcome(of result: WebhookResult, for delivery: WebhookDelivery, nowMillis: Int64) -> Outcome {
+        func stopped(_ status: Int?, _ error: String, grant: Bool) -> Outcome {
+            Outcome(status: status, error: error, nextAt: nil, deliveredAt: nil, stoppedAt: nowMillis, stopsGrant: grant)
+        }
+        switch result {
+        case .delivered(let status):
+            return Outcome(status: status, error: nil, nextAt: nil, deliveredAt: nowMillis, stoppedAt: nil, stopsGrant: false)
+        case .gone: return stopped(410, "410 Gone: no more events for this grant", grant: true)
+        case .grantEnded: return stopped(nil, "not sent: the grant ended", grant: true)
+        case .noKey: return stopped(nil, "not sent: the vault has no notification key", grant: false)
+        case .failed(let status, let error):
+            let next = nextAttempt(attempts: delivery.attempts.saturatingAdd(1), createdAt: delivery.createdAt, nowMillis: nowMillis)
+            return Outcome(
+                status: status, error: next == nil ? "\(error); gave up after 24 hours" : error, nextAt: next, deliveredAt: nil,
+                stoppedAt: next == nil ? nowMillis : nil, stopsGrant: false)
+        }
+    }
+
     /// The notification key from its stored 64-byte libsodium secret (copied into secure memory;
     /// `bytes` is wiped); nil when it has the wrong length.
     public static func signer(_ bytes: [UInt8]) throws -> SigningKeyPair? {
@@ -171,26 +200,11 @@ public struct VaultWebhookStore: WebhookStore {
     public func record(_ delivery: WebhookDelivery, result: WebhookResult, nowMillis: Int64) throws {
         try database.write { transaction in
             let notify = transaction.notify
-            switch result {
-            case .delivered(let status):
-                try notify.recordAttempt(id: delivery.id, status: status, error: nil, nextAt: nil, deliveredAt: nowMillis, stoppedAt: nil)
-            case .gone:
-                try notify.recordAttempt(
-                    id: delivery.id, status: 410, error: "410 Gone: no more events for this grant", nextAt: nil, deliveredAt: nil, stoppedAt: nowMillis)
-                try notify.stopGrant(grantID: delivery.grantID, atMillis: nowMillis)
-            case .grantEnded:
-                try notify.recordAttempt(id: delivery.id, status: nil, error: "not sent: the grant ended", nextAt: nil, deliveredAt: nil, stoppedAt: nowMillis)
-                try notify.stopGrant(grantID: delivery.grantID, atMillis: nowMillis)
-            case .noKey:
-                try notify.recordAttempt(
-                    id: delivery.id, status: nil, error: "not sent: the vault has no notification key", nextAt: nil, deliveredAt: nil,
-                    stoppedAt: nowMillis)
-            case .failed(let status, let error):
-                let next = Webhooks.nextAttempt(attempts: delivery.attempts.saturatingAdd(1), createdAt: delivery.createdAt, nowMillis: nowMillis)
-                try notify.recordAttempt(
-                    id: delivery.id, status: status, error: next == nil ? "\(error); gave up after 24 hours" : error, nextAt: next,
-                    deliveredAt: nil, stoppedAt: next == nil ? nowMillis : nil)
-            }
+            let outcome = Webhooks.outcome(of: result, for: delivery, nowMillis: nowMillis)
+            try notify.recordAttempt(
+                id: delivery.id, status: outcome.status, error: outcome.error, nextAt: outcome.nextAt, deliveredAt: outcome.deliveredAt,
+                stoppedAt: outcome.stoppedAt)
+            if outcome.stopsGrant { try notify.stopGrant(grantID: delivery.grantID, atMillis: nowMillis) }
             try notify.prune(before: nowMillis.saturatingSubtract(7 * 86_400_000))
         }
     }

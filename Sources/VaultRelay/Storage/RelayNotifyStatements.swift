@@ -102,38 +102,21 @@ struct RelayWebhookStore: WebhookStore {
     }
 
     func record(_ delivery: WebhookDelivery, result: WebhookResult, nowMillis: Int64) throws {
+        let outcome = Webhooks.outcome(of: result, for: delivery, nowMillis: nowMillis)
         try database.withConnection { c in
-            func update(status: Int?, error: String?, next: Int64?, delivered: Int64?, stopped: Int64?) throws {
+            try c.query(
+                """
+                UPDATE relay_webhooks SET attempts = attempts + 1, last_status = \(outcome.status.map { Int32(clamping: $0) }),
+                    last_error = \(outcome.error), next_at = COALESCE(\(outcome.nextAt), next_at),
+                    delivered_at = COALESCE(delivered_at, \(outcome.deliveredAt)), stopped_at = COALESCE(stopped_at, \(outcome.stoppedAt))
+                WHERE id = \(delivery.id)
+                """)
+            if outcome.stopsGrant {
                 try c.query(
                     """
-                    UPDATE relay_webhooks SET attempts = attempts + 1, last_status = \(status.map { Int32(clamping: $0) }), last_error = \(error),
-                        next_at = COALESCE(\(next), next_at), delivered_at = COALESCE(delivered_at, \(delivered)),
-                        stopped_at = COALESCE(stopped_at, \(stopped))
-                    WHERE id = \(delivery.id)
+                    UPDATE relay_webhooks SET stopped_at = \(nowMillis) WHERE grant_id = \(delivery.grantID)
+                        AND vault_id = (SELECT vault_id FROM relay_webhooks WHERE id = \(delivery.id)) AND delivered_at IS NULL AND stopped_at IS NULL
                     """)
-            }
-            switch result {
-            case .delivered(let status): try update(status: status, error: nil, next: nil, delivered: nowMillis, stopped: nil)
-            case .gone, .grantEnded, .noKey:
-                let (status, error): (Int?, String) =
-                    switch result {
-                    case .gone: (410, "410 Gone: no more events for this grant")
-                    case .grantEnded: (nil, "not sent: the grant ended")
-                    default: (nil, "not sent: the vault has no notification key")
-                    }
-                try update(status: status, error: error, next: nil, delivered: nil, stopped: nowMillis)
-                if result != .noKey {
-                    try c.query(
-                        """
-                        UPDATE relay_webhooks SET stopped_at = \(nowMillis) WHERE grant_id = \(delivery.grantID)
-                            AND vault_id = (SELECT vault_id FROM relay_webhooks WHERE id = \(delivery.id)) AND delivered_at IS NULL AND stopped_at IS NULL
-                        """)
-                }
-            case .failed(let status, let error):
-                let next = Webhooks.nextAttempt(attempts: delivery.attempts.saturatingAdd(1), createdAt: delivery.createdAt, nowMillis: nowMillis)
-                try update(
-                    status: status, error: next == nil ? "\(error); gave up after 24 hours" : error, next: next, delivered: nil,
-                    stopped: next == nil ? nowMillis : nil)
             }
             // A 410 stays on record: it is what keeps the grant's later events from being made.
             try c.query(
