@@ -70,7 +70,8 @@ import VaultTestSupport
             let channel = CustomerChannel(kind: .webhook, url: "http://127.0.0.1:\(port)/hook/mine", interval: 10)
             try f.vault.notifications.set(channel)
             #expect(try f.vault.notifications.channel() == channel)
-            let sent = await CustomerNotifier.sendTest(to: channel, signer: try f.vault.notifications.signer())
+            // A generous deadline: the test process can be starved of threads by its neighbours.
+            let sent = await CustomerNotifier.sendTest(to: channel, signer: try f.vault.notifications.signer(), timeout: 60)
             #expect((try? sent.get()) == 204)
             let delivery = try #require(listener.deliveries.first)
             let key = try #require(try f.vault.notifications.signer()?.publicKey)

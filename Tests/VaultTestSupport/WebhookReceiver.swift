@@ -13,8 +13,12 @@ public final class WebhookReceiver: @unchecked Sendable {
     private var received: [Delivery] = []
     private var refusals = 0
     private var refusedPath: String?
+    private var slowReleased = false
 
     public init() {}
+
+    /// Lets the held `slow` answers go (they are otherwise held for up to 120 s).
+    public func releaseSlow() { lock.withLock { slowReleased = true } }
 
     public var deliveries: [Delivery] { lock.withLock { received } }
     /// Answers 503 to the next `count` deliveries (to `/hook/PATH` only, when given).
@@ -36,7 +40,8 @@ public final class WebhookReceiver: @unchecked Sendable {
     }
 
     /// A server on 127.0.0.1, a port picked for it: `POST /hook/KIND` records the delivery and
-    /// answers 204 (410 for `gone`; after 12 s for `slow`; 200 and 64 MiB for `big`), or 503
+    /// answers 204 (410 for `gone`; for `slow`, only once `releaseSlow()` was called or after
+    /// 120 s; 200 and 64 MiB for `big`), or 503
     /// while refusing.
     public var app: some ApplicationProtocol {
         let router = Router()
@@ -57,8 +62,9 @@ public final class WebhookReceiver: @unchecked Sendable {
             switch kind {
             case "gone": return Response(status: .gone)
             case "slow":
-                // Answers after 12 s: the sender must give up first.
-                try? await Task.sleep(for: .seconds(12))
+                // Held until released: the sender must give up first.
+                let until = Date().addingTimeInterval(120)
+                while Date() < until, !self.lock.withLock({ self.slowReleased }) { try? await Task.sleep(for: .milliseconds(100)) }
                 return Response(status: .noContent)
             case "big":
                 // 64 MiB the sender must not read.
