@@ -78,12 +78,25 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "VaultUI",
+            dependencies: [
+                "VaultCore",
+                "VaultCrypto",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
             name: "VaultCLI",
             dependencies: [
                 "VaultCore",
                 "VaultCrypto",
                 "VaultServer",
                 "VaultRelay",
+                "VaultUI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -147,6 +160,14 @@ let package = Package(
         .testTarget(
             name: "VaultCLITests",
             dependencies: ["VaultCLI", "VaultCore", "VaultCrypto", "VaultTestSupport", "vrm", "vrm-fuzz"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "VaultUITests",
+            dependencies: [
+                "VaultUI", "VaultCore", "VaultCrypto", "VaultTestSupport", "vrm",
+                .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(

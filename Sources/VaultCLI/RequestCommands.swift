@@ -196,14 +196,6 @@ struct RequestCommand: AsyncParsableCommand {
         }
     }
 
-    /// A duration in words: "30 days", "12 hours", "90 seconds".
-    static func duration(_ seconds: Int64) -> String {
-        let (unit, size): (String, Int64) =
-            seconds % 86_400 == 0 ? ("day", 86_400) : seconds % 3600 == 0 ? ("hour", 3600) : seconds % 60 == 0 ? ("minute", 60) : ("second", 1)
-        let count = seconds / size
-        return "\(count) \(unit)\(count == 1 ? "" : "s")"
-    }
-
     static func describe(_ r: AccessRequest, grant: Grant?, now: Date) -> String {
         var lines = ["Access request \(Terminal.bold(r.id))", "  status:    \(r.status.rawValue)", "  received:  \(Terminal.time(r.receivedAt))"]
         if let hint = r.linkVendor { lines.append("  link for:  \(hint) (whom you made the link for)") }
@@ -213,7 +205,9 @@ struct RequestCommand: AsyncParsableCommand {
             lines.append("  scopes:    \(body.scopes.joined(separator: ", "))")
             let purpose = (try? Purpose.parse(body.purpose)).map { "\($0.rawValue) — \($0.meaning)" } ?? body.purpose
             lines.append("  purpose:   \(purpose)")
-            lines.append("  asks for:  \(duration(body.expiresIn)) from approval, \(body.maxUses.map { "at most \($0) uses" } ?? "unlimited uses")")
+            lines.append(
+                "  asks for:  \(AccessRequestBody.words(forDuration: body.expiresIn)) from approval, \(body.maxUses.map { "at most \($0) uses" } ?? "unlimited uses")"
+            )
             if let terms = body.terms { lines.append("  terms:     \([terms.id, terms.url].compactMap { $0 }.joined(separator: " "))") }
             if let url = body.notifyURL { lines.append("  webhook:   \(url) (told when the share changes; no data)") }
         }

@@ -32,7 +32,7 @@ public struct VRM: AsyncParsableCommand {
             CaseCommand.self,
             VendorKeyCommand.self, GrantCommand.self, RequestCommand.self, NotifyCommand.self, AuditCommand.self, ReportCommand.self, ExportCommand.self,
             ImportAllCommand.self,
-            ServeCommand.self, RelayCommand.self, RedeemCommand.self, DemoCommand.self,
+            ServeCommand.self, UICommand.self, RelayCommand.self, RedeemCommand.self, DemoCommand.self,
         ])
 
     public init() {}

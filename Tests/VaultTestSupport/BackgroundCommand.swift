@@ -7,19 +7,23 @@ public final class BackgroundCommand: @unchecked Sendable {
     let process = Process()
     public let port: Int
     let logPath: String
+    let outPath: String
 
     public struct Failed: Error, CustomStringConvertible {
         public let description: String
     }
 
     public init(_ runner: CLIRunner, _ args: [String], env: [String: String] = [:], name: String = "server") throws {
-        logPath = runner.dir.file("\(name)-\(UUID().uuidString.prefix(8)).log")
+        let stem = runner.dir.file("\(name)-\(UUID().uuidString.prefix(8))")
+        logPath = stem + ".log"
+        outPath = stem + ".out"
         FileManager.default.createFile(atPath: logPath, contents: nil)
+        FileManager.default.createFile(atPath: outPath, contents: nil)
         process.executableURL = URL(fileURLWithPath: CLIRunner.binary)
         process.arguments = args
         process.environment = runner.environment(env)
         process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
+        process.standardOutput = FileHandle(forWritingAtPath: outPath)
         process.standardError = FileHandle(forWritingAtPath: logPath)
         try process.run()
         let deadline = Date().addingTimeInterval(60)
@@ -45,6 +49,19 @@ public final class BackgroundCommand: @unchecked Sendable {
 
     /// What it wrote to stderr so far.
     public var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+    /// What it wrote to stdout so far.
+    public var out: String { (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "" }
+    public var isRunning: Bool { process.isRunning }
+    public var pid: Int32 { process.processIdentifier }
+    public var exitStatus: Int32? { process.isRunning ? nil : process.terminationStatus }
+
+    /// Sends `signal` and waits (up to `seconds`) for the exit; true when it exited.
+    public func signal(_ signal: Int32, waitingUpTo seconds: Double = 30) -> Bool {
+        kill(process.processIdentifier, signal)
+        let deadline = Date().addingTimeInterval(seconds)
+        while process.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        return !process.isRunning
+    }
 
     public func stop() {
         guard process.isRunning else { return }

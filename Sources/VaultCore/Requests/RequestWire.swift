@@ -299,3 +299,13 @@ enum IPAddressClass: String {
         }
     }
 }
+
+extension AccessRequestBody {
+    /// A duration in words, in its largest whole unit: "30 days", "12 hours", "90 seconds".
+    public static func words(forDuration seconds: Int64) -> String {
+        let (unit, size): (String, Int64) =
+            seconds % 86_400 == 0 ? ("day", 86_400) : seconds % 3600 == 0 ? ("hour", 3600) : seconds % 60 == 0 ? ("minute", 60) : ("second", 1)
+        let count = seconds / size
+        return "\(count) \(unit)\(count == 1 ? "" : "s")"
+    }
+}

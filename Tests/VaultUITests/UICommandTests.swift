@@ -1,0 +1,56 @@
+import Foundation
+import Testing
+import VaultTestSupport
+
+/// `vrm ui` as a user runs it: the link it prints, the loopback server, the way it stops.
+@Suite struct UICommandTests {
+    @Test func vrmUIPrintsALinkThatWorksOnceAndStopsOnCtrlC() async throws {
+        let cli = CLIRunner()
+        let env = try await blocking { try cli.initVault(passphrase: "velvet tractor mango quietly") }
+        let added = try await blocking { try cli.run(["vendor", "add", "Acme Outdoor"], env: env) }
+        #expect(added.status == 0)
+        // DISPLAY set: --no-open must still keep it from starting anything.
+        let ui = try await blocking {
+            try BackgroundCommand(cli, ["ui", "--no-open", "--idle", "30s"], env: env.merging(["DISPLAY": ":99"]) { $1 }, name: "ui")
+        }
+        var link = ""
+        for _ in 0..<200 where link.isEmpty {
+            if let line = ui.out.split(separator: "\n").first(where: { $0.contains("?k=") }) { link = String(line.split(separator: " ").last ?? "") }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(link.hasPrefix("http://127.0.0.1:\(ui.port)/?k="))
+        #expect(ui.log.contains("listening on http://127.0.0.1:\(ui.port)/") && !ui.log.contains("?k="))
+        let target = String(link.dropFirst("http://127.0.0.1:\(ui.port)".count))
+        let host = "127.0.0.1:\(ui.port)"
+        let first = try await blocking { try RawHTTP.send(port: ui.port, target: target, headers: [("Host", host)]) }
+        #expect(first.status == 303)
+        let cookie = String((first.headers["set-cookie"] ?? "").prefix { $0 != ";" })
+        let page = try await blocking { try RawHTTP.send(port: ui.port, target: "/relationships", headers: [("Host", host), ("Cookie", cookie)]) }
+        #expect(page.status == 200 && page.body.contains("Acme Outdoor"))
+        let second = try await blocking { try RawHTTP.send(port: ui.port, target: target, headers: [("Host", host)]) }
+        #expect(second.status == 403)
+        // The secret is in no process's arguments.
+        let cmdline = (try? String(contentsOfFile: "/proc/\(ui.pid)/cmdline", encoding: .utf8)) ?? ""
+        #expect(!cmdline.isEmpty && !cmdline.contains(String(target.dropFirst(4))))
+        // Ctrl-C: a clean stop.
+        #expect(try await blocking { ui.signal(SIGINT) })
+        #expect(ui.exitStatus == 0)
+        #expect(ui.log.contains("vrm ui: stopped."))
+    }
+
+    @Test func badOptionsAWrongPassphraseAndNoVaultAreClearErrors() async throws {
+        let cli = CLIRunner()
+        let env = try await blocking { try cli.initVault(passphrase: "velvet tractor mango quietly") }
+        for (args, status, words) in [
+            (["ui", "--idle", "1s"], Int32(2), "--idle must be"), (["ui", "--port", "70000"], 2, "--port must be"),
+            (["ui", "--idle", "soon"], 2, "--idle must be"),
+        ] {
+            let result = try await blocking { try cli.run(args, env: env) }
+            #expect(result.status == status && result.err.contains(words), "\(args): \(result.err)")
+        }
+        let wrong = try await blocking { try cli.run(["ui", "--no-open", "--passphrase-file", cli.writePassphrase("not it", name: "wrong")]) }
+        #expect(wrong.status == 3 && !wrong.out.contains("?k="))
+        let none = try await blocking { try cli.run(["ui", "--no-open"], env: env.merging(["VRM_VAULT": cli.dir.file("missing.db")]) { $1 }) }
+        #expect(none.status == 5 && none.err.contains("no vault"))
+    }
+}
