@@ -88,11 +88,12 @@ import VaultUI
             // Every field a person fills in has a label, on every form the dashboard has.
             for page in ["/history", "/requests/\(f.requestID)/approve", "/requests/\(f.requestID)/deny", "/cases/\(f.laterCase.id)/close"] {
                 try await browser.go(running.origin + page)
-                let unlabelled = try await browser.execute(
-                    """
-                    return Array.from(document.querySelectorAll('input:not([type=hidden]), select, textarea')).filter(e => \
-                    !(e.labels && e.labels.length) && !e.getAttribute('aria-label')).length
-                    """) as? Int
+                let unlabelled =
+                    try await browser.execute(
+                        """
+                        return Array.from(document.querySelectorAll('input:not([type=hidden]), select, textarea')).filter(e => \
+                        !(e.labels && e.labels.length) && !e.getAttribute('aria-label')).length
+                        """) as? Int
                 #expect(unlabelled == 0, "\(page): \(unlabelled ?? -1) fields without a label")
                 try Self.save(try await browser.screenshot(), "form-" + (page.split(separator: "/").last.map(String.init) ?? "page"))
             }
