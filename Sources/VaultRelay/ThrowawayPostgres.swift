@@ -142,8 +142,10 @@ public final class ThrowawayPostgres: Sendable {
     }
 
     /// Until `pg_isready` says the server accepts connections (it answers "starting up" first).
+    /// Up to 3 minutes: a 2-core machine running the whole test suite (headless browsers, other
+    /// clusters) has taken over a minute to start one.
     private func waitUntilReady() throws {
-        let deadline = Date().addingTimeInterval(60)
+        let deadline = Date().addingTimeInterval(180)
         while Date() < deadline {
             if FileManager.default.fileExists(atPath: "\(directory)/.s.PGSQL.\(port)"),
                 (try? run("'\(binaries)/pg_isready' -q -h 127.0.0.1 -p \(port) -U vrm -d postgres")) != nil
@@ -153,7 +155,7 @@ public final class ThrowawayPostgres: Sendable {
             Thread.sleep(forTimeInterval: 0.05)
         }
         let log = (try? String(contentsOfFile: "\(directory)/server.log", encoding: .utf8)) ?? ""
-        throw Unavailable(description: "PostgreSQL did not come up within 60 s: \(log.suffix(600))")
+        throw Unavailable(description: "PostgreSQL did not come up within 180 s: \(log.suffix(600))")
     }
 
     /// A port nothing listens on now.

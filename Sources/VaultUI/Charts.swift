@@ -14,19 +14,15 @@ enum Charts {
 
     /// Vertical bars, one per label, scaled to the largest.
     static func bars(_ bars: [Bar], title: String, description: String, id: String) -> String {
-        let width = 640.0, height = 240.0, left = 56.0, bottom = 44.0, top = 12.0, right = 8.0
-        let plotWidth = width - left - right, plotHeight = height - top - bottom
+        let frame = Frame(width: 640, height: 240, left: 56, bottom: 44, top: 12)
+        let (width, height, left, bottom, top, right) = (frame.width, frame.height, frame.left, frame.bottom, frame.top, frame.right)
+        let plotWidth = frame.plotWidth, plotHeight = frame.plotHeight
         let maximum = max(bars.map(\.value).max() ?? 0, 0)
         let scale = maximum > 0 ? plotHeight / maximum : 0
         let slot = bars.isEmpty ? plotWidth : plotWidth / Double(bars.count)
         let barWidth = min(max(2, slot * 0.7), 56)
-        var svg = """
-            <svg class="chart" viewBox="0 0 \(HTML.number(width)) \(HTML.number(height))" role="img" aria-labelledby="\(id)-t \(id)-d" xmlns="http://www.w3.org/2000/svg">\
-            <title id="\(id)-t">\(HTML.text(title))</title><desc id="\(id)-d">\(HTML.text(description))</desc>
-            """
+        var svg = frame.open(title: title, description: description, id: id)
         // Axis and three gridline labels: 0, half, the maximum.
-        svg +=
-            "<line class=\"axis\" x1=\"\(HTML.number(left))\" y1=\"\(HTML.number(top + plotHeight))\" x2=\"\(HTML.number(width - right))\" y2=\"\(HTML.number(top + plotHeight))\"/>"
         for fraction in [0.0, 0.5, 1.0] where maximum > 0 {
             let y = top + plotHeight - fraction * plotHeight
             svg += "<line class=\"axis\" x1=\"\(HTML.number(left))\" y1=\"\(HTML.number(y))\" x2=\"\(HTML.number(width - right))\" y2=\"\(HTML.number(y))\"/>"
@@ -55,18 +51,14 @@ enum Charts {
 
     /// Stacked columns: one per bucket, one colour class per series.
     static func stacked(_ stacks: [Stack], series: [(key: String, label: String)], title: String, description: String, id: String) -> String {
-        let width = 640.0, height = 180.0, left = 36.0, bottom = 36.0, top = 8.0, right = 8.0
-        let plotWidth = width - left - right, plotHeight = height - top - bottom
+        let frame = Frame(width: 640, height: 180, left: 36, bottom: 36, top: 8)
+        let (height, left, bottom, top) = (frame.height, frame.left, frame.bottom, frame.top)
+        let plotWidth = frame.plotWidth, plotHeight = frame.plotHeight
         let maximum = Double(stacks.map { $0.counts.values.reduce(0, +) }.max() ?? 0)
         let scale = maximum > 0 ? plotHeight / maximum : 0
         let slot = stacks.isEmpty ? plotWidth : plotWidth / Double(stacks.count)
         let barWidth = min(max(1.5, slot * 0.75), 40)
-        var svg = """
-            <svg class="chart" viewBox="0 0 \(HTML.number(width)) \(HTML.number(height))" role="img" aria-labelledby="\(id)-t \(id)-d" xmlns="http://www.w3.org/2000/svg">\
-            <title id="\(id)-t">\(HTML.text(title))</title><desc id="\(id)-d">\(HTML.text(description))</desc>
-            """
-        svg +=
-            "<line class=\"axis\" x1=\"\(HTML.number(left))\" y1=\"\(HTML.number(top + plotHeight))\" x2=\"\(HTML.number(width - right))\" y2=\"\(HTML.number(top + plotHeight))\"/>"
+        var svg = frame.open(title: title, description: description, id: id)
         if maximum > 0 {
             svg += "<text x=\"\(HTML.number(left - 4))\" y=\"\(HTML.number(top + 10))\" text-anchor=\"end\">\(Int(maximum))</text>"
             svg += "<text x=\"\(HTML.number(left - 4))\" y=\"\(HTML.number(top + plotHeight))\" text-anchor=\"end\">0</text>"
@@ -89,6 +81,21 @@ enum Charts {
             }
         }
         return svg + "</svg>"
+    }
+
+    /// A chart's drawing area: the SVG element with its title and description, and the baseline.
+    struct Frame {
+        var width: Double, height: Double, left: Double, bottom: Double, top: Double, right = 8.0
+        var plotWidth: Double { width - left - right }
+        var plotHeight: Double { height - top - bottom }
+
+        func open(title: String, description: String, id: String) -> String {
+            """
+            <svg class="chart" viewBox="0 0 \(HTML.number(width)) \(HTML.number(height))" role="img" aria-labelledby="\(id)-t \(id)-d" xmlns="http://www.w3.org/2000/svg">\
+            <title id="\(id)-t">\(HTML.text(title))</title><desc id="\(id)-d">\(HTML.text(description))</desc>\
+            <line class="axis" x1="\(HTML.number(left))" y1="\(HTML.number(top + plotHeight))" x2="\(HTML.number(width - right))" y2="\(HTML.number(top + plotHeight))"/>
+            """
+        }
     }
 
     /// 1234.5 → "1.2k"; axis labels only (the bars' titles carry the exact amounts).

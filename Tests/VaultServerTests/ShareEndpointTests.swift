@@ -492,22 +492,10 @@ enum RawHTTP {
     /// Sends `bytes` in one write on a new connection to 127.0.0.1:`port`, then reads until
     /// `expecting` responses (with Content-Length bodies) have arrived; gives up after 90 s.
     static func exchange(port: Int, send bytes: [UInt8], expecting: Int) throws -> [Response] {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw Failure(description: "socket failed") }
-        defer { close(fd) }
         // Generous: on 2 cores the other suites' blocking work can hold the cooperative pool for seconds.
-        var timeout = timeval(tv_sec: 90, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else { throw Failure(description: "connect failed") }
-        let sent = bytes.withUnsafeBytes { Foundation.send(fd, $0.baseAddress, $0.count, 0) }
-        guard sent == bytes.count else { throw Failure(description: "short send") }
+        let fd = try VaultTestSupport.RawHTTP.connection(port: port, timeout: 90)
+        defer { close(fd) }
+        try VaultTestSupport.RawHTTP.write(bytes, to: fd)
         var buffer: [UInt8] = []
         var responses: [Response] = []
         var chunk = [UInt8](repeating: 0, count: 65_536)
