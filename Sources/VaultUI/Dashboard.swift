@@ -42,8 +42,8 @@ public enum DashboardStop: Sendable, Equatable {
 }
 
 /// `vrm ui`: a local web dashboard over an unlocked vault (Specs/dashboard.md). Listens on
-/// 127.0.0.1 only, answers only requests for its own host and port that carry its session
-/// (from the one-time link), and performs an action only for a same-origin POST with the
+/// 127.0.0.1 only, answers only requests for its own host and port under its session's path
+/// (which the one-time link leads to), and performs an action only for a same-origin POST with the
 /// page token of the form that asks for it.
 public final class Dashboard: Sendable {
     let vault: Vault
@@ -77,8 +77,10 @@ public final class Dashboard: Sendable {
         let router = Router()
         router.add(middleware: DashboardGuard(dashboard: self))
         DashboardRoutes(dashboard: self).register(on: router)
+        // A connection that sends nothing for 15 s is closed (a half-sent request holds nothing).
         let app = Application(
-            router: router, configuration: .init(address: .hostname("127.0.0.1", port: options.port), serverName: nil),
+            router: router, server: .http1(configuration: .init(idleTimeout: .seconds(15))),
+            configuration: .init(address: .hostname("127.0.0.1", port: options.port), serverName: nil),
             onServerRunning: { [boundPort, secret] channel in
                 guard let port = channel.localAddress?.port else { return }
                 boundPort.set(port)
@@ -112,8 +114,6 @@ public final class Dashboard: Sendable {
     /// The origin the pages are served from, once the port is known.
     var origin: String? { boundPort.get().map { "http://127.0.0.1:\($0)" } }
     var host: String? { boundPort.get().map { "127.0.0.1:\($0)" } }
-    /// Per port: two dashboards on one machine keep their sessions apart (cookies ignore ports).
-    var cookieName: String { "vrm_ui_\(boundPort.get() ?? 0)" }
 }
 
 /// The secret's text until the link is handed out; wiped then.

@@ -6,8 +6,9 @@ import NIOCore
 /// In front of every route (Specs/dashboard.md §2):
 /// 1. the Host header must name this server (`127.0.0.1:PORT`): a page from a rebound DNS name
 ///    is refused (421) before anything else;
-/// 2. a request must carry the session cookie, except the one-time link itself and the
-///    stylesheet and icon (403 otherwise);
+/// 2. a request must be for a path under its session, `/s/SESSION/…`, except the one-time link
+///    itself and the stylesheet and icon (403 otherwise): the session is a capability in the
+///    path, not a cookie, because browsers send a host's cookies to all of its ports;
 /// 3. a POST must come from this origin (`Origin`, or `Sec-Fetch-Site: same-origin` when a
 ///    browser sends no Origin) — the page token is then checked by the route itself;
 /// and every answer, refusals included, carries the security headers: a Content-Security-Policy
@@ -57,9 +58,12 @@ struct DashboardGuard: RouterMiddleware {
                 message: "This dashboard answers only at http://\(host)/ (a request for another host name is refused against DNS rebinding).")
         }
         let path = request.uri.path
-        if path == "/assets/style.css" || path == "/assets/icon.svg" { return try await next(request, context) }
+        guard request.method == .get || request.method == .post else {
+            return Pages.refusal(status: .methodNotAllowed, title: "Not allowed", message: "Only GET and POST are answered.")
+        }
+        if path == "/assets/style.css" || path == "/assets/icon.svg" || path == "/favicon.ico" { return try await next(request, context) }
         if request.method == .get, path == "/", request.uri.queryParameters["k"] != nil { return try await next(request, context) }
-        guard dashboard.session.checkSession(Self.cookie(named: dashboard.cookieName, in: request.headers)) else {
+        guard dashboard.session.checkSession(Self.session(in: path)) else {
             return Pages.refusal(
                 status: .forbidden, title: "Not signed in",
                 message: "Open the link `vrm ui` printed (each link works once), or run `vrm ui` again.")
@@ -73,22 +77,14 @@ struct DashboardGuard: RouterMiddleware {
             guard sameOrigin else {
                 return Pages.refusal(status: .forbidden, title: "Refused", message: "An action must come from the dashboard's own pages.")
             }
-        } else if request.method != .get && request.method != .head {
-            return Pages.refusal(status: .methodNotAllowed, title: "Not allowed", message: "Only GET and POST are answered.")
         }
         return try await next(request, context)
     }
 
-    /// The value of cookie `name` (the first one; at most 4 KiB of header looked at).
-    static func cookie(named name: String, in headers: HTTPFields) -> String? {
-        for header in headers[values: .cookie] where header.utf8.count <= 4096 {
-            for pair in header.split(separator: ";") {
-                let parts = pair.split(separator: "=", maxSplits: 1)
-                if parts.count == 2, parts[0].trimmingCharacters(in: .whitespaces) == name {
-                    return parts[1].trimmingCharacters(in: .whitespaces)
-                }
-            }
-        }
-        return nil
+    /// The session in a path `/s/SESSION/…`, or nil.
+    static func session(in path: String) -> String? {
+        let parts = path.split(separator: "/", maxSplits: 2, omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0].isEmpty, parts[1] == "s" else { return nil }
+        return String(parts[2].prefix { $0 != "/" })
     }
 }

@@ -4,9 +4,10 @@ import VaultCrypto
 
 /// The dashboard's credentials and state (Specs/dashboard.md §2):
 /// - the **URL secret**: 32 random bytes in the link `vrm ui` opens or prints, good for one
-///   visit; that visit gets
-/// - a **session cookie** (`HttpOnly`, `SameSite=Strict`, 32 random bytes) that every later
-///   request must carry;
+///   visit; that visit is sent on to
+/// - a **session path** `/s/SESSION/` (32 random bytes) under which every page and action
+///   lives — a capability in the address, not a cookie, since browsers send a host's cookies
+///   to every port of it (another local user's server on 127.0.0.1 would get them);
 /// - **page tokens**: each form on each rendered page carries its own random token, bound to
 ///   the one action the form performs and good for one use.
 /// Only BLAKE2b hashes of these are kept, and compared in constant time.
@@ -60,7 +61,7 @@ final class DashboardSession: Sendable {
         }
     }
 
-    /// A new session cookie value (after the secret was accepted).
+    /// A new session (after the secret was accepted): its path segment.
     func newSession() -> String {
         let value = Base64URL.encode(Random.bytes(32))
         let digest = Self.hash(Array(value.utf8))
@@ -71,10 +72,10 @@ final class DashboardSession: Sendable {
         return value
     }
 
-    /// True when `cookie` is a session's; counts as activity.
-    func checkSession(_ cookie: String?) -> Bool {
-        guard let cookie, cookie.utf8.count <= 128 else { return false }
-        let digest = Self.hash(Array(cookie.utf8))
+    /// True when `presented` is a session's; counts as activity.
+    func checkSession(_ presented: String?) -> Bool {
+        guard let presented, presented.utf8.count <= 128 else { return false }
+        let digest = Self.hash(Array(presented.utf8))
         return state.withLock { state in
             var found = false
             for session in state.sessions where constantTimeEquals(session, digest) { found = true }

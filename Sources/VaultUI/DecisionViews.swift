@@ -83,12 +83,16 @@ enum DecisionViews {
                 "<div><input type=\"checkbox\" id=\"scope-\(index)\" name=\"scope\" value=\"\(HTML.text(scope))\" checked> <label for=\"scope-\(index)\">\(HTML.text(scope))</label></div>"
         }
         fields += "</fieldset>"
-        let days = max(1, body.expiresIn / 86_400)
-        fields += """
-            <div class="field"><label for="expires-days">Ends after (days, at most \(days))</label>\
-            <input id="expires-days" name="expires_days" type="number" min="1" max="\(days)" inputmode="numeric" aria-describedby="expires-hint">\
-            <div class="hint" id="expires-hint">Empty: as asked, \(AccessRequestBody.words(forDuration: body.expiresIn)) from now.</div></div>
-            """
+        // Shorter in days, or in hours when less than a day was asked (an hour at the least).
+        let (field, unit, most): (String, String, Int64) =
+            body.expiresIn >= 86_400 ? ("expires_days", "days", body.expiresIn / 86_400) : ("expires_hours", "hours", body.expiresIn / 3600)
+        if most >= 1 {
+            fields += """
+                <div class="field"><label for="expires">Ends after (\(unit), at most \(most))</label>\
+                <input id="expires" name="\(field)" type="number" min="1" max="\(most)" inputmode="numeric" aria-describedby="expires-hint">\
+                <div class="hint" id="expires-hint">Empty: as asked, \(AccessRequestBody.words(forDuration: body.expiresIn)) from now.</div></div>
+                """
+        }
         if let asked = body.maxUses {
             fields +=
                 "<div class=\"field\"><label for=\"max-uses\">Uses (at most \(asked))</label><input id=\"max-uses\" name=\"max_uses\" type=\"number\" min=\"1\" max=\"\(asked)\" inputmode=\"numeric\"></div>"

@@ -23,6 +23,7 @@ enum HistoryView {
     }
 
     struct Filter: Sendable {
+        /// A vendor's id.
         var vendor: String?
         var kind: String?
         var since: CalendarDate?
@@ -32,7 +33,7 @@ enum HistoryView {
     static let maxShown = 500
 
     static func body(
-        entries all: [AuditEntry], filter: Filter, vendors: [String], verification: Result<AuditVerification, any Error>, now: Date
+        entries all: [AuditEntry], filter: Filter, vendors: [(id: String, name: String)], verification: Result<AuditVerification, any Error>, now: Date
     ) -> String {
         let entries = all.filter { entry in
             if let wanted = filter.kind, Self.kind(of: entry.event) != wanted { return false }
@@ -82,11 +83,11 @@ enum HistoryView {
         return html + "</ol>"
     }
 
-    static func filters(_ filter: Filter, vendors: [String]) -> String {
+    static func filters(_ filter: Filter, vendors: [(id: String, name: String)]) -> String {
         var html = "<form class=\"filters\" method=\"get\" action=\"/history\" role=\"search\" aria-label=\"Filter the history\">"
         html += "<div><label for=\"f-vendor\">Vendor</label><select id=\"f-vendor\" name=\"vendor\"><option value=\"\">All vendors</option>"
         for vendor in vendors {
-            html += "<option\(vendor == filter.vendor ? " selected" : "")>\(HTML.text(vendor))</option>"
+            html += "<option value=\"\(HTML.text(vendor.id))\"\(vendor.id == filter.vendor ? " selected" : "")>\(HTML.text(vendor.name))</option>"
         }
         html += "</select></div><div><label for=\"f-kind\">Kind</label><select id=\"f-kind\" name=\"kind\"><option value=\"\">All kinds</option>"
         for kind in kinds {

@@ -13,10 +13,8 @@ enum Pages {
         html(Layout.bare(title: title, message: message), status: status)
     }
 
-    static func redirect(to location: String, cookie: String? = nil) -> Response {
-        var headers: HTTPFields = [.location: location]
-        if let cookie { headers[.setCookie] = cookie }
-        return Response(status: .seeOther, headers: headers)
+    static func redirect(to location: String) -> Response {
+        Response(status: .seeOther, headers: [.location: location])
     }
 
     static func asset(_ text: String, type: String) -> Response {

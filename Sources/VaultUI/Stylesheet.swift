@@ -51,6 +51,8 @@ enum Stylesheet {
         header.top button { border-color: #fff; color: #fff; background: transparent; min-height: 2rem; padding: .15rem .6rem; }
         form.filters { display: flex; flex-wrap: wrap; gap: .75rem; align-items: flex-end; margin-bottom: 1rem; }
         form.filters label, .field label { display: block; font-weight: 600; font-size: .9rem; }
+        select { max-width: 100%; }
+        form.filters > div { min-width: 0; max-width: 100%; }
         input, select, textarea { font: inherit; padding: .3rem .4rem; border: 1px solid #767f8a; border-radius: .25rem; background: var(--paper); color: var(--ink); }
         fieldset { border: 1px solid var(--line); border-radius: .25rem; margin: 0 0 1rem; }
         legend { font-weight: 600; }

@@ -23,7 +23,10 @@ import VaultUI
         let browser = try await Browser(width: 1280, height: 900)
         do {
             try await browser.go(running.link)
-            #expect(try await browser.url() == running.origin + "/exposure")
+            // Signed in: the link gave way to the session's path.
+            let landed = try await browser.url()
+            #expect(landed.hasPrefix(running.origin + "/s/") && landed.hasSuffix("/exposure") && !landed.contains("k="))
+            let base = String(landed.dropLast("exposure".count))
             #expect(try await browser.title() == "Exposure — VRM Vault")
 
             // The grid: each vendor's row lists, in each column, the grants that cover it.
@@ -61,7 +64,7 @@ import VaultUI
             for width in [1280, 390] {
                 try await browser.setWindow(width: width, height: width == 390 ? 844 : 900)
                 for view in Self.views {
-                    try await browser.go(running.origin + "/" + view)
+                    try await browser.go(base + view)
                     #expect(try await browser.elements("main h1").count == 1, "\(view)")
                     // At a phone's width nothing makes the page itself scroll sideways
                     // (the grid scrolls inside its own region).
@@ -79,15 +82,15 @@ import VaultUI
                 }
             }
             // Charts are drawn: one per currency, and the history's.
-            try await browser.go(running.origin + "/relationships")
+            try await browser.go(base + "relationships")
             #expect(try await browser.elements("figure[data-currency='EUR'] svg rect.bar").count == 5)  // 2026-07…11
             #expect(try await browser.elements("figure[data-currency='USD']").count == 1)
-            try await browser.go(running.origin + "/history")
+            try await browser.go(base + "history")
             #expect(try await browser.text(try await browser.element("#chain-status")).contains("Chain verified"))
             #expect(try await browser.elements("#history-chart-t").count == 1)
             // Every field a person fills in has a label, on every form the dashboard has.
-            for page in ["/history", "/requests/\(f.requestID)/approve", "/requests/\(f.requestID)/deny", "/cases/\(f.laterCase.id)/close"] {
-                try await browser.go(running.origin + page)
+            for page in ["history", "requests/\(f.requestID)/approve", "requests/\(f.requestID)/deny", "cases/\(f.laterCase.id)/close"] {
+                try await browser.go(base + page)
                 let unlabelled =
                     try await browser.execute(
                         """
@@ -114,8 +117,9 @@ import VaultUI
         let browser = try await Browser()
         do {
             try await browser.go(running.link)
-            try await browser.click(try await browser.element("a[href='/grants/\(f.bolt.id)/revoke']"))
-            #expect(try await browser.url() == running.origin + "/grants/\(f.bolt.id)/revoke")
+            let base = String(try await browser.url().dropLast("exposure".count))
+            try await browser.click(try await browser.element("a[href='\(String(base.dropFirst(running.origin.count)))grants/\(f.bolt.id)/revoke']"))
+            #expect(try await browser.url() == base + "grants/\(f.bolt.id)/revoke")
             try Self.save(try await browser.screenshot(), "revoke-confirm")
             // The page's token taken out of the form: refused, and the grant stays.
             _ = try await browser.execute("document.querySelector('#confirm-form input[name=token]').value = ''")
@@ -125,10 +129,10 @@ import VaultUI
             try Self.save(try await browser.screenshot(), "revoke-refused")
             #expect(try f.vault.grants.grant(id: f.bolt.id).revokedAt == nil)
             // Back to the page (reloaded: a fresh token), confirmed: revoked.
-            try await browser.go(running.origin + "/grants/\(f.bolt.id)/revoke")
+            try await browser.go(base + "grants/\(f.bolt.id)/revoke")
             try await browser.click(try await browser.element("#confirm"))
             #expect(try await browser.waitFor(title: "Exposure — VRM Vault"))
-            #expect(try await browser.url() == running.origin + "/exposure#grants")
+            #expect(try await browser.url() == base + "exposure#grants")
             #expect(try await browser.text(try await browser.element("div.flash")).contains("Revoked grant \(f.bolt.id)"))
             #expect(try f.vault.grants.grant(id: f.bolt.id).revokedAt != nil)
             let state = try await browser.element("tr[data-vendor='\(f.bolt.vendorID)'] td[data-column='profile.address.shipping'] .chip")
@@ -146,17 +150,21 @@ import VaultUI
         let running = try await f.start()
         defer { running.task.cancel() }
         // A page on another port of this machine (same site, another origin) with a form aimed
-        // at the dashboard, and a stylesheet and image it tries to pull from it.
-        let target = "\(running.origin)/grants/\(f.acme.id)/revoke"
+        // at the dashboard — even knowing the session's path, which such a page cannot learn —
+        // and a frame of it; the page's server notes every Cookie header the browser sends it.
+        let seen = SeenHeaders()
         let router = Router()
-        router.get("/") { _, _ in
-            Response(
+        router.get("/") { request, _ in
+            seen.add(request.headers[.cookie] ?? "")
+            let base = seen.base
+            return Response(
                 status: .ok, headers: [.contentType: "text/html"],
                 body: .init(
                     byteBuffer: ByteBuffer(
                         string: """
-                            <!doctype html><title>Prize</title><form method="post" action="\(target)"><input type="hidden" name="token" value="guess">\
-                            <button id="go">Claim</button></form><iframe id="frame" src="\(running.origin)/exposure"></iframe>
+                            <!doctype html><title>Prize</title><form method="post" action="\(base)grants/\(f.acme.id)/revoke">\
+                            <input type="hidden" name="token" value="guess"><button id="go">Claim</button></form>\
+                            <iframe id="frame" src="\(base)exposure"></iframe>
                             """)))
         }
         let attacker = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
@@ -165,6 +173,7 @@ import VaultUI
             let browser = try await Browser()
             do {
                 try await browser.go(running.link)  // the customer is signed in
+                seen.base = String(try await browser.url().dropLast("exposure".count))
                 try await browser.go("http://127.0.0.1:\(port)/")
                 try await browser.click(try await browser.element("#go"))
                 #expect(try await browser.waitFor(title: "Refused — VRM Vault"))
@@ -176,11 +185,26 @@ import VaultUI
                     try await browser.execute(
                         "try { return document.getElementById('frame').contentDocument.body.innerHTML.length } catch (e) { return -1 }") as? Int
                 #expect(framed == nil || framed == -1 || framed == 0)
+                // Nothing of the dashboard's session went to the other port.
+                #expect(seen.all.allSatisfy { !$0.contains("vrm") && !$0.contains(seen.base.split(separator: "/").last.map(String.init) ?? "-") })
             } catch {
                 await browser.close()
                 throw error
             }
             await browser.close()
         }
+    }
+}
+
+/// What the other origin's server was sent, and the session path to aim at.
+final class SeenHeaders: @unchecked Sendable {
+    private let lock = NSLock()
+    private var headers: [String] = []
+    private var target = ""
+    func add(_ header: String) { lock.withLock { headers.append(header) } }
+    var all: [String] { lock.withLock { headers } }
+    var base: String {
+        get { lock.withLock { target } }
+        set { lock.withLock { target = newValue } }
     }
 }

@@ -64,7 +64,6 @@ final class DashboardFixture: @unchecked Sendable {
         let task: Task<DashboardStop, any Error>
         var origin: String { "http://127.0.0.1:\(port)" }
         var host: String { "127.0.0.1:\(port)" }
-        var cookieName: String { "vrm_ui_\(port)" }
     }
 
     func start(idle: TimeInterval = 600) async throws -> Running {

@@ -24,8 +24,9 @@ import VaultTestSupport
         let host = "127.0.0.1:\(ui.port)"
         let first = try await blocking { try RawHTTP.send(port: ui.port, target: target, headers: [("Host", host)]) }
         #expect(first.status == 303)
-        let cookie = String((first.headers["set-cookie"] ?? "").prefix { $0 != ";" })
-        let page = try await blocking { try RawHTTP.send(port: ui.port, target: "/relationships", headers: [("Host", host), ("Cookie", cookie)]) }
+        let session = String((first.headers["location"] ?? "").dropLast("exposure".count))
+        #expect(session.hasPrefix("/s/") && first.headers["set-cookie"] == nil)
+        let page = try await blocking { try RawHTTP.send(port: ui.port, target: session + "relationships", headers: [("Host", host)]) }
         #expect(page.status == 200 && page.body.contains("Acme Outdoor"))
         let second = try await blocking { try RawHTTP.send(port: ui.port, target: target, headers: [("Host", host)]) }
         #expect(second.status == 403)
