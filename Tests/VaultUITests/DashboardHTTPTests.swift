@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import VaultCore
+import VaultCrypto
 import VaultTestSupport
 import VaultUI
 
@@ -207,6 +208,34 @@ import VaultUI
         #expect(history.body.contains("request.denied") && history.body.contains("&lt;b&gt;not needed&lt;/b&gt;"))
         #expect(history.body.contains("data-status=\"intact\""))
         #expect(!history.body.contains("data-event=\"grant.issued\""))
+    }
+
+    @Test func theHistoryFiltersByVendorAndAShortRequestIsNarrowedInHours() async throws {
+        let f = try DashboardFixture()
+        let hostileID = try #require(try f.vault.vendors.all().first { $0.name == DashboardFixture.hostile }).id
+        let link = try f.vault.requests.link(vendor: nil, expiresIn: 600, endpoint: "http://127.0.0.1:8080")
+        let asking = try AskingVendor(link: link)
+        let json = try asking.submission(asking.body(scopes: ["profile.email"], expiresIn: 7200, name: "Dash Deliveries"))
+        let (code, parts) = try JSONDecoder().decode(RequestSubmission.self, from: json).parsed()
+        let shortID = try VaultRequestInbox(database: f.vault.database).receive(code: code, body: parts, nowMillis: Int64(Date().timeIntervalSince1970 * 1000))
+        let running = try await f.start()
+        defer { running.task.cancel() }
+        let session = try await Self.signIn(running)
+        // By the vendor's id, whatever its name holds.
+        let history = try await Self.get(running, "/history?vendor=\(hostileID)", session: session)
+        #expect(history.body.contains("<option value=\"\(hostileID)\" selected>"))
+        #expect(history.body.contains("data-event=\"grant.issued\"") && !history.body.contains(f.acme.id) && !history.body.contains(f.bolt.id))
+        // Two hours asked: the page offers hours, and an hour is granted.
+        let path = "/requests/\(shortID)/approve"
+        let page = try await Self.get(running, path, session: session)
+        #expect(page.body.contains("name=\"expires_hours\"") && page.body.contains("max=\"2\"") && !page.body.contains("expires_days"))
+        let approved = try await Self.post(
+            running, path, session: session, origin: running.origin,
+            form: "token=\(try Self.token(in: page.body, action: path, session: session))&scope=profile.email&expires_hours=1")
+        #expect(approved.status == 303)
+        let grant = try f.vault.grants.grant(id: try #require(try f.vault.requests.request(id: shortID).grantID))
+        let left = try #require(grant.expiresAt).timeIntervalSinceNow
+        #expect(left > 3000 && left <= 3600)
     }
 
     @Test func anOversizedOrNonFormActionIsRefusedAndNothingTraps() async throws {
