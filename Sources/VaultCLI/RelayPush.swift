@@ -92,15 +92,18 @@ enum RelayPush {
     }
 
     /// Pulls the requests the relay took into the vault (`vrm request list`, `show`, decisions),
-    /// when the vault is linked; a relay out of reach is said on stderr, and the vault's copy used.
-    static func pullRequests(_ vault: Vault) async throws {
-        guard let state = try vault.relay.state() else { return }
+    /// when the vault is linked; a relay out of reach is said on stderr (or, `quiet`, only
+    /// returned, for `vrm ui`'s page), and the vault's copy used.
+    @discardableResult
+    static func pullRequests(_ vault: Vault, quiet: Bool = false) async throws -> String? {
+        guard let state = try vault.relay.state() else { return nil }
         let pending: [RelayWire.PendingRequests.Request]
         do {
             pending = try await client(for: vault, state: state).pendingRequests()
         } catch {
-            Terminal.note("vrm: note: cannot reach the relay at \(state.url) for new requests (\(error)); showing what this vault has.")
-            return
+            let note = "cannot reach the relay at \(state.url) for new requests (\(error)); showing what this vault has."
+            if !quiet { Terminal.note("vrm: note: " + note) }
+            return note
         }
         try vault.relay.storePulled(
             pending.compactMap { r in
@@ -109,6 +112,7 @@ enum RelayPush {
                 }
                 return PulledRequest(id: r.id, linkSelector: link, sealed: sealed, proof: proof, receivedAt: r.receivedAt)
             })
+        return nil
     }
 
     /// Pushes grants (revocations first) and checks the relay's answer shows every change.

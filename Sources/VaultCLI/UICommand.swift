@@ -46,20 +46,23 @@ struct UICommand: AsyncParsableCommand {
         let dashboard = Dashboard(
             vault: vault, options: DashboardOptions(port: port, idleTimeout: TimeInterval(TimeParsing.duration(idle) ?? 900)),
             hooks: DashboardHooks(
-                pull: { vault in try await RelayPush.pullRequests(vault) },
+                pull: { vault in try await RelayPush.pullRequests(vault, quiet: true).map { "The relay " + $0 } },
                 push: { vault in try await RelayPush.flush(vault).map { "Sent to the relay \($0.url) too." } }))
         let opener = BrowserOpener(enabled: !noOpen)
         defer { opener.cleanUp() }
         let stop: DashboardStop
         do {
+            // `link` is zeroed by the dashboard once this returns; the copies made here are
+            // zeroed here, and written without another copy.
             stop = try await dashboard.run { link in
-                var link = link
-                defer { Wipe.bytes(&link) }
                 let host = String(decoding: link.prefix { $0 != UInt8(ascii: "?") }, as: UTF8.self)
                 Terminal.note("vrm ui: listening on \(host) — Ctrl-C to stop")
                 var line = Array("Dashboard (the link works once): ".utf8) + link + [UInt8(ascii: "\n")]
                 defer { Wipe.bytes(&line) }
-                try? StandardStreams.writeOut(Data(line))
+                line.withUnsafeMutableBytes { bytes in
+                    guard let base = bytes.baseAddress else { return }
+                    try? StandardStreams.writeOut(Data(bytesNoCopy: base, count: bytes.count, deallocator: .none))
+                }
                 if let opened = opener.open(link) { Terminal.note("vrm ui: \(opened)") }
             }
         } catch {
@@ -101,7 +104,12 @@ final class BrowserOpener: Sendable {
                 "<!doctype html><meta charset=\"utf-8\"><meta name=\"referrer\" content=\"no-referrer\"><meta http-equiv=\"refresh\" content=\"0;url=".utf8)
             page += link + Array("\"><title>VRM Vault</title>".utf8)
             defer { Wipe.bytes(&page) }
-            guard FileManager.default.createFile(atPath: file.path, contents: Data(page), attributes: [.posixPermissions: 0o600]) else {
+            let written = page.withUnsafeMutableBytes { bytes -> Bool in
+                guard let base = bytes.baseAddress else { return false }
+                let data = Data(bytesNoCopy: base, count: bytes.count, deallocator: .none)
+                return FileManager.default.createFile(atPath: file.path, contents: data, attributes: [.posixPermissions: 0o600])
+            }
+            guard written else {
                 return "could not write the page that opens the browser; open the link above."
             }
             let process = Process()

@@ -25,12 +25,14 @@ public struct DashboardOptions: Sendable {
 /// What the dashboard asks of its host around the vault: the CLI pulls a linked relay's
 /// requests before they are shown, and pushes each change to it.
 public struct DashboardHooks: Sendable {
-    /// Before access requests are read.
-    public var pull: @Sendable (Vault) async throws -> Void
+    /// Before access requests are read; a note for the page when the relay was not reached.
+    public var pull: @Sendable (Vault) async throws -> String?
     /// After a change; a note for the page (e.g. "and at the relay …"), or nil.
     public var push: @Sendable (Vault) async throws -> String?
 
-    public init(pull: @escaping @Sendable (Vault) async throws -> Void = { _ in }, push: @escaping @Sendable (Vault) async throws -> String? = { _ in nil }) {
+    public init(
+        pull: @escaping @Sendable (Vault) async throws -> String? = { _ in nil }, push: @escaping @Sendable (Vault) async throws -> String? = { _ in nil }
+    ) {
         self.pull = pull
         self.push = push
     }
@@ -70,7 +72,8 @@ public final class Dashboard: Sendable {
 
     /// Serves until a signal (SIGINT, SIGTERM), the idle timeout or the stop button.
     /// `onReady` gets the one-time link (`http://127.0.0.1:PORT/?k=…`) as bytes, once, when the
-    /// port is bound; the dashboard keeps no copy of the secret after that.
+    /// port is bound; the buffer is zeroed when it returns, and the dashboard keeps no copy of
+    /// the secret (only its hash).
     public func run(onReady: @escaping @Sendable ([UInt8]) async -> Void) async throws -> DashboardStop {
         var logger = Logger(label: "vrm.ui")
         logger.logLevel = .critical
@@ -85,8 +88,11 @@ public final class Dashboard: Sendable {
                 guard let port = channel.localAddress?.port else { return }
                 boundPort.set(port)
                 var link = Array("http://127.0.0.1:\(port)/?k=".utf8)
-                link += secret.take()
+                var secretText = secret.take()
+                link += secretText
+                Wipe.bytes(&secretText)
                 await onReady(link)
+                Wipe.bytes(&link)
             },
             logger: logger)
         return try await withThrowingTaskGroup(of: DashboardStop.self) { group in
@@ -120,9 +126,12 @@ public final class Dashboard: Sendable {
 final class LockedBytes: Sendable {
     private let bytes: Mutex<[UInt8]>
     init(_ bytes: [UInt8]) { self.bytes = Mutex(bytes) }
+    /// The bytes, once: a copy in a buffer of its own (the caller wipes it), the stored
+    /// ones zeroed.
     func take() -> [UInt8] {
         bytes.withLock { stored in
-            let out = stored
+            let out = stored.map { $0 }
+            Wipe.bytes(&stored)
             stored = []
             return out
         }

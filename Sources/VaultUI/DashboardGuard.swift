@@ -13,7 +13,7 @@ import NIOCore
 ///    browser sends no Origin) — the page token is then checked by the route itself;
 /// and every answer, refusals included, carries the security headers: a Content-Security-Policy
 /// that allows this origin's stylesheet and images and nothing else (no script at all),
-/// `Cache-Control: no-store`, no referrer, no framing.
+/// `Cache-Control: no-store`, referrers only to this origin, no framing.
 struct DashboardGuard: RouterMiddleware {
     typealias Context = BasicRequestContext
     let dashboard: Dashboard

@@ -26,11 +26,10 @@ struct DashboardRoutes {
                 let now = dashboard.clock()
                 let grants = try vault.grants.list()
                 let vendors = try vault.vendors.all()
-                let cards = try vault.reports.vendorScorecards()
+                let counts = try vault.reports.recordCounts()
                 let grid = ExposureGrid.build(
                     grants: grants, profileKeys: try vault.profile.all().map(\.key), vendors: vendors,
-                    purchaseCounts: Dictionary(cards.map { ($0.vendorID, $0.purchases) }, uniquingKeysWith: +),
-                    caseCounts: Dictionary(cards.map { ($0.vendorID, $0.openCases + $0.resolvedCases) }, uniquingKeysWith: +), now: now)
+                    purchaseCounts: counts.purchases, caseCounts: counts.cases, now: now)
                 return ExposureView.body(
                     grid: grid, grants: grants, vendorNames: Self.names(vendors), showEnded: request.uri.queryParameters["ended"] != "hide", now: now)
             }
@@ -63,7 +62,7 @@ struct DashboardRoutes {
         }
         router.get("requests") { request, _ in
             var note: String?
-            do { try await dashboard.hooks.pull(vault) } catch { note = "The relay could not be reached; requests it holds are not shown yet (\(error))." }
+            do { note = try await dashboard.hooks.pull(vault) } catch { note = "The relay's requests could not be taken in (\(error))." }
             return try await show(request, .requests, title: "Requests") {
                 (note.map { "<div class=\"flash problem\" role=\"alert\">\(HTML.text($0))</div>" } ?? "")
                     + DecisionViews.requests(try vault.requests.all(), now: dashboard.clock())
@@ -93,7 +92,7 @@ struct DashboardRoutes {
         router.get("requests/:id/approve") { request, context in
             let id = try Self.id(context)
             return try await show(request, nil, title: "Approve a request") {
-                let r = try pendingRequest(id)
+                let r = try waitingRequest(id)
                 guard let body = r.body else { throw VaultError.conflict("request \(id) cannot be read; it can only be denied") }
                 return DecisionViews.approve(r, body: body, action: Self.local(request), token: session.token(for: "POST " + Self.local(request)))
             }
@@ -117,7 +116,7 @@ struct DashboardRoutes {
                     guard let uses = Int(text), uses >= 1 else { throw VaultError.invalidInput("the uses must be a whole number from 1") }
                     return uses
                 }
-                try? await dashboard.hooks.pull(vault)
+                _ = try? await dashboard.hooks.pull(vault)
                 let (r, issued) = try vault.requests.approve(id: id, narrowing: RequestNarrowing(scopes: scopes, expiresAt: expiresAt, maxUses: maxUses))
                 return (
                     "Approved \(r.id) from \(r.body?.vendor.name ?? "the vendor"): grant \(issued.grant.id) shares \(issued.grant.scopes.map(\.description).joined(separator: ", ")). The vendor fetches its sealed token from the endpoint.",
@@ -128,13 +127,14 @@ struct DashboardRoutes {
         router.get("requests/:id/deny") { request, context in
             let id = try Self.id(context)
             return try await show(request, nil, title: "Deny a request") {
-                DecisionViews.deny(try pendingRequest(id), action: Self.local(request), token: session.token(for: "POST " + Self.local(request)))
+                DecisionViews.deny(
+                    try waitingRequest(id, orUnreadable: true), action: Self.local(request), token: session.token(for: "POST " + Self.local(request)))
             }
         }
         router.post("requests/:id/deny") { request, context in
             let id = try Self.id(context)
             return try await act(request, back: "/requests") { form in
-                try? await dashboard.hooks.pull(vault)
+                _ = try? await dashboard.hooks.pull(vault)
                 let r = try vault.requests.deny(id: id, reason: form.text("reason"))
                 return ("Denied \(r.id)\(r.body.map { " from \($0.vendor.name)" } ?? "").", "/requests")
             }
@@ -243,9 +243,12 @@ struct DashboardRoutes {
         return Pages.redirect(to: Self.base(request) + outcome.next.dropFirst())
     }
 
-    func pendingRequest(_ id: String) throws -> AccessRequest {
+    /// A request still waiting for a decision (an unreadable one only when it is to be denied).
+    func waitingRequest(_ id: String, orUnreadable: Bool = false) throws -> AccessRequest {
         let r = try vault.requests.request(id: id)
-        guard r.status == .pending else { throw VaultError.conflict("request \(id) is \(r.status.rawValue) already") }
+        guard r.status == .pending || (orUnreadable && r.status == .unreadable) else {
+            throw VaultError.conflict("request \(id) is \(r.status.rawValue) already")
+        }
         return r
     }
 

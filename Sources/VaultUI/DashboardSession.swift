@@ -15,7 +15,8 @@ final class DashboardSession: Sendable {
     struct State {
         var secretHash: [UInt8]
         var secretUsed = false
-        var sessions: [[UInt8]] = []
+        /// The one session the link opened.
+        var session: [UInt8]?
         /// Page token hash → the action (method and path) it may perform, and when it was issued.
         var tokens: [[UInt8]: (action: String, issued: Date)] = [:]
         var flash: (text: String, problem: Bool)?
@@ -24,7 +25,6 @@ final class DashboardSession: Sendable {
     }
 
     static let maxTokens = 512
-    static let maxSessions = 4
 
     private let state: Mutex<State>
     private let clock: @Sendable () -> Date
@@ -65,10 +65,7 @@ final class DashboardSession: Sendable {
     func newSession() -> String {
         let value = Base64URL.encode(Random.bytes(32))
         let digest = Self.hash(Array(value.utf8))
-        state.withLock { state in
-            state.sessions.append(digest)
-            if state.sessions.count > Self.maxSessions { state.sessions.removeFirst() }
-        }
+        state.withLock { $0.session = digest }
         return value
     }
 
@@ -77,10 +74,9 @@ final class DashboardSession: Sendable {
         guard let presented, presented.utf8.count <= 128 else { return false }
         let digest = Self.hash(Array(presented.utf8))
         return state.withLock { state in
-            var found = false
-            for session in state.sessions where constantTimeEquals(session, digest) { found = true }
-            if found { state.lastActivity = clock() }
-            return found
+            guard let session = state.session, constantTimeEquals(session, digest) else { return false }
+            state.lastActivity = clock()
+            return true
         }
     }
 

@@ -5,7 +5,8 @@ import VaultCore
 /// one form that performs the action, with its own page token.
 enum DecisionViews {
     static func requests(_ all: [AccessRequest], now: Date) -> String {
-        let pending = all.filter { $0.status == .pending }
+        // Waiting: the pending ones, and the unreadable ones (which can only be denied).
+        let pending = all.filter { $0.status == .pending || $0.status == .unreadable }
         var html =
             "<h1>Access requests</h1><p class=\"lead\">Vendors you gave a request link ask here for what they want to read. Approving issues a grant bound to the vendor's key; you can narrow what it asked for.</p>"
         html += "<h2>Waiting for you (\(pending.count))</h2>"
@@ -31,7 +32,9 @@ enum DecisionViews {
             }
             html += "</tbody></table></div>"
         }
-        let decided = all.filter { $0.status != .pending }.sorted { ($0.decidedAt ?? $0.receivedAt) > ($1.decidedAt ?? $1.receivedAt) }.prefix(50)
+        let decided = all.filter { $0.status != .pending && $0.status != .unreadable }.sorted {
+            ($0.decidedAt ?? $0.receivedAt) > ($1.decidedAt ?? $1.receivedAt)
+        }.prefix(50)
         if !decided.isEmpty {
             html +=
                 "<h2>Answered and expired</h2><div class=\"scroll\"><table class=\"stack\"><thead><tr><th scope=\"col\">Received</th><th scope=\"col\">Vendor</th><th scope=\"col\">Status</th><th scope=\"col\">Grant</th></tr></thead><tbody>"

@@ -22,7 +22,15 @@ struct ExposureGrid: Sendable {
     struct Row: Sendable {
         var vendorID: String
         var vendor: String
+        /// The vendor's grants, active first, then the newest.
+        var grants: [Grant]
         var cells: [[Mark]]
+    }
+
+    /// Active grants first, then the newest: the order of cells and of the grants table.
+    static func activeFirst(_ a: Grant, _ b: Grant, now: Date) -> Bool {
+        let (sa, sb) = (a.state(at: now) == .active, b.state(at: now) == .active)
+        return sa != sb ? sa : (a.createdAt, a.id) > (b.createdAt, b.id)
     }
 
     var columns: [Column]
@@ -51,11 +59,7 @@ struct ExposureGrid: Sendable {
         let names = Dictionary(vendors.map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
         let byVendor = Dictionary(grouping: grants, by: \.vendorID)
         let rows = byVendor.map { vendorID, vendorGrants -> Row in
-            // Active grants first, then the newest.
-            let ordered = vendorGrants.sorted { a, b in
-                let (sa, sb) = (a.state(at: now) == .active, b.state(at: now) == .active)
-                return sa != sb ? sa : (a.createdAt, a.id) > (b.createdAt, b.id)
-            }
+            let ordered = vendorGrants.sorted { activeFirst($0, $1, now: now) }
             let cells = columns.map { column -> [Mark] in
                 ordered.compactMap { grant -> Mark? in
                     guard
@@ -65,7 +69,8 @@ struct ExposureGrid: Sendable {
                     return Mark(grant: grant, state: grant.state(at: now), detail: detail.isEmpty ? nil : detail)
                 }
             }
-            return Row(vendorID: vendorID, vendor: names[vendorID] ?? vendorGrants.first?.vendorName ?? "(removed vendor)", cells: cells)
+            return Row(
+                vendorID: vendorID, vendor: names[vendorID] ?? vendorGrants.first?.vendorName ?? "(removed vendor)", grants: ordered, cells: cells)
         }.sorted { ($0.vendor.lowercased(), $0.vendorID) < ($1.vendor.lowercased(), $1.vendorID) }
         return ExposureGrid(columns: columns, rows: rows)
     }

@@ -13,10 +13,14 @@ enum ExposureView {
             ended grants are struck through and greyed.</p>
             <p><a href="/exposure?ended=\(showEnded ? "hide" : "show")">\(showEnded ? "Hide ended grants" : "Show ended grants too")</a></p>
             """
+        // A vendor is listed while it holds a grant shown here, even one that covers nothing set yet.
         let rows = grid.rows.compactMap { row -> ExposureGrid.Row? in
             var row = row
-            if !showEnded { row.cells = row.cells.map { $0.filter { $0.state == .active } } }
-            return row.cells.allSatisfy(\.isEmpty) ? nil : row
+            if !showEnded {
+                row.cells = row.cells.map { $0.filter { $0.state == .active } }
+                row.grants = row.grants.filter { $0.state(at: now) == .active }
+            }
+            return row.grants.isEmpty ? nil : row
         }
         if rows.isEmpty {
             html += "<p>No vendor can read anything\(showEnded ? "" : " now"). Share with <code>vrm grant create</code>, or approve a vendor's request.</p>"
@@ -30,7 +34,8 @@ enum ExposureView {
             }
             html += "</tr></thead><tbody>"
             for row in rows {
-                html += "<tr data-vendor=\"\(HTML.text(row.vendorID))\"><th scope=\"row\">\(HTML.text(row.vendor))</th>"
+                let idle = row.cells.allSatisfy(\.isEmpty) ? "<br><span class=\"hint\">its grants cover nothing set yet</span>" : ""
+                html += "<tr data-vendor=\"\(HTML.text(row.vendorID))\"><th scope=\"row\">\(HTML.text(row.vendor))\(idle)</th>"
                 for (column, marks) in zip(grid.columns, row.cells) {
                     if marks.isEmpty {
                         html +=
@@ -70,10 +75,7 @@ enum ExposureView {
     static func short(_ id: String) -> String { id.count > 11 ? String(id.prefix(11)) + "…" : id }
 
     static func grantsTable(grants: [Grant], vendorNames: [String: String], showEnded: Bool, now: Date) -> String {
-        let shown = grants.filter { showEnded || $0.state(at: now) == .active }.sorted { a, b in
-            let (sa, sb) = (a.state(at: now) == .active, b.state(at: now) == .active)
-            return sa != sb ? sa : (a.createdAt, a.id) > (b.createdAt, b.id)
-        }
+        let shown = grants.filter { showEnded || $0.state(at: now) == .active }.sorted { ExposureGrid.activeFirst($0, $1, now: now) }
         guard !shown.isEmpty else { return "" }
         var html = """
             <h2 id="grants">Grants</h2>

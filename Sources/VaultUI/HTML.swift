@@ -1,4 +1,5 @@
 import Foundation
+import VaultCore
 
 /// HTML text built by hand: every piece of data goes through `HTML.text` (or `attr`), so a
 /// vendor named `<script>` or a profile value with a bidirectional override is shown as
@@ -66,7 +67,7 @@ enum Shown {
 
     /// `<time datetime=…>` around the shown time.
     static func timeElement(_ date: Date, dayOnly: Bool = false) -> String {
-        let iso = ISO8601DateFormatter().string(from: date)
+        let iso = Timestamp.string(date)
         return "<time datetime=\"\(iso)\">\(dayOnly ? day(date) : time(date))</time>"
     }
 

@@ -117,17 +117,19 @@ enum HistoryView {
             (bucket, unit) = ({ date in CalendarDate(date.addingTimeInterval(-Double(weekdayOffset(date)) * 86_400)).description }, "week")
             step = { $0.addingTimeInterval(7 * 86_400) }
         } else {
-            (bucket, unit) = ({ String(CalendarDate($0).description.prefix(7)) }, "month")
+            (bucket, unit) = ({ CalendarDate($0).monthKey }, "month")
             step = { $0.addingTimeInterval(28 * 86_400) }
         }
         var counts: [String: [String: Int]] = [:]
         for entry in entries { counts[bucket(entry.at), default: [:]][Self.kind(of: entry.event), default: 0] += 1 }
         // Every bucket from the start to the last entry, empty ones too (at most 400 steps).
         var keys: [String] = []
+        let lastKey = bucket(last)
         var cursor = start
-        while cursor <= last.addingTimeInterval(86_400), keys.count < 400 {
+        while keys.count < 400 {
             let key = bucket(cursor)
-            if keys.last != key, !keys.contains(key) { keys.append(key) }
+            if key > lastKey { break }
+            if keys.last != key { keys.append(key) }
             cursor = step(cursor)
         }
         for key in counts.keys where !keys.contains(key) { keys.append(key) }

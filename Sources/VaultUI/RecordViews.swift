@@ -105,7 +105,7 @@ enum RecordViews {
             let late = c.isOverdue(today: today)
             let follow: String
             if let date = c.followUp {
-                let days = CalendarDateDistance.days(from: date, to: today)
+                let days = date.days(until: today)
                 follow = late ? "<span class=\"overdue\">\(date) — overdue by \(days) day\(days == 1 ? "" : "s")</span>" : "\(date)"
             } else {
                 follow = "<span class=\"hint\">none</span>"
@@ -120,17 +120,5 @@ enum RecordViews {
                 """
         }
         return html + "</tbody></table></div>"
-    }
-}
-
-/// Whole days between two calendar dates.
-enum CalendarDateDistance {
-    static func days(from a: CalendarDate, to b: CalendarDate) -> Int {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC") ?? calendar.timeZone
-        guard let da = calendar.date(from: DateComponents(year: a.year, month: a.month, day: a.day)),
-            let db = calendar.date(from: DateComponents(year: b.year, month: b.month, day: b.day))
-        else { return 0 }
-        return calendar.dateComponents([.day], from: da, to: db).day ?? 0
     }
 }

@@ -175,8 +175,19 @@ public final class Browser: @unchecked Sendable {
 
     /// The browser console's messages since the last call (CSP violations land here).
     public func consoleMessages() async throws -> [String] {
-        let entries = try await Self.call(base, "POST", "/session/\(sessionID)/se/log", ["type": "browser"])["value"] as? [[String: Any]] ?? []
+        guard let entries = try await command("POST", "/se/log", ["type": "browser"]) as? [[String: Any]] else {
+            throw Failure(description: "no console log from the driver")
+        }
         return entries.compactMap { $0["message"] as? String }
+    }
+
+    /// Moves into the frame `element` (an iframe), or back to the page with nil.
+    public func frame(_ element: String?) async throws {
+        if let element {
+            _ = try await command("POST", "/frame", ["id": [Self.elementKey: element]])
+        } else {
+            _ = try await command("POST", "/frame/parent", [:])
+        }
     }
 
     func command(_ method: String, _ path: String, _ body: [String: Any]? = nil) async throws -> Any? {

@@ -39,6 +39,42 @@ import VaultTestSupport
         #expect(ui.log.contains("vrm ui: stopped."))
     }
 
+    @Test func withADisplayTheBrowserGetsAFileThatForwardsNeverTheSecret() async throws {
+        let cli = CLIRunner()
+        let env = try await blocking { try cli.initVault(passphrase: "velvet tractor mango quietly") }
+        // A stand-in for xdg-open: records its arguments, the file's and its directory's modes,
+        // and the file, then follows the link as a browser would.
+        let bin = cli.dir.file("bin")
+        try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
+        let record = cli.dir.file("opened")
+        let script = """
+            #!/bin/sh
+            echo "args: $*" > '\(record)'
+            stat -c 'modes: %a' "$1" "$(dirname "$1")" >> '\(record)'
+            cat "$1" >> '\(record)'
+            """
+        FileManager.default.createFile(atPath: bin + "/xdg-open", contents: Data(script.utf8), attributes: [.posixPermissions: 0o755])
+        let ui = try await blocking {
+            try BackgroundCommand(cli, ["ui", "--idle", "30s"], env: env.merging(["DISPLAY": ":99", "PATH": bin + ":/usr/bin:/bin"]) { $1 }, name: "ui")
+        }
+        var opened = ""
+        for _ in 0..<200 where !opened.contains("refresh") {
+            opened = (try? String(contentsOfFile: record, encoding: .utf8)) ?? ""
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let link = try #require(ui.out.split(separator: " ").last.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) })
+        let secret = try #require(link.split(separator: "=").last.map(String.init))
+        let args = try #require(opened.split(separator: "\n").first)
+        #expect(args.hasPrefix("args: /") && args.hasSuffix("/open.html") && !args.contains(secret))
+        #expect(opened.contains("modes: 600\nmodes: 700"))
+        #expect(opened.contains("http-equiv=\"refresh\" content=\"0;url=\(link)\""))
+        #expect(ui.log.contains("opening your browser (xdg-open)"))
+        // The forwarding page is gone when vrm ui stops.
+        let file = String(args.dropFirst("args: ".count))
+        #expect(try await blocking { ui.signal(SIGTERM) })
+        #expect(!FileManager.default.fileExists(atPath: file) && !FileManager.default.fileExists(atPath: (file as NSString).deletingLastPathComponent))
+    }
+
     @Test func badOptionsAWrongPassphraseAndNoVaultAreClearErrors() async throws {
         let cli = CLIRunner()
         let env = try await blocking { try cli.initVault(passphrase: "velvet tractor mango quietly") }

@@ -156,6 +156,11 @@ public struct Reports: Sendable {
         total = (sum, total.1 + count)
     }
 
+    /// How many purchases and support cases each vendor has, by vendor id (counted, not decrypted).
+    public func recordCounts() throws -> (purchases: [String: Int], cases: [String: Int]) {
+        try context.read { transaction in (try transaction.purchases.countsByVendor(), try transaction.cases.countsByVendor()) }
+    }
+
     /// Which vendor can read what through which active grant, as of now.
     public func exposure() throws -> [ExposureRow] {
         try context.read { transaction in
