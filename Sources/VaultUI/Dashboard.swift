@@ -80,9 +80,11 @@ public final class Dashboard: Sendable {
         let router = Router()
         router.add(middleware: DashboardGuard(dashboard: self))
         DashboardRoutes(dashboard: self).register(on: router)
-        // A connection that sends nothing for 15 s is closed (a half-sent request holds nothing).
+        // A connection that sends nothing for 15 s is closed (a half-sent request holds nothing);
+        // at most 128 at once, none for longer than 2 minutes (ConnectionLimit).
+        let limit = ConnectionLimit()
         let app = Application(
-            router: router, server: .http1(configuration: .init(idleTimeout: .seconds(15))),
+            router: router, server: .http1(configuration: .init(additionalChannelHandlers: [limit.handler()], idleTimeout: .seconds(15))),
             configuration: .init(address: .hostname("127.0.0.1", port: options.port), serverName: nil),
             onServerRunning: { [boundPort, secret] channel in
                 guard let port = channel.localAddress?.port else { return }

@@ -286,6 +286,25 @@ import VaultUI
         #expect(try f.vault.grants.grant(id: f.bolt.id).revokedAt == nil)
     }
 
+    @Test func connectionsBeyondTheLimitAreClosedAndTheDashboardLives() async throws {
+        let f = try DashboardFixture()
+        let running = try await f.start()
+        defer { running.task.cancel() }
+        let session = try await Self.signIn(running)
+        // 140 connections held open by someone else: past 128, each is closed at once.
+        let held = try await blocking { try (0..<140).map { _ in try RawHTTP.connection(port: running.port, timeout: 5) } }
+        try await Task.sleep(for: .seconds(1))
+        let closed = held.filter { fd in
+            var byte: UInt8 = 0
+            return recv(fd, &byte, 1, Int32(MSG_DONTWAIT)) == 0
+        }.count
+        #expect(closed == 12)
+        for fd in held { close(fd) }
+        try await Task.sleep(for: .milliseconds(300))
+        // Once they are gone, the customer's next page is answered.
+        #expect(try await Self.get(running, "/exposure", session: session).status == 200)
+    }
+
     @Test func theDashboardStopsWhenIdleAndWithItsStopButton() async throws {
         let f = try DashboardFixture()
         let idle = try await f.start(idle: 1)
