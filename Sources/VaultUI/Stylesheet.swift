@@ -85,7 +85,7 @@ enum Stylesheet {
         ul.legend { list-style: none; display: flex; flex-wrap: wrap; gap: .25rem 1rem; padding: 0; margin: .25rem 0; font-size: .9rem; }
         ul.legend span.swatch { display: inline-block; width: .8rem; height: .8rem; margin-right: .3rem; vertical-align: middle; border-radius: .15rem; }
         ol.timeline { list-style: none; padding: 0; margin: 0; }
-        ol.timeline li { display: grid; grid-template-columns: 10.5rem 9rem 1fr; gap: .5rem; padding: .4rem 0; border-bottom: 1px solid var(--line); }
+        ol.timeline li { display: grid; grid-template-columns: 12.5rem 12rem 1fr; gap: .5rem; padding: .4rem 0; border-bottom: 1px solid var(--line); }
         ol.timeline .kind { font-weight: 600; }
         ol.timeline .kind.t-denied { color: var(--denied); } ol.timeline .kind.t-revoked { color: var(--revoked); }
         .overdue { color: var(--bad); font-weight: 600; }
