@@ -40,7 +40,10 @@ public enum RawHTTP {
         while !complete(answer) {
             let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if count == 0 { break }
-            guard count > 0 else { throw Failure(description: "no answer within \(timeout) s") }
+            guard count > 0 else {
+                let code = errno
+                throw Failure(description: code == EAGAIN || code == EWOULDBLOCK ? "no answer within \(timeout) s" : "connection failed (errno \(code))")
+            }
             answer += chunk[0..<count]
         }
         let whole = String(decoding: answer, as: UTF8.self)

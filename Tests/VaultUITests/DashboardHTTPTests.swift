@@ -291,20 +291,32 @@ import VaultUI
         let running = try await f.start()
         defer { running.task.cancel() }
         let session = try await Self.signIn(running)
-        // 140 connections held open by someone else: past 128, each is closed at once.
+        // 140 connections held open by someone else: past 128, each is closed at once. (Polled:
+        // on a loaded machine the server may take a while to get to them.)
         let held = try await blocking { try (0..<140).map { _ in try RawHTTP.connection(port: running.port, timeout: 5) } }
-        try await Task.sleep(for: .seconds(1))
-        let closed = held.filter { fd in
-            var byte: UInt8 = 0
-            return recv(fd, &byte, 1, Int32(MSG_DONTWAIT)) == 0
-        }.count
+        var closed = 0
+        for _ in 0..<300 where closed < 12 {
+            try await Task.sleep(for: .milliseconds(100))
+            closed =
+                held.filter { fd in
+                    var byte: UInt8 = 0
+                    return recv(fd, &byte, 1, Int32(MSG_DONTWAIT)) == 0
+                }.count
+        }
         // 128 at once: the 12 past it closed (a few more while this test's earlier connections
-        // are still being torn down on a loaded machine).
+        // are still being torn down).
         #expect(closed >= 12 && 140 - closed >= 124, "\(closed) closed")
         for fd in held { close(fd) }
-        try await Task.sleep(for: .milliseconds(300))
-        // Once they are gone, the customer's next page is answered.
-        #expect(try await Self.get(running, "/exposure", session: session).status == 200)
+        // Once the server has seen them go (on a loaded machine that takes a moment; until then a
+        // new connection is still one too many and closed), the customer's next page is answered.
+        var status: Int?
+        for _ in 0..<120 where status != 200 {
+            status = try? await blocking {
+                try RawHTTP.send(port: running.port, target: session + "exposure", headers: [("Host", running.host)], timeout: 120).status
+            }
+            if status != 200 { try await Task.sleep(for: .milliseconds(500)) }
+        }
+        #expect(status == 200)
     }
 
     @Test func theDashboardStopsWhenIdleAndWithItsStopButton() async throws {
