@@ -18,8 +18,6 @@ final class ConnectionLimit: Sendable {
     /// A handler for one connection's pipeline.
     func handler() -> Handler { Handler(limits: self) }
 
-    var current: Int { open.load(ordering: .relaxed) }
-
     final class Handler: ChannelInboundHandler, RemovableChannelHandler {
         typealias InboundIn = ByteBuffer
         let limits: ConnectionLimit

@@ -44,7 +44,7 @@ struct DashboardRoutes {
                 let filter = HistoryView.Filter(vendor: vendor?.id, kind: kind, since: day("since"), until: day("until"))
                 let verification = Result { try vault.audit.verify().result }
                 let entries = try vault.audit.entries(AuditFilter(vendorName: vendor?.name))
-                return HistoryView.body(entries: entries, filter: filter, vendors: vendors, verification: verification, now: dashboard.clock())
+                return HistoryView.body(entries: entries, filter: filter, vendors: vendors, verification: verification)
             }
         }
         router.get("relationships") { request, _ in
@@ -65,7 +65,7 @@ struct DashboardRoutes {
             do { note = try await dashboard.hooks.pull(vault) } catch { note = "The relay's requests could not be taken in (\(error))." }
             return try await show(request, .requests, title: "Requests") {
                 (note.map { "<div class=\"flash problem\" role=\"alert\">\(HTML.text($0))</div>" } ?? "")
-                    + DecisionViews.requests(try vault.requests.all(), now: dashboard.clock())
+                    + DecisionViews.requests(try vault.requests.all())
             }
         }
 
@@ -79,7 +79,7 @@ struct DashboardRoutes {
                 }
                 let vendor = Self.names(try vault.vendors.all())[grant.vendorID] ?? grant.vendorName ?? "(removed vendor)"
                 return DecisionViews.revoke(
-                    grant, vendor: vendor, action: Self.local(request), token: session.token(for: "POST " + Self.local(request)), now: dashboard.clock())
+                    grant, vendor: vendor, action: Self.local(request), token: session.token(for: "POST " + Self.local(request)))
             }
         }
         router.post("grants/:id/revoke") { request, context in

@@ -4,7 +4,7 @@ import VaultCore
 /// Access requests, and the confirmation pages every action goes through: each holds the
 /// one form that performs the action, with its own page token.
 enum DecisionViews {
-    static func requests(_ all: [AccessRequest], now: Date) -> String {
+    static func requests(_ all: [AccessRequest]) -> String {
         // Waiting: the pending ones, and the unreadable ones (which can only be denied).
         let pending = all.filter { $0.status == .pending || $0.status == .unreadable }
         var html =
@@ -66,7 +66,7 @@ enum DecisionViews {
         return html
     }
 
-    static func revoke(_ g: Grant, vendor: String, action: String, token: String, now: Date) -> String {
+    static func revoke(_ g: Grant, vendor: String, action: String, token: String) -> String {
         confirm(
             title: "Revoke grant \(g.id)?",
             facts: [

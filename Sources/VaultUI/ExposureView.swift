@@ -43,7 +43,7 @@ enum ExposureView {
                         continue
                     }
                     html += "<td data-column=\"\(HTML.text(column.id))\"><ul class=\"chips\">"
-                    for mark in marks { html += "<li>" + chip(mark, now: now) + "</li>" }
+                    for mark in marks { html += "<li>" + chip(mark) + "</li>" }
                     html += "</ul></td>"
                 }
                 html += "</tr>"
@@ -55,7 +55,7 @@ enum ExposureView {
     }
 
     /// One grant in a cell: its id, its state in words, until when, and its uses.
-    static func chip(_ mark: ExposureGrid.Mark, now: Date) -> String {
+    static func chip(_ mark: ExposureGrid.Mark) -> String {
         let g = mark.grant
         let ended = mark.state != .active
         var parts = [String]()

@@ -33,7 +33,7 @@ enum HistoryView {
     static let maxShown = 500
 
     static func body(
-        entries all: [AuditEntry], filter: Filter, vendors: [(id: String, name: String)], verification: Result<AuditVerification, any Error>, now: Date
+        entries all: [AuditEntry], filter: Filter, vendors: [(id: String, name: String)], verification: Result<AuditVerification, any Error>
     ) -> String {
         let entries = all.filter { entry in
             if let wanted = filter.kind, Self.kind(of: entry.event) != wanted { return false }

@@ -111,8 +111,6 @@ public final class Browser: @unchecked Sendable {
     public func url() async throws -> String { try await command("GET", "/url") as? String ?? "" }
     public func title() async throws -> String { try await command("GET", "/title") as? String ?? "" }
     public func source() async throws -> String { try await command("GET", "/source") as? String ?? "" }
-    public func back() async throws { _ = try await command("POST", "/back", [:]) }
-    public func refresh() async throws { _ = try await command("POST", "/refresh", [:]) }
 
     /// Waits (up to 20 s) until the page's title is `title`, after a click that navigates.
     @discardableResult
@@ -147,7 +145,6 @@ public final class Browser: @unchecked Sendable {
     public func attribute(_ element: String, _ name: String) async throws -> String? {
         try await command("GET", "/element/\(element)/attribute/\(name)") as? String
     }
-    public func type(_ element: String, _ text: String) async throws { _ = try await command("POST", "/element/\(element)/value", ["text": text]) }
 
     /// Runs `script` in the page (WebDriver's own channel; the page's CSP forbids the page any script).
     public func execute(_ script: String, _ args: [Any] = []) async throws -> Any? {
