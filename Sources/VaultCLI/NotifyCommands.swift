@@ -11,9 +11,10 @@ struct NotifyCommand: AsyncParsableCommand {
             The endpoint that serves your grants (vrm serve, or the relay) sends the notices: to an \
             ntfy topic (a push to your phone) or to a webhook of yours. A notice carries the kind \
             of event, the grant or request id, how many and when — nothing personal, so the push \
-            service learns only that there was activity. The first event goes at once; later ones \
-            wait until --interval (default 1m) has passed since the last notice and go together, so \
-            a busy grant cannot flood you. An ntfy topic URL is a capability: whoever knows it can \
+            service learns only that there was activity. Each event goes at once in a notice of its \
+            own (one per redemption), up to four in an --interval (default 1m); the fifth carries \
+            everything waiting, and later events wait and go together, so a busy grant cannot \
+            flood you: at most five notices an interval. An ntfy topic URL is a capability: whoever knows it can \
             read the topic, so pick a long random topic name.
 
             Examples:
@@ -62,7 +63,7 @@ struct NotifyCommand: AsyncParsableCommand {
         @OptionGroup var unlock: UnlockOptions
         @Option(help: ArgumentHelp("An ntfy topic URL (`-`: read it from standard input).", valueName: "url")) var ntfy: String?
         @Option(help: ArgumentHelp("A webhook URL of yours (`-`: read it from standard input).", valueName: "url")) var webhook: String?
-        @Option(help: "At most one notice per this long (10s to 1d).") var interval = "1m"
+        @Option(help: "At most five notices per this long (10s to 1d).") var interval = "1m"
         @OptionGroup var output: OutputOptions
 
         func validate() throws {
@@ -93,7 +94,7 @@ struct NotifyCommand: AsyncParsableCommand {
             let relay = try await RelayPush.flush(vault)
             try Terminal.report(
                 output, NotifyCommand.json(channel),
-                text: "Notices go to \(channel.kind.rawValue) \(channel.url), at most one every \(channel.interval) s, sent by "
+                text: "Notices go to \(channel.kind.rawValue) \(channel.url), at most five every \(channel.interval) s, sent by "
                     + (relay.map { "the relay \($0.url)" } ?? "vrm serve while it runs") + ". Try it: vrm notify test")
         }
     }
@@ -109,7 +110,7 @@ struct NotifyCommand: AsyncParsableCommand {
             let text: String
             if let channel {
                 text =
-                    "Notices go to \(channel.kind.rawValue) \(channel.url), at most one every \(channel.interval) s."
+                    "Notices go to \(channel.kind.rawValue) \(channel.url), at most five every \(channel.interval) s."
                     + (NotifyCommand.warning(channel).map { "\nWarning: \($0)." } ?? "")
             } else {
                 text = "No notices are sent. Set them with: vrm notify set --ntfy https://ntfy.sh/TOPIC"

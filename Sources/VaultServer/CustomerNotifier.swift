@@ -13,10 +13,11 @@ extension VaultActivity: ActivitySource {}
 
 /// Tells the customer of activity (`Specs/requests.md` §6): redemptions, refused redemptions,
 /// access requests and revocations, as the endpoint sees them — kinds, ids, counts and times,
-/// nothing personal. The first notice goes at once; later events wait until the channel's
-/// interval (default a minute) has passed since the last notice and go together, so a busy
-/// grant cannot flood the customer. What is seen starts when the notifier does; pending events
-/// live in memory (a restart loses at most one interval's batch).
+/// nothing personal. Each event goes at once in a notice of its own, up to four in the channel's
+/// interval (default a minute); the fifth carries everything waiting and later events wait for
+/// the interval, so a busy grant cannot flood the customer (`NoticeBatcher`). What is seen
+/// starts when the notifier does; pending events live in memory (a restart loses at most one
+/// interval's batch).
 public final class CustomerNotifier: Sendable {
     let source: any ActivitySource
     let clock: VaultClock
@@ -30,8 +31,8 @@ public final class CustomerNotifier: Sendable {
         self.sender = WebhookSender(timeout: timeout)
     }
 
-    /// Reads what happened since the last tick and sends a notice when one is due; returns the
-    /// notices sent (empty when none was due, or no channel is set).
+    /// Reads what happened since the last tick and sends a notice when one is due; returns what
+    /// the notice carried (empty when none was due, or no channel is set).
     @discardableResult
     public func tick() async -> [ActivityNotice] {
         let source = self.source

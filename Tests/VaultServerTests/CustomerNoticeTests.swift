@@ -15,7 +15,7 @@ import VaultTestSupport
         for _ in 0..<times { _ = try redeemer.redeem(RedemptionRequest(token: token[...], client: "192.0.2.7", userAgent: "acme-bot/2", held: nil)) }
     }
 
-    @Test func anNtfyListenerGetsTheFirstRedemptionAtOnceThenOneBatchPerIntervalWithNothingPersonal() async throws {
+    @Test func anNtfyListenerGetsOneNoticePerRedemptionThenAtMostFiveAnIntervalWithNothingPersonal() async throws {
         let f = try Fixture()
         let listener = WebhookReceiver()
         try await listener.app.test(.live) { ntfy in
@@ -23,43 +23,70 @@ import VaultTestSupport
             try f.vault.notifications.set(CustomerChannel(kind: .ntfy, url: "http://127.0.0.1:\(port)/hook/topic", interval: 60))
             let notifier = CustomerNotifier(source: VaultActivity(database: try VaultDatabase.open(path: f.dir.file("vault.db"))), clock: f.clock.closure)
             #expect(await notifier.tick().isEmpty)  // what was there before is not announced
+            func texts() -> [String] { listener.deliveries.map { String(decoding: $0.body, as: UTF8.self) } }
 
             let token = f.bearer.token.encoded()
+            let redeemed = "1 redemption of \(f.bearer.grant.id)"
             try redeem(f, token)
             let first = await notifier.tick()
             #expect(first == [ActivityNotice(type: "share.redeemed", grantID: f.bearer.grant.id, at: Millis.from(f.clock.now))])
-            #expect(listener.deliveries.count == 1)
             #expect(listener.deliveries.first?.headers["title"] == "VRM Vault activity")
-            #expect(String(decoding: listener.deliveries.first?.body ?? [], as: UTF8.self) == "1 redemption of \(f.bearer.grant.id)")
+            #expect(texts() == [redeemed])
 
-            // Within the minute: counted, not sent.
+            // Two redemptions and a refusal seen at once: a notice each, one a tick.
             try redeem(f, token, times: 2)
             try redeem(f, "vrm_not-a-token")
+            f.clock.advance(by: 1)
+            for _ in 0..<3 { #expect(await notifier.tick().count == 1) }
+            #expect(await notifier.tick().isEmpty)
+            #expect(texts() == [redeemed, redeemed, redeemed, "1 refused redemption"])
+
+            // The fifth notice of the minute carries everything waiting; then nothing until the
+            // minute since the first is over.
+            try redeem(f, token, times: 3)
+            try f.vault.grants.revoke(id: f.keyBound.grant.id)
+            #expect(await notifier.tick().map(\.type) == ["share.redeemed", "grant.revoked"])
+            #expect(texts().last == "3 redemptions of \(f.bearer.grant.id)\ngrant \(f.keyBound.grant.id) revoked")
+            try redeem(f, token)
             f.clock.advance(by: 30)
             #expect(await notifier.tick().isEmpty)
-            #expect(listener.deliveries.count == 1)
-            // Once the minute has passed: one notice for everything since.
-            f.clock.advance(by: 31)
-            let batch = await notifier.tick()
-            #expect(batch.map(\.type) == ["share.redeemed", "share.denied"])
-            #expect(listener.deliveries.count == 2)
-            let text = String(decoding: listener.deliveries[1].body, as: UTF8.self)
-            #expect(text == "2 redemptions of \(f.bearer.grant.id)\n1 refused redemption")
-
-            // A revocation and an access request, then nothing more is sent for a quiet minute.
-            try f.vault.grants.revoke(id: f.keyBound.grant.id)
-            f.clock.advance(by: 61)
-            #expect(await notifier.tick().map(\.type) == ["grant.revoked"])
+            #expect(listener.deliveries.count == 5)
+            f.clock.advance(by: 30)
+            #expect(await notifier.tick().count == 1)
+            #expect(texts().last == redeemed)
             f.clock.advance(by: 61)
             #expect(await notifier.tick().isEmpty)
-            #expect(listener.deliveries.count == 3)
-            for delivery in listener.deliveries {
-                let body = String(decoding: delivery.body, as: UTF8.self)
+            #expect(listener.deliveries.count == 6)
+            for body in texts() {
                 for personal in ["jo@", "example.org", "Main St", "Acme", "Bolt", "192.0.2.7", "acme-bot", "address"] {
                     #expect(!body.contains(personal), "\(personal) in \(body)")
                 }
             }
         }
+    }
+
+    @Test func aBusyGrantGivesAtMostFiveNoticesAnIntervalAndEveryEventIsCounted() {
+        var batcher = NoticeBatcher()
+        var uses: Int64 = 0
+        var now: Int64 = 1_000_000
+        func read() -> (snapshot: ActivitySnapshot, denials: Int, requests: [String]) { (ActivitySnapshot(uses: ["gr_busy": uses]), 0, []) }
+        #expect(batcher.advance(read(), interval: 60, nowMillis: now) == nil)
+        var notices: [(at: Int64, count: Int)] = []
+        // Ten minutes of a redemption every 100 ms, read once a second.
+        for _ in 0..<600 {
+            uses += 10
+            now += 1000
+            if let batch = batcher.advance(read(), interval: 60, nowMillis: now) { notices.append((now, batch.reduce(0) { $0 + $1.count })) }
+        }
+        for notice in notices {
+            #expect(notices.filter { $0.at <= notice.at && notice.at - $0.at < 60_000 }.count <= NoticeBatcher.burst)
+        }
+        #expect(notices.count <= 10 * NoticeBatcher.burst + NoticeBatcher.burst)
+        // Nothing is lost: what went plus what waits is every redemption.
+        #expect(notices.reduce(0) { $0 + $1.count } + batcher.pending.reduce(0) { $0 + $1.count } == 6000)
+        // A state kept by an earlier version (with `lastSent`) still reads.
+        let old = #"{"seen":{"uses":{"gr_a":2},"revoked":[],"lastEntry":0,"lastRequest":0},"pending":[],"lastSent":5}"#
+        #expect((try? JSONDecoder().decode(NoticeBatcher.self, from: Data(old.utf8)))?.seen?.uses == ["gr_a": 2])
     }
 
     @Test func aWebhookNoticeIsSignedAndVrmNotifyTestSendsOne() async throws {

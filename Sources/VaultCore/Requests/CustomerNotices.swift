@@ -7,7 +7,7 @@ public struct CustomerChannel: Sendable, Equatable, Codable {
 
     public var kind: Kind
     public var url: String
-    /// At most one notice per this many seconds; later events wait and go together.
+    /// At most five notices per this many seconds (`NoticeBatcher`); past that, events wait and go together.
     public var interval: Int64
 
     public static let defaultInterval: Int64 = 60
@@ -143,15 +143,27 @@ public struct ActivitySnapshot: Sendable, Equatable, Codable {
 }
 
 /// The rate limit and batching of §6, as a value an endpoint keeps (in memory at `vrm serve`,
-/// in the vault's row at the relay): what was seen last, what waits, when the last notice went.
+/// in the vault's row at the relay): what was seen last, what waits, when the last notices went.
+///
+/// At most `burst` notices go in any `interval`. While fewer than `burst - 1` went in the last
+/// interval, each event goes in a notice of its own (one per redemption, at one advance each);
+/// the last notice of the interval carries everything waiting, and later events wait until the
+/// oldest notice of the interval is an interval old. A quiet vault's customer is told of every
+/// redemption; a busy grant gives at most `burst` notices an interval.
 public struct NoticeBatcher: Sendable, Codable, Equatable {
     public var seen: ActivitySnapshot?
     public var pending: [ActivityNotice] = []
-    public var lastSent: Int64?
+    /// When the notices of the last interval went (at most `burst`, oldest first).
+    public var sent: [Int64] = []
+
+    public static let burst = 5
+    /// Past this many kinds waiting, the waiting notices are merged and the oldest kinds dropped
+    /// (the history has every event; the notice is a nudge).
+    static let pendingLimit = 200
 
     public init() {}
 
-    /// Takes what was read now; returns the batch to send, when one is due. The first read only
+    /// Takes what was read now; returns the notice to send, when one is due. The first read only
     /// sets what was seen (older activity is not announced). Without a channel nothing waits.
     public mutating func advance(
         _ read: (snapshot: ActivitySnapshot, denials: Int, requests: [String]), interval: Int64?, nowMillis: Int64
@@ -160,16 +172,38 @@ public struct NoticeBatcher: Sendable, Codable, Equatable {
         seen = read.snapshot
         guard let interval else {
             pending = []
+            sent = []
             return nil
         }
         pending += notices
-        // A batch is bounded: past 200 kinds, the oldest are dropped (the history has them all).
-        pending = Array(ActivityNotice.merged(pending).suffix(200))
-        guard !pending.isEmpty else { return nil }
-        if let lastSent, nowMillis.saturatingSubtract(lastSent) < interval.saturatingMultiply(1000) { return nil }
-        lastSent = nowMillis
+        if pending.count > Self.pendingLimit { pending = Array(ActivityNotice.merged(pending).suffix(Self.pendingLimit)) }
+        let window = interval.saturatingMultiply(1000)
+        sent = Array(sent.filter { $0 <= nowMillis && nowMillis.saturatingSubtract($0) < window }.suffix(Self.burst))
+        guard !pending.isEmpty, sent.count < Self.burst else { return nil }
+        sent.append(nowMillis)
+        if sent.count < Self.burst {
+            // One event: the first waiting, or one of its count.
+            var first = pending[0]
+            if first.count > 1 {
+                pending[0].count -= 1
+                first.count = 1
+            } else {
+                pending.removeFirst()
+            }
+            return [first]
+        }
         defer { pending = [] }
-        return pending
+        return ActivityNotice.merged(pending)
+    }
+
+    enum CodingKeys: String, CodingKey { case seen, pending, sent }
+
+    /// A state written before `sent` was kept (it held `lastSent`) reads with none sent.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        seen = try container.decodeIfPresent(ActivitySnapshot.self, forKey: .seen)
+        pending = try container.decodeIfPresent([ActivityNotice].self, forKey: .pending) ?? []
+        sent = try container.decodeIfPresent([Int64].self, forKey: .sent) ?? []
     }
 }
 
