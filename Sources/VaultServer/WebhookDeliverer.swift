@@ -144,7 +144,9 @@ struct WebhookSender: @unchecked Sendable {
             delegate.register(id, continuation)
             task.resume()
             DispatchQueue.global().asyncAfter(deadline: .now() + timeout) {
-                if delegate.finish(id, .failure(NoAnswer(text: "no answer within \(Int(timeout)) s"))) { task.cancel() }
+                delegate.finish(id, .failure(NoAnswer(text: "no answer within \(Int(timeout)) s")))
+                // Whatever answered first, nothing of this transfer outlives the deadline.
+                task.cancel()
             }
         }
     }

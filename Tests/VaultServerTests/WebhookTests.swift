@@ -152,6 +152,33 @@ import VaultTestSupport
         }
     }
 
+    @Test func anAnswerThatTricklesItsBodyIsCutOffAtItsHead() async throws {
+        let f = try Fixture()
+        let receiver = WebhookReceiver()
+        try await receiver.app.test(.live) { hook in
+            let port = try #require(hook.port)
+            let issued = try f.vault.grants.create(
+                GrantRequest(
+                    vendorName: "Acme", scopes: [.profileField("email")], purpose: .support, expiresAt: nil,
+                    notifyURL: "http://127.0.0.1:\(port)/hook/trickle"))
+            try f.vault.profile.set("email", value: "jo@new.example.org")
+            let deliverer = WebhookDeliverer(
+                store: VaultWebhookStore(database: try VaultDatabase.open(path: f.dir.file("vault.db"))), clock: f.clock.closure, timeout: 5)
+            #expect(await deliverer.deliverDue() == 1)
+            let answered = Date()
+            #expect(try f.vault.grants.webhookStatus(grantID: issued.grant.id)?.events.first?.lastStatus == 200)
+            // The receiver would go on for two minutes; the sender hangs up long before (the
+            // margin is for a test process starved of threads, not the sender's deadline).
+            var closed = receiver.trickleClosedAt
+            while closed == nil, Date().timeIntervalSince(answered) < 90 {
+                try await Task.sleep(for: .milliseconds(200))
+                closed = receiver.trickleClosedAt
+            }
+            let at = try #require(closed, "the sender kept reading the answer's body")
+            #expect(at.timeIntervalSince(answered) < 60)
+        }
+    }
+
     @Test func anUnreachableReceiverIsRetriedOnScheduleAndGivenUpAfter24Hours() async throws {
         #expect(Webhooks.nextAttempt(attempts: 1, createdAt: 0, nowMillis: 0) == 5_000)
         #expect(Webhooks.nextAttempt(attempts: 2, createdAt: 0, nowMillis: 5_000) == 35_000)

@@ -14,6 +14,7 @@ public final class WebhookReceiver: @unchecked Sendable {
     private var refusals = 0
     private var refusedPath: String?
     private var slowReleased = false
+    private var trickleEnded: Date?
 
     public init() {}
 
@@ -21,6 +22,8 @@ public final class WebhookReceiver: @unchecked Sendable {
     public func releaseSlow() { lock.withLock { slowReleased = true } }
 
     public var deliveries: [Delivery] { lock.withLock { received } }
+    /// When the sender closed a `trickle` answer's connection (nil while it still reads it).
+    public var trickleClosedAt: Date? { lock.withLock { trickleEnded } }
     /// Answers 503 to the next `count` deliveries (to `/hook/PATH` only, when given).
     public func refuse(next count: Int, path: String? = nil) {
         lock.withLock {
@@ -41,8 +44,8 @@ public final class WebhookReceiver: @unchecked Sendable {
 
     /// A server on 127.0.0.1, a port picked for it: `POST /hook/KIND` records the delivery and
     /// answers 204 (410 for `gone`; for `slow`, only once `releaseSlow()` was called or after
-    /// 120 s; 200 and 64 MiB for `big`), or 503
-    /// while refusing.
+    /// 120 s; 200 and 64 MiB for `big`; for `trickle`, 200 at once and then a byte of gzip every
+    /// 100 ms for up to 120 s, noting when the sender closed it), or 503 while refusing.
     public var app: some ApplicationProtocol {
         let router = Router()
         router.post("/hook/:kind") { request, context -> Response in
@@ -73,6 +76,22 @@ public final class WebhookReceiver: @unchecked Sendable {
                     status: .ok, headers: [.contentType: "text/plain"],
                     body: ResponseBody { writer in
                         for _ in 0..<64 { try await writer.write(chunk) }
+                        try await writer.finish(nil)
+                    })
+            case "trickle":
+                return Response(
+                    status: .ok, headers: [.contentType: "text/plain", .contentEncoding: "gzip", .contentLength: "100000000"],
+                    body: ResponseBody { writer in
+                        let until = Date().addingTimeInterval(120)
+                        do {
+                            while Date() < until {
+                                try await writer.write(ByteBuffer(bytes: [0x1f]))
+                                try await Task.sleep(for: .milliseconds(100))
+                            }
+                        } catch {
+                            self.lock.withLock { self.trickleEnded = self.trickleEnded ?? Date() }
+                            throw error
+                        }
                         try await writer.finish(nil)
                     })
             default: return Response(status: .noContent)
