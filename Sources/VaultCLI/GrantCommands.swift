@@ -106,7 +106,9 @@ struct GrantCommand: ParsableCommand {
                 names, unless --allow-unset says you will fill the field in later. With --notify-url, \
                 the endpoint (vrm serve or the relay) POSTs a signed event to the vendor each time \
                 the share changes — the grant id and the new version, never data (Standard Webhooks, \
-                v1a); `vrm grant show` lists the deliveries.
+                v1a); `vrm grant show` lists the deliveries. The endpoint sends without your \
+                passphrase, so the URL is kept readable in the vault file (and at a linked relay): \
+                its host tells whoever reads the file which vendor this grant is for.
 
                 Examples:
                   vrm grant create --vendor "Acme Outdoor" --scope profile.address.shipping \\

@@ -121,13 +121,22 @@ struct RequestCommand: AsyncParsableCommand {
                     "name the endpoint vendors reach: --endpoint https://… (the URL vrm serve answers on), or set VRM_ENDPOINT, or link a relay")
             }
             let link = try vault.requests.link(vendor: vendor, expiresIn: seconds, endpoint: url.absoluteString)
-            let relay = try await RelayPush.flush(vault)
+            // The link is made: it is shown even when the relay is away (it is queued, and works
+            // there once a later command delivers it), and the failure is reported after it.
+            var relay: RelayPush.Flushed?
+            var pending: (any Error)?
+            do {
+                relay = try await RelayPush.flush(vault)
+            } catch {
+                pending = error
+            }
             if output.json {
                 print(
                     try Terminal.json(
                         LinkJSON(
                             link: link.uri, endpoint: link.endpoint, expiresAt: Timestamp.string(link.expiresAt), vendor: link.vendor,
                             selector: link.selector)))
+                if let pending { throw pending }
                 return
             }
             print("Request link\(link.vendor.map { " for \($0)" } ?? "") — valid for one request until \(Terminal.time(link.expiresAt)):")
@@ -138,6 +147,10 @@ struct RequestCommand: AsyncParsableCommand {
                 print(qr.text(border: 2, inverted: true))
             }
             print("")
+            if let pending {
+                print("The relay does not have this link yet: it works there once a later command (vrm relay sync) delivers it.")
+                throw pending
+            }
             print("The vendor sends its request to \(link.endpoint)/v1/requests\(relay == nil ? "" : " (the relay has the link)").")
             print("Then: vrm request list")
         }

@@ -132,6 +132,43 @@ extension RelaySuites {
             }
         }
 
+        @Test("a host that writes the vault file cannot have the relay send notices elsewhere or a vendor redeem at its server")
+        func hostWrites() async throws {
+            let f = try await RelayFixture.make()
+            let (relay, _) = try await f.linkedWithOneGrant()
+            try await f.vrm(["notify", "set", "--ntfy", "http://127.0.0.1:9/hook/mine"])
+            let db = try RawDatabase.open(f.cli.vault)
+
+            // The host rewrites the channel and queues it for the relay: whatever the next
+            // commands do, they push nothing the CLI did not write.
+            try db.execute("UPDATE notify_settings SET customer_url = 'https://attacker.example/topic'")
+            try db.execute("INSERT INTO relay_outbox (grant_id) VALUES ('nt:settings')")
+            #expect(try await f.run(["grant", "list"]).status == 4)
+            #expect(try await f.run(["relay", "sync"]).status == 4)
+            #expect(try await f.psql("SELECT customer_url FROM relay_vaults").contains("127.0.0.1:9/hook/mine"))
+            try db.execute("UPDATE notify_settings SET customer_url = 'http://127.0.0.1:9/hook/mine'")
+            try db.execute("DELETE FROM relay_outbox")
+            try await f.vrm(["grant", "list"])
+
+            // An approval queued while the relay is away; the host points the request's row at
+            // its own server. The decision is pushed from the CLI's sealed record (the endpoint
+            // from the link), not from the row's columns, which the endpoint writes.
+            let made = try await f.vrm(["request", "link", "--vendor", "Cobalt", "--json"])
+            let vendor = try AskingVendor(uri: try #require((try JSONSerialization.jsonObject(with: Data(made.utf8)) as? [String: Any])?["link"] as? String))
+            let asked = try await requestCall(relay.url + "/v1/requests", method: "POST", body: try vendor.submission(vendor.body(scopes: ["profile.email"])))
+            let id = try #require(asked.json["id"] as? String)
+            try await f.vrm(["request", "show", id])
+            relay.stop()
+            #expect(try await f.run(["request", "approve", id]).status == 6)
+            try db.execute("UPDATE access_requests SET endpoint = 'https://evil.example'")
+            let restarted = try await f.background(["relay", "serve", "--port", String(relay.port)], name: "relay")
+            try await f.vrm(["relay", "sync"])
+            let outcome = try await requestCall(restarted.url + "/v1/requests/\(id)")
+            #expect(outcome.json["status"] as? String == "approved")
+            #expect(outcome.json["endpoint"] as? String == relay.url)
+            #expect(try db.int("SELECT count(*) FROM relay_outbox") == 0)
+        }
+
         @Test("a request after the link expired, or with an unknown code, is refused at the relay")
         func refused() async throws {
             let f = try await RelayFixture.make()

@@ -285,5 +285,37 @@ import VaultTestSupport
             }
         }
         #expect(try f.vault.vendors.all().filter { $0.name.hasPrefix("Caf") || $0.name.hasPrefix("CA") }.count == 1)
+
+        // Nor by a name written wholly in letters of another script that look like it: "Асме"
+        // (Cyrillic А, с, м, е) for "Acme", "ΑϹΜΕ" in Greek capitals, "Воlt" for "Bolt".
+        let vendors = try f.vault.vendors.all().count  // the fixture's Acme among them
+        for name in ["\u{410}\u{441}\u{43C}\u{435}", "\u{391}\u{3F9}\u{39C}\u{395}", "\u{412}\u{43E}lt"] {
+            let other = try AskingVendor(link: try f.vault.requests.link(vendor: nil, expiresIn: 600, endpoint: "https://vault.example"))
+            try await f.app().test(.router) { client in
+                let (_, answer) = try await post(client, try other.submission(other.body(scopes: ["profile.email"], name: name)))
+                let id = try #require(answer["id"])
+                let opened = try f.vault.requests.request(id: id)
+                if opened.status == .pending {
+                    #expect(throws: VaultError.self, "\(name)") { try f.vault.requests.approve(id: id, narrowing: RequestNarrowing()) }
+                } else {
+                    #expect(opened.status == .unreadable)  // refused outright: mixed scripts
+                }
+            }
+        }
+        #expect(try f.vault.vendors.all().count == vendors)
+    }
+
+    @Test func aVendorKeyWithAnythingAroundItIsRefused() throws {
+        let key = VendorKeyText.encodePublic(try BoxKeyPair.generate().publicKey)
+        let body = AccessRequestBody(vendor: .init(name: "Cobalt"), vendorKey: key, scopes: ["profile.email"], purpose: "support", expiresIn: 3600)
+        #expect(throws: Never.self) { try body.check() }
+        for wrapped in [key + "\r", " " + key, key + "\n", key + "\u{1B}[2K"] {
+            var changed = body
+            changed.vendorKey = wrapped
+            #expect(throws: VaultError.self) { try changed.check() }
+        }
+        var marks = body
+        marks.vendor.name = "C" + String(repeating: "\u{301}", count: 1000)
+        #expect(throws: VaultError.self) { try marks.check() }
     }
 }

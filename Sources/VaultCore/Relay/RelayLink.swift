@@ -275,6 +275,9 @@ extension RelayLink {
     /// channel; nil when the vault has none.
     public func notifySettings() throws -> RelayNotifySettings? {
         try context.read { transaction in
+            // The settings are in the records digest: a host that wrote the file cannot have
+            // the relay send the customer's activity elsewhere.
+            try context.checkHistory(in: transaction)
             guard let row = try transaction.notify.settings() else { return nil }
             return RelayNotifySettings(
                 keyID: row.keyID, publicKey: row.publicKey, secretKey: row.secretKey, certificate: row.certificate,
@@ -284,12 +287,16 @@ extension RelayLink {
         }
     }
 
-    /// The queued links and decisions to push (an id whose row is gone is left out).
+    /// The queued links and decisions to push (an id whose row is gone is left out). Links are in
+    /// the records digest; a decision's endpoint comes from its sealed link and its token from
+    /// the CLI's sealed decision, never from the row's plaintext columns (the endpoint writes
+    /// those, and a host could point a vendor at its own server for the token).
     public func requestPushes(links linkIDs: [String], requests requestIDs: [String]) throws -> (
         links: [RelayLinkPush], decisions: [RelayDecisionPush]
     ) {
         let keys = context.keys
         return try context.read { transaction in
+            try context.checkHistory(in: transaction)
             var links: [RelayLinkPush] = []
             for id in linkIDs {
                 guard let selector = Hex.decode(String(id.dropFirst(RelayQueueID.linkPrefix.count))),
@@ -301,11 +308,25 @@ extension RelayLink {
             for id in requestIDs {
                 guard let row = try transaction.requests.request(id: id), let box = row.decisionSealed else { continue }
                 let decision = try keys.openJSON(RequestDecision.self, box, table: "access_requests", id: row.id, field: "decision")
+                var endpoint: String?
+                var tokenSealed: [UInt8]?
+                if decision.status == "approved" {
+                    guard let linkRow = try transaction.requests.link(selector: row.linkSelector),
+                        let sealed = decision.tokenSealed.flatMap(Base64URL.decode)
+                    else { throw VaultError.tampered(table: "access_requests", id: row.id) }
+                    let link = try keys.openJSON(
+                        RequestLinkSecret.self, linkRow.sealed, table: "request_links", id: Hex.encode(linkRow.selector), field: "sealed")
+                    // The link records the answer too: a decision moved onto another request is not pushed.
+                    guard link.answered == row.id, link.answer == "approved" else {
+                        throw VaultError.mismatch(table: "access_requests", id: row.id, column: "column decision_sealed (its link records another answer)")
+                    }
+                    endpoint = link.endpoint
+                    tokenSealed = sealed
+                }
                 decisions.append(
                     RelayDecisionPush(
-                        id: row.id, status: decision.status, decidedAt: decision.decidedAt, grantID: decision.grantID,
-                        endpoint: decision.status == "approved" ? row.endpoint : nil,
-                        tokenSealed: decision.status == "approved" ? row.tokenSealed : nil))
+                        id: row.id, status: decision.status, decidedAt: decision.decidedAt, grantID: decision.grantID, endpoint: endpoint,
+                        tokenSealed: tokenSealed))
             }
             return (links, decisions)
         }

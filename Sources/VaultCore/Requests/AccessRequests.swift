@@ -49,6 +49,9 @@ struct RequestDecision: Codable {
     var decidedAt: Int64
     var grantID: String?
     var reason: String?
+    /// The token sealed to the vendor's key (base64url), for an approval: what a linked relay
+    /// is given to hand out comes from here, not from the row's plaintext column.
+    var tokenSealed: String?
 }
 
 /// What `vrm request approve` may change: each only narrows the request.
@@ -173,7 +176,9 @@ public struct AccessRequests: Sendable {
                     expires: linkRow.expiresAt)
             }
             if decision?.status != link.answer {
-                decision = link.answer.map { RequestDecision(status: $0, decidedAt: row.decidedAt ?? row.receivedAt, grantID: nil, reason: nil) }
+                decision = link.answer.map {
+                    RequestDecision(status: $0, decidedAt: row.decidedAt ?? row.receivedAt, grantID: nil, reason: nil, tokenSealed: nil)
+                }
             }
         } else if decision != nil {
             // A decision in the row that the link does not record is not the CLI's.
@@ -330,7 +335,8 @@ public struct AccessRequests: Sendable {
             decided.endpoint = link.endpoint
         }
         decided.decisionSealed = try context.keys.sealJSON(
-            RequestDecision(status: status, decidedAt: now, grantID: grantID, reason: reason), table: "access_requests", id: row.id,
+            RequestDecision(status: status, decidedAt: now, grantID: grantID, reason: reason, tokenSealed: tokenSealed.map(Base64URL.encode)),
+            table: "access_requests", id: row.id,
             field: "decision")
         try transaction.requests.decide(decided)
         guard let linkRow = try transaction.requests.link(selector: row.linkSelector) else { return }
@@ -348,13 +354,38 @@ public struct AccessRequests: Sendable {
     }
 
     /// A name as people read it: compatibility-composed, case-folded, without format characters
-    /// or spaces.
+    /// or spaces, and with the Cyrillic and Greek letters that look like Latin ones read as those
+    /// (capitals first, as they look: "АСМЕ" and "Асме", all Cyrillic, read as "acme").
     static func folded(_ name: String) -> String {
-        String(
+        func mapped(_ text: String, _ table: [Unicode.Scalar: Unicode.Scalar]) -> String {
+            String(String.UnicodeScalarView(text.unicodeScalars.map { table[$0] ?? $0 }))
+        }
+        // Before and after the compatibility mapping: it turns some look-alikes (the lunate
+        // sigma Ϲ, which looks like C) into letters that do not look like Latin ones.
+        let raw = mapped(mapped(name, lookalikeCapitals), lookalikeSmall)
+        let capitals = mapped(raw.precomposedStringWithCompatibilityMapping, lookalikeCapitals)
+        return String(
             String.UnicodeScalarView(
-                name.precomposedStringWithCompatibilityMapping.lowercased().unicodeScalars.filter {
+                mapped(capitals.lowercased(), lookalikeSmall).unicodeScalars.filter {
                     $0.properties.generalCategory != .format && !$0.properties.isWhitespace && !$0.properties.isDefaultIgnorableCodePoint
                 }))
+    }
+
+    /// Cyrillic and Greek capitals and the Latin capitals they pass for.
+    static let lookalikeCapitals = lookalikes(
+        "А=A В=B С=C Е=E Н=H І=I Ј=J К=K М=M О=O Р=P Ԛ=Q Ѕ=S Т=T Х=X У=Y Ԝ=W Α=A Β=B Ϲ=C Ε=E Ζ=Z Η=H Ι=I Κ=K Μ=M Ν=N Ο=O Ρ=P Τ=T Υ=Y Χ=X")
+    /// Cyrillic and Greek small letters and the Latin small letters they pass for.
+    static let lookalikeSmall = lookalikes(
+        "а=a в=b с=c ԁ=d е=e ё=e г=r һ=h н=h і=i ї=i ј=j к=k ӏ=l м=m п=n о=o р=p ԛ=q ѕ=s т=t и=u у=y х=x ԝ=w ѵ=v "
+            + "α=a ϲ=c ε=e ι=i κ=k ο=o ρ=p τ=t υ=u ν=v χ=x γ=y")
+
+    private static func lookalikes(_ pairs: String) -> [Unicode.Scalar: Unicode.Scalar] {
+        var map: [Unicode.Scalar: Unicode.Scalar] = [:]
+        for pair in pairs.split(separator: " ") {
+            let scalars = Array(pair.unicodeScalars)
+            if scalars.count == 3 { map[scalars[0]] = scalars[2] }
+        }
+        return map
     }
 
     static func undecidable(_ request: AccessRequest) -> VaultError {

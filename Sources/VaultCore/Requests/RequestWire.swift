@@ -203,7 +203,8 @@ public struct AccessRequestBody: Codable, Sendable, Equatable {
             // No control characters, no bidirectional overrides, no invisible format characters:
             // what the customer reads at approval is what the vendor sent.
             let unsafe = value.unicodeScalars.contains { ImportProblem.isUnsafe($0) || $0.properties.generalCategory == .format }
-            guard !value.isEmpty, value.count <= max, !unsafe else {
+            // Counted in characters, and in scalars too: one "character" can carry thousands of marks.
+            guard !value.isEmpty, value.count <= max, value.unicodeScalars.count <= 2 * max, !unsafe else {
                 throw VaultError.invalidInput("\(name) must be 1-\(max) characters without control, direction or format characters")
             }
         }
@@ -214,9 +215,8 @@ public struct AccessRequestBody: Codable, Sendable, Equatable {
         guard !vendor.name.trimmingCharacters(in: .whitespaces).isEmpty else { throw VaultError.invalidInput("vendor.name is blank") }
         try text(vendor.site, "vendor.site")
         try text(vendor.contact, "vendor.contact")
-        do {
-            _ = try VendorKeyText.decodePublic(vendorKey)
-        } catch {
+        // Exactly the key's text (no spaces or line ends around it): it is shown to the customer.
+        guard let key = try? VendorKeyText.decodePublic(vendorKey), VendorKeyText.encodePublic(key) == vendorKey else {
             throw VaultError.invalidInput("vendor_key is not a vrmpk1_ public key")
         }
         guard !scopes.isEmpty, scopes.count <= 64 else { throw VaultError.invalidInput("scopes must list 1-64 scopes") }
