@@ -70,6 +70,8 @@ struct RelayWebhookStore: WebhookStore {
     /// How long a node holds the events it took before another may take them.
     /// Longer than a round can take (`WebhookDeliverer.parallel` at a time, each within its deadline).
     static let claimMillis: Int64 = 300_000
+    /// At most this many of one vault's events in a round.
+    static let perVault = 4
 
     func dueDeliveries(nowMillis: Int64, limit: Int) throws -> [WebhookDelivery] {
         try database.withConnection { c in
@@ -77,12 +79,21 @@ struct RelayWebhookStore: WebhookStore {
             binds.append(nowMillis)
             binds.append(nowMillis + Self.claimMillis)
             binds.append(Int64(limit))
+            binds.append(Int64(Self.perVault))
+            // At most `perVault` of one vault's events a round, so that one vault's many events
+            // (to a receiver that stalls to the deadline) hold no other vault's. The ranking has
+            // no lock; the rows are locked (SKIP LOCKED) and checked again at the outer level.
             // Inside EXISTS the grant's columns are the unqualified ones of the grant-state rule.
             let rows = try c.query(
                 PostgresQuery(
                     unsafeSQL: """
                         UPDATE relay_webhooks AS w SET next_at = $2
-                        FROM (SELECT id FROM relay_webhooks WHERE delivered_at IS NULL AND stopped_at IS NULL AND next_at <= $1
+                        FROM (SELECT id FROM relay_webhooks
+                              WHERE delivered_at IS NULL AND stopped_at IS NULL AND next_at <= $1
+                                AND id IN (SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY vault_id ORDER BY next_at, id) AS n
+                                                           FROM relay_webhooks
+                                                           WHERE delivered_at IS NULL AND stopped_at IS NULL AND next_at <= $1) AS ranked
+                                           WHERE n <= $4)
                               ORDER BY next_at, id LIMIT $3 FOR UPDATE SKIP LOCKED) AS due
                         WHERE w.id = due.id
                         RETURNING w.id, w.vault_id, w.grant_id, w.url, w.body, w.created_at, w.attempts,
