@@ -34,14 +34,17 @@ extension RelaySuites {
                 let database = try RelayDatabase(location: .parse(cluster.url, allowPassword: true), poolSize: 2)
                 defer { database.close() }
                 try database.migrate()
-                _ = try cluster.psql("INSERT INTO relay_vaults (id, sign_key, box_key, enrolled_at, tip_hash) VALUES ('\\x01', '', '', 0, ''), ('\\x02', '', '', 0, '')")
+                _ = try cluster.psql(
+                    "INSERT INTO relay_vaults (id, sign_key, box_key, enrolled_at, tip_hash) VALUES ('\\x01', '', '', 0, ''), ('\\x02', '', '', 0, '')")
                 // Vault 1: twenty events due first; vault 2: one, due last.
                 for n in 0..<20 {
                     _ = try cluster.psql(
-                        "INSERT INTO relay_webhooks (id, vault_id, grant_id, url, body, created_at, next_at) VALUES ('ev_1_\(n)', '\\x01', 'gr_a', 'https://a.example/', '', 0, \(n))")
+                        "INSERT INTO relay_webhooks (id, vault_id, grant_id, url, body, created_at, next_at) VALUES ('ev_1_\(n)', '\\x01', 'gr_a', 'https://a.example/', '', 0, \(n))"
+                    )
                 }
                 _ = try cluster.psql(
-                    "INSERT INTO relay_webhooks (id, vault_id, grant_id, url, body, created_at, next_at) VALUES ('ev_2', '\\x02', 'gr_b', 'https://b.example/', '', 0, 100)")
+                    "INSERT INTO relay_webhooks (id, vault_id, grant_id, url, body, created_at, next_at) VALUES ('ev_2', '\\x02', 'gr_b', 'https://b.example/', '', 0, 100)"
+                )
                 let store = RelayWebhookStore(database: database)
                 let first = try store.dueDeliveries(nowMillis: 1000, limit: 50).map(\.id)
                 #expect(first.count == RelayWebhookStore.perVault + 1 && first.contains("ev_2"))
