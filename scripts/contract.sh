@@ -76,7 +76,7 @@ if [ "$TARGET" = relay ]; then
   as_postgres setsid -f "$pgbin/postgres" -D "$work/pg/data" -k "$work/pg" -p "$pgport" -h 127.0.0.1 </dev/null >"$work/pg/log" 2>&1
   for _ in $(seq 1 300); do "$pgbin/pg_isready" -q -h 127.0.0.1 -p "$pgport" -U vrm -d postgres && break; sleep 0.1; done
   export VRM_RELAY_DATABASE_URL="postgres://vrm@127.0.0.1:$pgport/postgres?sslmode=disable"
-  env -u VRM_PASSPHRASE_FILE $VRM relay serve --port "$port" --max-failures 1000000000 2> "$work/serve.log" & server=$!
+  env -u VRM_PASSPHRASE_FILE $VRM relay serve --port "$port" --max-failures 1000000000 --allow-loopback-receivers 2> "$work/serve.log" & server=$!
   for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$port/livez" && break; sleep 0.1; done
   invite=$($VRM relay invite --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["invite"])')
   VRM_RELAY_INVITE="$invite" $VRM relay link "http://127.0.0.1:$port" >/dev/null

@@ -64,7 +64,9 @@ struct RelayCommand: ParsableCommand {
                 GET /v1/requests/ID (vendors asking with a request link), /livez, /readyz (503 while \
                 PostgreSQL does not answer) and the signed control API of Specs/relay.md. Every node \
                 also sends the vaults' webhook events (signed, retried) and their customers' notices \
-                (Specs/requests.md). Nodes keep no state of their \
+                (Specs/requests.md) — to https URLs, never to private addresses, and to the relay's \
+                own machine (127.x, localhost) only with --allow-loopback-receivers, so that a vault \
+                cannot have the relay POST to services on its host. Nodes keep no state of their \
                 own: run several behind a load balancer over one PostgreSQL primary. Access-log \
                 lines (stderr) name no client address. Expired grants' shares are destroyed every \
                 few seconds; revoked and used-up ones at once.
@@ -74,10 +76,16 @@ struct RelayCommand: ParsableCommand {
                       --port 8090
                   vrm relay serve --database postgres://vrm@db/vrm_relay --host 0.0.0.0 --port 8443 \\
                       --tls-cert fullchain.pem --tls-key privkey.pem --trusted-proxy 10.0.0.0/8
+                  vrm relay serve --port 8090 --allow-loopback-receivers   # tried out on one machine
                 """)
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var listen: ListenOptions
         @Option(help: "PostgreSQL connections this node keeps at most.") var pool = 16
+        @Flag(
+            help: ArgumentHelp(
+                "Also send webhooks and notices to this machine's own addresses (127.x, localhost): for a relay tried out on one machine, never on a shared host."
+            ))
+        var allowLoopbackReceivers = false
 
         func validate() throws {
             guard (1...512).contains(pool) else { throw ValidationError("--pool must be 1-512") }
@@ -93,7 +101,7 @@ struct RelayCommand: ParsableCommand {
             let sweeper = RelaySweeper(database: relay, logger: logger)
             defer { sweeper.stop() }
             // Vendors' webhook events and customers' notices (`Specs/requests.md` §5–6).
-            let notifier = RelayNotifier(database: relay)
+            let notifier = RelayNotifier(database: relay, allowLoopback: allowLoopbackReceivers)
             let notifying = Task { await notifier.run() }
             defer { notifying.cancel() }
             let app = try buildRelayApplication(

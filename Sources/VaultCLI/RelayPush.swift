@@ -105,8 +105,9 @@ enum RelayPush {
             if !quiet { Terminal.note("vrm: note: " + note) }
             return note
         }
+        // The relay sends at most 1000 (oldest first); a relay that sends more is not taken at its word.
         try vault.relay.storePulled(
-            pending.compactMap { r in
+            pending.prefix(1000).compactMap { r in
                 guard let link = Base64URL.decode(r.link), let sealed = Base64URL.decode(r.sealed), let proof = Base64URL.decode(r.proof) else {
                     return nil
                 }

@@ -10,11 +10,17 @@ public final class RelayNotifier: Sendable {
     let database: RelayDatabase
     let clock: VaultClock
     let webhooks: WebhookDeliverer
+    let allowLoopback: Bool
 
-    public init(database: RelayDatabase, clock: @escaping VaultClock = { Date() }) {
+    /// `allowLoopback`: send to this machine's own addresses too (a relay tried out on one
+    /// machine). Without it, a vault cannot have the relay POST to services on the relay's host.
+    public init(database: RelayDatabase, clock: @escaping VaultClock = { Date() }, allowLoopback: Bool = false) {
         self.database = database
         self.clock = clock
-        webhooks = WebhookDeliverer(store: RelayWebhookStore(database: database), clock: clock)
+        self.allowLoopback = allowLoopback
+        webhooks = WebhookDeliverer(
+            store: RelayWebhookStore(database: database), clock: clock,
+            refusal: { url in !allowLoopback && NotifyURL.isLoopback(url) ? NotifyURL.loopbackRefusal : nil })
     }
 
     /// One round of vendors' events and one of customers' notices, side by side: a slow
@@ -31,11 +37,12 @@ public final class RelayNotifier: Sendable {
     func notices() async {
         let database = self.database
         let clock = self.clock
+        let allowLoopback = self.allowLoopback
         guard let vaults = try? await blockingRelay({ try database.vaultsWithNotices(nowMillis: Millis.from(clock())) }) else { return }
         await withTaskGroup(of: Void.self) { group in
             for (index, vault) in vaults.enumerated() {
                 if index >= Self.noticesAtOnce { await group.next() }
-                group.addTask { await Self.notice(vault: vault, database: database, clock: clock) }
+                group.addTask { await Self.notice(vault: vault, database: database, clock: clock, allowLoopback: allowLoopback) }
             }
         }
     }
@@ -43,12 +50,15 @@ public final class RelayNotifier: Sendable {
     static let noticesAtOnce = 8
 
     /// Claims one vault's notice state, sends its notice if one is due, and writes the state back.
-    static func notice(vault: [UInt8], database: RelayDatabase, clock: @escaping VaultClock) async {
+    /// A channel on the relay's own machine, when not allowed, is kept as it is and sent nothing.
+    static func notice(vault: [UInt8], database: RelayDatabase, clock: @escaping VaultClock, allowLoopback: Bool) async {
         let now = Millis.from(clock())
         guard let work = try? await blockingRelay({ try database.claimNotice(vaultID: vault, nowMillis: now) }) else { return }
         var batcher = work.batcher
         let batch = batcher.advance(work.read, interval: work.channel.interval, nowMillis: now)
-        if let batch { _ = await CustomerNotifier.send(batch, to: work.channel, signer: work.signer, atMillis: now) }
+        if let batch, allowLoopback || !NotifyURL.isLoopback(work.channel.url) {
+            _ = await CustomerNotifier.send(batch, to: work.channel, signer: work.signer, atMillis: now)
+        }
         let state = batcher
         _ = try? await blockingRelay { try database.releaseNotice(vaultID: vault, state: state) }
     }

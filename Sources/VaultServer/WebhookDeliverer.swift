@@ -19,10 +19,17 @@ public final class WebhookDeliverer: Sendable {
     /// Deliveries in flight at once.
     static let parallel = 8
 
-    public init(store: any WebhookStore, clock: @escaping VaultClock = { Date() }, timeout: TimeInterval = 10) {
+    /// Why a URL is not sent to (the relay: its own machine, unless allowed); nil to send.
+    let refusal: @Sendable (String) -> String?
+
+    public init(
+        store: any WebhookStore, clock: @escaping VaultClock = { Date() }, timeout: TimeInterval = 10,
+        refusal: @escaping @Sendable (String) -> String? = { _ in nil }
+    ) {
         self.store = store
         self.clock = clock
         self.sender = WebhookSender(timeout: timeout)
+        self.refusal = refusal
     }
 
     /// Sends every event due now (at most `limit`); returns how many attempts were made.
@@ -37,6 +44,7 @@ public final class WebhookDeliverer: Sendable {
         // the sender's hard deadline, each recorded as it ends.
         let sender = self.sender
         let clock = self.clock
+        let refusal = self.refusal
         await withTaskGroup(of: Void.self) { group in
             var running = 0
             for delivery in due {
@@ -49,6 +57,8 @@ public final class WebhookDeliverer: Sendable {
                     let result: WebhookResult
                     if !delivery.grantActive {
                         result = .grantEnded
+                    } else if let why = refusal(delivery.url) {
+                        result = .notAllowed(why)
                     } else if let signer = delivery.signer {
                         result = await sender.send(delivery, signer: signer, atSeconds: Millis.from(clock()) / 1000)
                     } else {

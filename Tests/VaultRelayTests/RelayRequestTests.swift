@@ -132,6 +132,35 @@ extension RelaySuites {
             }
         }
 
+        @Test("a relay sends nothing to its own machine unless its operator allows it, and vrm grant show says why")
+        func loopbackRefused() async throws {
+            let f = try await RelayFixture.make()
+            let receiver = WebhookReceiver()
+            try await receiver.app.test(.live) { hook in
+                let port = try #require(hook.port)
+                let relay = try await f.startRelay(loopback: false)
+                try await f.vrm(["profile", "set", "email", "alice@example.com"])
+                try await f.vrm(["vendor", "add", "Acme Outdoor"])
+                try await f.vrm(["relay", "link", relay.url, "--invite", try await f.invite()])
+                try await f.vrm(["notify", "set", "--ntfy", "http://localhost:\(port)/hook/ntfy", "--interval", "10s"])
+                _ = try await f.grant(["--notify-url", "http://127.0.0.1:\(port)/hook/vendor"])
+                let id = try #require(try await f.grantIDs().first)
+                try await f.vrm(["profile", "set", "email", "alice@new.example"])
+                #expect(try await fetchShare(relay.url, token: try await f.grant()).status == 200)
+                var deliveries: [[String: Any]] = []
+                for _ in 0..<150 where deliveries.first?["stopped_at"] == nil {
+                    try await Task.sleep(for: .milliseconds(200))
+                    let shown = try JSONSerialization.jsonObject(with: Data(try await f.vrm(["grant", "show", id, "--json"]).utf8)) as? [String: Any]
+                    deliveries = shown?["deliveries"] as? [[String: Any]] ?? []
+                }
+                #expect(deliveries.count == 1)
+                #expect((deliveries.first?["last_error"] as? String)?.contains("--allow-loopback-receivers") == true, "\(deliveries)")
+                // Neither the vendor's event nor the customer's notice reached this machine.
+                try await Task.sleep(for: .seconds(2))
+                #expect(receiver.deliveries.isEmpty)
+            }
+        }
+
         @Test("a host that writes the vault file cannot have the relay send notices elsewhere or a vendor redeem at its server")
         func hostWrites() async throws {
             let f = try await RelayFixture.make()

@@ -39,10 +39,11 @@ final class RelayFixture: @unchecked Sendable {
 
     deinit { cluster.stop() }
 
-    /// Starts a relay node (another one for each call) on the fixture's database.
+    /// Starts a relay node (another one for each call) on the fixture's database; it sends to
+    /// receivers on this machine (the tests' own) unless `loopback` is false.
     @discardableResult
-    func startRelay(_ extra: [String] = []) async throws -> BackgroundCommand {
-        let relay = try await background(["relay", "serve", "--port", "0"] + extra, name: "relay")
+    func startRelay(_ extra: [String] = [], loopback: Bool = true) async throws -> BackgroundCommand {
+        let relay = try await background(["relay", "serve", "--port", "0"] + (loopback ? ["--allow-loopback-receivers"] : []) + extra, name: "relay")
         relays.append(relay)
         return relay
     }

@@ -243,6 +243,18 @@ public struct AccessRequestBody: Codable, Sendable, Equatable {
 /// post into the network it stands in. IPv6 receivers are named by a name. A name is not
 /// resolved here: a name that points into such a network is the limit of this rule.
 public enum NotifyURL {
+    /// Whether `text` names this machine (`localhost`, a `127.x.x.x` address): `vrm serve`'s
+    /// machine is the customer's, a relay's is its operator's, which sends there only when told to.
+    public static func isLoopback(_ text: String) -> Bool {
+        guard var host = URLComponents(string: text)?.host?.lowercased() else { return false }
+        if host.hasSuffix(".") { host.removeLast() }
+        return host == "localhost" || IPAddressClass.of(host) == .loopback
+    }
+
+    /// What a relay that does not send to its own machine records for such a delivery.
+    public static let loopbackRefusal =
+        "not sent: this relay does not send to its own machine (127.0.0.1, localhost); its operator can allow it with vrm relay serve --allow-loopback-receivers"
+
     public static func check(_ text: String) throws {
         guard text.count <= 2000, let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
             let rawHost = components.host, !rawHost.isEmpty, components.user == nil, components.password == nil

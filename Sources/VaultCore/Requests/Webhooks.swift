@@ -42,6 +42,8 @@ public enum WebhookResult: Sendable, Equatable {
     case grantEnded
     /// Not sent: the vault has no notification key (its row is gone).
     case noKey
+    /// Not sent: the endpoint does not send to this URL (`why`; a relay and its own machine).
+    case notAllowed(String)
 }
 
 /// Where the endpoint's webhook deliveries are kept: the vault file (`vrm serve`) or the relay.
@@ -106,6 +108,7 @@ public enum Webhooks {
         case .gone: return stopped(410, "410 Gone: no more events for this grant", grant: true)
         case .grantEnded: return stopped(nil, "not sent: the grant ended", grant: true)
         case .noKey: return stopped(nil, "not sent: the vault has no notification key", grant: false)
+        case .notAllowed(let why): return stopped(nil, why, grant: false)
         case .failed(let status, let error):
             let next = nextAttempt(attempts: delivery.attempts.saturatingAdd(1), createdAt: delivery.createdAt, nowMillis: nowMillis)
             return Outcome(
