@@ -7,6 +7,12 @@ struct AuditCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
         abstract: "Read and verify the share history.",
+        discussion: """
+            Examples:
+              vrm audit
+              vrm audit --vendor "Acme Outdoor" --since 7d
+              vrm audit verify
+            """,
         subcommands: [Show.self, Verify.self],
         defaultSubcommand: Show.self)
 

@@ -66,7 +66,15 @@ struct CaseCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "case",
         abstract: "Keep your side of support cases: subject, channel, priority, status and a timeline.",
-        discussion: "Status: open → escalated → resolved or closed (reopen goes back to open). Shared only through cases:own.",
+        discussion: """
+            Status: open → escalated → resolved or closed (reopen goes back to open). Shared only \
+            through cases:own.
+
+            Examples:
+              vrm case open --vendor "Acme Outdoor" --subject "Sole came off" --priority high
+              vrm case log c_abcdefghijklmnop "Called; they will send a replacement"
+              vrm case resolve c_abcdefghijklmnop --note "Replacement arrived"
+            """,
         subcommands: [Open.self, Log.self, Escalate.self, Resolve.self, Close.self, Reopen.self, List.self, Show.self, Remove.self])
 
     struct Open: ParsableCommand {

@@ -84,6 +84,13 @@ struct GrantCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "grant",
         abstract: "Issue, inspect and revoke share grants.",
+        discussion: """
+            Examples:
+              vrm grant create --vendor "Acme Outdoor" --scope profile.email --purpose support
+              vrm grant list --active
+              vrm grant show gr_abcdefghijklmnop
+              vrm grant revoke gr_abcdefghijklmnop
+            """,
         subcommands: [Create.self, List.self, Show.self, Card.self, Revoke.self, Receipt.self])
 
     struct Create: ParsableCommand {

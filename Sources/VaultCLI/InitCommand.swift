@@ -58,6 +58,11 @@ struct PassphraseCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "passphrase",
         abstract: "Change the vault passphrase, and with --rotate-key the master key too.",
+        discussion: """
+            Examples:
+              vrm passphrase change
+              vrm passphrase change --rotate-key
+            """,
         subcommands: [Change.self])
 
     struct Change: ParsableCommand {

@@ -9,6 +9,11 @@ struct ProfileCommand: ParsableCommand {
         discussion: """
             Keys are dotted names of a-z 0-9 . _ - such as \(ProfileKey.wellKnown.joined(separator: ", ")).
             Changing a field re-materialises every active grant that shares it.
+
+            Examples:
+              vrm profile set email jo@example.org
+              vrm profile set address.shipping "1 Main St, Springfield"
+              vrm profile show
             """,
         subcommands: [Set.self, Get.self, Unset.self, Show.self])
 

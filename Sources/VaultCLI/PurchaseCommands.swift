@@ -56,7 +56,15 @@ struct PurchaseCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "purchase",
         abstract: "Keep your purchase history, with your own annotations.",
-        discussion: "Adding, annotating or removing a purchase re-materialises the grants that share it (purchases:own, purchases:all).",
+        discussion: """
+            Adding, annotating or removing a purchase re-materialises the grants that share it \
+            (purchases:own, purchases:all).
+
+            Examples:
+              vrm purchase add --vendor "Acme Outdoor" --item "Trail shoes" --price 129.90 --currency EUR
+              vrm purchase import orders.csv --dry-run
+              vrm purchase list
+            """,
         subcommands: [Add.self, List.self, Show.self, Annotate.self, Remove.self, Import.self])
 
     struct Add: ParsableCommand {

@@ -8,6 +8,12 @@ struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
         abstract: "Reports on your side of the relationship: spending, vendor scorecards, exposure.",
+        discussion: """
+            Examples:
+              vrm report spending --by month --since 2026-01-01
+              vrm report vendors
+              vrm report exposure
+            """,
         subcommands: [Spending.self, Vendors.self, Exposure.self])
 
     struct Spending: ParsableCommand {

@@ -23,6 +23,7 @@ struct AccessRequestJSON: Encodable {
     var decidedAt: String?
     var grantID: String?
     var reason: String?
+    var copies: [String]?
 
     init(_ r: AccessRequest) {
         id = r.id
@@ -43,10 +44,11 @@ struct AccessRequestJSON: Encodable {
         decidedAt = r.decidedAt.map(Timestamp.string)
         grantID = r.grantID
         reason = r.reason
+        copies = r.copies.isEmpty ? nil : r.copies
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, status, vendor, site, contact, scopes, purpose, terms, problem, reason
+        case id, status, vendor, site, contact, scopes, purpose, terms, problem, reason, copies
         case receivedAt = "received_at", vendorKey = "vendor_key", expiresIn = "expires_in", maxUses = "max_uses"
         case notifyURL = "notify_url", linkVendor = "link_vendor", decidedAt = "decided_at", grantID = "grant_id"
     }
@@ -162,14 +164,14 @@ struct RequestCommand: AsyncParsableCommand {
             discussion: "Examples:\n  vrm request list\n  vrm request list --pending --json")
         @OptionGroup var location: VaultLocation
         @OptionGroup var unlock: UnlockOptions
-        @Flag(help: "Only requests waiting for a decision.") var pending = false
+        @Flag(help: "Only requests waiting for a decision (pending, and unreadable ones, which can only be denied).") var pending = false
         @OptionGroup var output: OutputOptions
 
         func run() async throws {
             let vault = try unlock.unlock(location)
             try await RelayPush.pullRequests(vault)
             var requests = try vault.requests.all()
-            if pending { requests = requests.filter { $0.status == .pending } }
+            if pending { requests = requests.filter { $0.status == .pending || $0.status == .unreadable } }
             if output.json {
                 print(try Terminal.json(requests.map(AccessRequestJSON.init)))
             } else if requests.isEmpty {
@@ -180,7 +182,7 @@ struct RequestCommand: AsyncParsableCommand {
                         ["ID", "STATUS", "RECEIVED", "VENDOR", "PURPOSE", "GRANT", "ASKED FOR"],
                         requests.map { r in
                             [
-                                r.id, r.status.rawValue, Terminal.shortTime(r.receivedAt), r.body?.vendor.name ?? "?",
+                                r.id, r.status.rawValue + (r.copies.isEmpty ? "" : " (copies!)"), Terminal.shortTime(r.receivedAt), r.body?.vendor.name ?? "?",
                                 r.body?.purpose ?? "-", r.grantID ?? "-", r.body?.scopes.joined(separator: ",") ?? (r.problem ?? ""),
                             ]
                         }))
@@ -225,6 +227,11 @@ struct RequestCommand: AsyncParsableCommand {
             if let url = body.notifyURL { lines.append("  webhook:   \(url) (told when the share changes; no data)") }
         }
         if let problem = r.problem { lines.append("  problem:   \(problem)") }
+        if !r.copies.isEmpty {
+            lines.append(
+                "  copies:    \(r.copies.joined(separator: ", ")) carry the same one-time code: all but one were copied where requests are kept; "
+                    + "ask the vendor which id it was given")
+        }
         if let decided = r.decidedAt { lines.append("  decided:   \(Terminal.time(decided))") }
         if let id = r.grantID {
             lines.append("  grant:     \(id)")
@@ -238,7 +245,9 @@ struct RequestCommand: AsyncParsableCommand {
         if let reason = r.reason { lines.append("  reason:    \(reason)") }
         if r.status == .pending {
             lines.append("")
-            lines.append("Approve (optionally narrower): vrm request approve \(r.id) [--scope S]… [--expires D] [--max-uses N]")
+            lines.append(
+                "Approve (optionally narrower): vrm request approve \(r.id) [--scope S]… [--expires D] [--max-uses N]"
+                    + (r.copies.isEmpty ? "" : " --copies-checked"))
             lines.append("Deny:                          vrm request deny \(r.id)")
         }
         return lines.joined(separator: "\n")
@@ -265,6 +274,8 @@ struct RequestCommand: AsyncParsableCommand {
         @Option(name: .customLong("scope"), help: "Grant only these of the scopes asked (repeat).") var scopes: [String] = []
         @Option(help: "A shorter duration (30d) or an earlier date than asked.") var expires: String?
         @Option(help: "A lower use limit than asked.") var maxUses: Int?
+        @Flag(help: "Approve although copies of the request carry its code: the vendor confirmed this id is the one it was given.")
+        var copiesChecked = false
         @OptionGroup var output: OutputOptions
 
         func validate() throws {
@@ -284,7 +295,8 @@ struct RequestCommand: AsyncParsableCommand {
             let vault = try unlock.unlock(location)
             try await RelayPush.pullRequests(vault)
             let (request, issued) = try vault.requests.approve(
-                id: id, narrowing: RequestNarrowing(scopes: parsed.isEmpty ? nil : parsed, expiresAt: expiresAt, maxUses: maxUses))
+                id: id, narrowing: RequestNarrowing(scopes: parsed.isEmpty ? nil : parsed, expiresAt: expiresAt, maxUses: maxUses),
+                copiesChecked: copiesChecked)
             let relay = try await RelayPush.flush(vault)
             let g = issued.grant
             if output.json {

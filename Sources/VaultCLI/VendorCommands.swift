@@ -38,7 +38,14 @@ struct VendorCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vendor",
         abstract: "Keep your registry of vendors and where you stand with each.",
-        discussion: "Stages: \(RelationshipStage.allCases.map(\.rawValue).joined(separator: " → ")).",
+        discussion: """
+            Stages: \(RelationshipStage.allCases.map(\.rawValue).joined(separator: " → ")).
+
+            Examples:
+              vrm vendor add "Acme Outdoor" --site https://acme.example
+              vrm vendor stage "Acme Outdoor" commitment
+              vrm vendor list
+            """,
         subcommands: [Add.self, List.self, Show.self, Edit.self, Stage.self, Remove.self])
 
     struct Add: ParsableCommand {

@@ -6,6 +6,11 @@ struct VendorKeyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vendor-key",
         abstract: "For vendors: make the key pair that key-bound shares are sealed to.",
+        discussion: """
+            Examples:
+              vrm vendor-key generate --out acme.key
+              vrm vendor-key public --key acme.key
+            """,
         subcommands: [Generate.self, Public.self])
 
     struct Generate: ParsableCommand {

@@ -25,12 +25,11 @@ struct RequestRoutes: Sendable {
         } catch {
             throw ProblemError(problem: .requestTooLarge, extraHeaders: [.connection: "close"])
         }
-        let submission: RequestSubmission
-        do {
-            submission = try JSONDecoder().decode(RequestSubmission.self, from: Data(body))
-        } catch {
-            throw ProblemError(problem: .invalidBody)
-        }
+        // A body that is not a JSON object holds no code: the same 403 as a wrong code, counted
+        // (429 past the budget), whatever else it is.
+        let submission =
+            (try? JSONDecoder().decode(RequestSubmission.self, from: Data(body)))
+            ?? RequestSubmission(selector: "", auth: "", sealed: "", mac: "", proof: "")
         let inbox = self.inbox
         let now = Millis.from(clock())
         let id = try await limited(request, context: context) {

@@ -107,7 +107,7 @@ import VaultTestSupport
             #expect(problem["type"] == "urn:vrm-vault:problem:invalid-request-code")
             // Not a code at all; not JSON.
             #expect(try await post(client, Data(#"{"selector":"nope","auth":"AA","sealed":"AA","mac":"AA","proof":"AA"}"#.utf8)).0 == .forbidden)
-            #expect(try await post(client, Data("not json".utf8)).0 == .badRequest)
+            for garbage in ["not json", "[]", "null", "{}"] { #expect(try await post(client, Data(garbage.utf8)).0 == .forbidden, "\(garbage)") }
             // Changed in transit: the MAC does not match, and the code is not spent.
             let (tampered, tamperedProblem) = try await post(client, try vendor.submission(vendor.body(scopes: ["profile.email"]), tamper: true))
             #expect(tampered == .badRequest)
@@ -223,6 +223,49 @@ import VaultTestSupport
         // The copy can be denied (so the endpoint stops answering it as pending).
         #expect(try f.vault.requests.deny(id: copy, reason: nil).status == .denied)
         #expect(try f.vault.requests.request(id: id).status == .approved)
+    }
+
+    @Test func copiesOfAPendingRequestAreShownAndApprovedOnlyOnceTheVendorSaidWhichIsItsOwn() async throws {
+        let f = try Fixture()
+        let vendor = try AskingVendor(link: try f.vault.requests.link(vendor: nil, expiresIn: 600, endpoint: "https://vault.example"))
+        let id = try await f.app().test(.router) { client in
+            try #require(try await post(client, try vendor.submission(vendor.body(scopes: ["profile.email"]))).1["id"])
+        }
+        // Before any answer, the host copies the request under another id.
+        let copy = RequestID.generate()
+        try rawExecute(
+            f.dir.file("vault.db"),
+            "INSERT INTO access_requests (id, link_selector, sealed, proof, received_at, status) SELECT '\(copy)', link_selector, sealed, proof, received_at, 'pending' FROM access_requests WHERE id = '\(id)'"
+        )
+        let both = try f.vault.requests.all()
+        #expect(both.count == 2 && both.allSatisfy { $0.status == .pending })
+        #expect(try f.vault.requests.request(id: id).copies == [copy])
+        #expect(try f.vault.requests.request(id: copy).copies == [id])
+        // Neither is approved on its own say: which one the vendor was given cannot be told.
+        for either in [id, copy] {
+            #expect(throws: VaultError.self) { try f.vault.requests.approve(id: either, narrowing: RequestNarrowing()) }
+        }
+        #expect(try f.vault.grants.list().filter { $0.requestID != nil }.isEmpty)
+        // The vendor says its id: approved, and the copy cannot be any more.
+        _ = try f.vault.requests.approve(id: id, narrowing: RequestNarrowing(scopes: [.profileField("email"), .profileField("email")]), copiesChecked: true)
+        #expect(try f.vault.requests.request(id: copy).status == .unreadable)
+        #expect(throws: VaultError.self) { try f.vault.requests.approve(id: copy, narrowing: RequestNarrowing(), copiesChecked: true) }
+        // The history names each scope once.
+        let approved = try #require(try f.vault.audit.entries().last { $0.event == "request.approved" })
+        #expect(approved.body.scopes == ["profile.email"])
+    }
+
+    @Test func aDecisionTheHostDeletedKeepsItsTimeAndReason() async throws {
+        let f = try Fixture()
+        let vendor = try AskingVendor(link: try f.vault.requests.link(vendor: nil, expiresIn: 600, endpoint: "https://vault.example"))
+        let id = try await f.app().test(.router) { client in
+            try #require(try await post(client, try vendor.submission(vendor.body(scopes: ["profile.email"]))).1["id"])
+        }
+        f.clock.advance(by: 120)
+        let denied = try f.vault.requests.deny(id: id, reason: "not needed")
+        try rawExecute(f.dir.file("vault.db"), "UPDATE access_requests SET status = 'pending', decision_sealed = NULL, decided_at = NULL WHERE id = '\(id)'")
+        let shown = try f.vault.requests.request(id: id)
+        #expect(shown.status == .denied && shown.decidedAt == denied.decidedAt && shown.reason == "not needed")
     }
 
     @Test func aKeyRotationKeepsLinksRequestsAndDecisions() async throws {

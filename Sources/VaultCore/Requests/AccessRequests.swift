@@ -30,6 +30,10 @@ public struct AccessRequest: Sendable {
     public let decidedAt: Date?
     public let grantID: String?
     public let reason: String?
+    /// Other requests that carry this one's link code while none is answered: an endpoint takes
+    /// one request per code, so all but one were copied where requests are kept (the vault file
+    /// or the relay), and which one the vendor was given cannot be told from them.
+    public var copies: [String] = []
 }
 
 /// The link's part only the CLI reads (`request_links.sealed`).
@@ -41,6 +45,10 @@ struct RequestLinkSecret: Codable {
     /// admits one answer. In the records digest with the row, so a host cannot undo it.
     var answered: String?
     var answer: String?
+    /// When, and the denial's reason: what `vrm request show` still tells if the host deleted
+    /// the row's own decision.
+    var answeredAt: Int64?
+    var reason: String?
 }
 
 /// The CLI's own record of a decision (`access_requests.decision_sealed`, AD field `decision`).
@@ -177,7 +185,8 @@ public struct AccessRequests: Sendable {
             }
             if decision?.status != link.answer {
                 decision = link.answer.map {
-                    RequestDecision(status: $0, decidedAt: row.decidedAt ?? row.receivedAt, grantID: nil, reason: nil, tokenSealed: nil)
+                    RequestDecision(
+                        status: $0, decidedAt: link.answeredAt ?? row.decidedAt ?? row.receivedAt, grantID: nil, reason: link.reason, tokenSealed: nil)
                 }
             }
         } else if decision != nil {
@@ -213,13 +222,17 @@ public struct AccessRequests: Sendable {
             return result(.unreadable, body: nil, problem: "\(error)", link: link, expires: linkRow.expiresAt)
         }
         let expired = now > linkRow.expiresAt.saturatingAdd(RequestLimits.pendingGraceMillis)
-        return result(expired ? .expired : .pending, body: body, problem: nil, link: link, expires: linkRow.expiresAt)
+        var request = result(expired ? .expired : .pending, body: body, problem: nil, link: link, expires: linkRow.expiresAt)
+        request.copies = try transaction.requests.requestIDs(linkSelector: row.linkSelector).filter { $0 != row.id && RequestID.isWellFormed($0) }
+        return request
     }
 
     /// Approves a pending request, narrowed: adds the vendor (with its key) if new, issues a
     /// key-bound grant that names the request, seals its token to the vendor's key for the
     /// endpoint to hand over, and records `request.approved` — one transaction.
-    public func approve(id: String, narrowing: RequestNarrowing) throws -> (request: AccessRequest, grant: IssuedGrant) {
+    /// With copies of the request (`AccessRequest.copies`), only when `copiesChecked`: the
+    /// customer asked the vendor which id it was given.
+    public func approve(id: String, narrowing: RequestNarrowing, copiesChecked: Bool = false) throws -> (request: AccessRequest, grant: IssuedGrant) {
         let engine = ConsentEngine(context: context)
         let registry = VendorRegistry(context: context)
         let now = context.now
@@ -229,6 +242,13 @@ public struct AccessRequests: Sendable {
             let row = try row(id: id, in: transaction)
             let request = try open(row, in: transaction)
             guard request.status == .pending, let body = request.body else { throw Self.undecidable(request) }
+            if !request.copies.isEmpty, !copiesChecked {
+                throw VaultError.conflict(
+                    "\(([request.id] + request.copies).joined(separator: ", ")) carry the same one-time link code, and an endpoint takes one "
+                        + "request per code: all but one are copies made where requests are kept (this vault file or the relay). Ask the vendor "
+                        + "which id its request was answered with; approve that one with --copies-checked (the others then cannot be approved), "
+                        + "or deny")
+            }
             let asked = try body.scopes.map(Scope.parse)
             let scopes = narrowing.scopes ?? asked
             for scope in scopes where !asked.contains(where: { scope.isWithin($0) }) {
@@ -238,7 +258,8 @@ public struct AccessRequests: Sendable {
             }
             let askedExpiry = now.addingTimeInterval(TimeInterval(body.expiresIn))
             if let expiresAt = narrowing.expiresAt, expiresAt > askedExpiry.addingTimeInterval(1) {
-                throw VaultError.invalidInput("the request asks for \(body.expiresIn) seconds; approval can shorten it, not extend it")
+                throw VaultError.invalidInput(
+                    "the request asks for \(AccessRequestBody.words(forDuration: body.expiresIn)); approval can shorten it, not extend it")
             }
             if let maxUses = narrowing.maxUses, let asked = body.maxUses, maxUses > asked {
                 throw VaultError.invalidInput("the request asks for at most \(asked) uses; approval can lower that, not raise it")
@@ -290,7 +311,8 @@ public struct AccessRequests: Sendable {
             try context.audit.append(
                 .requestApproved,
                 AuditBody(
-                    grantID: grantID, vendorID: vendor.id, vendor: vendor.name, scopes: scopes.map(\.description), purpose: body.purpose, requestID: row.id),
+                    grantID: grantID, vendorID: vendor.id, vendor: vendor.name, scopes: Array(Set(scopes)).sorted().map(\.description),
+                    purpose: body.purpose, requestID: row.id),
                 atMillis: Millis.from(now), to: transaction.audit)
             let grant = try engine.grant(id: grantID, in: transaction)
             return (
@@ -349,6 +371,8 @@ public struct AccessRequests: Sendable {
         }
         link.answered = row.id
         link.answer = status
+        link.answeredAt = now
+        link.reason = reason
         try transaction.requests.resealLink(
             selector: linkRow.selector, sealed: try context.keys.sealJSON(link, table: "request_links", id: selector, field: "sealed"))
     }

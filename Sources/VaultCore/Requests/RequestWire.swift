@@ -274,7 +274,8 @@ public enum NotifyURL {
         }
         let local = host == "localhost" || address == .loopback
         if let address, address != .public, address != .loopback {
-            throw VaultError.invalidInput("a notification URL must not name a \(address.rawValue) address: \(shown)")
+            let article = "aeiou".contains(address.rawValue.prefix(1)) ? "an" : "a"
+            throw VaultError.invalidInput("a notification URL must not name \(article) \(address.rawValue) address: \(shown)")
         }
         if scheme == "http", !local {
             throw VaultError.invalidInput("a notification URL must use https (http only to 127.0.0.1 or localhost): \(shown)")

@@ -153,6 +153,11 @@ struct RequestTables {
         try Row.fetchOne(db, sql: "SELECT * FROM access_requests WHERE id = ?", arguments: [id]).map(Self.request)
     }
 
+    /// The ids of the requests that name a link (a code admits one request: more are copies).
+    func requestIDs(linkSelector: [UInt8]) throws -> [String] {
+        try String.fetchAll(db, sql: "SELECT id FROM access_requests WHERE link_selector = ? ORDER BY id", arguments: [Data(linkSelector)])
+    }
+
     func requests() throws -> [AccessRequestRow] {
         try Row.fetchAll(db, sql: "SELECT * FROM access_requests ORDER BY received_at DESC, id").map(Self.request)
     }
