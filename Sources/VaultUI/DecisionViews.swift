@@ -19,11 +19,11 @@ enum DecisionViews {
                 let vendor = r.body?.vendor.name ?? "(unreadable request)"
                 html += """
                     <tr data-request="\(HTML.text(r.id))"><td data-label="Received">\(Shown.timeElement(r.receivedAt))</td>\
-                    <td data-label="Vendor">\(HTML.text(vendor))\(r.body?.vendor.site.map { " <span class=\"hint\">\(HTML.text($0))</span>" } ?? "")</td>\
+                    <td data-label="Vendor">\(HTML.text(vendor))\(r.body?.vendor.site.map { " <span class=\"hint\">\(HTML.text($0))</span>" } ?? "")\(copiesNote(r))</td>\
                     <td data-label="Asks for">\(HTML.text(r.body?.scopes.joined(separator: ", ") ?? r.problem ?? ""))</td>\
                     <td data-label="Purpose">\(HTML.text(r.body?.purpose ?? "-"))</td><td><span class="actions">
                     """
-                if r.body != nil {
+                if r.body != nil, r.copies.isEmpty {
                     html +=
                         "<a class=\"button\" href=\"/requests/\(HTML.component(r.id))/approve\" aria-label=\"Approve the request from \(HTML.text(vendor))\">Approve…</a>"
                 }
@@ -48,6 +48,15 @@ enum DecisionViews {
             html += "</tbody></table></div>"
         }
         return html
+    }
+
+    /// Copies of a pending request (the same one-time code under other ids): which one the
+    /// vendor was given cannot be told from them, so approval is left to the CLI's
+    /// `--copies-checked` once the vendor has said.
+    static func copiesNote(_ r: AccessRequest) -> String {
+        guard !r.copies.isEmpty else { return "" }
+        return
+            " <strong class=\"hint\" role=\"note\">Copied: \(HTML.text(r.copies.joined(separator: ", "))) carry the same one-time code. Ask the vendor which id it was given, then approve that one with <code>vrm request approve ID --copies-checked</code>.</strong>"
     }
 
     /// A confirmation box: what will happen, the form, and a way back.

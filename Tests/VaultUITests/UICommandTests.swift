@@ -14,9 +14,10 @@ import VaultTestSupport
             try BackgroundCommand(cli, ["ui", "--no-open", "--idle", "30s"], env: env.merging(["DISPLAY": ":99"]) { $1 }, name: "ui")
         }
         var link = ""
-        for _ in 0..<200 where link.isEmpty {
+        let deadline = Date().addingTimeInterval(120)  // generous: a loaded machine is slow to start it
+        while link.isEmpty, Date() < deadline {
             if let line = ui.out.split(separator: "\n").first(where: { $0.contains("?k=") }) { link = String(line.split(separator: " ").last ?? "") }
-            try await Task.sleep(for: .milliseconds(50))
+            if link.isEmpty { try await Task.sleep(for: .milliseconds(100)) }
         }
         #expect(link.hasPrefix("http://127.0.0.1:\(ui.port)/?k="))
         #expect(ui.log.contains("listening on http://127.0.0.1:\(ui.port)/") && !ui.log.contains("?k="))
@@ -57,10 +58,13 @@ import VaultTestSupport
         let ui = try await blocking {
             try BackgroundCommand(cli, ["ui", "--idle", "30s"], env: env.merging(["DISPLAY": ":99", "PATH": bin + ":/usr/bin:/bin"]) { $1 }, name: "ui")
         }
+        // Polled against the wall clock, generously: on a loaded machine (CI runs every suite at
+        // once on two cores) the unlock and the browser's start can take far longer than here.
         var opened = ""
-        for _ in 0..<200 where !opened.contains("refresh") {
+        let deadline = Date().addingTimeInterval(120)
+        while !opened.contains("refresh"), Date() < deadline {
             opened = (try? String(contentsOfFile: record, encoding: .utf8)) ?? ""
-            try await Task.sleep(for: .milliseconds(50))
+            if !opened.contains("refresh") { try await Task.sleep(for: .milliseconds(100)) }
         }
         let link = try #require(ui.out.split(separator: " ").last.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) })
         let secret = try #require(link.split(separator: "=").last.map(String.init))
