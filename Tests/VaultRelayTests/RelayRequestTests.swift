@@ -90,7 +90,8 @@ extension RelaySuites {
                 try await f.vrm(["notify", "set", "--ntfy", "http://127.0.0.1:\(port)/hook/ntfy", "--interval", "10s"])
                 // The relay's notifier has seen the vault as it is now: older activity is not announced.
                 var baseline = false
-                for _ in 0..<50 where !baseline {
+                let deadline = Date().addingTimeInterval(120)
+                while !baseline, Date() < deadline {
                     baseline = try await f.psql("SELECT notice_state IS NOT NULL FROM relay_vaults").contains("t")
                     if !baseline { try await Task.sleep(for: .milliseconds(200)) }
                 }

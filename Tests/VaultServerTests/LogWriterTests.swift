@@ -40,7 +40,9 @@ import Testing
         let writer = BlockWriter(descriptor: pipe.fileHandleForWriting.fileDescriptor)
         writer.write(line: Array("late".utf8))
         var seen = ""
-        for _ in 0..<50 where seen.isEmpty {
+        // "Within moments" on an idle machine; polled up to a minute for a loaded one.
+        let deadline = Date().addingTimeInterval(60)
+        while seen.isEmpty, Date() < deadline {
             try await Task.sleep(for: .milliseconds(20))
             seen = available(pipe)
         }
