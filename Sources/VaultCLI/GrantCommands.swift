@@ -163,6 +163,11 @@ struct GrantCommand: ParsableCommand {
                 GrantRequest(
                     vendorName: vendor, scopes: parsedScopes, purpose: parsedPurpose, expiresAt: expiresAt, maxUses: maxUses,
                     terms: terms, jurisdiction: jurisdiction, allowUnsetFields: allowUnset, notifyURL: notifyURL))
+            if let notifyURL, NotifyURL.isLoopback(notifyURL), (try? vault.relay.state()) != nil {
+                Terminal.note(
+                    "vrm grant create: note: the relay sends this grant's events to its own machine only when its operator started it with --allow-loopback-receivers."
+                )
+            }
             let token = issued.token.encoded()
             let grant = issued.grant
             if tokenOnly {
@@ -259,7 +264,7 @@ struct GrantCommand: ParsableCommand {
                             "pending, \(event.attempts) attempt(s)\(event.lastError.map { ", last: \($0)" } ?? ""), next \(event.nextAt.map(Terminal.shortTime) ?? "-")"
                     }
                     // The endpoint writes these rows: their text is shown, never obeyed.
-                    print("            \(ImportProblem.shown(event.id, 40)) \(Terminal.shortTime(event.createdAt)): \(ImportProblem.shown(state, 160))")
+                    print("            \(ImportProblem.shown(event.id, 40)) \(Terminal.shortTime(event.createdAt)): \(ImportProblem.shown(state, 300))")
                 }
             }
         }

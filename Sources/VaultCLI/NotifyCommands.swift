@@ -89,12 +89,23 @@ struct NotifyCommand: AsyncParsableCommand {
             } catch {
                 throw CLIError.usage("\(error)")
             }
+            if ntfy != nil, ntfy != StandardStreams.name {
+                Terminal.note(
+                    "vrm notify set: warning: --ntfy puts the topic (whoever knows it reads your notices) in the process list; prefer --ntfy - with the URL on standard input."
+                )
+            }
             let vault = try unlock.unlock(location)
             try vault.notifications.set(channel)
             let relay = try await RelayPush.flush(vault)
+            if NotifyURL.isLoopback(channel.url), try relay != nil || vault.relay.state() != nil {
+                Terminal.note(
+                    "vrm notify set: note: a relay sends to its own machine (\(URLComponents(string: channel.url)?.host ?? "localhost")) only when its operator started it with --allow-loopback-receivers."
+                )
+            }
             try Terminal.report(
                 output, NotifyCommand.json(channel),
-                text: "Notices go to \(channel.kind.rawValue) \(channel.url), at most five every \(channel.interval) s, sent by "
+                text:
+                    "Notices go to \(channel.kind.rawValue) \(channel.url), at most five every \(AccessRequestBody.words(forDuration: channel.interval)), sent by "
                     + (relay.map { "the relay \($0.url)" } ?? "vrm serve while it runs") + ". Try it: vrm notify test")
         }
     }
@@ -110,7 +121,7 @@ struct NotifyCommand: AsyncParsableCommand {
             let text: String
             if let channel {
                 text =
-                    "Notices go to \(channel.kind.rawValue) \(channel.url), at most five every \(channel.interval) s."
+                    "Notices go to \(channel.kind.rawValue) \(channel.url), at most five every \(AccessRequestBody.words(forDuration: channel.interval))."
                     + (NotifyCommand.warning(channel).map { "\nWarning: \($0)." } ?? "")
             } else {
                 text = "No notices are sent. Set them with: vrm notify set --ntfy https://ntfy.sh/TOPIC"

@@ -229,7 +229,7 @@ struct RequestCommand: AsyncParsableCommand {
         if let problem = r.problem { lines.append("  problem:   \(problem)") }
         if !r.copies.isEmpty {
             lines.append(
-                "  copies:    \(r.copies.joined(separator: ", ")) carry the same one-time code: all but one were copied where requests are kept; "
+                "  copies:    \(r.copies.joined(separator: ", ")) \(r.copies.count == 1 ? "carries" : "carry") this one's one-time code: all but one were copied where requests are kept; "
                     + "ask the vendor which id it was given")
         }
         if let decided = r.decidedAt { lines.append("  decided:   \(Terminal.time(decided))") }

@@ -82,23 +82,11 @@ public final class WebhookDeliverer: Sendable {
 }
 
 /// One HTTP POST of an event, signed: the answer's status is all that is read (the body is
-/// never received, nor decompressed: `Accept-Encoding: identity`, and the transfer is cancelled
-/// at the response head), within a hard deadline however slowly the receiver answers.
-struct WebhookSender: @unchecked Sendable {
-    let session: URLSession
-    let delegate: HeadOnly
+/// never received, nor decompressed: `Accept-Encoding: identity`, and the connection is closed
+/// at the response head, `HeadOnlyPost`), within a hard deadline however slowly the receiver
+/// answers.
+struct WebhookSender: Sendable {
     let timeout: TimeInterval
-
-    init(timeout: TimeInterval) {
-        self.timeout = timeout
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = timeout
-        configuration.timeoutIntervalForResource = timeout
-        configuration.httpCookieAcceptPolicy = .never
-        configuration.urlCache = nil
-        delegate = HeadOnly()
-        session = URLSession(configuration: configuration, delegate: delegate, delegateQueue: nil)
-    }
 
     func send(_ delivery: WebhookDelivery, signer: SigningKeyPair, atSeconds: Int64) async -> WebhookResult {
         let headers = [
@@ -116,89 +104,13 @@ struct WebhookSender: @unchecked Sendable {
     struct NoAnswer: Error, CustomStringConvertible {
         let text: String
         var description: String { text }
-
-        /// Why there was no answer, in words (the URL, which may carry a secret, is left out).
-        static func from(_ error: (any Error)?) -> NoAnswer {
-            guard let code = (error as? URLError)?.code else { return NoAnswer(text: "no answer") }
-            let why: String =
-                switch code {
-                case .cannotConnectToHost: "connection refused"
-                case .timedOut: "timed out"
-                case .cannotFindHost, .dnsLookupFailed: "host not found"
-                case .notConnectedToInternet, .networkConnectionLost: "network unreachable"
-                case .badURL, .unsupportedURL: "the URL cannot be used"
-                case .secureConnectionFailed, .serverCertificateUntrusted, .serverCertificateHasBadDate, .serverCertificateNotYetValid,
-                    .serverCertificateHasUnknownRoot:
-                    "TLS failed (certificate not trusted, or no TLS)"
-                default: "URLError \(code.rawValue)"
-                }
-            return NoAnswer(text: "no answer: " + why)
-        }
     }
 
     /// POSTs `body` with `headers`; the status, or why there was none. The URL (which may carry
     /// the receiver's own secret) is never part of the error.
     func post(_ target: String, body: [UInt8], headers: [String: String]) async -> Result<Int, NoAnswer> {
         guard let url = URL(string: target) else { return .failure(NoAnswer(text: "not a URL")) }
-        var request = URLRequest(url: url)
-        request.httpMethod = "POST"
-        request.httpBody = Data(body)
-        request.cachePolicy = .reloadIgnoringLocalCacheData
-        request.setValue("vrm-vault-webhooks/1", forHTTPHeaderField: "User-Agent")
-        request.setValue("identity", forHTTPHeaderField: "Accept-Encoding")
-        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
-        let task = session.dataTask(with: request)
-        let id = task.taskIdentifier
-        let delegate = self.delegate
-        return await withCheckedContinuation { continuation in
-            delegate.register(id, continuation)
-            task.resume()
-            DispatchQueue.global().asyncAfter(deadline: .now() + timeout) {
-                delegate.finish(id, .failure(NoAnswer(text: "no answer within \(Int(timeout)) s")))
-                // Whatever answered first, nothing of this transfer outlives the deadline.
-                task.cancel()
-            }
-        }
-    }
-}
-
-/// The session's delegate: refuses every redirect (an event goes to the URL the customer
-/// approved, nowhere else), and ends each task at its response head with the status.
-final class HeadOnly: NSObject, URLSessionDataDelegate, Sendable {
-    private let pending = Mutex<[Int: CheckedContinuation<Result<Int, WebhookSender.NoAnswer>, Never>]>([:])
-
-    func register(_ id: Int, _ continuation: CheckedContinuation<Result<Int, WebhookSender.NoAnswer>, Never>) {
-        pending.withLock { $0[id] = continuation }
-    }
-
-    /// Resumes the task's caller once; true when this call did.
-    @discardableResult
-    func finish(_ id: Int, _ result: Result<Int, WebhookSender.NoAnswer>) -> Bool {
-        guard let continuation = pending.withLock({ $0.removeValue(forKey: id) }) else { return false }
-        continuation.resume(returning: result)
-        return true
-    }
-
-    func urlSession(
-        _ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse, newRequest request: URLRequest,
-        completionHandler: @escaping (URLRequest?) -> Void
-    ) {
-        completionHandler(nil)
-    }
-
-    func urlSession(
-        _ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
-        completionHandler: @escaping (URLSession.ResponseDisposition) -> Void
-    ) {
-        finish(dataTask.taskIdentifier, .success((response as? HTTPURLResponse)?.statusCode ?? 0))
-        completionHandler(.cancel)
-    }
-
-    func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: (any Error)?) {
-        if let status = (task.response as? HTTPURLResponse)?.statusCode {
-            finish(task.taskIdentifier, .success(status))
-        } else {
-            finish(task.taskIdentifier, .failure(WebhookSender.NoAnswer.from(error)))
-        }
+        return await HeadOnlyPost.send(
+            url, body: body, headers: headers.sorted { $0.key < $1.key }, timeout: .nanoseconds(Int64(max(timeout, 0.001) * 1_000_000_000)))
     }
 }

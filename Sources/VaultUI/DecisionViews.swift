@@ -56,7 +56,7 @@ enum DecisionViews {
     static func copiesNote(_ r: AccessRequest) -> String {
         guard !r.copies.isEmpty else { return "" }
         return
-            " <strong class=\"hint\" role=\"note\">Copied: \(HTML.text(r.copies.joined(separator: ", "))) carry the same one-time code. Ask the vendor which id it was given, then approve that one with <code>vrm request approve ID --copies-checked</code>.</strong>"
+            " <strong class=\"hint\" role=\"note\">Copied: \(HTML.text(r.copies.joined(separator: ", "))) \(r.copies.count == 1 ? "carries" : "carry") this one's one-time code. Ask the vendor which id it was given, then approve that one with <code>vrm request approve ID --copies-checked</code>.</strong>"
     }
 
     /// A confirmation box: what will happen, the form, and a way back.

@@ -96,9 +96,12 @@ final class RelayFixture: @unchecked Sendable {
         return json?["invite"] ?? ""
     }
 
+    /// A new grant's token (standard output only: notes go to standard error).
     func grant(_ extra: [String] = []) async throws -> String {
-        try await vrm(["grant", "create", "--vendor", "Acme Outdoor", "--scope", "profile.email", "--purpose", "delivery", "--token-only"] + extra)
-            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let result = try await run(
+            ["grant", "create", "--vendor", "Acme Outdoor", "--scope", "profile.email", "--purpose", "delivery", "--token-only"] + extra)
+        #expect(result.status == 0, "vrm grant create: \(result.err)")
+        return result.out.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     func grantIDs() async throws -> [String] {

@@ -179,6 +179,53 @@ import VaultTestSupport
         }
     }
 
+    @Test func anAnswerThatFloodsItsBodyIsNotRead() async throws {
+        let f = try Fixture()
+        let flood = try VaultTestSupport.RawHTTP.FloodServer()
+        defer { flood.stop() }
+        for n in 0..<4 {
+            _ = try f.vault.grants.create(
+                GrantRequest(
+                    vendorName: "Acme", scopes: [.profileField("email")], purpose: .support, expiresAt: nil,
+                    notifyURL: "http://127.0.0.1:\(flood.port)/hook?n=\(n)"))
+        }
+        try f.vault.profile.set("email", value: "jo@new.example.org")
+        let deliverer = WebhookDeliverer(
+            store: VaultWebhookStore(database: try VaultDatabase.open(path: f.dir.file("vault.db"))), clock: f.clock.closure, timeout: 5)
+        #expect(await deliverer.deliverDue() == 4)
+        // The sender hangs up at the head: the server got out what the sockets' buffers hold,
+        // not the 4 GiB a reader would take. (Foundation's URLSession read on whatever its
+        // delegate said: with it, this failed.)
+        let deadline = Date().addingTimeInterval(60)
+        while flood.closed < 4, Date() < deadline { try await Task.sleep(for: .milliseconds(100)) }
+        #expect(flood.closed == 4, "\(flood.closed) of 4 connections closed, \(flood.written) bytes read")
+        #expect(flood.written < 4 * (16 << 20), "\(flood.written) bytes were read")
+        let status = try f.vault.grants.list().compactMap { try f.vault.grants.webhookStatus(grantID: $0.id)?.events.first }
+        #expect(status.count == 4 && status.allSatisfy { $0.lastStatus == 200 && $0.deliveredAt != nil })
+    }
+
+    @Test func anHTTPSReceiverIsCheckedAgainstTheSystemsTrustRoots() async throws {
+        let f = try Fixture()
+        // The test certificate is self-signed: the sender refuses it, by name and by address.
+        try await f.app(tls: (ServeTLSTests.certificate, ServeTLSTests.key)).test(.live) { client in
+            let port = try #require(client.port)
+            for host in ["localhost", "127.0.0.1"] {
+                let result = await WebhookSender(timeout: 30).post("https://\(host):\(port)/hook", body: Array("{}".utf8), headers: [:])
+                guard case .failure(let why) = result else {
+                    Issue.record("an untrusted certificate was accepted at \(host)")
+                    continue
+                }
+                #expect(why.text.contains("TLS failed"), "\(why.text)")
+            }
+        }
+        // Nobody listening. (No name lookup here: the machine may have no resolver to ask.)
+        if case .failure(let why) = await WebhookSender(timeout: 30).post("http://127.0.0.1:9/hook", body: [], headers: [:]) {
+            #expect(why.text == "no answer: connection refused")
+        } else {
+            Issue.record("port 9 answered")
+        }
+    }
+
     @Test func anUnreachableReceiverIsRetriedOnScheduleAndGivenUpAfter24Hours() async throws {
         #expect(Webhooks.nextAttempt(attempts: 1, createdAt: 0, nowMillis: 0) == 5_000)
         #expect(Webhooks.nextAttempt(attempts: 2, createdAt: 0, nowMillis: 5_000) == 35_000)
@@ -204,7 +251,8 @@ import VaultTestSupport
             "http://127.evil.example/hook", "https://169.254.169.254/latest/meta-data", "https://10.0.0.1/hook", "https://192.168.1.1/",
             "https://[fd00::1]/hook", "https://[fe80::1]/hook", "https://100.64.0.1/", "https://0.0.0.0/", "https://[::ffff:10.0.0.1]/",
             "https://10.1/", "https://0x0a.0.0.1/", "https://012.0.0.1/", "https://167772161/", "https://0/", "https://169.254.169.254./",
-            "http://[::1]:9000/", "https://[64:ff9b::a00:1]/", "http://10.0.0.1/",
+            "http://[::1]:9000/", "https://[64:ff9b::a00:1]/", "http://10.0.0.1/", "https://acme.example:0/", "https://acme.example:99999/",
+            "https://acme.example/a hook", "https://acme.example/hook#x", "acme.example/hook", "https://acme.example/\u{7F}",
         ] {
             #expect(throws: VaultError.self) {
                 try f.vault.grants.create(GrantRequest(vendorName: "Acme", scopes: [.profile], purpose: .support, expiresAt: nil, notifyURL: url))
@@ -212,5 +260,8 @@ import VaultTestSupport
         }
         _ = try f.vault.grants.create(
             GrantRequest(vendorName: "Acme", scopes: [.profile], purpose: .support, expiresAt: nil, notifyURL: "https://acme.example/hook"))
+        _ = try f.vault.grants.create(
+            GrantRequest(
+                vendorName: "Acme", scopes: [.profile], purpose: .support, expiresAt: nil, notifyURL: "https://acme.example:8443/hook?key=a%20b"))
     }
 }

@@ -81,6 +81,73 @@ public enum RawHTTP {
         return fd
     }
 
+    /// A server on 127.0.0.1 (its own thread, blocking sockets, so TCP's flow control holds it
+    /// back) that answers every connection `200 OK` at once and then writes a body of 4 GiB as
+    /// fast as the peer reads it: `written` counts what it got out, `closed` how many peers hung
+    /// up before the end. Stops when `stop()` is called.
+    public final class FloodServer: @unchecked Sendable {
+        public let port: Int
+        private let listener: Int32
+        private let lock = NSLock()
+        private var counts = (written: 0, closed: 0)
+        private var stopped = false
+
+        public var written: Int { lock.withLock { counts.written } }
+        public var closed: Int { lock.withLock { counts.closed } }
+
+        public init() throws {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            guard fd >= 0 else { throw Failure(description: "socket failed") }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = 0
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+            guard bound == 0, listen(fd, 16) == 0 else {
+                close(fd)
+                throw Failure(description: "bind failed")
+            }
+            _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+            listener = fd
+            port = Int(UInt16(bigEndian: address.sin_port))
+            Thread.detachNewThread { [self] in accepting() }
+        }
+
+        public func stop() {
+            lock.withLock { stopped = true }
+            shutdown(listener, Int32(SHUT_RDWR))
+            close(listener)
+        }
+
+        private func accepting() {
+            while !lock.withLock({ stopped }) {
+                let fd = accept(listener, nil, nil)
+                guard fd >= 0 else { return }
+                Thread.detachNewThread { [self] in flood(fd) }
+            }
+        }
+
+        private func flood(_ fd: Int32) {
+            defer { close(fd) }
+            var request = [UInt8](repeating: 0, count: 65_536)
+            _ = recv(fd, &request, request.count, 0)
+            let head = Array("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: 4294967296\r\n\r\n".utf8)
+            guard head.withUnsafeBytes({ Foundation.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == head.count else { return }
+            let chunk = [UInt8](repeating: 0x61, count: 65_536)
+            var total = 0
+            while total < 1 << 32 {
+                let sent = chunk.withUnsafeBytes { Foundation.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                guard sent > 0 else {
+                    lock.withLock { counts.closed += 1 }
+                    return
+                }
+                total += sent
+                lock.withLock { counts.written += sent }
+            }
+        }
+    }
+
     /// Writes all of `bytes` in one call.
     public static func write(_ bytes: [UInt8], to fd: Int32) throws {
         let sent = bytes.withUnsafeBytes { Foundation.send(fd, $0.baseAddress, $0.count, 0) }

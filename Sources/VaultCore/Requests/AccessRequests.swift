@@ -145,7 +145,7 @@ public struct AccessRequests: Sendable {
 
     private func row(id: String, in transaction: StorageTransaction) throws -> AccessRequestRow {
         guard RequestID.isWellFormed(id), let row = try transaction.requests.request(id: id) else {
-            throw VaultError.notFound(kind: "access request", id: String(id.prefix(40)))
+            throw VaultError.notFound(kind: "access request", id: ImportProblem.shown(id, 40))
         }
         return row
     }

@@ -251,14 +251,27 @@ public enum NotifyURL {
         return host == "localhost" || IPAddressClass.of(host) == .loopback
     }
 
+    /// Whether `host` is written as an address (four numbers), not a name.
+    public static func isAddress(_ host: String) -> Bool { IPAddressClass.of(host) != nil }
+
     /// What a relay that does not send to its own machine records for such a delivery.
     public static let loopbackRefusal =
         "not sent: this relay does not send to its own machine (127.0.0.1, localhost); its operator can allow it with vrm relay serve --allow-loopback-receivers"
 
     public static func check(_ text: String) throws {
-        guard text.count <= 2000, let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
-            let rawHost = components.host, !rawHost.isEmpty, components.user == nil, components.password == nil
-        else { throw VaultError.invalidInput("a notification URL must be an absolute https URL (no user or password)") }
+        guard text.count <= 2000, !text.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.value < 0x20 || $0.value == 0x7F }),
+            let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(), let rawHost = components.host,
+            !rawHost.isEmpty
+        else {
+            throw VaultError.invalidInput(
+                "a notification URL must be an absolute URL such as https://ntfy.sh/TOPIC (scheme and host, no spaces): \(ImportProblem.shown(text, 80))")
+        }
+        guard components.user == nil, components.password == nil, components.fragment == nil else {
+            throw VaultError.invalidInput("a notification URL may hold no user, password or #fragment")
+        }
+        if let port = components.port, !(1...65_535).contains(port) {
+            throw VaultError.invalidInput("a notification URL's port must be 1-65535")
+        }
         guard scheme == "https" || scheme == "http" else {
             throw VaultError.invalidInput("a notification URL must use https, not \(scheme.prefix(20))")
         }
