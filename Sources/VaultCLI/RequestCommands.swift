@@ -182,7 +182,7 @@ struct RequestCommand: AsyncParsableCommand {
                         ["ID", "STATUS", "RECEIVED", "VENDOR", "PURPOSE", "GRANT", "ASKED FOR"],
                         requests.map { r in
                             [
-                                r.id, r.status.rawValue + (r.copies.isEmpty ? "" : " (copies!)"), Terminal.shortTime(r.receivedAt), r.body?.vendor.name ?? "?",
+                                r.id, r.status.rawValue + (r.copies.isEmpty ? "" : " (copied)"), Terminal.shortTime(r.receivedAt), r.body?.vendor.name ?? "?",
                                 r.body?.purpose ?? "-", r.grantID ?? "-", r.body?.scopes.joined(separator: ",") ?? (r.problem ?? ""),
                             ]
                         }))
