@@ -337,6 +337,11 @@ import VaultTestSupport
         // Written wholly in letters of another script that look like it: "Асме" (Cyrillic А, с,
         // м, е) for the fixture's "Acme", "ΑϹΜΕ" in Greek capitals, "Воlt" for "Bolt".
         try await refused(["\u{410}\u{441}\u{43C}\u{435}", "\u{391}\u{3F9}\u{39C}\u{395}", "\u{412}\u{43E}lt"])
+        // Latin small capitals, a Latin alpha, a Cherokee A, the estimated sign, marks, and the
+        // braille blank (which shows as a space).
+        try await refused([
+            "\u{1D00}\u{1D04}\u{1D0D}\u{1D07}", "\u{251}cme", "\u{13AA}cme", "Acm\u{212E}", "Acme\u{301}", "Acme\u{323}", "Acme\u{2800}",
+        ])
     }
 
     @Test func aVendorKeyWithAnythingAroundItIsRefused() throws {

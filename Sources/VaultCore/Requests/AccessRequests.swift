@@ -386,22 +386,28 @@ public struct AccessRequests: Sendable {
         }
         // Before and after the compatibility mapping: it turns some look-alikes (the lunate
         // sigma Ϲ, which looks like C) into letters that do not look like Latin ones.
+        // Decomposed, and the marks dropped: "Acmé" and "Acmẹ" read as "Acme" beside it.
         let raw = mapped(mapped(name, lookalikeCapitals), lookalikeSmall)
-        let capitals = mapped(raw.precomposedStringWithCompatibilityMapping, lookalikeCapitals)
+        let capitals = mapped(raw.decomposedStringWithCompatibilityMapping, lookalikeCapitals)
         return String(
             String.UnicodeScalarView(
                 mapped(capitals.lowercased(), lookalikeSmall).unicodeScalars.filter {
-                    $0.properties.generalCategory != .format && !$0.properties.isWhitespace && !$0.properties.isDefaultIgnorableCodePoint
+                    let category = $0.properties.generalCategory
+                    return category != .format && category != .nonspacingMark && category != .enclosingMark && !$0.properties.isWhitespace
+                        && !$0.properties.isDefaultIgnorableCodePoint && $0 != "\u{2800}"  // the braille blank shows as a space
                 }))
     }
 
-    /// Cyrillic and Greek capitals and the Latin capitals they pass for.
+    /// Cyrillic, Greek and Cherokee capitals and the Latin capitals they pass for.
     static let lookalikeCapitals = lookalikes(
-        "А=A В=B С=C Е=E Н=H І=I Ј=J К=K М=M О=O Р=P Ԛ=Q Ѕ=S Т=T Х=X У=Y Ԝ=W Α=A Β=B Ϲ=C Ε=E Ζ=Z Η=H Ι=I Κ=K Μ=M Ν=N Ο=O Ρ=P Τ=T Υ=Y Χ=X")
-    /// Cyrillic and Greek small letters and the Latin small letters they pass for.
+        "А=A В=B С=C Е=E Н=H І=I Ј=J К=K М=M О=O Р=P Ԛ=Q Ѕ=S Т=T Х=X У=Y Ԝ=W Α=A Β=B Ϲ=C Ε=E Ζ=Z Η=H Ι=I Κ=K Μ=M Ν=N Ο=O Ρ=P Τ=T Υ=Y Χ=X "
+            + "Ꭺ=A Ᏼ=B Ꮯ=C Ꭼ=E Ꮐ=G Ꮋ=H Ꭻ=J Ꮶ=K Ꮮ=L Ꮇ=M Ꮎ=O Ꮲ=P Ꮪ=S Ꭲ=T Ꮩ=V Ꮃ=W Ꮓ=Z")
+    /// Cyrillic and Greek small letters, Latin small capitals and other look-alikes, and the
+    /// Latin small letters they pass for.
     static let lookalikeSmall = lookalikes(
         "а=a в=b с=c ԁ=d е=e ё=e г=r һ=h н=h і=i ї=i ј=j к=k ӏ=l м=m п=n о=o р=p ԛ=q ѕ=s т=t и=u у=y х=x ԝ=w ѵ=v "
-            + "α=a ϲ=c ε=e ι=i κ=k ο=o ρ=p τ=t υ=u ν=v χ=x γ=y")
+            + "α=a ϲ=c ε=e ι=i κ=k ο=o ρ=p τ=t υ=u ν=v χ=x γ=y "
+            + "ᴀ=a ʙ=b ᴄ=c ᴅ=d ᴇ=e ɢ=g ʜ=h ɪ=i ᴊ=j ᴋ=k ʟ=l ᴍ=m ɴ=n ᴏ=o ᴘ=p ʀ=r ꜱ=s ᴛ=t ᴜ=u ᴠ=v ᴡ=w ʏ=y ᴢ=z ɑ=a ℮=e")
 
     private static func lookalikes(_ pairs: String) -> [Unicode.Scalar: Unicode.Scalar] {
         var map: [Unicode.Scalar: Unicode.Scalar] = [:]
