@@ -4,9 +4,6 @@ import Dispatch
 import Synchronization
 import VaultCrypto
 
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 /// Sends vendors' change events (`Specs/requests.md` §5) from a `WebhookStore`: Standard
 /// Webhooks `v1a` signatures by the notification key, at least once, retried on the schedule of
