@@ -4,7 +4,6 @@ import Dispatch
 import Synchronization
 import VaultCrypto
 
-
 /// Sends vendors' change events (`Specs/requests.md` §5) from a `WebhookStore`: Standard
 /// Webhooks `v1a` signatures by the notification key, at least once, retried on the schedule of
 /// `Webhooks.nextAttempt`, each attempt recorded before the next is made — so a restart picks up
