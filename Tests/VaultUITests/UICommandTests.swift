@@ -54,7 +54,19 @@ import VaultTestSupport
             stat -c 'modes: %a' "$1" "$(dirname "$1")" >> '\(record)'
             cat "$1" >> '\(record)'
             """
-        FileManager.default.createFile(atPath: bin + "/xdg-open", contents: Data(script.utf8), attributes: [.posixPermissions: 0o755])
+        // Written by a child process, not by this one: a file this process had open for writing
+        // can be inherited by a command another test starts at that moment, and then exec fails
+        // with "Text file busy" for as long as that command runs (a CI run saw the stand-in never start).
+        let source = cli.dir.file("xdg-open.sh")
+        FileManager.default.createFile(atPath: source, contents: Data(script.utf8))
+        let install = Process()
+        install.executableURL = URL(fileURLWithPath: "/usr/bin/install")
+        install.arguments = ["-m", "755", source, bin + "/xdg-open"]
+        try await blocking {
+            try install.run()
+            install.waitUntilExit()
+        }
+        #expect(install.terminationStatus == 0)
         let ui = try await blocking {
             try BackgroundCommand(cli, ["ui", "--idle", "30s"], env: env.merging(["DISPLAY": ":99", "PATH": bin + ":/usr/bin:/bin"]) { $1 }, name: "ui")
         }
@@ -68,7 +80,7 @@ import VaultTestSupport
         }
         let link = try #require(ui.out.split(separator: " ").last.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) })
         let secret = try #require(link.split(separator: "=").last.map(String.init))
-        let args = try #require(opened.split(separator: "\n").first)
+        let args = try #require(opened.split(separator: "\n").first, "the stand-in never ran; vrm ui said: \(ui.out) \(ui.log)")
         #expect(args.hasPrefix("args: /") && args.hasSuffix("/open.html") && !args.contains(secret))
         #expect(opened.contains("modes: 600\nmodes: 700"))
         #expect(opened.contains("http-equiv=\"refresh\" content=\"0;url=\(link)\""))
