@@ -691,7 +691,8 @@ def request_hint(status: int, kind: str, response: requests.Response) -> None:
         print("  The code is unknown, already used or expired (a link admits one request): ask the customer for a new link.",
               file=sys.stderr)
     elif status == 400 and kind == "invalid-body":
-        print("  The endpoint refused the body: not what it takes, or its MAC did not match the code (altered in transit?).",
+        print("  The endpoint refused the body: not what it takes (the sealed request holds at most 16 KiB), "
+              "or its MAC did not match the code (altered in transit?).",
               file=sys.stderr)
     elif status == 413:
         print("  The request is too large.", file=sys.stderr)

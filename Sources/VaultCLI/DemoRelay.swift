@@ -89,7 +89,7 @@ extension Demo {
 
         say("Sync: the relay's history entries come home, in order, and the whole history verifies")
         guard let state = try vault.relay.state() else { throw CLIError(description: "demo check failed: the link was lost") }
-        let (_, pulled) = try await RelayPush.sync(vault, state: state)
+        let (_, _, pulled) = try await RelayPush.sync(vault, state: state)
         let entries = try vault.audit.entries()
         let redeemed = entries.filter { $0.event == AuditEvent.shareRedeemed.rawValue }.count
         try check(pulled == 4 && redeemed == 4, "expected 4 relay entries and 4 redemptions, got \(pulled) and \(redeemed)")

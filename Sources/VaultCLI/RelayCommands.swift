@@ -233,12 +233,22 @@ struct RelayCommand: ParsableCommand {
         func run() async throws {
             let vault = try unlock.unlock(location)
             guard let state = try vault.relay.state() else { throw CLIError(description: "this vault is not linked to a relay (`vrm relay link`)") }
-            let (reconciled, pulled) = try await RelayPush.sync(vault, state: state)
+            let (grants, others, pulled) = try await RelayPush.sync(vault, state: state)
             if output.json {
-                struct Synced: Encodable { var relay: String, pushed: Int, pulled: Int }
-                print(try Terminal.json(Synced(relay: state.url, pushed: reconciled, pulled: pulled)))
+                struct Synced: Encodable {
+                    var relay: String, pushed: Int, pulled: Int
+                    var pushedOther: Int
+                    enum CodingKeys: String, CodingKey {
+                        case relay, pushed, pulled
+                        case pushedOther = "pushed_other"
+                    }
+                }
+                print(try Terminal.json(Synced(relay: state.url, pushed: grants, pulled: pulled, pushedOther: others)))
             } else {
-                print("Synced with \(state.url): \(pulled) history entr\(pulled == 1 ? "y" : "ies") pulled, \(reconciled) grant(s) pushed.")
+                let other = others == 0 ? "" : " and \(others) other change\(others == 1 ? "" : "s") (request links, decisions, notification settings)"
+                print(
+                    "Synced with \(state.url): \(pulled) history entr\(pulled == 1 ? "y" : "ies") pulled, \(grants) grant\(grants == 1 ? "" : "s")\(other) pushed."
+                )
             }
         }
     }

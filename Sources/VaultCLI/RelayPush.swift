@@ -24,7 +24,10 @@ enum RelayPush {
     /// What a flush did.
     struct Flushed {
         let url: String
+        /// Grants pushed.
         let pushed: Int
+        /// Request links, decisions and notification settings pushed.
+        var others = 0
     }
 
     /// Pushes the vault's queued grants, and `including` (a grant the command itself changed,
@@ -84,11 +87,17 @@ enum RelayPush {
             } catch {
                 throw RelayPending(
                     url: state.url, queued: linkIDs.count + requestIDs.count, revocations: [], reason: error,
-                    what: "\(linkIDs.count) request link(s) and \(requestIDs.count) decision(s)")
+                    what: [Self.counted(linkIDs.count, "request link"), Self.counted(requestIDs.count, "decision")].compactMap { $0 }.joined(separator: " and ")
+                )
             }
             try vault.relay.dequeue(ids: linkIDs + requestIDs)
         }
-        return Flushed(url: state.url, pushed: ids.count)
+        return Flushed(url: state.url, pushed: ids.count, others: notifyIDs.count + linkIDs.count + requestIDs.count)
+    }
+
+    /// "1 decision", "2 decisions"; nil for none.
+    static func counted(_ count: Int, _ noun: String) -> String? {
+        count == 0 ? nil : "\(count) \(noun)\(count == 1 ? "" : "s")"
     }
 
     /// Pulls the requests the relay took into the vault (`vrm request list`, `show`, decisions),
@@ -163,10 +172,11 @@ enum RelayPush {
 
     /// `vrm relay sync`: pushes the queue, reconciles every grant with what the relay holds,
     /// then pulls the relay's history into the vault page by page, acknowledging each.
-    /// Returns how many grants were pushed by the reconciliation and how many entries pulled.
-    static func sync(_ vault: Vault, state: RelayLinkState) async throws -> (pushed: Int, pulled: Int) {
+    /// Returns how many grants and other changes were pushed (queued or found behind) and how
+    /// many entries were pulled.
+    static func sync(_ vault: Vault, state: RelayLinkState) async throws -> (pushed: Int, others: Int, pulled: Int) {
         let client = try RelayPush.client(for: vault, state: state)
-        try await RelayPush.flush(vault)
+        let queued = try await RelayPush.flush(vault)
         // Reconcile: whatever the queue says, the relay must hold every grant as the vault does.
         let held = Dictionary(try await client.grantStatuses().map { ($0.id, $0) }, uniquingKeysWith: { $1 })
         let local = try vault.relay.grantStates(ids: try vault.relay.grantIDs()).grants
@@ -177,7 +187,7 @@ enum RelayPush {
         let localIDs = Set(local.map(\.id))
         let extra = held.keys.filter { !localIDs.contains($0) }
         try vault.relay.queue(behind + extra)
-        let reconciled = try await RelayPush.flush(vault)?.pushed ?? 0
+        let reconciled = try await RelayPush.flush(vault)
         var pulled = 0
         while true {
             let after = try vault.relay.state()?.pulledSeq ?? 0
@@ -199,7 +209,7 @@ enum RelayPush {
             if let last = entries.last { try await client.acknowledge(through: last.seq) }
             if !page.more { break }
         }
-        return (reconciled, pulled)
+        return ((queued?.pushed ?? 0) + (reconciled?.pushed ?? 0), (queued?.others ?? 0) + (reconciled?.others ?? 0), pulled)
     }
 
     static func client(for vault: Vault, state: RelayLinkState) throws -> RelayClient {
@@ -219,7 +229,7 @@ struct RelayPending: Error, CustomStringConvertible {
     var description: String {
         let retry = "The change is queued in the vault; `vrm relay sync` (or the next command) retries."
         if let what {
-            return "\(what) is saved in this vault but not yet at the relay at \(url) (\(reason)). \(retry)"
+            return "the relay at \(url) does not have \(what) yet (\(reason)); this vault keeps it. \(retry)"
         }
         if !revocations.isEmpty {
             return "grant \(revocations.joined(separator: ", ")) is revoked in this vault, but the relay at \(url) does not know yet "

@@ -94,7 +94,7 @@ struct RequestCommand: AsyncParsableCommand {
         @OptionGroup var location: VaultLocation
         @OptionGroup var unlock: UnlockOptions
         @Option(help: "The vendor you make it for (a note, shown when you decide).") var vendor: String?
-        @Option(help: "How long the link can be used: a duration such as 30m, 12h, 7d (at most 90d).") var expires = "7d"
+        @Option(help: "How long the link can be used: a duration such as 30m, 12h, 7d (at least 1m, at most 90d).") var expires = "7d"
         @Option(help: "The base URL the vendor asks at (else $VRM_ENDPOINT, else the linked relay's).") var endpoint: String?
         @Flag(help: "Do not print the QR code.") var noQR = false
         @OptionGroup var output: OutputOptions
@@ -261,7 +261,9 @@ struct RequestCommand: AsyncParsableCommand {
                 (a profile field under an asked prefix counts), --expires no later than asked, \
                 --max-uses no higher. The vendor is added with its key if it is new; an existing vendor \
                 of that name must have the same key. The token is sealed to the vendor's key and handed \
-                over by the endpoint (GET /v1/requests/ID); it is not printed.
+                over by the endpoint (GET /v1/requests/ID); it is not printed. A profile scope that \
+                matches no field of your profile yet is granted and named in a note: the vendor gets \
+                it once you set the field.
 
                 Examples:
                   vrm request approve rq_abcdefghijklmnopqrstuvwxyz
@@ -299,14 +301,24 @@ struct RequestCommand: AsyncParsableCommand {
                 copiesChecked: copiesChecked)
             let relay = try await RelayPush.flush(vault)
             let g = issued.grant
+            // A vendor may ask for a field the customer has not filled in: granted, and shared once
+            // it is set (grant create asks for --allow-unset instead); said, so it is no surprise.
+            let unmatched = try vault.profile.unmatched(g.scopes)
             if output.json {
-                print(try Terminal.json(RequestDecisionJSON(request: AccessRequestJSON(request), grant: GrantJSON(g, now: Date()))))
+                var decision = RequestDecisionJSON(request: AccessRequestJSON(request), grant: GrantJSON(g, now: Date()))
+                decision.unmatchedScopes = unmatched.map(\.description)
+                print(try Terminal.json(decision))
                 return
             }
             print("Approved \(request.id): grant \(Terminal.bold(g.id)) to \(g.vendorName ?? "?") (key-bound)")
             print("  scopes:   \(g.scopes.map(\.description).joined(separator: ", "))")
             print("  expires:  \(TimeParsing.describe(g.expiresAt, now: Date()))")
             print("  uses:     \(g.maxUses.map(String.init) ?? "unlimited")")
+            if !unmatched.isEmpty {
+                print(
+                    "Note: \(unmatched.map(\.description).joined(separator: ", ")) match\(unmatched.count == 1 ? "es" : "") no field of your profile yet: "
+                        + "the vendor gets nothing for \(unmatched.count == 1 ? "it" : "them") until you set one (`vrm profile set KEY VALUE`).")
+            }
             print("The vendor collects its sealed token from \(relay?.url ?? "the endpoint") (GET /v1/requests/\(request.id)).")
         }
     }
@@ -314,6 +326,13 @@ struct RequestCommand: AsyncParsableCommand {
     struct RequestDecisionJSON: Encodable {
         var request: AccessRequestJSON
         var grant: GrantJSON?
+        /// Profile scopes granted that share no field yet (approve only).
+        var unmatchedScopes: [String]?
+
+        enum CodingKeys: String, CodingKey {
+            case request, grant
+            case unmatchedScopes = "unmatched_scopes"
+        }
     }
 
     struct Deny: AsyncParsableCommand {

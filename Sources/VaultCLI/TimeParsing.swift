@@ -51,7 +51,11 @@ enum TimeParsing {
         guard let date else { return "never" }
         let seconds = date.timeIntervalSince(now)
         let days = Int((abs(seconds) / 86_400).rounded())
-        let relative = days >= 1 ? "\(days) day\(days == 1 ? "" : "s")" : "\(Int((abs(seconds) / 3600).rounded())) h"
+        let hours = Int((abs(seconds) / 3600).rounded())
+        let minutes = Int((abs(seconds) / 60).rounded())
+        let relative =
+            days >= 1
+            ? "\(days) day\(days == 1 ? "" : "s")" : hours >= 1 ? "\(hours) h" : minutes >= 1 ? "\(minutes) min" : "\(Int(abs(seconds).rounded())) s"
         return Terminal.time(date) + (seconds >= 0 ? " (in \(relative))" : " (\(relative) ago)")
     }
 }

@@ -81,12 +81,12 @@ public enum Problem: String, Sendable, CaseIterable {
         case .badSignature: "The request's VRM-Signature is missing, malformed, too old or does not verify."
         case .replayed: "This signed request was seen before."
         case .invalidInvite: "The invite code is unknown, used or expired."
-        case .invalidBody: "The request body is not what this request takes."
+        case .invalidBody: "The request body is not what this request takes: a member is missing, malformed, larger than its limit, or does not verify."
         case .unknownVault: "This relay holds no such vault."
         case .alreadyEnrolled: "This vault is enrolled on this relay already."
         case .invalidRequestCode: "The request code is unknown, used or expired. Ask the customer for a new request link."
         case .unknownRequest: "No access request with this id."
-        case .noNotificationKey: "No notification key: the vault has none yet (at a relay, present the grant's token)."
+        case .noNotificationKey: "No notification key: the vault has none yet, or (at a relay) no grant's token names the vault."
         }
     }
 

@@ -118,8 +118,14 @@ struct DashboardRoutes {
                 }
                 _ = try? await dashboard.hooks.pull(vault)
                 let (r, issued) = try vault.requests.approve(id: id, narrowing: RequestNarrowing(scopes: scopes, expiresAt: expiresAt, maxUses: maxUses))
+                let unmatched = try vault.profile.unmatched(issued.grant.scopes).map(\.description)
+                let note =
+                    unmatched.isEmpty
+                    ? ""
+                    : " \(unmatched.joined(separator: ", ")) match\(unmatched.count == 1 ? "es" : "") no field of your profile yet: shared once you set one."
                 return (
-                    "Approved \(r.id) from \(r.body?.vendor.name ?? "the vendor"): grant \(issued.grant.id) shares \(issued.grant.scopes.map(\.description).joined(separator: ", ")). The vendor fetches its sealed token from the endpoint.",
+                    "Approved \(r.id) from \(r.body?.vendor.name ?? "the vendor"): grant \(issued.grant.id) shares \(issued.grant.scopes.map(\.description).joined(separator: ", ")). The vendor fetches its sealed token from the endpoint."
+                        + note,
                     "/requests"
                 )
             }

@@ -41,7 +41,8 @@ extension RelaySuites {
                 body: try vendor.submission(vendor.body(scopes: ["profile.email", "profile.address.*"]), tamper: true))
             #expect(tampered.status == 400)
             let asked = try await requestCall(
-                relay.url + "/v1/requests", method: "POST", body: try vendor.submission(vendor.body(scopes: ["profile.email", "profile.address.*"])))
+                relay.url + "/v1/requests", method: "POST",
+                body: try vendor.submission(vendor.body(scopes: ["profile.email", "profile.address.*", "profile.preference.*"])))
             #expect(asked.status == 201)
             let id = try #require(asked.json["id"] as? String)
             let again = try await requestCall(relay.url + "/v1/requests", method: "POST", body: try vendor.submission(vendor.body(scopes: ["profile"])))
@@ -53,7 +54,11 @@ extension RelaySuites {
             let requests = try JSONSerialization.jsonObject(with: Data(listed.utf8)) as? [[String: Any]] ?? []
             #expect(requests.count == 1 && requests.first?["vendor"] as? String == "Cobalt Shop" && requests.first?["status"] as? String == "pending")
             try await f.vrm(["request", "approve", id, "--scope", "profile.profile"], status: 2)
-            try await f.vrm(["request", "approve", id, "--scope", "profile.address.shipping", "--max-uses", "2"])
+            // A scope that matches no field yet is granted, and said (an outside check was not told).
+            let approved = try await f.vrm([
+                "request", "approve", id, "--scope", "profile.address.shipping", "--scope", "profile.preference.*", "--max-uses", "2",
+            ])
+            #expect(approved.contains("Note: profile.preference.* matches no field of your profile yet"), "\(approved)")
 
             let outcome = try await requestCall(relay.url + "/v1/requests/\(id)")
             #expect(outcome.json["status"] as? String == "approved")

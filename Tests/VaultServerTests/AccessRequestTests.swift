@@ -344,6 +344,22 @@ import VaultTestSupport
         ])
     }
 
+    @Test func whatAVendorWroteIsQuotedWithoutItsControlCharacters() async throws {
+        // An unknown scope or purpose is quoted in the reason the customer reads; an escape
+        // sequence or a direction override in it would otherwise reach the terminal (outside check).
+        let f = try Fixture()
+        for (scopes, purpose) in [(["profile.\u{1B}[31mred"], "support"), (["profile.email"], "x\u{1B}[2J\u{202E}")] {
+            let vendor = try AskingVendor(link: try f.vault.requests.link(vendor: nil, expiresIn: 600, endpoint: "https://vault.example"))
+            try await f.app().test(.router) { client in
+                let (_, answer) = try await post(client, try vendor.submission(vendor.body(scopes: scopes, purpose: purpose)))
+                let request = try f.vault.requests.request(id: try #require(answer["id"]))
+                let problem = try #require(request.problem)
+                #expect(request.status == .unreadable && problem.contains("unknown") && problem.contains("?"), "\(problem)")
+                #expect(!problem.unicodeScalars.contains { ImportProblem.isUnsafe($0) }, "\(problem)")
+            }
+        }
+    }
+
     @Test func aVendorKeyWithAnythingAroundItIsRefused() throws {
         let key = VendorKeyText.encodePublic(try BoxKeyPair.generate().publicKey)
         let body = AccessRequestBody(vendor: .init(name: "Cobalt"), vendorKey: key, scopes: ["profile.email"], purpose: "support", expiresIn: 3600)

@@ -27,7 +27,7 @@ public enum Purpose: String, Sendable, CaseIterable, Codable {
     public static func parse(_ text: String) throws -> Purpose {
         guard let purpose = Purpose(rawValue: text.trimmingCharacters(in: .whitespaces)) else {
             throw VaultError.invalidInput(
-                "unknown purpose \"\(text.count > 40 ? String(text.prefix(39)) + "…" : String(text))\"; valid purposes: \(allCases.map(\.rawValue).joined(separator: ", "))"
+                "unknown purpose \"\(ImportProblem.shown(text, 40))\"; valid purposes: \(allCases.map(\.rawValue).joined(separator: ", "))"
             )
         }
         return purpose

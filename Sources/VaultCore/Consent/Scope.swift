@@ -60,7 +60,7 @@ public enum Scope: Hashable, Sendable, CustomStringConvertible, Comparable {
         }
         let near = NearNames.hint(
             t, among: catalogue.map(\.form).filter { !$0.contains("KEY") && !$0.contains("PREFIX") } + ProfileKey.wellKnown.map { "profile.\($0)" })
-        throw VaultError.invalidInput("unknown scope \"\(t.prefix(80))\"\(near); valid scopes: \(validForms)")
+        throw VaultError.invalidInput("unknown scope \"\(ImportProblem.shown(t, 80))\"\(near); valid scopes: \(validForms)")
     }
 
     public var description: String {

@@ -45,6 +45,18 @@ public struct ProfileBook: Sendable {
         try context.read { transaction in try entries(in: transaction) }
     }
 
+    /// The profile scopes among `scopes` that share no field now (a grant on them shares
+    /// nothing until the customer sets one).
+    public func unmatched(_ scopes: [Scope]) throws -> [Scope] {
+        let keys = try all().map(\.key)
+        return scopes.filter { scope in
+            switch scope {
+            case .profileField, .profilePrefix: !keys.contains(where: scope.covers(profileKey:))
+            default: false
+            }
+        }
+    }
+
     /// All profile fields, sorted by key, inside the caller's transaction.
     /// Two rows holding the same key mean a row was copied or its index swapped: refused.
     func entries(in transaction: StorageTransaction) throws -> [(key: String, value: String)] {

@@ -121,7 +121,11 @@ public struct AccessRequests: Sendable {
         guard let url = URLComponents(string: trimmed), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
             let host = url.host, !host.isEmpty, url.query == nil, url.fragment == nil, url.user == nil, url.password == nil,
             trimmed.count <= 500
-        else { throw VaultError.invalidInput("the endpoint must be an http(s) URL such as https://vault.example:8443 (no query)") }
+        else {
+            throw VaultError.invalidInput(
+                "the endpoint must be an http(s) URL such as https://vault.example:8443, with a host and no user, password, query or #fragment, "
+                    + "at most 500 characters")
+        }
         return trimmed.hasSuffix("/") ? String(trimmed.dropLast()) : trimmed
     }
 
@@ -219,7 +223,9 @@ public struct AccessRequests: Sendable {
         do {
             body = try AccessRequestBody.decode(bytes)
         } catch {
-            return result(.unreadable, body: nil, problem: "\(error)", link: link, expires: linkRow.expiresAt)
+            // What the vendor wrote is quoted in some errors: no control or direction characters
+            // reach the customer's terminal.
+            return result(.unreadable, body: nil, problem: ImportProblem.shown("\(error)", 400), link: link, expires: linkRow.expiresAt)
         }
         let expired = now > linkRow.expiresAt.saturatingAdd(RequestLimits.pendingGraceMillis)
         var request = result(expired ? .expired : .pending, body: body, problem: nil, link: link, expires: linkRow.expiresAt)
