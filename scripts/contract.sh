@@ -132,8 +132,11 @@ for name in valid keyed revoked usedup expired none garbage; do
     *) expected="401 urn:vrm-vault:problem:invalid-token" ;;
   esac
   echo "== schemathesis with the $name token (seed $SEED)"
+  # One worker: with two, hypothesis describes its strategies' lambdas with Python's ast module
+  # from two threads at once, and CPython 3.11 (Debian's) can then raise "AST constructor
+  # recursion depth mismatch" (cpython gh-106905): an error inside the test tool, not a finding.
   if ! "$VENV/bin/schemathesis" run Specs/openapi.yaml --url "http://127.0.0.1:$port" "${header[@]}" \
-      --checks all --max-time "$MAX_TIME" --seed "$SEED" --workers 2 --output-sanitize true --warnings off \
+      --checks all --max-time "$MAX_TIME" --seed "$SEED" --workers 1 --output-sanitize true --warnings off \
       --report har --report-har-path "$work/$name.har"; then
     failed "schemathesis found responses that break the spec with the $name token"
   fi
